@@ -1,0 +1,1 @@
+//! Passage alignment between two documents (work in progress).

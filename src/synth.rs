@@ -1,0 +1,1 @@
+//! Synthetic labeled syndication corpora (work in progress).
