@@ -1,0 +1,700 @@
+//! Corpus reading: directories, single files and JSON Lines, streamed.
+//!
+//! * A directory is walked recursively in a deterministic order (entries
+//!   sorted by file name); hidden files and folders (name starting with `.`)
+//!   are skipped; symlinks are followed and loops reported. Every regular
+//!   file is a document whose id is its path relative to the directory given,
+//!   with `/` separators — except `.jsonl` / `.ndjson` files, which hold one
+//!   document per line.
+//! * A single file given on its own has its file name as id.
+//! * A JSON Lines document's id is the value of the id field (a string or a
+//!   number), its text the value of the text field.
+//!
+//! Text is decoded as UTF-8. Invalid bytes are replaced one for one by `?`,
+//! so every byte offset computed on the decoded text is also an offset into
+//! the file as it is on disk (a warning names the file). Files with a NUL
+//! byte in their first 8 KiB are binary and skipped; empty files and files
+//! above the size limit are skipped too. Every skip is reported through the
+//! sink with the file (and line) and a reason; nothing disappears silently.
+//!
+//! Documents are handed out in batches processed in parallel and delivered
+//! to the sink in input order, so only a batch of texts is in memory at once
+//! and results do not depend on the thread count.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+
+/// Files at least this large are memory-mapped instead of read.
+const MMAP_MIN_BYTES: u64 = 1 << 20;
+/// Documents per parallel batch.
+const BATCH: usize = 512;
+
+/// How inputs are read.
+#[derive(Debug, Clone)]
+pub struct CorpusOptions {
+    /// JSON Lines field holding the document id (default `id`).
+    pub id_field: String,
+    /// JSON Lines field holding the text (default `text`).
+    pub text_field: String,
+    /// Documents (files or JSON lines) larger than this many bytes are
+    /// skipped with a message (default 64 MiB). Bounds memory per document.
+    pub max_doc_bytes: u64,
+}
+
+impl Default for CorpusOptions {
+    fn default() -> Self {
+        CorpusOptions {
+            id_field: "id".into(),
+            text_field: "text".into(),
+            max_doc_bytes: 64 << 20,
+        }
+    }
+}
+
+/// Where a document's text can be read again (for explanations).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocSource {
+    /// A whole file.
+    File(PathBuf),
+    /// One line of a JSON Lines file: 1-based line number and byte offset of
+    /// the line's start.
+    JsonlLine {
+        /// The JSON Lines file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// Byte offset of the line in the file.
+        offset: u64,
+    },
+    /// Given in memory through the library; the text is not kept.
+    Memory,
+}
+
+impl std::fmt::Display for DocSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DocSource::File(p) => write!(f, "{}", p.display()),
+            DocSource::JsonlLine { path, line, .. } => write!(f, "{}:{line}", path.display()),
+            DocSource::Memory => write!(f, "<memory>"),
+        }
+    }
+}
+
+/// A document as read.
+#[derive(Debug)]
+pub struct Document<'a> {
+    /// Its id (see the module docs).
+    pub id: String,
+    /// Its text, UTF-8, offsets identical to the bytes read.
+    pub text: Cow<'a, str>,
+    /// Where it came from.
+    pub source: DocSource,
+}
+
+/// Why an input was skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// The file could not be opened or read (permissions, vanished, ...).
+    Unreadable,
+    /// A NUL byte: not text.
+    Binary,
+    /// No words at all.
+    Empty,
+    /// Larger than [`CorpusOptions::max_doc_bytes`].
+    TooLarge,
+    /// A JSON Lines line that is not a JSON object.
+    BadJson,
+    /// A JSON Lines object without the id or text field (or of a wrong type).
+    MissingField,
+    /// An id already seen earlier in the run.
+    DuplicateId,
+    /// A directory entry that could not be walked (symlink loop, ...).
+    Walk,
+}
+
+impl SkipReason {
+    /// Short human name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SkipReason::Unreadable => "unreadable",
+            SkipReason::Binary => "binary",
+            SkipReason::Empty => "empty",
+            SkipReason::TooLarge => "too large",
+            SkipReason::BadJson => "bad json",
+            SkipReason::MissingField => "missing field",
+            SkipReason::DuplicateId => "duplicate id",
+            SkipReason::Walk => "walk error",
+        }
+    }
+}
+
+/// A skipped input: where, why, and a message for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skip {
+    /// `path` or `path:line`.
+    pub location: String,
+    /// The reason.
+    pub reason: SkipReason,
+    /// Details.
+    pub message: String,
+}
+
+impl std::fmt::Display for Skip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: skipped ({}): {}", self.location, self.reason.as_str(), self.message)
+    }
+}
+
+/// What the reader delivers for each input, in input order.
+#[derive(Debug)]
+pub enum Event<R> {
+    /// A document, already turned into `R` by the caller's function.
+    Doc(R),
+    /// An input that was skipped.
+    Skip(Skip),
+    /// A document that was read with a problem worth telling (for example
+    /// invalid UTF-8 replaced).
+    Warning(String),
+}
+
+#[derive(Debug, Clone)]
+enum Entry {
+    File { path: PathBuf, id: String },
+    Jsonl { path: PathBuf },
+    Broken(Skip),
+}
+
+/// A set of inputs ready to be streamed.
+#[derive(Debug, Clone)]
+pub struct Corpus {
+    entries: Vec<Entry>,
+    options: CorpusOptions,
+}
+
+fn is_jsonl(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("jsonl") | Some("ndjson")
+    )
+}
+
+fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.to_str().map(|s| s.starts_with('.')).unwrap_or(false)
+}
+
+impl Corpus {
+    /// Lists the documents under `inputs` (directories, files, JSON Lines).
+    /// Fails only when an input root itself cannot be read.
+    pub fn open<P: AsRef<Path>>(inputs: &[P], options: CorpusOptions) -> Result<Corpus> {
+        let mut entries = Vec::new();
+        for input in inputs {
+            let root = input.as_ref();
+            let meta = std::fs::metadata(root).map_err(|source| Error::Input {
+                path: root.to_path_buf(),
+                source,
+            })?;
+            if meta.is_dir() {
+                std::fs::read_dir(root).map_err(|source| Error::Input {
+                    path: root.to_path_buf(),
+                    source,
+                })?;
+                let walker = walkdir::WalkDir::new(root)
+                    .follow_links(true)
+                    .sort_by_file_name()
+                    .into_iter()
+                    .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
+                for item in walker {
+                    match item {
+                        Ok(e) if e.file_type().is_file() => {
+                            let path = e.path().to_path_buf();
+                            if is_jsonl(&path) {
+                                entries.push(Entry::Jsonl { path });
+                            } else {
+                                let rel = path.strip_prefix(root).unwrap_or(&path);
+                                let id = rel
+                                    .components()
+                                    .map(|c| c.as_os_str().to_string_lossy())
+                                    .collect::<Vec<_>>()
+                                    .join("/");
+                                entries.push(Entry::File { path, id });
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(err) => {
+                            let location = err
+                                .path()
+                                .map(|p| p.display().to_string())
+                                .unwrap_or_else(|| root.display().to_string());
+                            entries.push(Entry::Broken(Skip {
+                                location,
+                                reason: SkipReason::Walk,
+                                message: err.to_string(),
+                            }));
+                        }
+                    }
+                }
+            } else if is_jsonl(root) {
+                entries.push(Entry::Jsonl {
+                    path: root.to_path_buf(),
+                });
+            } else {
+                let id = root
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| root.display().to_string());
+                entries.push(Entry::File {
+                    path: root.to_path_buf(),
+                    id,
+                });
+            }
+        }
+        Ok(Corpus { entries, options })
+    }
+
+    /// Number of listed inputs (files, JSON Lines files and walk errors).
+    pub fn entries(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Total size in bytes of the listed files (for progress reporting).
+    pub fn total_bytes(&self) -> u64 {
+        self.entries
+            .iter()
+            .map(|e| match e {
+                Entry::File { path, .. } | Entry::Jsonl { path } => {
+                    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+                }
+                Entry::Broken(_) => 0,
+            })
+            .sum()
+    }
+
+    /// Streams every document through `f` (in parallel, batch by batch) and
+    /// hands the results, skips and warnings to `sink` in input order.
+    /// `progress` is called with the number of bytes consumed after each batch.
+    pub fn process<R, F, S>(&self, f: F, mut sink: S, mut progress: impl FnMut(u64))
+    where
+        R: Send,
+        F: Fn(Document<'_>) -> R + Sync,
+        S: FnMut(Event<R>),
+    {
+        let opts = &self.options;
+        let mut files: Vec<(PathBuf, String)> = Vec::new();
+        let flush = |files: &mut Vec<(PathBuf, String)>,
+                     sink: &mut S,
+                     progress: &mut dyn FnMut(u64)| {
+            if files.is_empty() {
+                return;
+            }
+            let out: Vec<(Vec<Event<R>>, u64)> = files
+                .par_iter()
+                .map(|(path, id)| read_file_doc(path, id, opts, &f))
+                .collect();
+            files.clear();
+            let mut bytes = 0;
+            for (events, b) in out {
+                bytes += b;
+                for e in events {
+                    sink(e);
+                }
+            }
+            progress(bytes);
+        };
+        for entry in &self.entries {
+            match entry {
+                Entry::File { path, id } => {
+                    files.push((path.clone(), id.clone()));
+                    if files.len() >= BATCH {
+                        flush(&mut files, &mut sink, &mut progress);
+                    }
+                }
+                Entry::Jsonl { path } => {
+                    flush(&mut files, &mut sink, &mut progress);
+                    read_jsonl(path, opts, &f, &mut sink, &mut progress);
+                }
+                Entry::Broken(skip) => {
+                    flush(&mut files, &mut sink, &mut progress);
+                    sink(Event::Skip(skip.clone()));
+                }
+            }
+        }
+        flush(&mut files, &mut sink, &mut progress);
+    }
+}
+
+/// Decodes bytes as UTF-8, replacing each invalid byte with `?` so that
+/// offsets are unchanged. Returns the text and whether anything was replaced.
+pub fn decode(bytes: &[u8]) -> (Cow<'_, str>, bool) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => (Cow::Borrowed(s), false),
+        Err(_) => {
+            let mut out = Vec::with_capacity(bytes.len());
+            for chunk in bytes.utf8_chunks() {
+                out.extend_from_slice(chunk.valid().as_bytes());
+                out.extend(std::iter::repeat_n(b'?', chunk.invalid().len()));
+            }
+            // Only valid UTF-8 and ASCII '?' were written.
+            let s = String::from_utf8(out).expect("valid by construction");
+            (Cow::Owned(s), true)
+        }
+    }
+}
+
+fn looks_binary(bytes: &[u8]) -> bool {
+    bytes[..bytes.len().min(8192)].contains(&0)
+}
+
+enum Bytes {
+    Vec(Vec<u8>),
+    Map(memmap2::Mmap),
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Vec(v) => v,
+            Bytes::Map(m) => m,
+        }
+    }
+}
+
+fn read_bytes(path: &Path, max: u64) -> std::result::Result<Bytes, (SkipReason, String)> {
+    let file = File::open(path).map_err(|e| (SkipReason::Unreadable, e.to_string()))?;
+    let len = file
+        .metadata()
+        .map_err(|e| (SkipReason::Unreadable, e.to_string()))?
+        .len();
+    if len > max {
+        return Err((
+            SkipReason::TooLarge,
+            format!("{len} bytes is over the limit of {max} bytes (--max-doc-bytes)"),
+        ));
+    }
+    if len >= MMAP_MIN_BYTES {
+        // SAFETY: the map is read-only and dropped before this document's
+        // processing ends; a file truncated by another process meanwhile can
+        // fault, which is the documented memmap2 caveat for inputs that
+        // change while being scanned.
+        let map = unsafe { memmap2::Mmap::map(&file) }
+            .map_err(|e| (SkipReason::Unreadable, e.to_string()))?;
+        Ok(Bytes::Map(map))
+    } else {
+        let mut v = Vec::with_capacity(len as usize);
+        (&file)
+            .take(max + 1)
+            .read_to_end(&mut v)
+            .map_err(|e| (SkipReason::Unreadable, e.to_string()))?;
+        if v.len() as u64 > max {
+            return Err((
+                SkipReason::TooLarge,
+                format!("over the limit of {max} bytes (--max-doc-bytes)"),
+            ));
+        }
+        Ok(Bytes::Vec(v))
+    }
+}
+
+/// Reads a text the way the corpus reader does (binary check, UTF-8
+/// replacement); used to reload a document for an explanation.
+pub fn load_source(source: &DocSource, options: &CorpusOptions) -> Result<String> {
+    let io = |path: &Path, msg: String| Error::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(msg),
+    };
+    match source {
+        DocSource::File(path) => {
+            let bytes = read_bytes(path, options.max_doc_bytes).map_err(|(_, m)| io(path, m))?;
+            Ok(decode(&bytes).0.into_owned())
+        }
+        DocSource::JsonlLine { path, line, offset } => {
+            let mut file = File::open(path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            use std::io::Seek;
+            file.seek(std::io::SeekFrom::Start(*offset))
+                .map_err(|source| Error::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+            let mut reader = BufReader::new(file);
+            let mut buf = Vec::new();
+            reader
+                .read_until(b'\n', &mut buf)
+                .map_err(|source| Error::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+            match parse_json_line(&buf, options) {
+                Ok((_, text)) => Ok(text),
+                Err((_, m)) => Err(io(path, format!("line {line}: {m}"))),
+            }
+        }
+        DocSource::Memory => Err(Error::Config(
+            "document was given in memory; its text was not kept".into(),
+        )),
+    }
+}
+
+fn read_file_doc<R>(
+    path: &Path,
+    id: &str,
+    opts: &CorpusOptions,
+    f: &(impl Fn(Document<'_>) -> R + Sync),
+) -> (Vec<Event<R>>, u64) {
+    let location = path.display().to_string();
+    let skip = |reason, message| {
+        vec![Event::Skip(Skip {
+            location: location.clone(),
+            reason,
+            message,
+        })]
+    };
+    let bytes = match read_bytes(path, opts.max_doc_bytes) {
+        Ok(b) => b,
+        Err((reason, message)) => return (skip(reason, message), 0),
+    };
+    let n = bytes.len() as u64;
+    if looks_binary(&bytes) {
+        return (skip(SkipReason::Binary, "contains NUL bytes".into()), n);
+    }
+    let (text, replaced) = decode(&bytes);
+    let mut events = Vec::with_capacity(2);
+    if replaced {
+        events.push(Event::Warning(format!(
+            "{location}: invalid UTF-8 replaced by '?'"
+        )));
+    }
+    events.push(Event::Doc(f(Document {
+        id: id.to_string(),
+        text,
+        source: DocSource::File(path.to_path_buf()),
+    })));
+    (events, n)
+}
+
+fn parse_json_line(
+    line: &[u8],
+    opts: &CorpusOptions,
+) -> std::result::Result<(String, String), (SkipReason, String)> {
+    let value: serde_json::Value = serde_json::from_slice(line)
+        .map_err(|e| (SkipReason::BadJson, format!("not valid JSON: {e}")))?;
+    let obj = value
+        .as_object()
+        .ok_or((SkipReason::BadJson, "not a JSON object".to_string()))?;
+    let id = match obj.get(&opts.id_field) {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        Some(_) => {
+            return Err((
+                SkipReason::MissingField,
+                format!("field {:?} is not a string or number", opts.id_field),
+            ))
+        }
+        None => {
+            return Err((
+                SkipReason::MissingField,
+                format!("no {:?} field", opts.id_field),
+            ))
+        }
+    };
+    let text = match obj.get(&opts.text_field) {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(_) => {
+            return Err((
+                SkipReason::MissingField,
+                format!("field {:?} is not a string", opts.text_field),
+            ))
+        }
+        None => {
+            return Err((
+                SkipReason::MissingField,
+                format!("no {:?} field", opts.text_field),
+            ))
+        }
+    };
+    Ok((id, text))
+}
+
+fn read_jsonl<R: Send>(
+    path: &Path,
+    opts: &CorpusOptions,
+    f: &(impl Fn(Document<'_>) -> R + Sync),
+    sink: &mut impl FnMut(Event<R>),
+    progress: &mut impl FnMut(u64),
+) {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            sink(Event::Skip(Skip {
+                location: path.display().to_string(),
+                reason: SkipReason::Unreadable,
+                message: e.to_string(),
+            }));
+            return;
+        }
+    };
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    // (line number, offset, bytes or too-long marker)
+    let mut batch: Vec<(usize, u64, std::result::Result<Vec<u8>, u64>)> = Vec::new();
+    let mut line_no = 0usize;
+    let mut offset = 0u64;
+    let mut done = false;
+    while !done {
+        let mut batch_bytes = 0u64;
+        while batch.len() < BATCH && batch_bytes < (64 << 20) {
+            line_no += 1;
+            match read_line_bounded(&mut reader, opts.max_doc_bytes) {
+                Ok(None) => {
+                    done = true;
+                    break;
+                }
+                Ok(Some((line, consumed))) => {
+                    batch_bytes += consumed;
+                    batch.push((line_no, offset, line));
+                    offset += consumed;
+                }
+                Err(e) => {
+                    sink(Event::Skip(Skip {
+                        location: format!("{}:{line_no}", path.display()),
+                        reason: SkipReason::Unreadable,
+                        message: e.to_string(),
+                    }));
+                    done = true;
+                    break;
+                }
+            }
+        }
+        let results: Vec<Option<Vec<Event<R>>>> = batch
+            .par_iter()
+            .map(|(line, off, bytes)| {
+                let location = format!("{}:{line}", path.display());
+                let skip = |reason, message| {
+                    Some(vec![Event::Skip(Skip {
+                        location: location.clone(),
+                        reason,
+                        message,
+                    })])
+                };
+                let bytes = match bytes {
+                    Ok(b) => b,
+                    Err(len) => {
+                        return skip(
+                            SkipReason::TooLarge,
+                            format!(
+                                "line of {len} bytes is over the limit of {} bytes (--max-doc-bytes)",
+                                opts.max_doc_bytes
+                            ),
+                        )
+                    }
+                };
+                let trimmed = bytes.trim_ascii();
+                if trimmed.is_empty() {
+                    return None; // blank lines are not documents
+                }
+                match parse_json_line(trimmed, opts) {
+                    Ok((id, text)) => Some(vec![Event::Doc(f(Document {
+                        id,
+                        text: Cow::Owned(text),
+                        source: DocSource::JsonlLine {
+                            path: path.to_path_buf(),
+                            line: *line,
+                            offset: *off,
+                        },
+                    }))]),
+                    Err((reason, message)) => skip(reason, message),
+                }
+            })
+            .collect();
+        batch.clear();
+        for events in results.into_iter().flatten() {
+            for e in events {
+                sink(e);
+            }
+        }
+        progress(batch_bytes);
+    }
+}
+
+/// Reads one line (without its newline), keeping at most `max` bytes: a
+/// longer line is consumed and returned as `Err(length)`.
+#[allow(clippy::type_complexity)]
+fn read_line_bounded(
+    reader: &mut impl BufRead,
+    max: u64,
+) -> std::io::Result<Option<(std::result::Result<Vec<u8>, u64>, u64)>> {
+    let mut line = Vec::new();
+    let mut total = 0u64;
+    let mut too_long = false;
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            if total == 0 {
+                return Ok(None);
+            }
+            break;
+        }
+        let (chunk, found) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (&buf[..=i], true),
+            None => (buf, false),
+        };
+        let n = chunk.len();
+        total += n as u64;
+        if !too_long {
+            if total > max + 1 {
+                too_long = true;
+                line = Vec::new();
+            } else {
+                line.extend_from_slice(chunk);
+            }
+        }
+        reader.consume(n);
+        if found {
+            break;
+        }
+    }
+    if too_long {
+        return Ok(Some((Err(total), total)));
+    }
+    if line.last() == Some(&b'\n') {
+        line.pop();
+    }
+    Ok(Some((Ok(line), total)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_keeps_offsets() {
+        let bytes = b"caf\xff latte \xfe\xfd ok";
+        let (text, replaced) = decode(bytes);
+        assert!(replaced);
+        assert_eq!(text.len(), bytes.len());
+        assert_eq!(&text[14..16], "ok");
+    }
+
+    #[test]
+    fn bounded_lines() {
+        let data = b"short\n0123456789abcdef\nlast";
+        let mut r = BufReader::with_capacity(4, &data[..]);
+        let (l1, _) = read_line_bounded(&mut r, 8).unwrap().unwrap();
+        assert_eq!(l1.unwrap(), b"short");
+        let (l2, n2) = read_line_bounded(&mut r, 8).unwrap().unwrap();
+        assert_eq!(l2, Err(17));
+        assert_eq!(n2, 17);
+        let (l3, _) = read_line_bounded(&mut r, 8).unwrap().unwrap();
+        assert_eq!(l3.unwrap(), b"last");
+        assert!(read_line_bounded(&mut r, 8).unwrap().is_none());
+    }
+}

@@ -1,0 +1,412 @@
+//! The engine: documents in, verified clusters out.
+//!
+//! ```
+//! use neardup::{Config, Engine};
+//! let engine = Engine::new(Config::default());
+//! let story = "Chinese officials summoned the heads of major electric vehicle makers \
+//!              to Beijing this week to address the long-running price war, according \
+//!              to people familiar with the matter, who asked not to be identified.";
+//! let mut scan = engine.scan();
+//! scan.add_text("a", story);
+//! scan.add_text("b", &format!("Outlet header. {story} Copyright 2025."));
+//! scan.add_text("c", "An unrelated story about football results on Sunday afternoon.");
+//! let result = scan.finish();
+//! assert_eq!(result.clusters.len(), 1);
+//! assert_eq!(result.cluster_ids(&result.clusters[0]), ["a", "b"]);
+//! ```
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::boilerplate::DfSketch;
+use crate::cluster::{cluster, Edge};
+use crate::config::Config;
+use crate::corpus::{Corpus, DocSource, Document, Event, Skip, SkipReason};
+use crate::lsh::candidate_pairs;
+use crate::minhash::MinHasher;
+use crate::shingle::shingles_into;
+use crate::tokenize::{tokenize_into, Token};
+use crate::verify::{similarity, Similarity};
+
+/// The near-duplicate engine: a frozen [`Config`] plus the MinHash functions
+/// derived from it. Cheap to share between threads.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    config: Config,
+    hasher: MinHasher,
+}
+
+/// What the engine keeps of a document after reading it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocInfo {
+    /// The document's id.
+    pub id: String,
+    /// Where its text can be read again.
+    pub source: DocSource,
+    /// Size of its text in bytes.
+    pub bytes: usize,
+    /// Number of words.
+    pub words: usize,
+    /// Number of distinct shingles (before the boilerplate cut).
+    pub shingles: usize,
+}
+
+/// A verified duplicate pair, by document index (`a < b`).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Pair {
+    /// Index of the first document in [`ScanResult::docs`].
+    pub a: usize,
+    /// Index of the second document.
+    pub b: usize,
+    /// Exact Jaccard of the shingle sets (boilerplate removed).
+    pub jaccard: f64,
+    /// Exact containment `|A∩B| / min(|A|,|B|)`.
+    pub containment: f64,
+}
+
+/// A cluster of copies of one story.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cluster {
+    /// Cluster number, in output order.
+    pub id: usize,
+    /// Index of the fullest document (most words; ties to the smallest id).
+    pub representative: usize,
+    /// Member indices in id order.
+    pub docs: Vec<usize>,
+    /// Verified duplicate pairs inside the cluster, sorted.
+    pub pairs: Vec<Pair>,
+}
+
+/// Counters of a scan.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct ScanStats {
+    /// Documents read and compared.
+    pub documents: usize,
+    /// Inputs skipped (see [`ScanResult::skipped`]).
+    pub skipped: usize,
+    /// Bytes of text read.
+    pub bytes: u64,
+    /// Distinct shingles found to be boilerplate (estimated).
+    pub boilerplate_shingles: usize,
+    /// Pairs proposed by LSH.
+    pub candidate_pairs: usize,
+    /// Candidate pairs that passed verification.
+    pub verified_pairs: usize,
+    /// Verified pairs left between clusters by the linkage guard.
+    pub rejected_pairs: usize,
+    /// Clusters of two or more documents.
+    pub clusters: usize,
+    /// Documents inside those clusters.
+    pub clustered_documents: usize,
+    /// Wall time of the whole scan.
+    #[serde(skip)]
+    pub elapsed: Duration,
+}
+
+/// Everything a scan found.
+#[derive(Debug, Clone)]
+pub struct ScanResult {
+    /// Every document read, sorted by id.
+    pub docs: Vec<DocInfo>,
+    /// Clusters of two or more documents, ordered by their first id.
+    pub clusters: Vec<Cluster>,
+    /// Documents that are in no cluster (indices, in id order).
+    pub singletons: Vec<usize>,
+    /// Inputs that were skipped, in input order.
+    pub skipped: Vec<Skip>,
+    /// Non-fatal problems (for example invalid UTF-8 replaced).
+    pub warnings: Vec<String>,
+    /// Counters.
+    pub stats: ScanStats,
+}
+
+impl ScanResult {
+    /// The ids of a cluster's documents, in order.
+    pub fn cluster_ids(&self, c: &Cluster) -> Vec<&str> {
+        c.docs.iter().map(|&d| self.docs[d].id.as_str()).collect()
+    }
+
+    /// Skips grouped by reason, with counts, in a stable order.
+    pub fn skip_counts(&self) -> Vec<(SkipReason, usize)> {
+        let mut m: std::collections::BTreeMap<SkipReason, usize> = Default::default();
+        for s in &self.skipped {
+            *m.entry(s.reason).or_default() += 1;
+        }
+        m.into_iter().collect()
+    }
+}
+
+struct Record {
+    info: DocInfo,
+    set: Vec<u64>,
+}
+
+/// An ongoing scan: add documents, then [`finish`](Scan::finish).
+pub struct Scan<'e> {
+    engine: &'e Engine,
+    started: Instant,
+    records: Vec<Record>,
+    seen: HashMap<String, usize>,
+    skipped: Vec<Skip>,
+    warnings: Vec<String>,
+    bytes: u64,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<(Vec<Token>, Vec<u64>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+impl Engine {
+    /// An engine for `config`.
+    pub fn new(config: Config) -> Engine {
+        let hasher = MinHasher::new(config.perms(), config.seed());
+        Engine { config, hasher }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The MinHash functions.
+    pub fn hasher(&self) -> &MinHasher {
+        &self.hasher
+    }
+
+    /// The sorted shingle set of a text under this configuration.
+    pub fn shingle_set(&self, text: &str) -> Vec<u64> {
+        SCRATCH.with(|s| {
+            let (tokens, shingles) = &mut *s.borrow_mut();
+            tokenize_into(text, tokens);
+            shingles_into(tokens, self.config.shingle(), shingles);
+            let mut set = shingles.clone();
+            set.sort_unstable();
+            set.dedup();
+            set
+        })
+    }
+
+    /// Exact similarity of two texts (no boilerplate cut: that needs a corpus).
+    pub fn compare(&self, a: &str, b: &str) -> Similarity {
+        similarity(&self.shingle_set(a), &self.shingle_set(b))
+    }
+
+    /// Starts a scan.
+    pub fn scan(&self) -> Scan<'_> {
+        Scan {
+            engine: self,
+            started: Instant::now(),
+            records: Vec::new(),
+            seen: HashMap::new(),
+            skipped: Vec::new(),
+            warnings: Vec::new(),
+            bytes: 0,
+        }
+    }
+
+    /// Scans a corpus in one call (see [`Scan::add_corpus`]).
+    pub fn scan_corpus(&self, corpus: &Corpus) -> ScanResult {
+        let mut scan = self.scan();
+        scan.add_corpus(corpus, |_| {});
+        scan.finish()
+    }
+
+    fn record(&self, doc: Document<'_>) -> Record {
+        SCRATCH.with(|s| {
+            let (tokens, shingles) = &mut *s.borrow_mut();
+            tokenize_into(&doc.text, tokens);
+            shingles_into(tokens, self.config.shingle(), shingles);
+            let mut set = shingles.clone();
+            set.sort_unstable();
+            set.dedup();
+            Record {
+                info: DocInfo {
+                    id: doc.id,
+                    source: doc.source,
+                    bytes: doc.text.len(),
+                    words: tokens.len(),
+                    shingles: set.len(),
+                },
+                set,
+            }
+        })
+    }
+}
+
+impl Scan<'_> {
+    fn push(&mut self, rec: Record) {
+        self.bytes += rec.info.bytes as u64;
+        if rec.info.words == 0 {
+            self.skipped.push(Skip {
+                location: rec.info.source.to_string(),
+                reason: SkipReason::Empty,
+                message: format!("document {:?} has no words", rec.info.id),
+            });
+            return;
+        }
+        if let Some(&first) = self.seen.get(&rec.info.id) {
+            let message = format!(
+                "id {:?} was already used by {}",
+                rec.info.id, self.records[first].info.source
+            );
+            self.skipped.push(Skip {
+                location: rec.info.source.to_string(),
+                reason: SkipReason::DuplicateId,
+                message,
+            });
+            return;
+        }
+        self.seen.insert(rec.info.id.clone(), self.records.len());
+        self.records.push(rec);
+    }
+
+    /// Adds one in-memory document. Returns the skip when it is not kept
+    /// (no words, or an id used before).
+    pub fn add_text(&mut self, id: &str, text: &str) -> Option<Skip> {
+        let before = self.skipped.len();
+        let rec = self.engine.record(Document {
+            id: id.to_string(),
+            text: text.into(),
+            source: DocSource::Memory,
+        });
+        self.push(rec);
+        (self.skipped.len() > before).then(|| self.skipped.last().cloned().unwrap())
+    }
+
+    /// Streams a corpus into the scan, in parallel. `progress` receives the
+    /// number of input bytes consumed, batch by batch.
+    pub fn add_corpus(&mut self, corpus: &Corpus, progress: impl FnMut(u64)) {
+        let engine = self.engine;
+        let mut events = Vec::new();
+        corpus.process(|doc| engine.record(doc), |e| events.push(e), progress);
+        // Events are collected first so that `push` can borrow self mutably;
+        // they hold only shingle sets, never the texts.
+        for e in events {
+            match e {
+                Event::Doc(rec) => self.push(rec),
+                Event::Skip(s) => self.skipped.push(s),
+                Event::Warning(w) => self.warnings.push(w),
+            }
+        }
+    }
+
+    /// Number of documents kept so far.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether no document was kept so far.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Runs boilerplate cut, MinHash, LSH, verification and clustering.
+    pub fn finish(self) -> ScanResult {
+        let cfg = &self.engine.config;
+        let mut records = self.records;
+        records.par_sort_by(|x, y| x.info.id.cmp(&y.info.id));
+        let n = records.len();
+        let mut stats = ScanStats {
+            documents: n,
+            skipped: self.skipped.len(),
+            bytes: self.bytes,
+            ..Default::default()
+        };
+
+        // 1. Boilerplate: shingles in too many documents are dropped.
+        let mut sets: Vec<Vec<u64>> = records.iter_mut().map(|r| std::mem::take(&mut r.set)).collect();
+        if let Some(cut) = cfg.boilerplate_cut(n) {
+            let volume: usize = sets.iter().map(Vec::len).sum();
+            let sketch = DfSketch::for_volume(volume);
+            sets.par_iter().for_each(|s| sketch.add_set(s));
+            let removed: usize = sets
+                .par_iter_mut()
+                .map(|s| {
+                    let before = s.len();
+                    s.retain(|&h| sketch.estimate(h) as usize <= cut);
+                    before - s.len()
+                })
+                .sum();
+            stats.boilerplate_shingles = removed;
+        }
+
+        // 2. MinHash signatures.
+        let perms = cfg.perms();
+        let mut sigs = vec![0u32; n * perms];
+        sigs.par_chunks_mut(perms)
+            .zip(sets.par_iter())
+            .for_each(|(out, set)| self.engine.hasher.signature_into(set, out));
+
+        // 3. LSH candidates.
+        let candidates = candidate_pairs(&sigs, perms, cfg.banding(), cfg.max_bucket());
+        drop(sigs);
+        stats.candidate_pairs = candidates.len();
+
+        // 4. Verification against the exact sets.
+        let check = |a: u32, b: u32| -> Option<Edge> {
+            let s = similarity(&sets[a as usize], &sets[b as usize]);
+            cfg.is_duplicate(&s).then_some(Edge {
+                a,
+                b,
+                jaccard: s.jaccard,
+                containment: s.containment,
+            })
+        };
+        let edges: Vec<Edge> = candidates
+            .par_iter()
+            .filter_map(|&(a, b)| check(a, b))
+            .collect();
+        stats.verified_pairs = edges.len();
+
+        // 5. Clusters.
+        let weight: Vec<u64> = records.iter().map(|r| r.info.words as u64).collect();
+        let clustering = cluster(n, &edges, &weight, cfg.linkage(), check);
+        stats.rejected_pairs = clustering.rejected_edges;
+
+        let mut by_group: HashMap<u32, Vec<Pair>> = HashMap::new();
+        let group_of = {
+            let mut g = vec![0u32; n];
+            for (i, grp) in clustering.groups.iter().enumerate() {
+                for &d in &grp.members {
+                    g[d as usize] = i as u32;
+                }
+            }
+            g
+        };
+        for e in &clustering.edges {
+            by_group.entry(group_of[e.a as usize]).or_default().push(Pair {
+                a: e.a as usize,
+                b: e.b as usize,
+                jaccard: e.jaccard,
+                containment: e.containment,
+            });
+        }
+        let mut clusters = Vec::new();
+        let mut singletons = Vec::new();
+        for (i, g) in clustering.groups.into_iter().enumerate() {
+            if g.members.len() < 2 {
+                singletons.push(g.members[0] as usize);
+                continue;
+            }
+            clusters.push(Cluster {
+                id: clusters.len(),
+                representative: g.representative as usize,
+                docs: g.members.iter().map(|&d| d as usize).collect(),
+                pairs: by_group.remove(&(i as u32)).unwrap_or_default(),
+            });
+        }
+        stats.clusters = clusters.len();
+        stats.clustered_documents = clusters.iter().map(|c| c.docs.len()).sum();
+        stats.elapsed = self.started.elapsed();
+        ScanResult {
+            docs: records.into_iter().map(|r| r.info).collect(),
+            clusters,
+            singletons,
+            skipped: self.skipped,
+            warnings: self.warnings,
+            stats,
+        }
+    }
+}
