@@ -1,1 +1,84 @@
-fn main(){}
+//! Whole-scan benchmark on real newswire text (Reuters-21578 from
+//! `../shared/data`), in memory and from the directory. The answer is
+//! checked before timing: the clusters must match a brute-force all-pairs
+//! run of the same verification rule.
+
+use std::path::Path;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use neardup::verify::similarity;
+use neardup::{Config, Corpus, CorpusOptions, Engine};
+
+fn wires(n: usize) -> Vec<(String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/reuters21578/docs");
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .expect("../shared/data/reuters21578/docs")
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .take(n)
+        .map(|name| {
+            let t = std::fs::read_to_string(dir.join(&name)).unwrap();
+            (name, t)
+        })
+        .collect()
+}
+
+fn run(engine: &Engine, docs: &[(String, String)]) -> neardup::ScanResult {
+    let mut scan = engine.scan();
+    for (id, t) in docs {
+        scan.add_text(id, t);
+    }
+    scan.finish()
+}
+
+fn check(engine: &Engine, docs: &[(String, String)]) {
+    // Brute force: every pair verified exactly, then connected components.
+    let cfg = engine.config();
+    let sets: Vec<Vec<u64>> = docs.iter().map(|(_, t)| engine.shingle_set(t)).collect();
+    let mut dup_pairs = 0usize;
+    for i in 0..sets.len() {
+        for j in i + 1..sets.len() {
+            if cfg.is_duplicate(&similarity(&sets[i], &sets[j])) {
+                dup_pairs += 1;
+            }
+        }
+    }
+    let r = run(engine, docs);
+    let found: usize = r.clusters.iter().map(|c| c.pairs.len()).sum();
+    // LSH may miss a few low-similarity pairs; it must find nearly all.
+    assert!(dup_pairs > 0);
+    assert!(
+        found as f64 >= 0.95 * dup_pairs as f64 && found <= dup_pairs,
+        "scan found {found} duplicate pairs, brute force {dup_pairs}"
+    );
+}
+
+fn bench(c: &mut Criterion) {
+    let docs = wires(2000);
+    let bytes: usize = docs.iter().map(|(_, t)| t.len()).sum();
+    let engine = Engine::new(Config::default());
+    check(&engine, &docs);
+
+    let mut g = c.benchmark_group("scan");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes(bytes as u64));
+    g.bench_function("reuters_2000_in_memory", |b| b.iter(|| run(&engine, &docs)));
+
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/reuters21578/docs");
+    let corpus = Corpus::open(&[&dir], CorpusOptions::default()).unwrap();
+    g.throughput(Throughput::Bytes(corpus.total_bytes()));
+    g.bench_function("reuters_21578_from_files", |b| {
+        b.iter(|| {
+            let r = engine.scan_corpus(&corpus);
+            assert!(r.stats.documents > 21_000);
+            r
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -270,7 +270,9 @@ mod tests {
 
     #[test]
     fn representative_is_fullest() {
-        let c = cluster(3, &[e(0, 1, 0.9), e(1, 2, 0.9)], &[5, 9, 9], 0.0, |_, _| None);
+        let c = cluster(3, &[e(0, 1, 0.9), e(1, 2, 0.9)], &[5, 9, 9], 0.0, |_, _| {
+            None
+        });
         assert_eq!(c.groups[0].representative, 1);
     }
 }

@@ -149,7 +149,13 @@ pub struct Skip {
 
 impl std::fmt::Display for Skip {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: skipped ({}): {}", self.location, self.reason.as_str(), self.message)
+        write!(
+            f,
+            "{}: skipped ({}): {}",
+            self.location,
+            self.reason.as_str(),
+            self.message
+        )
     }
 }
 
@@ -288,26 +294,25 @@ impl Corpus {
     {
         let opts = &self.options;
         let mut files: Vec<(PathBuf, String)> = Vec::new();
-        let flush = |files: &mut Vec<(PathBuf, String)>,
-                     sink: &mut S,
-                     progress: &mut dyn FnMut(u64)| {
-            if files.is_empty() {
-                return;
-            }
-            let out: Vec<(Vec<Event<R>>, u64)> = files
-                .par_iter()
-                .map(|(path, id)| read_file_doc(path, id, opts, &f))
-                .collect();
-            files.clear();
-            let mut bytes = 0;
-            for (events, b) in out {
-                bytes += b;
-                for e in events {
-                    sink(e);
+        let flush =
+            |files: &mut Vec<(PathBuf, String)>, sink: &mut S, progress: &mut dyn FnMut(u64)| {
+                if files.is_empty() {
+                    return;
                 }
-            }
-            progress(bytes);
-        };
+                let out: Vec<(Vec<Event<R>>, u64)> = files
+                    .par_iter()
+                    .map(|(path, id)| read_file_doc(path, id, opts, &f))
+                    .collect();
+                files.clear();
+                let mut bytes = 0;
+                for (events, b) in out {
+                    bytes += b;
+                    for e in events {
+                        sink(e);
+                    }
+                }
+                progress(bytes);
+            };
         for entry in &self.entries {
             match entry {
                 Entry::File { path, id } => {
@@ -587,15 +592,13 @@ fn read_jsonl<R: Send>(
                 };
                 let bytes = match bytes {
                     Ok(b) => b,
-                    Err(len) => {
-                        return skip(
-                            SkipReason::TooLarge,
-                            format!(
-                                "line of {len} bytes is over the limit of {} bytes (--max-doc-bytes)",
-                                opts.max_doc_bytes
-                            ),
-                        )
-                    }
+                    Err(len) => return skip(
+                        SkipReason::TooLarge,
+                        format!(
+                            "line of {len} bytes is over the limit of {} bytes (--max-doc-bytes)",
+                            opts.max_doc_bytes
+                        ),
+                    ),
                 };
                 let trimmed = bytes.trim_ascii();
                 if trimmed.is_empty() {

@@ -316,7 +316,10 @@ impl Scan<'_> {
         };
 
         // 1. Boilerplate: shingles in too many documents are dropped.
-        let mut sets: Vec<Vec<u64>> = records.iter_mut().map(|r| std::mem::take(&mut r.set)).collect();
+        let mut sets: Vec<Vec<u64>> = records
+            .iter_mut()
+            .map(|r| std::mem::take(&mut r.set))
+            .collect();
         if let Some(cut) = cfg.boilerplate_cut(n) {
             let volume: usize = sets.iter().map(Vec::len).sum();
             let sketch = DfSketch::for_volume(volume);
@@ -376,12 +379,15 @@ impl Scan<'_> {
             g
         };
         for e in &clustering.edges {
-            by_group.entry(group_of[e.a as usize]).or_default().push(Pair {
-                a: e.a as usize,
-                b: e.b as usize,
-                jaccard: e.jaccard,
-                containment: e.containment,
-            });
+            by_group
+                .entry(group_of[e.a as usize])
+                .or_default()
+                .push(Pair {
+                    a: e.a as usize,
+                    b: e.b as usize,
+                    jaccard: e.jaccard,
+                    containment: e.containment,
+                });
         }
         let mut clusters = Vec::new();
         let mut singletons = Vec::new();

@@ -114,7 +114,9 @@ mod tests {
     use super::*;
 
     fn truth(v: &[(&str, &str)]) -> Truth {
-        v.iter().map(|(d, c)| (d.to_string(), c.to_string())).collect()
+        v.iter()
+            .map(|(d, c)| (d.to_string(), c.to_string()))
+            .collect()
     }
 
     #[test]
@@ -131,8 +133,13 @@ mod tests {
     #[test]
     fn over_merge() {
         let t = truth(&[("a", "1"), ("b", "1"), ("c", "2"), ("d", "2")]);
-        let p: HashMap<String, usize> =
-            [("a".into(), 0), ("b".into(), 0), ("c".into(), 0), ("d".into(), 0)].into();
+        let p: HashMap<String, usize> = [
+            ("a".into(), 0),
+            ("b".into(), 0),
+            ("c".into(), 0),
+            ("d".into(), 0),
+        ]
+        .into();
         let s = score(&t, &p);
         assert!((s.precision - 2.0 / 6.0).abs() < 1e-12);
         assert_eq!(s.recall, 1.0);
@@ -247,14 +254,20 @@ impl std::fmt::Display for Report {
             s.precision, s.recall, s.f1, s.ari
         )?;
         if !self.false_merges.is_empty() {
-            writeln!(f, "\nworst false merges (predicted cluster: doc [truth label]):")?;
+            writeln!(
+                f,
+                "\nworst false merges (predicted cluster: doc [truth label]):"
+            )?;
             for (bad, members) in &self.false_merges {
                 let list: Vec<String> = members.iter().map(|(d, l)| format!("{d} [{l}]")).collect();
                 writeln!(f, "  {bad} false pairs: {}", list.join(", "))?;
             }
         }
         if !self.misses.is_empty() {
-            writeln!(f, "\nworst misses (truth cluster: doc [predicted cluster]):")?;
+            writeln!(
+                f,
+                "\nworst misses (truth cluster: doc [predicted cluster]):"
+            )?;
             for (missed, t, members) in &self.misses {
                 let list: Vec<String> = members
                     .iter()

@@ -308,7 +308,10 @@ fn summary(result: &ScanResult) -> String {
 }
 
 /// Writes to stdout, or atomically to a file.
-fn with_output(path: Option<&Path>, f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
+fn with_output(
+    path: Option<&Path>,
+    f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<()> {
     match path {
         None => {
             let stdout = io::stdout();
@@ -349,7 +352,9 @@ fn eval_cmd(args: EvalArgs) -> Result<ExitCode> {
     let truth = neardup::eval::read_truth(&args.truth)?;
     let (result, _, _) = run_scan(&args.inputs, &args.engine)?;
     if let Some(out) = &args.output {
-        with_output(Some(out), |w| neardup::output::write_jsonl(&result, w, false, None))?;
+        with_output(Some(out), |w| {
+            neardup::output::write_jsonl(&result, w, false, None)
+        })?;
     }
     let report = neardup::eval::evaluate(&truth, &result, args.worst);
     print!("{report}");
@@ -361,6 +366,12 @@ fn eval_cmd(args: EvalArgs) -> Result<ExitCode> {
 
 fn generate_cmd(args: GenerateArgs) -> Result<ExitCode> {
     // Wired once the synth module lands.
-    let _ = (&args.sources, &args.out, args.stories, args.seed, args.words);
+    let _ = (
+        &args.sources,
+        &args.out,
+        args.stories,
+        args.seed,
+        args.words,
+    );
     anyhow::bail!("generate is not available in this build")
 }

@@ -130,7 +130,11 @@ pub fn write_csv(result: &ScanResult, w: &mut dyn Write) -> io::Result<()> {
 pub fn write_text(result: &ScanResult, w: &mut dyn Write, all: bool) -> io::Result<()> {
     let id = |d: usize| result.docs[d].id.as_str();
     if result.clusters.is_empty() {
-        writeln!(w, "No near-duplicates found among {} documents.", result.docs.len())?;
+        writeln!(
+            w,
+            "No near-duplicates found among {} documents.",
+            result.docs.len()
+        )?;
     }
     for c in &result.clusters {
         writeln!(

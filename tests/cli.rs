@@ -1,0 +1,230 @@
+//! Integration tests driving the `neardup` binary on real fixtures.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_neardup"))
+}
+
+fn shared(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(rel)
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn clusters(jsonl: &str) -> Vec<Vec<String>> {
+    jsonl
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["docs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d.as_str().unwrap().to_string())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn aggregator_split_gives_exactly_the_two_syndicated_pairs() {
+    let dir = shared("examples/aggregator-split");
+    let o = run(&["scan", dir.to_str().unwrap(), "--format", "jsonl"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(&o);
+    assert_eq!(
+        clusters(&out),
+        [
+            vec![
+                "02-business-times-car-subsidy.txt",
+                "03-mint-car-subsidy.txt"
+            ],
+            vec![
+                "04-business-standard-byd-price-war.txt",
+                "05-yahoo-byd-price-war.txt"
+            ],
+        ]
+    );
+    // Exactly the documented fields, in order.
+    for (n, line) in out.lines().enumerate() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        // Field order as documented (checked on the raw line; the parsed map sorts keys).
+        let pos: Vec<usize> = [
+            "\"cluster\"",
+            "\"size\"",
+            "\"representative\"",
+            "\"docs\"",
+            "\"pairs\"",
+        ]
+        .iter()
+        .map(|k| line.find(k).unwrap())
+        .collect();
+        assert!(pos.windows(2).all(|w| w[0] < w[1]), "{line}");
+        assert_eq!(v.as_object().unwrap().len(), 5);
+        assert_eq!(v["cluster"], n);
+        assert_eq!(v["size"], 2);
+        let p = &v["pairs"][0];
+        let pk: Vec<&str> = p.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(pk, ["a", "b", "containment", "jaccard"]);
+        assert!(p["jaccard"].as_f64().unwrap() > 0.5);
+        assert!(p["containment"].as_f64().unwrap() > 0.7);
+    }
+}
+
+#[test]
+fn all_prints_singletons_and_formats_work() {
+    let dir = shared("examples/aggregator-split");
+    let d = dir.to_str().unwrap();
+    let o = run(&["scan", d, "--format", "jsonl", "--all"]);
+    let c = clusters(&stdout(&o));
+    assert_eq!(c.len(), 3);
+    assert_eq!(c[2], ["01-asia-times-little-giants.txt"]);
+
+    let o = run(&["scan", d, "--format", "csv"]);
+    let csv = stdout(&o);
+    assert_eq!(
+        csv.lines().next().unwrap(),
+        "cluster,a,b,jaccard,containment"
+    );
+    assert_eq!(csv.lines().count(), 3);
+
+    let o = run(&["scan", d]);
+    let text = stdout(&o);
+    assert!(text.contains("Cluster 0 (2 documents"), "{text}");
+    assert!(text.contains("05-yahoo-byd-price-war.txt"));
+}
+
+#[test]
+fn single_file_and_output_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = shared("examples/aggregator-split/04-business-standard-byd-price-war.txt");
+    let b = shared("examples/aggregator-split/05-yahoo-byd-price-war.txt");
+    let out = tmp.path().join("out.jsonl");
+    let o = run(&[
+        "scan",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--format",
+        "jsonl",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    assert!(o.stdout.is_empty());
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(
+        clusters(&written),
+        [vec![
+            "04-business-standard-byd-price-war.txt",
+            "05-yahoo-byd-price-war.txt"
+        ]]
+    );
+    // No temporary files left behind.
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn jsonl_input_uses_id_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = std::fs::read_to_string(shared(
+        "examples/aggregator-split/02-business-times-car-subsidy.txt",
+    ))
+    .unwrap();
+    let b = std::fs::read_to_string(shared("examples/aggregator-split/03-mint-car-subsidy.txt"))
+        .unwrap();
+    let path = tmp.path().join("in.jsonl");
+    let lines = [
+        serde_json::json!({"key": "bt", "body": a}).to_string(),
+        serde_json::json!({"key": 7, "body": b}).to_string(),
+        "not json".to_string(),
+        serde_json::json!({"key": "x"}).to_string(),
+    ];
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let o = run(&[
+        "scan",
+        path.to_str().unwrap(),
+        "--id-field",
+        "key",
+        "--text-field",
+        "body",
+        "--format",
+        "jsonl",
+    ]);
+    assert!(o.status.success());
+    assert_eq!(clusters(&stdout(&o)), [vec!["7", "bt"]]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("in.jsonl:3"), "{err}");
+    assert!(err.contains("in.jsonl:4"), "{err}");
+    assert!(err.contains("2 skipped"), "{err}");
+    // --strict turns skips into exit code 2.
+    let o = run(&[
+        "scan",
+        path.to_str().unwrap(),
+        "--id-field",
+        "key",
+        "--text-field",
+        "body",
+        "--strict",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn usage_errors_exit_1_with_one_line() {
+    let o = run(&["scan", "/definitely/not/here"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("/definitely/not/here"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    let o = run(&["scan", "--threshold", "1.5", "."]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("threshold"));
+
+    let o = run(&["scan", "--no-such-flag", "."]);
+    assert_eq!(o.status.code(), Some(1));
+
+    let o = run(&["--help"]);
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn output_is_identical_whatever_the_thread_count() {
+    let dir = shared("data/helsinki-news-2018/docs");
+    let d = dir.to_str().unwrap();
+    let one = run(&["scan", d, "--format", "jsonl", "--threads", "1"]);
+    let two = run(&["scan", d, "--format", "jsonl", "--threads", "2"]);
+    let again = run(&["scan", d, "--format", "jsonl", "--threads", "2"]);
+    assert!(one.status.success());
+    assert!(!one.stdout.is_empty());
+    assert_eq!(one.stdout, two.stdout);
+    assert_eq!(two.stdout, again.stdout);
+}
+
+#[test]
+fn eval_reports_scores() {
+    let o = run(&[
+        "eval",
+        "--truth",
+        shared("examples/aggregator-split.truth.tsv")
+            .to_str()
+            .unwrap(),
+        shared("examples/aggregator-split").to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    assert!(
+        out.contains("precision=1.0000 recall=1.0000 f1=1.0000 ari=1.0000"),
+        "{out}"
+    );
+}

@@ -1,0 +1,183 @@
+//! Property tests: estimates within their error bounds, symmetry, and the
+//! same answer whatever the order of input or the thread count. Each fast
+//! stage is checked against a naive twin.
+
+use std::collections::BTreeSet;
+
+use neardup::lsh::{candidate_pairs, Banding};
+use neardup::minhash::{estimate_jaccard, MinHasher};
+use neardup::verify::similarity;
+use neardup::{Config, Engine};
+use proptest::prelude::*;
+
+fn naive_jaccard(a: &[u64], b: &[u64]) -> f64 {
+    let a: BTreeSet<_> = a.iter().collect();
+    let b: BTreeSet<_> = b.iter().collect();
+    let i = a.intersection(&b).count();
+    let u = a.union(&b).count();
+    if u == 0 {
+        0.0
+    } else {
+        i as f64 / u as f64
+    }
+}
+
+fn set(v: Vec<u64>) -> Vec<u64> {
+    let mut v = v;
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// MinHash estimates Jaccard within 4.5 standard deviations
+    /// (sqrt(J(1-J)/k)) plus a small slack for hash imperfection.
+    #[test]
+    fn minhash_estimate_within_bound(
+        common in 0usize..400, only_a in 0usize..400, only_b in 0usize..400, seed in any::<u64>()
+    ) {
+        prop_assume!(common + only_a + only_b > 0);
+        let mut next = seed;
+        let mut fresh = || { next = next.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407); next };
+        let c: Vec<u64> = (0..common).map(|_| fresh()).collect();
+        let a = set(c.iter().copied().chain((0..only_a).map(|_| fresh())).collect());
+        let b = set(c.iter().copied().chain((0..only_b).map(|_| fresh())).collect());
+        let j = naive_jaccard(&a, &b);
+        let k = 256;
+        let h = MinHasher::new(k, seed);
+        let est = estimate_jaccard(&h.signature(&a), &h.signature(&b));
+        let sd = (j * (1.0 - j) / k as f64).sqrt();
+        prop_assert!((est - j).abs() <= 4.5 * sd + 0.02, "est {est} true {j}");
+    }
+
+    /// Exact verification agrees with the naive computation and is symmetric.
+    #[test]
+    fn similarity_matches_naive_and_is_symmetric(
+        a in proptest::collection::vec(0u64..300, 0..200),
+        b in proptest::collection::vec(0u64..300, 0..200),
+    ) {
+        let (a, b) = (set(a), set(b));
+        let s = similarity(&a, &b);
+        let t = similarity(&b, &a);
+        prop_assert_eq!(s.jaccard, t.jaccard);
+        prop_assert_eq!(s.containment, t.containment);
+        prop_assert!((s.jaccard - naive_jaccard(&a, &b)).abs() < 1e-12);
+        prop_assert!(s.jaccard <= s.containment + 1e-12);
+    }
+
+    /// LSH candidates: every pair that shares a full band is proposed, and
+    /// nothing else (the naive twin compares bands of all pairs).
+    #[test]
+    fn lsh_matches_naive_banding(
+        sigs in proptest::collection::vec(proptest::collection::vec(0u32..3, 8), 2..30)
+    ) {
+        let perms = 8;
+        let banding = Banding { bands: 4, rows: 2 };
+        let flat: Vec<u32> = sigs.iter().flatten().copied().collect();
+        let got: BTreeSet<(u32, u32)> =
+            candidate_pairs(&flat, perms, banding, 1000).into_iter().collect();
+        let mut want = BTreeSet::new();
+        for i in 0..sigs.len() {
+            for j in i + 1..sigs.len() {
+                if (0..4).any(|b| sigs[i][b * 2..b * 2 + 2] == sigs[j][b * 2..b * 2 + 2]) {
+                    want.insert((i as u32, j as u32));
+                }
+            }
+        }
+        prop_assert_eq!(got, want);
+    }
+}
+
+fn wire_texts(n: usize) -> Vec<(String, String)> {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/reuters21578/docs");
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .take(n)
+        .map(|name| {
+            let text = std::fs::read_to_string(dir.join(&name)).unwrap();
+            (name, text)
+        })
+        .collect()
+}
+
+fn scan_jsonl(engine: &Engine, docs: &[(String, String)]) -> String {
+    let mut scan = engine.scan();
+    for (id, text) in docs {
+        scan.add_text(id, text);
+    }
+    let result = scan.finish();
+    let mut out = Vec::new();
+    neardup::output::write_jsonl(&result, &mut out, true, None).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn same_result_whatever_input_order_and_thread_count() {
+    let mut docs = wire_texts(3000);
+    let engine = Engine::new(Config::default());
+    let pool1 = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let pool2 = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let a = pool1.install(|| scan_jsonl(&engine, &docs));
+    let b = pool2.install(|| scan_jsonl(&engine, &docs));
+    assert_eq!(a, b);
+    docs.reverse();
+    let c = pool2.install(|| scan_jsonl(&engine, &docs));
+    assert_eq!(a, c);
+    assert!(
+        a.lines().any(|l| l.contains("\"size\":2")),
+        "found some clusters"
+    );
+}
+
+#[test]
+fn lsh_recall_against_brute_force_on_real_wires() {
+    // Every pair with exact Jaccard >= 0.7 (well above the LSH threshold)
+    // must be found by the sketching engine.
+    let docs = wire_texts(2500);
+    let engine = Engine::new(Config::default());
+    let sets: Vec<Vec<u64>> = docs.iter().map(|(_, t)| engine.shingle_set(t)).collect();
+    let mut want = BTreeSet::new();
+    for i in 0..sets.len() {
+        for j in i + 1..sets.len() {
+            if similarity(&sets[i], &sets[j]).jaccard >= 0.7 {
+                want.insert((docs[i].0.clone(), docs[j].0.clone()));
+            }
+        }
+    }
+    assert!(
+        want.len() > 10,
+        "fixture has near-duplicates: {}",
+        want.len()
+    );
+    let mut scan = engine.scan();
+    for (id, text) in &docs {
+        scan.add_text(id, text);
+    }
+    let r = scan.finish();
+    let mut got = BTreeSet::new();
+    for c in &r.clusters {
+        for &x in &c.docs {
+            for &y in &c.docs {
+                if r.docs[x].id < r.docs[y].id {
+                    got.insert((r.docs[x].id.clone(), r.docs[y].id.clone()));
+                }
+            }
+        }
+    }
+    let missed: Vec<_> = want.difference(&got).collect();
+    assert!(missed.is_empty(), "missed {missed:?}");
+}
