@@ -251,7 +251,7 @@ impl ConfigBuilder {
         };
         let banding = match self.bands {
             Some(b) => {
-                if b == 0 || self.perms % b != 0 {
+                if b == 0 || !self.perms.is_multiple_of(b) {
                     return Err(Error::Config(format!(
                         "bands ({b}) must divide perms ({}) so that bands * rows == perms",
                         self.perms

@@ -146,6 +146,13 @@ mod tests {
     }
 }
 
+/// A predicted cluster mixing truth clusters: false pairs, and members with
+/// their truth labels.
+pub type FalseMerge = (usize, Vec<(String, String)>);
+/// A truth cluster split by the prediction: missed pairs, truth label, and
+/// members with their predicted cluster (`None`: left single).
+pub type Miss = (usize, String, Vec<(String, Option<usize>)>);
+
 /// Scores of a scan plus its worst mistakes, printable for people.
 #[derive(Debug, Clone)]
 pub struct Report {
@@ -153,10 +160,10 @@ pub struct Report {
     pub scores: Scores,
     /// Predicted clusters that mix truth clusters: (false pairs, members
     /// with their truth labels), worst first.
-    pub false_merges: Vec<(usize, Vec<(String, String)>)>,
+    pub false_merges: Vec<FalseMerge>,
     /// Truth clusters split by the prediction: (missed pairs, truth label,
     /// members with their predicted cluster), worst first.
-    pub misses: Vec<(usize, String, Vec<(String, Option<usize>)>)>,
+    pub misses: Vec<Miss>,
     /// Predicted ids that are not in the truth.
     pub unknown_ids: usize,
 }
@@ -178,7 +185,7 @@ pub fn evaluate(truth: &Truth, result: &crate::engine::ScanResult, worst: usize)
     let scores = score(truth, &pred);
 
     let label = |d: &str| truth.get(d).cloned().unwrap_or_else(|| "?".into());
-    let mut false_merges: Vec<(usize, Vec<(String, String)>)> = result
+    let mut false_merges: Vec<FalseMerge> = result
         .clusters
         .iter()
         .filter_map(|c| {
@@ -208,7 +215,7 @@ pub fn evaluate(truth: &Truth, result: &crate::engine::ScanResult, worst: usize)
     for (d, t) in truth {
         groups.entry(t.as_str()).or_default().push(d.as_str());
     }
-    let mut misses: Vec<(usize, String, Vec<(String, Option<usize>)>)> = groups
+    let mut misses: Vec<Miss> = groups
         .into_iter()
         .filter_map(|(t, docs)| {
             let members: Vec<(String, Option<usize>)> = docs

@@ -75,7 +75,7 @@ pub fn optimal_params(t: f64, perms: usize, fp_weight: f64, fn_weight: f64) -> B
     };
     let mut best_err = f64::INFINITY;
     for rows in 1..=perms {
-        if perms % rows != 0 {
+        if !perms.is_multiple_of(rows) {
             continue;
         }
         let b = Banding {
@@ -102,7 +102,7 @@ pub fn candidate_pairs(
     banding: Banding,
     max_bucket: usize,
 ) -> Vec<(u32, u32)> {
-    assert!(perms > 0 && signatures.len() % perms == 0);
+    assert!(perms > 0 && signatures.len().is_multiple_of(perms));
     assert!(banding.bands * banding.rows <= perms);
     let n = signatures.len() / perms;
     let max_bucket = max_bucket.max(1);

@@ -1,0 +1,115 @@
+//! Per-stage benchmarks on real newswire text, each with `Throughput::Bytes`
+//! of the text it stands for, and each checking its answer first.
+
+use std::path::Path;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use neardup::lsh::candidate_pairs;
+use neardup::minhash::MinHasher;
+use neardup::shingle::shingles_into;
+use neardup::tokenize::{tokenize, tokenize_into};
+use neardup::verify::similarity;
+use neardup::Config;
+
+fn wires(n: usize) -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/reuters21578/docs");
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .expect("../shared/data/reuters21578/docs")
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .take(n)
+        .map(|name| std::fs::read_to_string(dir.join(&name)).unwrap())
+        .collect()
+}
+
+fn set_of(text: &str, k: usize) -> Vec<u64> {
+    let mut s = Vec::new();
+    shingles_into(&tokenize(text), k, &mut s);
+    s.sort_unstable();
+    s.dedup();
+    s
+}
+
+fn bench(c: &mut Criterion) {
+    let texts = wires(3000);
+    let bytes: u64 = texts.iter().map(|t| t.len() as u64).sum();
+    let cfg = Config::default();
+    let k = cfg.shingle();
+
+    // Answers checked before timing.
+    let first = &texts[0];
+    let words = tokenize(first);
+    assert!(words.len() > 100);
+    assert_eq!(&first[words[0].range()], "BAHIA");
+
+    let mut g = c.benchmark_group("stages");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes(bytes));
+
+    g.bench_function("tokenize", |b| {
+        let mut out = Vec::new();
+        b.iter(|| {
+            let mut n = 0;
+            for t in &texts {
+                tokenize_into(t, &mut out);
+                n += out.len();
+            }
+            n
+        })
+    });
+
+    let token_lists: Vec<_> = texts.iter().map(|t| tokenize(t)).collect();
+    g.bench_function("shingle_hash", |b| {
+        let mut out = Vec::new();
+        b.iter(|| {
+            let mut n = 0;
+            for t in &token_lists {
+                shingles_into(t, k, &mut out);
+                n += out.len();
+            }
+            n
+        })
+    });
+
+    let sets: Vec<Vec<u64>> = texts.iter().map(|t| set_of(t, k)).collect();
+    for perms in [64usize, 128, 256] {
+        let h = MinHasher::new(perms, 1);
+        // Identical sets give identical signatures; the estimate is sane.
+        assert_eq!(h.signature(&sets[0]), h.signature(&sets[0]));
+        g.bench_with_input(BenchmarkId::new("minhash", perms), &perms, |b, _| {
+            let mut sig = vec![0u32; perms];
+            b.iter(|| {
+                for s in &sets {
+                    h.signature_into(s, &mut sig);
+                }
+                sig[0]
+            })
+        });
+    }
+
+    let h = MinHasher::new(cfg.perms(), cfg.seed());
+    let sigs: Vec<u32> = sets.iter().flat_map(|s| h.signature(s)).collect();
+    let pairs = candidate_pairs(&sigs, cfg.perms(), cfg.banding(), cfg.max_bucket());
+    assert!(!pairs.is_empty());
+    g.bench_function("lsh_candidates", |b| {
+        b.iter(|| candidate_pairs(&sigs, cfg.perms(), cfg.banding(), cfg.max_bucket()).len())
+    });
+
+    g.bench_function("verify_candidates", |b| {
+        b.iter(|| {
+            pairs
+                .iter()
+                .filter(|&&(x, y)| {
+                    cfg.is_duplicate(&similarity(&sets[x as usize], &sets[y as usize]))
+                })
+                .count()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
