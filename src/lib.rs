@@ -62,6 +62,7 @@ pub mod explain;
 pub mod lsh;
 pub mod minhash;
 pub mod output;
+pub mod report;
 pub mod shingle;
 pub mod synth;
 pub mod tokenize;

@@ -3,13 +3,14 @@
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use neardup::corpus::SkipReason;
+use neardup::explain::AlignConfig;
+use neardup::report::ReportDoc;
 use neardup::{Config, Corpus, CorpusOptions, Engine, ScanResult};
 
 /// Find, cluster and explain near-duplicate (syndicated) articles.
@@ -24,6 +25,8 @@ struct Cli {
 enum Command {
     /// Scan inputs (directories, files, .jsonl) and print duplicate clusters.
     Scan(ScanArgs),
+    /// Explain a pair: shared passages (with byte offsets) and what each copy adds.
+    Explain(ExplainArgs),
     /// Scan inputs and score the clusters against a doc<TAB>cluster truth file.
     Eval(EvalArgs),
     /// Build a labeled synthetic syndication corpus from source wire stories.
@@ -100,8 +103,44 @@ struct ScanArgs {
     /// Also print single documents as clusters of size 1.
     #[arg(long)]
     all: bool,
+    /// Add each pair's shared passages (byte offsets) to the JSON Lines output.
+    #[arg(long)]
+    explain: bool,
+    /// Write a self-contained HTML report of the clusters to FILE.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
     #[command(flatten)]
     engine: EngineArgs,
+}
+
+#[derive(Args, Debug)]
+struct ExplainArgs {
+    /// First document.
+    a: PathBuf,
+    /// Second document.
+    b: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+    format: ExplainFormat,
+    /// Words per shingle for the scores.
+    #[arg(long, value_name = "K")]
+    shingle: Option<usize>,
+    /// Shortest shared run of words that counts as a passage.
+    #[arg(long, value_name = "N")]
+    min_match: Option<usize>,
+    /// Largest gap (in words, on each side) bridged inside a passage.
+    #[arg(long, value_name = "N")]
+    max_gap: Option<usize>,
+    /// Write the output to FILE (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum ExplainFormat {
+    Text,
+    Json,
+    Html,
 }
 
 #[derive(Args, Debug)]
@@ -185,6 +224,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan_cmd(args),
+        Command::Explain(args) => explain_cmd(args),
         Command::Eval(args) => eval_cmd(args),
         Command::Generate(args) => generate_cmd(args),
     }
@@ -334,18 +374,86 @@ fn exit_for(result: &ScanResult, strict: bool) -> ExitCode {
 }
 
 fn scan_cmd(args: ScanArgs) -> Result<ExitCode> {
-    let started = Instant::now();
-    let (result, _config, _options) = run_scan(&args.inputs, &args.engine)?;
+    let (result, _config, options) = run_scan(&args.inputs, &args.engine)?;
+    let align = AlignConfig::default();
+    let load = |d: usize| neardup::corpus::load_source(&result.docs[d].source, &options).ok();
+    let passages = |p: &neardup::Pair| {
+        let (a, b) = (load(p.a)?, load(p.b)?);
+        let e = neardup::explain::explain(&a, &b, &align);
+        let mut m = serde_json::Map::new();
+        m.insert("passages".into(), serde_json::to_value(&e.passages).ok()?);
+        Some(m)
+    };
     with_output(args.output.as_deref(), |w| match args.format {
-        Format::Jsonl => neardup::output::write_jsonl(&result, w, args.all, None),
+        Format::Jsonl => {
+            let extra: Option<&neardup::output::PairExtra<'_>> =
+                if args.explain { Some(&passages) } else { None };
+            neardup::output::write_jsonl(&result, w, args.all, extra)
+        }
         Format::Csv => neardup::output::write_csv(&result, w),
         Format::Text => neardup::output::write_text(&result, w, args.all),
     })?;
+    if let Some(report) = &args.report {
+        neardup::output::write_atomically(report, |w| {
+            neardup::report::write_html_report(w, &result, &load, &align)
+        })
+        .with_context(|| format!("cannot write {}", report.display()))?;
+    }
     if !args.engine.quiet {
-        let _ = started;
         eprintln!("{}", summary(&result));
     }
     Ok(exit_for(&result, args.engine.strict))
+}
+
+fn explain_cmd(args: ExplainArgs) -> Result<ExitCode> {
+    let read = |p: &Path| -> Result<String> {
+        let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+        let (text, replaced) = neardup::corpus::decode(&bytes);
+        if replaced {
+            eprintln!(
+                "neardup: warning: {}: invalid UTF-8 replaced by '?'",
+                p.display()
+            );
+        }
+        Ok(text.into_owned())
+    };
+    let (ta, tb) = (read(&args.a)?, read(&args.b)?);
+    let mut align = AlignConfig::default();
+    if let Some(k) = args.shingle {
+        align.shingle = k;
+    }
+    if let Some(m) = args.min_match {
+        align.min_match = m;
+    }
+    if let Some(g) = args.max_gap {
+        align.max_gap = g;
+    }
+    align.validate()?;
+    let e = neardup::explain::explain(&ta, &tb, &align);
+    let name = |p: &Path| {
+        p.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| p.display().to_string())
+    };
+    let (ida, idb) = (name(&args.a), name(&args.b));
+    let a = ReportDoc {
+        id: &ida,
+        text: &ta,
+    };
+    let b = ReportDoc {
+        id: &idb,
+        text: &tb,
+    };
+    let color = args.output.is_none() && io::stdout().is_terminal();
+    with_output(args.output.as_deref(), |w| match args.format {
+        ExplainFormat::Json => {
+            serde_json::to_writer(&mut *w, &neardup::report::explain_json(a, b, &e))?;
+            writeln!(w)
+        }
+        ExplainFormat::Text => neardup::report::write_explain_text(w, a, b, &e, color),
+        ExplainFormat::Html => neardup::report::write_html_pair(w, a, b, &e),
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn eval_cmd(args: EvalArgs) -> Result<ExitCode> {

@@ -75,7 +75,7 @@ fn aggregator_split_gives_exactly_the_two_syndicated_pairs() {
         assert_eq!(v["size"], 2);
         let p = &v["pairs"][0];
         let pk: Vec<&str> = p.as_object().unwrap().keys().map(String::as_str).collect();
-        assert_eq!(pk, ["a", "b", "containment", "jaccard"]);
+        assert_eq!(pk, ["a", "b", "jaccard", "containment"]);
         assert!(p["jaccard"].as_f64().unwrap() > 0.5);
         assert!(p["containment"].as_f64().unwrap() > 0.7);
     }
