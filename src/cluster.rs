@@ -10,8 +10,12 @@
 //!    so the result is deterministic. Copies of one story match each other and
 //!    form triangles; a bridge document does not, so its edges come last.
 //! 2. An edge inside one cluster changes nothing. An edge between two
-//!    clusters `X` and `Y` merges them only if at least `linkage` of the
-//!    cross pairs `(x, y)` are duplicates themselves. Pairs that LSH did not
+//!    clusters `X` and `Y` merges them only if the mean containment of the
+//!    cross pairs `(x, y)` is at least `linkage` (average linkage on
+//!    containment). Successive updates of one story overlap each other
+//!    broadly, so they pass even where the first and last versions share
+//!    little; a page that shares one caption or one quote with a story has
+//!    low containment with most of its members and stays out. Pairs that LSH did not
 //!    propose are checked on demand against the exact shingle sets, so a
 //!    missed candidate cannot veto a merge. For large clusters the check is
 //!    made on at most [`MAX_LINKAGE_SIDE`] members of each side (the
@@ -45,8 +49,9 @@ pub struct Edge {
 ///
 /// `edges` are the verified duplicate pairs; `weight[d]` ranks documents for
 /// the choice of a representative (the fullest version wins, ties go to the
-/// lower index); `is_dup(x, y)` answers whether an arbitrary pair is a
-/// duplicate (used for pairs absent from `edges`). Returns clusters as
+/// lower index); `score(x, y)` compares an arbitrary pair exactly (used for
+/// pairs absent from `edges`); `linkage` is the mean containment the cross
+/// pairs of two clusters need for them to merge. Returns clusters as
 /// sorted member lists, each with its representative, plus the edges that
 /// were kept inside clusters and the extra duplicate pairs found on demand.
 pub fn cluster(
@@ -54,7 +59,7 @@ pub fn cluster(
     edges: &[Edge],
     weight: &[u64],
     linkage: f64,
-    mut is_dup: impl FnMut(u32, u32) -> Option<Edge>,
+    mut score: impl FnMut(u32, u32) -> Scored,
 ) -> Clustering {
     // Support of an edge: how many common neighbours its two ends have in
     // the duplicate graph. Edges inside a story sit in many triangles; a
@@ -77,7 +82,7 @@ pub fn cluster(
             .then((x.a, x.b).cmp(&(y.a, y.b)))
     });
     let known: HashMap<(u32, u32), Edge> = edges.iter().map(|e| ((e.a, e.b), *e)).collect();
-    let mut extra: HashMap<(u32, u32), Option<Edge>> = HashMap::new();
+    let mut extra: HashMap<(u32, u32), Scored> = HashMap::new();
 
     // cluster id per document; member lists per cluster id; representative.
     let mut owner: Vec<u32> = (0..n as u32).collect();
@@ -97,23 +102,23 @@ pub fn cluster(
         } else {
             let sx = sample(&members[cx as usize], rep[cx as usize]);
             let sy = sample(&members[cy as usize], rep[cy as usize]);
-            let mut good = 0usize;
+            let mut sum = 0.0;
             let total = sx.len() * sy.len();
             for &x in &sx {
                 for &y in &sy {
                     let key = (x.min(y), x.max(y));
-                    let dup = if known.contains_key(&key) {
-                        true
-                    } else {
-                        extra
-                            .entry(key)
-                            .or_insert_with(|| is_dup(key.0, key.1))
-                            .is_some()
+                    sum += match known.get(&key) {
+                        Some(e) => e.containment,
+                        None => {
+                            extra
+                                .entry(key)
+                                .or_insert_with(|| score(key.0, key.1))
+                                .containment
+                        }
                     };
-                    good += dup as usize;
                 }
             }
-            good as f64 >= linkage * total as f64
+            sum >= linkage * total as f64
         };
         if !merge {
             continue;
@@ -157,12 +162,12 @@ pub fn cluster(
     };
     let mut inside: Vec<Edge> = known
         .values()
-        .chain(extra.values().flatten())
+        .chain(extra.values().filter_map(|s| s.edge.as_ref()))
         .filter(|e| cluster_of[e.a as usize] == cluster_of[e.b as usize])
         .copied()
         .collect();
     inside.sort_by_key(|e| (e.a, e.b));
-    let rejected = edges.len() + extra.values().flatten().count() - inside.len();
+    let rejected = edges.len() + extra.values().filter(|s| s.edge.is_some()).count() - inside.len();
     Clustering {
         groups: clusters,
         edges: inside,
@@ -202,6 +207,16 @@ fn sample(members: &[u32], rep: u32) -> Vec<u32> {
     s
 }
 
+/// The exact comparison of a pair that LSH did not propose, made on demand
+/// by the linkage check.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scored {
+    /// Containment of the pair.
+    pub containment: f64,
+    /// The pair as a duplicate edge, when it passes the decision rule.
+    pub edge: Option<Edge>,
+}
+
 /// One cluster: its members (sorted document indices) and representative.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
@@ -227,6 +242,11 @@ pub struct Clustering {
 mod tests {
     use super::*;
 
+    const NONE: Scored = Scored {
+        containment: 0.0,
+        edge: None,
+    };
+
     fn e(a: u32, b: u32, c: f64) -> Edge {
         Edge {
             a,
@@ -239,7 +259,7 @@ mod tests {
     #[test]
     fn components_without_linkage() {
         let edges = [e(0, 1, 0.9), e(1, 2, 0.8), e(3, 4, 0.7)];
-        let c = cluster(6, &edges, &[1; 6], 0.0, |_, _| None);
+        let c = cluster(6, &edges, &[1; 6], 0.0, |_, _| NONE);
         let sizes: Vec<usize> = c.groups.iter().map(|g| g.members.len()).collect();
         assert_eq!(sizes, [3, 2, 1]);
     }
@@ -258,20 +278,20 @@ mod tests {
         }
         edges.push(e(2, 6, 0.95));
         edges.push(e(3, 6, 0.95));
-        let c = cluster(7, &edges, &[1; 7], 0.5, |_, _| None);
+        let c = cluster(7, &edges, &[1; 7], 0.5, |_, _| NONE);
         let groups: Vec<Vec<u32>> = c.groups.iter().map(|g| g.members.clone()).collect();
         assert!(groups.contains(&vec![0, 1, 2]), "{groups:?}");
         assert!(groups.contains(&vec![3, 4, 5]), "{groups:?}");
         assert!(groups.contains(&vec![6]), "{groups:?}");
         assert!(groups.iter().all(|g| !(g.contains(&0) && g.contains(&3))));
-        let cc = cluster(7, &edges, &[1; 7], 0.0, |_, _| None);
+        let cc = cluster(7, &edges, &[1; 7], 0.0, |_, _| NONE);
         assert_eq!(cc.groups[0].members.len(), 7);
     }
 
     #[test]
     fn representative_is_fullest() {
         let c = cluster(3, &[e(0, 1, 0.9), e(1, 2, 0.9)], &[5, 9, 9], 0.0, |_, _| {
-            None
+            NONE
         });
         assert_eq!(c.groups[0].representative, 1);
     }

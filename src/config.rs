@@ -25,11 +25,13 @@ pub struct Config {
     threshold: f64,
     containment: f64,
     min_containment_shingles: usize,
+    containment_min_jaccard: f64,
     seed: u64,
     max_bucket: usize,
     boilerplate_min_docs: usize,
     boilerplate_share: f64,
     linkage: f64,
+    exact: bool,
 }
 
 impl Default for Config {
@@ -76,6 +78,12 @@ impl Config {
     pub fn min_containment_shingles(&self) -> usize {
         self.min_containment_shingles
     }
+    /// Smallest Jaccard for the containment rule to apply: a short item
+    /// (a snippet, a caption, one quoted statement) inside a page many times
+    /// longer is not a copy of it.
+    pub fn containment_min_jaccard(&self) -> f64 {
+        self.containment_min_jaccard
+    }
     /// MinHash seed.
     pub fn seed(&self) -> u64 {
         self.seed
@@ -94,10 +102,15 @@ impl Config {
     pub fn boilerplate_share(&self) -> f64 {
         self.boilerplate_share
     }
-    /// Share of cross pairs that must be duplicates for two clusters to merge
-    /// (`0` gives plain connected components).
+    /// Mean containment of the cross pairs needed for two clusters to merge
+    /// (`0` gives plain connected components; see [`crate::cluster`]).
     pub fn linkage(&self) -> f64 {
         self.linkage
+    }
+
+    /// Whether every pair is compared exactly (no LSH).
+    pub fn exact(&self) -> bool {
+        self.exact
     }
 
     /// The document-frequency above which a shingle is boilerplate, for a
@@ -113,10 +126,12 @@ impl Config {
     /// The decision rule: is a verified pair a duplicate?
     ///
     /// `jaccard >= threshold`, or `containment >= containment` when the
-    /// smaller document has at least `min_containment_shingles` shingles.
+    /// smaller document has at least `min_containment_shingles` shingles and
+    /// the Jaccard is at least `containment_min_jaccard`.
     pub fn is_duplicate(&self, s: &Similarity) -> bool {
         s.jaccard >= self.threshold
             || (s.containment >= self.containment
+                && s.jaccard >= self.containment_min_jaccard
                 && s.size_a.min(s.size_b) >= self.min_containment_shingles)
     }
 }
@@ -131,28 +146,32 @@ pub struct ConfigBuilder {
     threshold: f64,
     containment: f64,
     min_containment_shingles: usize,
+    containment_min_jaccard: f64,
     seed: u64,
     max_bucket: usize,
     boilerplate_min_docs: usize,
     boilerplate_share: f64,
     linkage: f64,
+    exact: bool,
 }
 
 impl Default for ConfigBuilder {
     fn default() -> Self {
         ConfigBuilder {
-            shingle: 5,
+            shingle: 4,
             perms: 128,
             bands: None,
             lsh_threshold: None,
             threshold: 0.5,
-            containment: 0.7,
+            containment: 0.4,
             min_containment_shingles: 20,
+            containment_min_jaccard: 0.1,
             seed: DEFAULT_SEED,
             max_bucket: 64,
-            boilerplate_min_docs: 0,
-            boilerplate_share: 0.0,
-            linkage: 0.0,
+            boilerplate_min_docs: 20,
+            boilerplate_share: 0.01,
+            linkage: 0.2,
+            exact: false,
         }
     }
 }
@@ -178,6 +197,8 @@ impl ConfigBuilder {
         containment: f64);
     setter!(/// Smallest document (in shingles) for the containment rule.
         min_containment_shingles: usize);
+    setter!(/// Smallest Jaccard for the containment rule, in [0, 1].
+        containment_min_jaccard: f64);
     setter!(/// MinHash seed.
         seed: u64);
     setter!(/// Largest LSH bucket expanded into all pairs (>= 1).
@@ -186,8 +207,12 @@ impl ConfigBuilder {
         boilerplate_min_docs: usize);
     setter!(/// Boilerplate cut: share of the corpus, in [0, 1].
         boilerplate_share: f64);
-    setter!(/// Cluster linkage share in [0, 1] (0: connected components).
+    setter!(/// Cluster linkage: mean containment of cross pairs needed to merge
+        /// two clusters, in [0, 1] (0: connected components).
         linkage: f64);
+    setter!(/// Compare every pair exactly instead of LSH candidates (quadratic:
+        /// for small corpora and for measuring what sketching loses).
+        exact: bool);
 
     /// Number of LSH bands; rows are `perms / bands`, which must divide
     /// exactly. Unset: chosen from the LSH threshold.
@@ -236,6 +261,12 @@ impl ConfigBuilder {
                 self.boilerplate_share
             )));
         }
+        if !(0.0..=1.0).contains(&self.containment_min_jaccard) {
+            return Err(Error::Config(format!(
+                "containment min jaccard must be in [0, 1], got {}",
+                self.containment_min_jaccard
+            )));
+        }
         if !(0.0..=1.0).contains(&self.linkage) {
             return Err(Error::Config(format!(
                 "linkage must be in [0, 1], got {}",
@@ -274,11 +305,13 @@ impl ConfigBuilder {
             threshold: self.threshold,
             containment: self.containment,
             min_containment_shingles: self.min_containment_shingles,
+            containment_min_jaccard: self.containment_min_jaccard,
             seed: self.seed,
             max_bucket: self.max_bucket,
             boilerplate_min_docs: self.boilerplate_min_docs,
             boilerplate_share: self.boilerplate_share,
             linkage: self.linkage,
+            exact: self.exact,
         })
     }
 }

@@ -548,7 +548,21 @@ fn read_jsonl<R: Send>(
             return;
         }
     };
-    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let reader = BufReader::with_capacity(1 << 20, file);
+    read_jsonl_from(reader, path, opts, f, sink, progress);
+}
+
+/// Reads JSON Lines documents from any reader (`path` names it in
+/// messages and in each document's [`DocSource`]). Used for files, and
+/// directly by tests and the fuzz targets.
+pub fn read_jsonl_from<R: Send>(
+    mut reader: impl BufRead,
+    path: &Path,
+    opts: &CorpusOptions,
+    f: &(impl Fn(Document<'_>) -> R + Sync),
+    sink: &mut impl FnMut(Event<R>),
+    progress: &mut impl FnMut(u64),
+) {
     // (line number, offset, bytes or too-long marker)
     let mut batch: Vec<(usize, u64, std::result::Result<Vec<u8>, u64>)> = Vec::new();
     let mut line_no = 0usize;
@@ -592,13 +606,15 @@ fn read_jsonl<R: Send>(
                 };
                 let bytes = match bytes {
                     Ok(b) => b,
-                    Err(len) => return skip(
-                        SkipReason::TooLarge,
-                        format!(
+                    Err(len) => {
+                        return skip(
+                            SkipReason::TooLarge,
+                            format!(
                             "line of {len} bytes is over the limit of {} bytes (--max-doc-bytes)",
                             opts.max_doc_bytes
                         ),
-                    ),
+                        )
+                    }
                 };
                 let trimmed = bytes.trim_ascii();
                 if trimmed.is_empty() {

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::boilerplate::DfSketch;
-use crate::cluster::{cluster, Edge};
+use crate::cluster::{cluster, Edge, Scored};
 use crate::config::Config;
 use crate::corpus::{Corpus, DocSource, Document, Event, Skip, SkipReason};
 use crate::lsh::candidate_pairs;
@@ -29,6 +29,10 @@ use crate::minhash::MinHasher;
 use crate::shingle::shingles_into;
 use crate::tokenize::{tokenize_into, Token};
 use crate::verify::{similarity, Similarity};
+
+/// Containment (on raw shingle sets) above which two documents count as one
+/// for the boilerplate document frequency.
+pub const COPY_GROUP_CONTAINMENT: f64 = 0.7;
 
 /// The near-duplicate engine: a frozen [`Config`] plus the MinHash functions
 /// derived from it. Cheap to share between threads.
@@ -213,6 +217,55 @@ impl Engine {
         scan.finish()
     }
 
+    /// Groups near-verbatim copies (containment >= [`COPY_GROUP_CONTAINMENT`]
+    /// on the raw shingle sets, found through LSH) with union-find. Returns
+    /// the group of each document and the number of groups.
+    fn copy_groups(&self, sets: &[Vec<u64>]) -> (Vec<u32>, usize) {
+        let cfg = &self.config;
+        let n = sets.len();
+        let perms = cfg.perms();
+        let mut sigs = vec![0u32; n * perms];
+        sigs.par_chunks_mut(perms)
+            .zip(sets.par_iter())
+            .for_each(|(out, set)| self.hasher.signature_into(set, out));
+        let candidates = candidate_pairs(&sigs, perms, cfg.banding(), cfg.max_bucket());
+        drop(sigs);
+        let copies: Vec<(u32, u32)> = candidates
+            .into_par_iter()
+            .filter(|&(a, b)| {
+                let s = similarity(&sets[a as usize], &sets[b as usize]);
+                s.containment >= COPY_GROUP_CONTAINMENT
+                    && s.size_a.min(s.size_b) >= cfg.min_containment_shingles()
+            })
+            .collect();
+        let mut parent: Vec<u32> = (0..n as u32).collect();
+        fn find(p: &mut [u32], mut x: u32) -> u32 {
+            while p[x as usize] != x {
+                p[x as usize] = p[p[x as usize] as usize];
+                x = p[x as usize];
+            }
+            x
+        }
+        for (a, b) in copies {
+            let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+            if ra != rb {
+                parent[ra.max(rb) as usize] = ra.min(rb);
+            }
+        }
+        let mut id = vec![u32::MAX; n];
+        let mut next = 0u32;
+        let mut groups = vec![0u32; n];
+        for (d, g) in groups.iter_mut().enumerate() {
+            let r = find(&mut parent, d as u32) as usize;
+            if id[r] == u32::MAX {
+                id[r] = next;
+                next += 1;
+            }
+            *g = id[r];
+        }
+        (groups, next as usize)
+    }
+
     fn record(&self, doc: Document<'_>) -> Record {
         SCRATCH.with(|s| {
             let (tokens, shingles) = &mut *s.borrow_mut();
@@ -320,10 +373,31 @@ impl Scan<'_> {
             .iter_mut()
             .map(|r| std::mem::take(&mut r.set))
             .collect();
-        if let Some(cut) = cfg.boilerplate_cut(n) {
+        if cfg.boilerplate_cut(n).is_some() {
+            // Document frequency is counted per group of near-verbatim
+            // copies, not per document: a story syndicated forty times is
+            // one group, while an outlet's footer under forty different
+            // stories is forty.
+            let (groups, n_groups) = self.engine.copy_groups(&sets);
+            let cut = cfg.boilerplate_cut(n_groups).unwrap_or(usize::MAX);
             let volume: usize = sets.iter().map(Vec::len).sum();
             let sketch = DfSketch::for_volume(volume);
-            sets.par_iter().for_each(|s| sketch.add_set(s));
+            let mut members: Vec<Vec<u32>> = vec![Vec::new(); n_groups];
+            for (d, &g) in groups.iter().enumerate() {
+                members[g as usize].push(d as u32);
+            }
+            members.par_iter().for_each(|m| match m.as_slice() {
+                [one] => sketch.add_set(&sets[*one as usize]),
+                many => {
+                    let mut union: Vec<u64> = many
+                        .iter()
+                        .flat_map(|&d| sets[d as usize].iter().copied())
+                        .collect();
+                    union.sort_unstable();
+                    union.dedup();
+                    sketch.add_set(&union);
+                }
+            });
             let removed: usize = sets
                 .par_iter_mut()
                 .map(|s| {
@@ -342,24 +416,34 @@ impl Scan<'_> {
             .zip(sets.par_iter())
             .for_each(|(out, set)| self.engine.hasher.signature_into(set, out));
 
-        // 3. LSH candidates.
-        let candidates = candidate_pairs(&sigs, perms, cfg.banding(), cfg.max_bucket());
+        // 3. LSH candidates (or every pair, in exact mode).
+        let candidates = if cfg.exact() {
+            (0..n as u32)
+                .into_par_iter()
+                .flat_map_iter(|a| (a + 1..n as u32).map(move |b| (a, b)))
+                .collect()
+        } else {
+            candidate_pairs(&sigs, perms, cfg.banding(), cfg.max_bucket())
+        };
         drop(sigs);
         stats.candidate_pairs = candidates.len();
 
         // 4. Verification against the exact sets.
-        let check = |a: u32, b: u32| -> Option<Edge> {
+        let check = |a: u32, b: u32| -> Scored {
             let s = similarity(&sets[a as usize], &sets[b as usize]);
-            cfg.is_duplicate(&s).then_some(Edge {
-                a,
-                b,
-                jaccard: s.jaccard,
+            Scored {
                 containment: s.containment,
-            })
+                edge: cfg.is_duplicate(&s).then_some(Edge {
+                    a,
+                    b,
+                    jaccard: s.jaccard,
+                    containment: s.containment,
+                }),
+            }
         };
         let edges: Vec<Edge> = candidates
             .par_iter()
-            .filter_map(|&(a, b)| check(a, b))
+            .filter_map(|&(a, b)| check(a, b).edge)
             .collect();
         stats.verified_pairs = edges.len();
 

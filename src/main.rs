@@ -57,18 +57,24 @@ struct EngineArgs {
     /// Smallest document (in shingles) for the containment rule.
     #[arg(long, value_name = "N")]
     min_containment_shingles: Option<usize>,
+    /// Smallest Jaccard for the containment rule to apply.
+    #[arg(long, value_name = "J")]
+    containment_min_jaccard: Option<f64>,
     /// Boilerplate cut: a shingle in more than this many documents is ignored (0: off).
     #[arg(long, value_name = "N")]
     boilerplate_docs: Option<usize>,
     /// Boilerplate cut as a share of the corpus (the larger of the two applies).
     #[arg(long, value_name = "S")]
     boilerplate_share: Option<f64>,
-    /// Share of cross pairs that must match for two clusters to merge (0: connected components).
+    /// Mean containment of cross pairs needed for two clusters to merge (0: connected components).
     #[arg(long, value_name = "L")]
     linkage: Option<f64>,
     /// MinHash seed.
     #[arg(long)]
     seed: Option<u64>,
+    /// Compare every pair exactly instead of using LSH (quadratic; for small corpora).
+    #[arg(long)]
+    exact: bool,
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -253,6 +259,9 @@ fn build_config(a: &EngineArgs) -> Result<Config> {
     if let Some(v) = a.min_containment_shingles {
         b = b.min_containment_shingles(v);
     }
+    if let Some(v) = a.containment_min_jaccard {
+        b = b.containment_min_jaccard(v);
+    }
     if let Some(v) = a.boilerplate_docs {
         b = b.boilerplate_min_docs(v);
     }
@@ -265,6 +274,7 @@ fn build_config(a: &EngineArgs) -> Result<Config> {
     if let Some(v) = a.seed {
         b = b.seed(v);
     }
+    b = b.exact(a.exact);
     Ok(b.build()?)
 }
 
@@ -473,13 +483,19 @@ fn eval_cmd(args: EvalArgs) -> Result<ExitCode> {
 }
 
 fn generate_cmd(args: GenerateArgs) -> Result<ExitCode> {
-    // Wired once the synth module lands.
-    let _ = (
-        &args.sources,
-        &args.out,
-        args.stories,
-        args.seed,
-        args.words,
+    let cfg = neardup::synth::SynthConfig {
+        stories: args.stories,
+        seed: args.seed,
+        target_words: args.words,
+        ..Default::default()
+    };
+    let s = neardup::synth::generate_to_dir(&args.sources, &args.out, &cfg)?;
+    eprintln!(
+        "neardup: wrote {} documents in {} clusters ({:.1} MB) to {}",
+        s.documents,
+        s.clusters,
+        s.bytes as f64 / 1e6,
+        args.out.display()
     );
-    anyhow::bail!("generate is not available in this build")
+    Ok(ExitCode::SUCCESS)
 }

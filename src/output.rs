@@ -186,6 +186,14 @@ pub fn write_atomically(
         f(&mut w)?;
         w.flush()?;
     }
+    #[cfg(unix)]
+    {
+        // tempfile creates 0600 files; a report or output file is ordinary
+        // data, readable like any other file the user writes.
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
