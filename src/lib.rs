@@ -59,6 +59,8 @@ pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod explain;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod lsh;
 pub mod minhash;
 pub mod output;

@@ -1,0 +1,114 @@
+//! Fuzz target bodies, shared by the cargo-fuzz targets in `fuzz/` and by
+//! `tests/fuzz_replay.rs`, which replays the checked-in seeds and crash
+//! regressions as ordinary tests. Each body checks the invariants of its
+//! stage and panics when one breaks, so a fuzzer reports it.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use crate::corpus::{decode, read_jsonl_from, CorpusOptions, Event};
+use crate::explain::{explain, AlignConfig};
+use crate::tokenize::tokenize;
+
+/// Tokenizes arbitrary bytes (decoded as the corpus reader does) and checks
+/// that tokens are non-empty, in order, on character boundaries, and that
+/// their hash is that of the folded word.
+pub fn tokenize_bytes(data: &[u8]) {
+    let (text, _) = decode(data);
+    assert_eq!(text.len(), data.len(), "decoding keeps offsets");
+    let tokens = tokenize(&text);
+    let mut last = 0;
+    for t in &tokens {
+        assert!(t.start < t.end && t.end <= text.len());
+        assert!(t.start >= last, "tokens in order");
+        assert!(text.is_char_boundary(t.start) && text.is_char_boundary(t.end));
+        assert_eq!(t.hash, crate::tokenize::hash_word(&text[t.range()]));
+        last = t.end;
+    }
+}
+
+/// Splits the input at its first `0xFF` byte into two documents, explains
+/// them, and checks that passages and unique spans are valid, ordered,
+/// disjoint ranges of each text.
+pub fn explain_bytes(data: &[u8]) {
+    let cut = data
+        .iter()
+        .position(|&b| b == 0xFF)
+        .unwrap_or(data.len() / 2);
+    let (a, b) = (
+        decode(&data[..cut]).0,
+        decode(&data[(cut + 1).min(data.len())..]).0,
+    );
+    for cfg in [
+        AlignConfig::default(),
+        AlignConfig {
+            min_match: 1,
+            max_gap: 0,
+            shingle: 1,
+        },
+    ] {
+        let e = explain(&a, &b, &cfg);
+        for (x, y) in [
+            (0.0, e.jaccard),
+            (0.0, e.containment),
+            (0.0, e.coverage_a),
+            (0.0, e.coverage_b),
+        ] {
+            assert!((x..=1.0).contains(&y), "score in [0, 1]: {y}");
+        }
+        let mut spans_a: Vec<(usize, usize)> =
+            e.passages.iter().map(|p| (p.a_start, p.a_end)).collect();
+        spans_a.extend(e.only_a.iter().map(|s| (s.start, s.end)));
+        let mut spans_b: Vec<(usize, usize)> =
+            e.passages.iter().map(|p| (p.b_start, p.b_end)).collect();
+        spans_b.extend(e.only_b.iter().map(|s| (s.start, s.end)));
+        for (text, spans) in [(&a, &mut spans_a), (&b, &mut spans_b)] {
+            spans.sort_unstable();
+            for w in spans.windows(2) {
+                assert!(w[0].1 <= w[1].0, "disjoint ranges {w:?}");
+            }
+            for &(s, t) in spans.iter() {
+                assert!(s < t && t <= text.len());
+                assert!(text.is_char_boundary(s) && text.is_char_boundary(t));
+            }
+        }
+    }
+}
+
+/// Reads arbitrary bytes as a JSON Lines file (with a small size limit) and
+/// checks that every line is either a document or a reported skip.
+pub fn jsonl_bytes(data: &[u8]) {
+    let opts = CorpusOptions {
+        max_doc_bytes: 4096,
+        ..CorpusOptions::default()
+    };
+    let lines = data
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.trim_ascii().is_empty())
+        .count();
+    let mut docs = 0usize;
+    let mut skips = 0usize;
+    read_jsonl_from(
+        Cursor::new(data),
+        Path::new("fuzz.jsonl"),
+        &opts,
+        &|d| {
+            assert!(d.text.len() <= 4096 * 6, "bounded document");
+            d.id.len()
+        },
+        &mut |e| match e {
+            Event::Doc(_) => docs += 1,
+            Event::Skip(s) => {
+                assert!(s.location.starts_with("fuzz.jsonl:"));
+                skips += 1
+            }
+            Event::Warning(_) => {}
+        },
+        &mut |_| {},
+    );
+    assert_eq!(
+        docs + skips,
+        lines,
+        "every non-blank line is a document or a skip"
+    );
+}
