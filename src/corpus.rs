@@ -2,7 +2,8 @@
 //!
 //! * A directory is walked recursively in a deterministic order (entries
 //!   sorted by file name); hidden files and folders (name starting with `.`)
-//!   are skipped; symlinks are followed and loops reported. Every regular
+//!   are skipped, and so are files matching a `.neardupignore` at the top of
+//!   the directory (see [`IgnoreList`]); symlinks are followed and loops reported. Every regular
 //!   file is a document whose id is its path relative to the directory given,
 //!   with `/` separators — except `.jsonl` / `.ndjson` files, which hold one
 //!   document per line.
@@ -192,6 +193,78 @@ fn is_jsonl(path: &Path) -> bool {
     )
 }
 
+/// Patterns from a `.neardupignore` file at the top of a scanned directory:
+/// one glob per line (`*` and `?` wildcards; `#` starts a comment), matched
+/// against each file's path relative to the directory (with `/`
+/// separators) and against its file name. Matching files are not documents.
+#[derive(Debug, Clone, Default)]
+pub struct IgnoreList {
+    patterns: Vec<String>,
+}
+
+impl IgnoreList {
+    /// Name of the ignore file.
+    pub const FILE: &'static str = ".neardupignore";
+
+    /// Reads `dir/.neardupignore` (an absent file ignores nothing).
+    pub fn load(dir: &Path) -> IgnoreList {
+        let text = std::fs::read_to_string(dir.join(Self::FILE)).unwrap_or_default();
+        IgnoreList {
+            patterns: text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(String::from)
+                .collect(),
+        }
+    }
+
+    /// Whether a relative path is ignored.
+    pub fn matches(&self, rel: &Path) -> bool {
+        if self.patterns.is_empty() {
+            return false;
+        }
+        let path = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        let name = rel
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        self.patterns
+            .iter()
+            .any(|p| glob(p.as_bytes(), path.as_bytes()) || glob(p.as_bytes(), name.as_bytes()))
+    }
+}
+
+/// Glob match with `*` (any run of characters) and `?` (one character).
+fn glob(p: &[u8], s: &[u8]) -> bool {
+    let (mut pi, mut si) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while si < s.len() {
+        if pi < p.len() && (p[pi] == b'?' || p[pi] == s[si]) {
+            pi += 1;
+            si += 1;
+        } else if pi < p.len() && p[pi] == b'*' {
+            star = Some(pi);
+            mark = si;
+            pi += 1;
+        } else if let Some(st) = star {
+            pi = st + 1;
+            mark += 1;
+            si = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == b'*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
 fn is_hidden(name: &std::ffi::OsStr) -> bool {
     name.to_str().map(|s| s.starts_with('.')).unwrap_or(false)
 }
@@ -217,7 +290,14 @@ impl Corpus {
                     .sort_by_file_name()
                     .into_iter()
                     .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
+                let ignore = IgnoreList::load(root);
                 for item in walker {
+                    if let Ok(e) = &item {
+                        let rel = e.path().strip_prefix(root).unwrap_or(e.path());
+                        if e.depth() > 0 && ignore.matches(rel) {
+                            continue;
+                        }
+                    }
                     match item {
                         Ok(e) if e.file_type().is_file() => {
                             let path = e.path().to_path_buf();
@@ -693,6 +773,21 @@ fn read_line_bounded(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn glob_matches() {
+        assert!(glob(b"*.md", b"README.md"));
+        assert!(glob(b"truth.tsv", b"truth.tsv"));
+        assert!(glob(b"a?c*", b"abcdef"));
+        assert!(!glob(b"*.md", b"notes.txt"));
+        assert!(glob(b"docs/*", b"docs/x.txt"));
+        let list = IgnoreList {
+            patterns: vec!["*.md".into(), "gen/*".into()],
+        };
+        assert!(list.matches(Path::new("sub/README.md")));
+        assert!(list.matches(Path::new("gen/x.txt")));
+        assert!(!list.matches(Path::new("story.txt")));
+    }
 
     #[test]
     fn decode_keeps_offsets() {

@@ -83,3 +83,15 @@ fn clough_short_answers_human_labels() {
     assert!(r.scores.precision >= 0.80, "{r}");
     assert!(r.scores.f1 >= 0.60, "{r}");
 }
+
+#[test]
+fn bundled_sample_corpus_is_exact() {
+    // corpus/: the project's own labeled sample (README's run command).
+    let r = run(
+        &root().join("corpus/truth.tsv"),
+        &root().join("corpus"),
+        Config::default(),
+    );
+    assert_eq!(r.unknown_ids, 0, "README.md and truth.tsv are ignored");
+    assert_eq!(r.scores.f1, 1.0, "{r}");
+}
