@@ -124,7 +124,10 @@ mod tests {
     #[test]
     fn drops_punctuation_keeps_offsets() {
         let text = "  Hello, world!  It's 3.5% of U.S. GDP.";
-        assert_eq!(words(text), ["Hello", "world", "It's", "3.5", "of", "U.S", "GDP"]);
+        assert_eq!(
+            words(text),
+            ["Hello", "world", "It's", "3.5", "of", "U.S", "GDP"]
+        );
         for t in tokenize(text) {
             assert!(text.is_char_boundary(t.start) && text.is_char_boundary(t.end));
         }

@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""Run one peer MinHash library end to end over a folder of text files.
+
+usage: peer.py TOOL DOCS_DIR OUT_JSONL STATS_JSON [--shingle K] [--perms N]
+               [--bands B] [--threshold T] [--seed S] [--batch N]
+
+TOOL is one of: datasketch, rensa, gaoya. Runs inside the harness venv
+(benches/peers/.venv, see requirements.txt); `run.py` starts it as its own
+process so wall time and peak RSS are measured per tool.
+
+Every tool gets the same input and the same shingles, made here in Python:
+
+* files: DOCS_DIR walked recursively in sorted order, hidden entries skipped,
+  ids = paths relative to DOCS_DIR (the ids neardup prints), bytes decoded
+  as UTF-8 with invalid bytes replaced;
+* words: `WORD_RE` over the lowercased text, an approximation of neardup's
+  UAX #29 words (letters/digits; `can't`, `U.S`, `3.5`, `1,000` stay whole);
+* shingles: the set of K consecutive words joined by one space; a document
+  of fewer than K words is one shingle (as in neardup); a document with no
+  word has no signature and is left out.
+
+Then each library is used the way its documentation shows (see
+`docs/BENCHMARKS.md`): MinHash with N permutations, LSH with B bands of N/B
+rows, candidates verified with the library's MinHash estimate of Jaccard
+(`>= T`), verified pairs grouped by connected components (union-find), and
+groups of two or more written as JSON Lines `{"docs": [...]}` (the format of
+`../shared/tools/score_clusters.py`). Documents stream through in batches of
+`--batch`, so only signatures are kept, never texts or shingle sets.
+
+STATS_JSON receives per-phase seconds and counts.
+"""
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+
+WORD_RE = re.compile(r"\w+(?:(?:['\u2019.]|(?<=\d),(?=\d))\w+)*")
+
+
+def walk_docs(root):
+    """Yields (id, path) in sorted order, hidden entries skipped."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            path = os.path.join(dirpath, name)
+            yield os.path.relpath(path, root).replace(os.sep, "/"), path
+
+
+def shingles(text, k):
+    """The set of word k-shingles of `text` (lowercased words)."""
+    words = WORD_RE.findall(text.lower())
+    if not words:
+        return set()
+    if len(words) < k:
+        return {" ".join(words)}
+    return {" ".join(words[i : i + k]) for i in range(len(words) - k + 1)}
+
+
+class Phases:
+    """Accumulates wall seconds per named phase."""
+
+    def __init__(self):
+        self.seconds = {}
+        self._t = time.perf_counter()
+
+    def lap(self, name):
+        now = time.perf_counter()
+        self.seconds[name] = self.seconds.get(name, 0.0) + now - self._t
+        self._t = now
+
+
+def batches(root, k, size, phases, counts):
+    """Yields lists of (id, shingle set), reading and shingling as it goes."""
+    batch = []
+    for doc_id, path in walk_docs(root):
+        with open(path, "rb") as f:
+            data = f.read()
+        counts["bytes"] += len(data)
+        counts["files"] += 1
+        sh = shingles(data.decode("utf-8", errors="replace"), k)
+        if not sh:
+            counts["empty"] += 1
+            continue
+        batch.append((doc_id, sh))
+        if len(batch) == size:
+            phases.lap("read+shingle")
+            yield batch
+            batch = []
+    phases.lap("read+shingle")
+    if batch:
+        yield batch
+
+
+class UnionFind:
+    def __init__(self, n):
+        self.parent = list(range(n))
+
+    def find(self, x):
+        p = self.parent
+        while p[x] != x:
+            p[x] = p[p[x]]
+            x = p[x]
+        return x
+
+    def union(self, a, b):
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def write_groups(ids, edges, out):
+    """Connected components of `edges`; groups of 2+ as JSON Lines."""
+    uf = UnionFind(len(ids))
+    for a, b in edges:
+        uf.union(a, b)
+    groups = {}
+    for i in range(len(ids)):
+        groups.setdefault(uf.find(i), []).append(i)
+    n = 0
+    with open(out, "w", encoding="utf-8") as f:
+        for root in sorted(groups):
+            members = groups[root]
+            if len(members) < 2:
+                continue
+            f.write(json.dumps({"docs": [ids[i] for i in members]}) + "\n")
+            n += 1
+    return n
+
+
+# --------------------------------------------------------------------------
+# datasketch: MinHash (numpy, SHA-1 of each shingle) + MinHashLSH (dict).
+
+
+def run_datasketch(a, phases, counts):
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=a.threshold, num_perm=a.perms, params=(a.bands, a.perms // a.bands))
+    ids, sigs = [], []
+    with lsh.insertion_session() as session:
+        for batch in batches(a.docs, a.shingle, a.batch, phases, counts):
+            encoded = [[s.encode("utf-8") for s in sh] for _, sh in batch]
+            # MinHash.generator shares the permutations across the batch.
+            mhs = list(MinHash.generator(encoded, num_perm=a.perms, seed=a.seed))
+            phases.lap("sign")
+            for (doc_id, _), m in zip(batch, mhs):
+                session.insert(len(ids), m, check_duplication=False)
+                ids.append(doc_id)
+                sigs.append(m)
+            phases.lap("index")
+    phases.lap("index")
+    edges = []
+    for i, m in enumerate(sigs):
+        for j in lsh.query(m):
+            if j > i:
+                counts["candidates"] += 1
+                if m.jaccard(sigs[j]) >= a.threshold:
+                    edges.append((i, j))
+    phases.lap("query+verify")
+    return ids, edges
+
+
+# --------------------------------------------------------------------------
+# rensa: RMinHash (Rust) + RMinHashLSH (Rust), as in rensa's README
+# ("Deduplicating with RMinHashLSH"), with its bulk helpers
+# (`RMinHash.from_token_sets`, `insert_many`, `query_all`) instead of one
+# Python call per document.
+
+
+def run_rensa(a, phases, counts):
+    from rensa import RMinHash, RMinHashLSH
+
+    lsh = RMinHashLSH(threshold=a.threshold, num_perm=a.perms, num_bands=a.bands)
+    ids, sigs = [], []
+    for batch in batches(a.docs, a.shingle, a.batch, phases, counts):
+        mhs = RMinHash.from_token_sets([list(sh) for _, sh in batch], a.perms, a.seed)
+        phases.lap("sign")
+        lsh.insert_many(mhs, start_key=len(ids))
+        ids.extend(doc_id for doc_id, _ in batch)
+        sigs.extend(mhs)
+        phases.lap("index")
+    edges = []
+    for i, cands in enumerate(lsh.query_all(sigs)):
+        m = sigs[i]
+        for j in cands:
+            if j > i:
+                counts["candidates"] += 1
+                if m.jaccard(sigs[j]) >= a.threshold:
+                    edges.append((i, j))
+    phases.lap("query+verify")
+    return ids, edges
+
+
+# --------------------------------------------------------------------------
+# gaoya: MinHashStringIndex (Rust, 32-bit hashes) fed our shingles as tokens.
+# Its query already filters candidates by MinHash-estimated Jaccard
+# >= jaccard_threshold, so no separate verification is written here.
+
+
+def run_gaoya(a, phases, counts):
+    from gaoya.minhash import MinHashStringIndex
+
+    index = MinHashStringIndex(
+        hash_size=32,
+        jaccard_threshold=a.threshold,
+        num_bands=a.bands,
+        band_size=a.perms // a.bands,
+    )
+    native = index.minhash_index
+    counts["candidates"] = None  # gaoya's query returns verified pairs only
+    ids, edges = [], []
+    for batch in batches(a.docs, a.shingle, a.batch, phases, counts):
+        keys = list(range(len(ids), len(ids) + len(batch)))
+        tokens = [list(sh) for _, sh in batch]
+        # Signatures computed in parallel (rayon) and bulk-inserted.
+        native.par_bulk_insert_tokens(keys, tokens)
+        ids.extend(doc_id for doc_id, _ in batch)
+        phases.lap("sign+index")
+        # gaoya has no query by stored signature: the batch is signed again
+        # by par_bulk_query_tokens. Querying right after inserting finds
+        # every pair once, from its later document (j < i).
+        for i, found in zip(keys, native.par_bulk_query_tokens(tokens)):
+            for j in found:
+                if j < i:
+                    edges.append((j, i))
+        phases.lap("query+verify")
+    return ids, edges
+
+
+TOOLS = {"datasketch": run_datasketch, "rensa": run_rensa, "gaoya": run_gaoya}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("tool", choices=sorted(TOOLS))
+    p.add_argument("docs")
+    p.add_argument("out")
+    p.add_argument("stats")
+    p.add_argument("--shingle", type=int, default=5)
+    p.add_argument("--perms", type=int, default=128)
+    p.add_argument("--bands", type=int, default=32)
+    p.add_argument("--threshold", type=float, default=0.5)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--batch", type=int, default=1024)
+    a = p.parse_args()
+    if a.perms % a.bands:
+        p.error("--bands must divide --perms")
+    t0 = time.perf_counter()
+    phases = Phases()
+    counts = {"files": 0, "bytes": 0, "empty": 0, "candidates": 0}
+    ids, edges = TOOLS[a.tool](a, phases, counts)
+    groups = write_groups(ids, edges, a.out)
+    phases.lap("group+write")
+    stats = {
+        "tool": a.tool,
+        "phases": {k: round(v, 3) for k, v in phases.seconds.items()},
+        "seconds_in_process": round(time.perf_counter() - t0, 3),
+        "documents": len(ids),
+        "verified_pairs": len(edges),
+        "groups": groups,
+        **counts,
+    }
+    with open(a.stats, "w", encoding="utf-8") as f:
+        json.dump(stats, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,518 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark of neardup and peer MinHash libraries.
+
+    python3 benches/peers/run.py --docs 10000
+
+From a fresh clone (with ../shared beside it) this:
+
+1. builds neardup in release (`cargo build --release`, honouring
+   CARGO_TARGET_DIR);
+2. creates benches/peers/.venv and installs requirements.txt into it (once,
+   again only when requirements.txt changes);
+3. builds a labeled corpus of about --docs documents with
+   `neardup generate` under benches/peers/work/corpora/ (reused when it
+   exists);
+4. runs each tool end to end (files on disk to duplicate groups) in its own
+   process, timing it and reading its peak RSS from wait4(2);
+5. scores each tool's groups with ../shared/tools/score_clusters.py
+   (pairwise precision / recall / F1 against the corpus truth);
+6. prints a table and writes benches/peers/work/results-<docs>.json (plus a
+   timestamped copy) and table-<docs>.md.
+
+Standard library only; the peers themselves run in the venv (peer.py).
+See docs/BENCHMARKS.md for what each tool does and for today's figures.
+"""
+
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+VENV = HERE / ".venv"
+REQUIREMENTS = HERE / "requirements.txt"
+PEER = HERE / "peer.py"
+
+PEERS = ("datasketch", "rensa", "gaoya")
+NEARDUP_ROWS = ("neardup", "neardup-defaults", "neardup-threads1")
+ALL_TOOLS = NEARDUP_ROWS + PEERS
+LABELS = {
+    "neardup": "neardup (matched)",
+    "neardup-defaults": "neardup (defaults)",
+    "neardup-threads1": "neardup (matched, --threads 1)",
+    "datasketch": "datasketch",
+    "rensa": "rensa",
+    "gaoya": "gaoya",
+}
+
+
+def log(msg):
+    print(f"[peers] {msg}", file=sys.stderr, flush=True)
+
+
+def sh(cmd, **kw):
+    """Runs a setup command, failing loudly."""
+    log("$ " + " ".join(str(c) for c in cmd))
+    subprocess.run([str(c) for c in cmd], check=True, **kw)
+
+
+# ---------------------------------------------------------------- setup
+
+
+def build_neardup(args):
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    if not target.is_absolute():
+        target = ROOT / target
+    exe = target / "release" / "neardup"
+    if not args.no_build:
+        sh(["cargo", "build", "--release", "--bin", "neardup"], cwd=ROOT)
+    if not exe.exists():
+        sys.exit(f"neardup binary not found at {exe}")
+    return exe
+
+
+def ensure_venv():
+    py = VENV / "bin" / "python"
+    stamp = VENV / "requirements.sha256"
+    want = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    if py.exists() and stamp.exists() and stamp.read_text().strip() == want:
+        return py
+    if not py.exists():
+        sh([sys.executable, "-m", "venv", VENV])
+    sh([py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", REQUIREMENTS])
+    stamp.write_text(want + "\n")
+    return py
+
+
+def count_docs(docs):
+    n, size = 0, 0
+    for dirpath, dirnames, filenames in os.walk(docs):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for name in filenames:
+            if not name.startswith("."):
+                n += 1
+                size += os.path.getsize(os.path.join(dirpath, name))
+    return n, size
+
+
+def generate(exe, args, out, stories):
+    if out.exists():
+        shutil.rmtree(out)
+    cmd = [exe, "generate", "--sources", args.sources, "--out", out,
+           "--stories", stories, "--seed", args.seed]
+    if args.words:
+        cmd += ["--words", args.words]
+    t0 = time.perf_counter()
+    sh(cmd)
+    n, size = count_docs(out / "docs")
+    log(f"generated {n} docs ({size / 1e6:.1f} MB) from {stories} stories "
+        f"in {time.perf_counter() - t0:.1f}s")
+    return n, size, [str(c) for c in cmd]
+
+
+def ensure_corpus(exe, args):
+    """A corpus of about args.docs documents, reused when already built."""
+    base = args.work / "corpora"
+    out = base / f"n{args.docs}-seed{args.seed}-w{args.words or 0}"
+    meta_path = out / "meta.json"
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        n, size = count_docs(out / "docs")
+        if n == meta["docs"] and size == meta["bytes"] and (out / "truth.tsv").exists():
+            log(f"reusing corpus {out} ({n} docs)")
+            return out, meta
+    base.mkdir(parents=True, exist_ok=True)
+    # Copies per story vary: measure the ratio on a pilot, then aim.
+    pilot_stories = max(1, min(300, args.docs // 3))
+    pilot = base / f"pilot-seed{args.seed}-w{args.words or 0}"
+    n, _, _ = generate(exe, args, pilot, pilot_stories)
+    shutil.rmtree(pilot)
+    stories = max(1, round(args.docs * pilot_stories / max(n, 1)))
+    for _ in range(3):
+        n, size, cmd = generate(exe, args, out, stories)
+        if abs(n - args.docs) <= 0.03 * args.docs:
+            break
+        stories = max(1, round(stories * args.docs / max(n, 1)))
+    meta = {"docs": n, "bytes": size, "stories": stories, "command": cmd}
+    meta_path.write_text(json.dumps(meta, indent=1) + "\n")
+    return out, meta
+
+
+def warm_cache(docs):
+    """Reads every file once so every tool starts from the same warm cache."""
+    for dirpath, _, filenames in os.walk(docs):
+        for name in filenames:
+            with open(os.path.join(dirpath, name), "rb") as f:
+                while f.read(1 << 20):
+                    pass
+
+
+# ---------------------------------------------------------------- measuring
+
+
+def cpu_busy_seconds():
+    """CPU seconds the whole machine has spent busy (user, nice, system, irq,
+    softirq; not idle, iowait or steal), from /proc/stat."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    hz = os.sysconf("SC_CLK_TCK")
+    return sum(fields[i] for i in (0, 1, 2, 5, 6)) / hz
+
+
+def other_load(seconds=1.0):
+    b0 = cpu_busy_seconds()
+    time.sleep(seconds)
+    b1 = cpu_busy_seconds()
+    return (b1 - b0) / seconds
+
+
+def wait_for_quiet(max_cores, max_wait):
+    """Waits (up to max_wait s) until other processes use < max_cores cores."""
+    t0 = time.monotonic()
+    while True:
+        load = other_load()
+        if load < max_cores or time.monotonic() - t0 > max_wait:
+            return load
+        time.sleep(4)
+
+
+def timed_run(cmd, log_path, timeout, env=None):
+    """Runs cmd in its own process group; wall, CPU and peak RSS via wait4."""
+    busy0 = cpu_busy_seconds()
+    t0 = time.perf_counter()
+    with open(log_path, "w") as err:
+        p = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.DEVNULL, stderr=err,
+                             env=env, start_new_session=True)
+        killed = []
+
+        def kill():
+            killed.append(True)
+            os.killpg(p.pid, signal.SIGKILL)
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        _, status, ru = os.wait4(p.pid, 0)
+        timer.cancel()
+        p.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - t0
+    busy1 = cpu_busy_seconds()
+    cpu = ru.ru_utime + ru.ru_stime
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "peak_rss_mb": ru.ru_maxrss / 1024,  # ru_maxrss is in KiB on Linux
+        "exit": p.returncode,
+        "timed_out": bool(killed),
+        "other_cores": max(0.0, (busy1 - busy0 - cpu) / wall),
+    }
+
+
+def score(args, truth, groups):
+    script = args.shared / "tools" / "score_clusters.py"
+    out = subprocess.run([sys.executable, str(script), str(truth), str(groups)],
+                         check=True, capture_output=True, text=True).stdout
+    vals = dict(re.findall(r"(\w+)=([-\d.]+)", out))
+    return {k: float(vals[k]) for k in ("precision", "recall", "f1", "ari")} | {
+        "pred_pairs": int(vals["pred_pairs"]), "truth_pairs": int(vals["truth_pairs"]),
+        "unknown_ids": int(vals["unknown_ids"])}
+
+
+# ---------------------------------------------------------------- tools
+
+
+def command(tool, exe, py, args, docs, out, stats):
+    matched = ["--shingle", args.shingle, "--perms", args.perms, "--bands", args.bands,
+               "--threshold", args.threshold]
+    scan = [exe, "scan", docs, "--format", "jsonl", "-o", out]
+    if tool == "neardup":
+        return scan + matched + ["-q"]
+    if tool == "neardup-defaults":
+        return scan + ["-q"]
+    if tool == "neardup-threads1":
+        return scan + matched + ["--threads", "1", "-q"]
+    return [py, PEER, tool, docs, out, stats] + matched + ["--seed", args.seed]
+
+
+def estimate_skips(args, docs):
+    """Peers whose run at this size would take > --max-minutes, estimated
+    linearly from the latest results file of a smaller corpus."""
+    best = None
+    for path in args.work.glob("results-*.json"):
+        if not re.fullmatch(r"results-\d+\.json", path.name):
+            continue
+        try:
+            res = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        n = res["corpus"]["docs"]
+        if n < docs and (best is None or n > best["corpus"]["docs"]):
+            best = res
+    skips = {}
+    if best is None:
+        return skips
+    scale = docs / best["corpus"]["docs"]
+    for row in best["rows"]:
+        if row["tool"] in PEERS and row.get("wall_s"):
+            est = row["wall_s"] * scale
+            if est > args.max_minutes * 60:
+                skips[row["tool"]] = (f"skipped: est. {est / 60:.0f} min from the "
+                                      f"{best['corpus']['docs']}-doc run")
+    return skips
+
+
+def machine_info(py):
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem_kb = int(f.readline().split()[1])
+
+    def out(cmd, cwd=None):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd).stdout.strip()
+        except OSError:
+            return ""
+
+    versions = out([str(py), "-c", "import importlib.metadata as m; print(' '.join("
+                    f"p + '==' + m.version(p) for p in {list(PEERS) + ['numpy']!r}))"])
+    dirty = out(["git", "status", "--porcelain", "--", "src", "Cargo.toml", "Cargo.lock"], cwd=ROOT)
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "mem_gib": round(mem_kb / 2**20, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "rustc": out(["rustc", "--version"]),
+        "neardup_commit": out(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT)
+        + (" (+ uncommitted changes)" if dirty else ""),
+        "peer_versions": versions,
+    }
+
+
+# ---------------------------------------------------------------- report
+
+
+def table(res):
+    """The Markdown results table; the last two columns are the peer's wall
+    time divided by neardup's (matched config, all cores / one thread)."""
+    docs, mb = res["corpus"]["docs"], res["corpus"]["bytes"] / 1e6
+    by = {r["tool"]: r for r in res["rows"] if r.get("wall_s")}
+    lines = [
+        "| tool | wall s | docs/s | MB/s | CPU s | peak RSS MB | precision | recall | F1 "
+        "| ÷ neardup | ÷ neardup 1 thread |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for r in res["rows"]:
+        label = LABELS[r["tool"]]
+        if not r.get("wall_s"):
+            lines.append(f"| {label} | {r['status']} | | | | | | | | | |")
+            continue
+        w = r["wall_s"]
+        ratio = ["", ""]
+        if r["tool"] in PEERS:
+            for i, base in enumerate(("neardup", "neardup-threads1")):
+                if base in by:
+                    ratio[i] = f"{w / by[base]['wall_s']:.1f}×"
+        flag = "" if r["status"] == "ok" else f" ({r['status']})"
+        lines.append(
+            f"| {label}{flag} | {w:.2f} | {docs / w:,.0f} | {mb / w:.1f} | {r['cpu_s']:.1f} "
+            f"| {r['peak_rss_mb']:,.0f} | {r['precision']:.4f} | {r['recall']:.4f} "
+            f"| {r['f1']:.4f} | {ratio[0]} | {ratio[1]} |")
+    return "\n".join(lines)
+
+
+def phases(res):
+    """Where each peer's time went (seconds inside the peer process)."""
+    lines = []
+    for r in res["rows"]:
+        st = r.get("peer_stats")
+        if st:
+            parts = ", ".join(f"{k} {v:.2f}" for k, v in st["phases"].items())
+            cand = st.get("candidates")
+            extra = f"; {cand} candidate pairs" if cand is not None else ""
+            lines.append(f"{r['tool']}: {parts}{extra}; {st['verified_pairs']} verified pairs")
+    return lines
+
+
+def ratios(res):
+    by = {r["tool"]: r for r in res["rows"] if r.get("wall_s")}
+    out = []
+    for base in ("neardup", "neardup-threads1"):
+        if base not in by:
+            continue
+        for p in PEERS:
+            if p in by:
+                out.append(f"{p} ÷ {LABELS[base]}: "
+                           f"{by[p]['wall_s'] / by[base]['wall_s']:.1f}× (wall time)")
+    if "neardup" in by and "neardup-threads1" in by:
+        out.append("neardup --threads 1 ÷ all cores: "
+                   f"{by['neardup-threads1']['wall_s'] / by['neardup']['wall_s']:.2f}× "
+                   f"(peak RSS {by['neardup-threads1']['peak_rss_mb']:.0f} vs "
+                   f"{by['neardup']['peak_rss_mb']:.0f} MB)")
+    return out
+
+
+# ---------------------------------------------------------------- main
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--docs", type=int, default=10000, help="target corpus size (documents)")
+    p.add_argument("--seed", type=int, default=1, help="corpus and MinHash seed")
+    p.add_argument("--words", type=int, default=640, help="words per base story (generate --words)")
+    p.add_argument("--threshold", type=float, default=0.5, help="Jaccard threshold T")
+    p.add_argument("--shingle", type=int, default=5)
+    p.add_argument("--perms", type=int, default=128)
+    p.add_argument("--bands", type=int, default=32)
+    p.add_argument("--tools", default=",".join(ALL_TOOLS),
+                   help=f"comma-separated subset of {','.join(ALL_TOOLS)}")
+    p.add_argument("--repeat", type=int, default=1, help="runs per tool (median wall time)")
+    p.add_argument("--max-minutes", type=float, default=15.0,
+                   help="skip a peer estimated (from a smaller run) to take longer")
+    p.add_argument("--quiet-cores", type=float, default=0.3,
+                   help="before each run, wait until other processes use fewer cores")
+    p.add_argument("--quiet-wait", type=float, default=120.0,
+                   help="longest wait for a quiet machine (s)")
+    p.add_argument("--retries", type=int, default=3,
+                   help="run again when other processes used more than --quiet-cores meanwhile")
+    p.add_argument("--corpus", type=Path,
+                   help="use an existing labeled corpus (DIR/docs, DIR/truth.tsv) instead")
+    p.add_argument("--no-build", action="store_true", help="use the neardup binary as built")
+    p.add_argument("--work", type=Path, default=HERE / "work")
+    p.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    args = p.parse_args()
+    tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    for t in tools:
+        if t not in ALL_TOOLS:
+            p.error(f"unknown tool {t!r}")
+    args.sources = args.shared / "data" / "reuters21578" / "docs"
+    args.work = args.work.resolve()
+    args.work.mkdir(parents=True, exist_ok=True)
+
+    exe = build_neardup(args)
+    py = ensure_venv() if any(t in PEERS for t in tools) else None
+    if args.corpus:
+        corpus = args.corpus.resolve()
+        n, size = count_docs(corpus / "docs")
+        meta = {"docs": n, "bytes": size, "stories": None, "command": None}
+    else:
+        corpus, meta = ensure_corpus(exe, args)
+    docs_dir, truth = corpus / "docs", corpus / "truth.tsv"
+    warm_cache(docs_dir)
+    n_docs, n_bytes = meta["docs"], meta["bytes"]
+    outdir = args.work / f"out-{args.docs}"
+    outdir.mkdir(exist_ok=True)
+    skips = estimate_skips(args, n_docs)
+    timeout = args.max_minutes * 60 * 2
+
+    res = {
+        "machine": machine_info(py or sys.executable),
+        "corpus": {"path": str(corpus), **meta},
+        "settings": {k: getattr(args, k) for k in
+                     ("docs", "seed", "words", "threshold", "shingle", "perms", "bands", "repeat")},
+        "rows": [],
+    }
+    log(f"corpus: {n_docs} docs, {n_bytes / 1e6:.1f} MB; tools: {', '.join(tools)}")
+    samples = {t: [] for t in tools}
+    for rep in range(args.repeat):
+        for tool in tools:
+            if tool in skips:
+                continue
+            out, stats = outdir / f"{tool}.jsonl", outdir / f"{tool}.stats.json"
+            cmd = command(tool, exe, py, args, docs_dir, out, stats)
+            for attempt in range(args.retries + 1):
+                for f in (out, stats):
+                    f.unlink(missing_ok=True)
+                before = wait_for_quiet(args.quiet_cores, args.quiet_wait)
+                log(f"run {rep + 1}/{args.repeat}: {tool} (other load before: {before:.2f} cores)")
+                m = timed_run(cmd, outdir / f"{tool}.stderr", timeout)
+                m["other_cores_before"] = before
+                m["attempt"] = attempt + 1
+                if (m["exit"] != 0 or m["other_cores"] <= args.quiet_cores
+                        or attempt == args.retries):
+                    break
+                log(f"  other processes used {m['other_cores']:.2f} cores during the run: again")
+            m["command"] = [str(c) for c in cmd]
+            if m["exit"] == 0 and out.exists():
+                m |= score(args, truth, out)
+                if stats.exists():
+                    m["peer_stats"] = json.loads(stats.read_text())
+            log(f"  {tool}: {m['wall_s']:.2f}s, {m['peak_rss_mb']:.0f} MB, "
+                f"F1 {m.get('f1', float('nan')):.4f}, exit {m['exit']}")
+            samples[tool].append(m)
+
+    bad = []
+    for tool in tools:
+        runs = samples[tool]
+        if tool in skips:
+            res["rows"].append({"tool": tool, "status": skips[tool]})
+            continue
+        ok = [r for r in runs if r["exit"] == 0 and "f1" in r]
+        if not ok:
+            last = runs[-1]
+            status = "timeout" if last["timed_out"] else f"failed (exit {last['exit']})"
+            res["rows"].append({"tool": tool, "status": status, "runs": runs})
+            bad.append(tool)
+            continue
+        walls = sorted(r["wall_s"] for r in ok)
+        row = dict(ok[0])
+        row |= {
+            "tool": tool,
+            "status": "ok",
+            "wall_s": statistics.median(walls),
+            "wall_samples": walls,
+            "cpu_s": statistics.median(r["cpu_s"] for r in ok),
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in ok),
+            "other_cores": max(r["other_cores"] for r in ok),
+        }
+        # A broken setup shows as (near) no recall: flag it.
+        if row["recall"] < 0.5 or row["unknown_ids"]:
+            row["status"] = "SUSPECT: low recall or unknown ids"
+            bad.append(tool)
+        res["rows"].append(row)
+
+    md = table(res)
+    res["ratios"] = ratios(res)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    text = json.dumps(res, indent=1) + "\n"
+    (args.work / f"results-{args.docs}.json").write_text(text)
+    (args.work / f"results-{args.docs}-{stamp}.json").write_text(text)
+    (args.work / f"table-{args.docs}.md").write_text(md + "\n")
+    mi = res["machine"]
+    print(f"\n{n_docs} docs, {n_bytes / 1e6:.1f} MB, {meta['stories']} stories "
+          f"(seed {args.seed}, --words {args.words}); T = {args.threshold}, "
+          f"{args.shingle}-word shingles, {args.perms} perms, {args.bands} bands")
+    print(f"{mi['date']}; {mi['cpu']}, {mi['cores']} cores; neardup {mi['neardup_commit']}; "
+          f"{mi['peer_versions']}\n")
+    print(md)
+    print()
+    for line in res["ratios"] + [""] + phases(res):
+        print(line)
+    worst = max((r.get("other_cores", 0) for r in res["rows"]), default=0)
+    if worst > 0.3:
+        print(f"\nwarning: other processes used up to {worst:.2f} cores during a run; "
+              "figures may be noisy")
+    if bad:
+        print(f"\nproblem with: {', '.join(bad)}", file=sys.stderr)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
