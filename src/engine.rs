@@ -15,6 +15,7 @@
 //! assert_eq!(result.cluster_ids(&result.clusters[0]), ["a", "b"]);
 //! ```
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -145,6 +146,49 @@ impl ScanResult {
 struct Record {
     info: DocInfo,
     set: Vec<u64>,
+    sig: Vec<u32>,
+}
+
+/// Groups near-verbatim copies (containment >= [`COPY_GROUP_CONTAINMENT`]
+/// on the raw shingle sets, among the LSH candidates) with union-find.
+/// Returns the group of each document and the number of groups.
+fn copy_groups(sets: &[Vec<u64>], candidates: &[(u32, u32)], cfg: &Config) -> (Vec<u32>, usize) {
+    let n = sets.len();
+    let copies: Vec<(u32, u32)> = candidates
+        .par_iter()
+        .copied()
+        .filter(|&(a, b)| {
+            let s = similarity(&sets[a as usize], &sets[b as usize]);
+            s.containment >= COPY_GROUP_CONTAINMENT
+                && s.size_a.min(s.size_b) >= cfg.min_containment_shingles()
+        })
+        .collect();
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    fn find(p: &mut [u32], mut x: u32) -> u32 {
+        while p[x as usize] != x {
+            p[x as usize] = p[p[x as usize] as usize];
+            x = p[x as usize];
+        }
+        x
+    }
+    for (a, b) in copies {
+        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+        if ra != rb {
+            parent[ra.max(rb) as usize] = ra.min(rb);
+        }
+    }
+    let mut id = vec![u32::MAX; n];
+    let mut next = 0u32;
+    let mut groups = vec![0u32; n];
+    for (d, g) in groups.iter_mut().enumerate() {
+        let r = find(&mut parent, d as u32) as usize;
+        if id[r] == u32::MAX {
+            id[r] = next;
+            next += 1;
+        }
+        *g = id[r];
+    }
+    (groups, next as usize)
 }
 
 /// An ongoing scan: add documents, then [`finish`](Scan::finish).
@@ -217,55 +261,6 @@ impl Engine {
         scan.finish()
     }
 
-    /// Groups near-verbatim copies (containment >= [`COPY_GROUP_CONTAINMENT`]
-    /// on the raw shingle sets, found through LSH) with union-find. Returns
-    /// the group of each document and the number of groups.
-    fn copy_groups(&self, sets: &[Vec<u64>]) -> (Vec<u32>, usize) {
-        let cfg = &self.config;
-        let n = sets.len();
-        let perms = cfg.perms();
-        let mut sigs = vec![0u32; n * perms];
-        sigs.par_chunks_mut(perms)
-            .zip(sets.par_iter())
-            .for_each(|(out, set)| self.hasher.signature_into(set, out));
-        let candidates = candidate_pairs(&sigs, perms, cfg.banding(), cfg.max_bucket());
-        drop(sigs);
-        let copies: Vec<(u32, u32)> = candidates
-            .into_par_iter()
-            .filter(|&(a, b)| {
-                let s = similarity(&sets[a as usize], &sets[b as usize]);
-                s.containment >= COPY_GROUP_CONTAINMENT
-                    && s.size_a.min(s.size_b) >= cfg.min_containment_shingles()
-            })
-            .collect();
-        let mut parent: Vec<u32> = (0..n as u32).collect();
-        fn find(p: &mut [u32], mut x: u32) -> u32 {
-            while p[x as usize] != x {
-                p[x as usize] = p[p[x as usize] as usize];
-                x = p[x as usize];
-            }
-            x
-        }
-        for (a, b) in copies {
-            let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
-            if ra != rb {
-                parent[ra.max(rb) as usize] = ra.min(rb);
-            }
-        }
-        let mut id = vec![u32::MAX; n];
-        let mut next = 0u32;
-        let mut groups = vec![0u32; n];
-        for (d, g) in groups.iter_mut().enumerate() {
-            let r = find(&mut parent, d as u32) as usize;
-            if id[r] == u32::MAX {
-                id[r] = next;
-                next += 1;
-            }
-            *g = id[r];
-        }
-        (groups, next as usize)
-    }
-
     fn record(&self, doc: Document<'_>) -> Record {
         SCRATCH.with(|s| {
             let (tokens, shingles) = &mut *s.borrow_mut();
@@ -274,6 +269,7 @@ impl Engine {
             let mut set = shingles.clone();
             set.sort_unstable();
             set.dedup();
+            let sig = self.hasher.signature(&set);
             Record {
                 info: DocInfo {
                     id: doc.id,
@@ -283,6 +279,7 @@ impl Engine {
                     shingles: set.len(),
                 },
                 set,
+                sig,
             }
         })
     }
@@ -368,36 +365,55 @@ impl Scan<'_> {
             ..Default::default()
         };
 
-        // 1. Boilerplate: shingles in too many documents are dropped.
-        let mut sets: Vec<Vec<u64>> = records
-            .iter_mut()
-            .map(|r| std::mem::take(&mut r.set))
-            .collect();
+        // 1. LSH candidates from the signatures computed while reading (on
+        //    the raw sets), or every pair in exact mode.
+        let perms = cfg.perms();
+        let mut sets: Vec<Vec<u64>> = Vec::with_capacity(n);
+        let mut sigs: Vec<u32> = Vec::with_capacity(n * perms);
+        for r in &mut records {
+            sets.push(std::mem::take(&mut r.set));
+            sigs.extend_from_slice(&r.sig);
+            r.sig = Vec::new();
+        }
+        let candidates: Vec<(u32, u32)> = if cfg.exact() {
+            (0..n as u32)
+                .into_par_iter()
+                .flat_map_iter(|a| (a + 1..n as u32).map(move |b| (a, b)))
+                .collect()
+        } else {
+            candidate_pairs(&sigs, perms, cfg.banding(), cfg.max_bucket())
+        };
+        drop(sigs);
+        stats.candidate_pairs = candidates.len();
+
+        // 2. Boilerplate: shingles in too many documents are dropped.
         if cfg.boilerplate_cut(n).is_some() {
             // Document frequency is counted per group of near-verbatim
             // copies, not per document: a story syndicated forty times is
             // one group, while an outlet's footer under forty different
             // stories is forty.
-            let (groups, n_groups) = self.engine.copy_groups(&sets);
+            let (groups, n_groups) = copy_groups(&sets, &candidates, cfg);
             let cut = cfg.boilerplate_cut(n_groups).unwrap_or(usize::MAX);
             let volume: usize = sets.iter().map(Vec::len).sum();
-            let sketch = DfSketch::for_volume(volume);
             let mut members: Vec<Vec<u32>> = vec![Vec::new(); n_groups];
             for (d, &g) in groups.iter().enumerate() {
                 members[g as usize].push(d as u32);
             }
-            members.par_iter().for_each(|m| match m.as_slice() {
-                [one] => sketch.add_set(&sets[*one as usize]),
-                many => {
-                    let mut union: Vec<u64> = many
-                        .iter()
-                        .flat_map(|&d| sets[d as usize].iter().copied())
-                        .collect();
-                    union.sort_unstable();
-                    union.dedup();
-                    sketch.add_set(&union);
-                }
-            });
+            let sketch = DfSketch::build(
+                volume,
+                members.par_iter().map(|m| match m.as_slice() {
+                    [one] => Cow::Borrowed(sets[*one as usize].as_slice()),
+                    many => {
+                        let mut union: Vec<u64> = many
+                            .iter()
+                            .flat_map(|&d| sets[d as usize].iter().copied())
+                            .collect();
+                        union.sort_unstable();
+                        union.dedup();
+                        Cow::Owned(union)
+                    }
+                }),
+            );
             let removed: usize = sets
                 .par_iter_mut()
                 .map(|s| {
@@ -409,26 +425,7 @@ impl Scan<'_> {
             stats.boilerplate_shingles = removed;
         }
 
-        // 2. MinHash signatures.
-        let perms = cfg.perms();
-        let mut sigs = vec![0u32; n * perms];
-        sigs.par_chunks_mut(perms)
-            .zip(sets.par_iter())
-            .for_each(|(out, set)| self.engine.hasher.signature_into(set, out));
-
-        // 3. LSH candidates (or every pair, in exact mode).
-        let candidates = if cfg.exact() {
-            (0..n as u32)
-                .into_par_iter()
-                .flat_map_iter(|a| (a + 1..n as u32).map(move |b| (a, b)))
-                .collect()
-        } else {
-            candidate_pairs(&sigs, perms, cfg.banding(), cfg.max_bucket())
-        };
-        drop(sigs);
-        stats.candidate_pairs = candidates.len();
-
-        // 4. Verification against the exact sets.
+        // 3. Verification against the exact sets (boilerplate removed).
         let check = |a: u32, b: u32| -> Scored {
             let s = similarity(&sets[a as usize], &sets[b as usize]);
             Scored {
@@ -447,7 +444,7 @@ impl Scan<'_> {
             .collect();
         stats.verified_pairs = edges.len();
 
-        // 5. Clusters.
+        // 4. Clusters.
         let weight: Vec<u64> = records.iter().map(|r| r.info.words as u64).collect();
         let clustering = cluster(n, &edges, &weight, cfg.linkage(), check);
         stats.rejected_pairs = clustering.rejected_edges;

@@ -30,7 +30,7 @@ fn set(v: Vec<u64>) -> Vec<u64> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(256))]
 
     /// MinHash estimates Jaccard within 4.5 standard deviations
     /// (sqrt(J(1-J)/k)) plus a small slack for hash imperfection.
@@ -50,6 +50,23 @@ proptest! {
         let est = estimate_jaccard(&h.signature(&a), &h.signature(&b));
         let sd = (j * (1.0 - j) / k as f64).sqrt();
         prop_assert!((est - j).abs() <= 4.5 * sd + 0.02, "est {est} true {j}");
+    }
+
+    /// The tokenizer's ASCII fast path gives exactly the words of
+    /// `unicode_word_indices` over the whole text.
+    #[test]
+    fn tokenizer_fast_path_matches_naive(
+        parts in proptest::collection::vec(proptest::sample::select(vec![
+            "a", "Z", "q", "7", "0", "_", ".", ",", ";", ":", "'", "-", " ", "  ", "\n", "\r\n",
+            "\t", "é", "’", "中", "\u{301}", "\u{feff}", "—", "“", "Ω", "ß", "!", "%", "$", "\x0b",
+            "U.S.", "can't", "3.5", "1,000", "__", "http://x.y/z?a=1",
+        ]), 0..60)
+    ) {
+        let text: String = parts.concat();
+        prop_assert_eq!(
+            neardup::tokenize::tokenize(&text),
+            neardup::tokenize::tokenize_naive(&text)
+        );
     }
 
     /// Exact verification agrees with the naive computation and is symmetric.
