@@ -43,7 +43,11 @@
 //!      the start of `U` in A, is at most `max_gap`;
 //!    - the B gap, counted the same way in B, is at most `max_gap`;
 //!    - no token of the B gap belongs to another tile (this can only happen
-//!      when `max_gap >= min_match`; the A gap is free by construction).
+//!      when `max_gap >= min_match`; the A gap is free by construction);
+//!    - neither gap crosses a paragraph break (a blank line) when the texts
+//!      are known ([`explain`]; [`explain_tokens`] has only tokens): an
+//!      outlet's one-line header or a one-line addition between paragraphs
+//!      is what a copy added, not an edit inside shared text.
 //!
 //!    The merged passage runs from the start of `P` to the end of `U` on both
 //!    sides, and the gap tokens count as covered. So a changed word (gaps
@@ -242,21 +246,64 @@ pub fn explain(a: &str, b: &str, cfg: &AlignConfig) -> Explanation {
     let mut tb = Vec::new();
     tokenize_into(a, &mut ta);
     tokenize_into(b, &mut tb);
-    explain_tokens(&ta, &tb, cfg)
+    let (pa, pb) = (paragraphs(a, &ta), paragraphs(b, &tb));
+    align(&ta, &tb, Some((&pa, &pb)), cfg)
+}
+
+/// Whether `gap` (the text between two words) holds a blank line: a line
+/// break followed by nothing but spaces and another line break.
+pub fn has_blank_line(gap: &str) -> bool {
+    let mut newline = false;
+    for c in gap.chars() {
+        match c {
+            '\n' if newline => return true,
+            '\n' => newline = true,
+            ' ' | '\t' | '\r' | '\u{a0}' => {}
+            _ => newline = false,
+        }
+    }
+    false
+}
+
+/// The paragraph number of each token: paragraphs are separated by blank
+/// lines.
+fn paragraphs(text: &str, tokens: &[Token]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(tokens.len());
+    let (mut para, mut prev_end) = (0u32, 0usize);
+    for t in tokens {
+        if has_blank_line(&text[prev_end..t.start]) {
+            para += 1;
+        }
+        out.push(para);
+        prev_end = t.end;
+    }
+    out
 }
 
 /// Aligns two already tokenized documents.
 ///
 /// The tokens must be in text order, as [`crate::tokenize::tokenize_into`]
 /// produces them; byte offsets in the result are taken from them.
+///
+/// Without the texts, paragraph breaks are unknown, so gaps are bridged by
+/// size alone (see the module docs).
 pub fn explain_tokens(a_tokens: &[Token], b_tokens: &[Token], cfg: &AlignConfig) -> Explanation {
+    align(a_tokens, b_tokens, None, cfg)
+}
+
+fn align(
+    a_tokens: &[Token],
+    b_tokens: &[Token],
+    paras: Option<(&[u32], &[u32])>,
+    cfg: &AlignConfig,
+) -> Explanation {
     let min_match = cfg.min_match.max(1);
     let a: Vec<u64> = a_tokens.iter().map(|t| t.hash).collect();
     let b: Vec<u64> = b_tokens.iter().map(|t| t.hash).collect();
 
     let mut b_used = vec![false; b.len()];
     let tiles = tile(&a, &b, min_match, &mut b_used);
-    let runs = merge_tiles(tiles, cfg.max_gap, &b_used);
+    let runs = merge_tiles(tiles, cfg.max_gap, &b_used, paras);
 
     let passages: Vec<Passage> = runs
         .iter()
@@ -440,7 +487,12 @@ struct Aligned {
 
 /// Merges tiles into passages by the gap rule of the module docs. Returns
 /// the passages sorted by their start in A.
-fn merge_tiles(mut tiles: Vec<Run>, max_gap: usize, b_used: &[bool]) -> Vec<Aligned> {
+fn merge_tiles(
+    mut tiles: Vec<Run>,
+    max_gap: usize,
+    b_used: &[bool],
+    paras: Option<(&[u32], &[u32])>,
+) -> Vec<Aligned> {
     tiles.sort_unstable_by_key(|t| t.a);
     let mut out: Vec<Aligned> = Vec::with_capacity(tiles.len());
     for t in tiles {
@@ -451,6 +503,7 @@ fn merge_tiles(mut tiles: Vec<Run>, max_gap: usize, b_used: &[bool]) -> Vec<Alig
                 && t.a - a_end <= max_gap
                 && t.b - b_end <= max_gap
                 && !b_used[b_end..t.b].iter().any(|&u| u)
+                && paras.is_none_or(|(pa, pb)| pa[a_end - 1] == pa[t.a] && pb[b_end - 1] == pb[t.b])
             {
                 p.a_len = t.a + t.len - p.a;
                 p.b_len = t.b + t.len - p.b;
@@ -535,6 +588,25 @@ fn sorted_intersection_len(x: &[u64], y: &[u64]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blank_lines_stop_gap_bridging() {
+        assert!(has_blank_line("\n\n"));
+        assert!(has_blank_line(" \r\n \t\r\n"));
+        assert!(!has_blank_line("\n x \n"));
+        assert!(!has_blank_line(" , "));
+        let body = "one two three four five six seven eight nine ten";
+        let a = format!("Big news headline from today\n\nDaily Post\n\n{body}");
+        let b = format!("Big news headline from today\n\nMint\n\n{body}");
+        let e = explain(&a, &b, &AlignConfig::default());
+        let only_a: Vec<&str> = e.only_a.iter().map(|s| &a[s.range()]).collect();
+        let only_b: Vec<&str> = e.only_b.iter().map(|s| &b[s.range()]).collect();
+        assert_eq!((only_a, only_b), (vec!["Daily Post"], vec!["Mint"]));
+        // Inside a paragraph the same one-word change is bridged.
+        let a = format!("{body} Daily Post {body}");
+        let b = format!("{body} Mint {body}");
+        assert_eq!(explain(&a, &b, &AlignConfig::default()).passages.len(), 1);
+    }
     use crate::tokenize::tokenize;
 
     fn cfg() -> AlignConfig {

@@ -69,6 +69,8 @@ fn naive_explain(a: &str, b: &str, cfg: &AlignConfig) -> Explanation {
                 && i - p.1 <= cfg.max_gap
                 && j - p.3 <= cfg.max_gap
                 && (p.3..j).all(|x| !used_b[x])
+                && !neardup::explain::has_blank_line(&a[ta[p.1 - 1].end..ta[i].start])
+                && !neardup::explain::has_blank_line(&b[tb[p.3 - 1].end..tb[j].start])
             {
                 p.1 = i + len;
                 p.3 = j + len;
@@ -157,8 +159,10 @@ fn assert_agrees(a: &str, b: &str, cfg: &AlignConfig) {
         "containment"
     );
     check_invariants(a, b, &fast);
-    // Same answer from pre-tokenized input.
-    assert_eq!(explain_tokens(&tokenize(a), &tokenize(b), cfg), fast);
+    // Same answer from pre-tokenized input, which knows no paragraphs.
+    if !neardup::explain::has_blank_line(a) && !neardup::explain::has_blank_line(b) {
+        assert_eq!(explain_tokens(&tokenize(a), &tokenize(b), cfg), fast);
+    }
 }
 
 /// Properties that hold for any input, whatever the matching found.
@@ -237,7 +241,9 @@ const POOL: &[&str] = &[
     "a", "b", "c", "d", "e", "The", "THE", "the", "中", "国", "汽", "école", "ÉCOLE", "don't",
     "3.5", "U.S", "price", "war",
 ];
-const SEPS: &[&str] = &[" ", " ", " ", ", ", ". ", "\n", " -- ", " (", ") ", "; "];
+const SEPS: &[&str] = &[
+    " ", " ", " ", ", ", ". ", "\n", " -- ", " (", ") ", "; ", "\n\n",
+];
 
 fn words() -> impl Strategy<Value = Vec<(usize, usize)>> {
     prop::collection::vec((0..POOL.len(), 0..SEPS.len()), 0..60)
@@ -588,7 +594,9 @@ fn share(x: usize, of: usize) -> f64 {
 
 /// Joins words with varied punctuation; in B also varies the case.
 fn join(rng: &mut Rng, words: &[String], shout: bool) -> String {
-    const SEP: &[&str] = &[" ", " ", " ", " ", " ", ", ", ". ", "\n\n", " — ", ": "];
+    // No blank lines: the truth of these cases assumes small edits are
+    // bridged wherever they fall (paragraph breaks are tested separately).
+    const SEP: &[&str] = &[" ", " ", " ", " ", " ", ", ", ". ", "\n", " — ", ": "];
     let mut out = String::new();
     for w in words {
         if shout && rng.chance(0.05) {
@@ -775,14 +783,18 @@ fn real_pair_02_03_spelling_variants_are_one_passage() {
     let e = explain(&a, &b, &AlignConfig::default());
     check_invariants(&a, &b, &e);
     // UK vs US spelling, "70 per cent" vs "70%", "(S$2,780)" and "in an
-    // interview" are all bridged.
-    assert_eq!(e.passages.len(), 1);
+    // interview" are all bridged inside the body; the outlet lines and the
+    // dateline tag, set off by blank lines, are what each copy added.
+    assert_eq!(e.passages.len(), 3);
     let only_a: Vec<&str> = e.only_a.iter().map(|s| &a[s.range()]).collect();
     let only_b: Vec<&str> = e.only_b.iter().map(|s| &b[s.range()]).collect();
-    assert_eq!(only_a, ["BLOOMBERG"]);
+    assert_eq!(only_a, ["Business Times", "HONG KONG", "BLOOMBERG"]);
     assert_eq!(
         only_b,
-        ["This article was generated from an automated news agency feed without modifications to text"]
+        [
+            "Mint",
+            "This article was generated from an automated news agency feed without modifications to text"
+        ]
     );
 }
 
