@@ -61,6 +61,7 @@ pub mod eval;
 pub mod explain;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod index;
 pub mod lsh;
 pub mod minhash;
 pub mod output;

@@ -32,6 +32,11 @@ enum Command {
     /// Build a labeled synthetic syndication corpus from source wire stories.
     #[command(hide = true)]
     Generate(GenerateArgs),
+    /// Keep a persistent index: create, add, info, remove, optimize.
+    #[command(subcommand)]
+    Index(IndexCommand),
+    /// Look documents up in an index without adding them.
+    Query(QueryArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -233,6 +238,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Explain(args) => explain_cmd(args),
         Command::Eval(args) => eval_cmd(args),
         Command::Generate(args) => generate_cmd(args),
+        Command::Index(cmd) => index_cmd(cmd),
+        Command::Query(args) => query_cmd(args),
     }
 }
 
@@ -498,4 +505,586 @@ fn generate_cmd(args: GenerateArgs) -> Result<ExitCode> {
         args.out.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+// ---------------------------------------------------------------------------
+// Persistent index: `neardup index ...` and `neardup query`.
+
+#[derive(Subcommand, Debug)]
+enum IndexCommand {
+    /// Create an empty index; engine flags given here are stored with it.
+    Create(IndexCreateArgs),
+    /// Add documents and print which ones duplicate indexed (or other new) ones, as JSON Lines pairs.
+    Add(IndexAddArgs),
+    /// Show documents, segments, configuration and size on disk.
+    Info(IndexInfoArgs),
+    /// Remove documents by id (they never match again); exits with 2 when an id is not found.
+    Remove(IndexRemoveArgs),
+    /// Merge all segments into one, dropping removed documents.
+    Optimize(IndexOptimizeArgs),
+}
+
+#[derive(Args, Debug)]
+struct IndexCreateArgs {
+    /// Index directory (created if needed).
+    dir: PathBuf,
+    /// Width of the boilerplate df sketch: 2^BITS counters per row.
+    #[arg(long, value_name = "BITS", default_value_t = neardup::index::DEFAULT_SKETCH_BITS)]
+    sketch_bits: u32,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+#[derive(Args, Debug)]
+struct IndexAddArgs {
+    /// Index directory.
+    dir: PathBuf,
+    /// Directories, files or .jsonl/.ndjson files.
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+    /// Commit every N documents (bounds memory; a crash keeps every commit made).
+    #[arg(long, value_name = "N")]
+    commit_every: Option<usize>,
+    /// Take over a lock left by a writer that is no longer running.
+    #[arg(long)]
+    break_stale_lock: bool,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+#[derive(Args, Debug)]
+struct IndexInfoArgs {
+    /// Index directory.
+    dir: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = InfoFormat::Text)]
+    format: InfoFormat,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum InfoFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+struct IndexRemoveArgs {
+    /// Index directory.
+    dir: PathBuf,
+    /// Ids of the documents to remove.
+    #[arg(required = true, value_name = "ID")]
+    ids: Vec<String>,
+    /// Take over a lock left by a writer that is no longer running.
+    #[arg(long)]
+    break_stale_lock: bool,
+}
+
+#[derive(Args, Debug)]
+struct IndexOptimizeArgs {
+    /// Index directory.
+    dir: PathBuf,
+    /// Take over a lock left by a writer that is no longer running.
+    #[arg(long)]
+    break_stale_lock: bool,
+}
+
+#[derive(Args, Debug)]
+struct QueryArgs {
+    /// Index directory.
+    dir: PathBuf,
+    /// Documents to look up: directories, files or .jsonl/.ndjson files.
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = QueryFormat::Jsonl)]
+    format: QueryFormat,
+    /// Add each match's shared passages (a_* byte offsets in the query, b_* in the indexed document, reread from its source).
+    #[arg(long)]
+    explain: bool,
+    /// At most N matches per document (best first).
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum QueryFormat {
+    Jsonl,
+    Text,
+}
+
+fn index_cmd(cmd: IndexCommand) -> Result<ExitCode> {
+    match cmd {
+        IndexCommand::Create(args) => index_create_cmd(args),
+        IndexCommand::Add(args) => index_add_cmd(args),
+        IndexCommand::Info(args) => index_info_cmd(args),
+        IndexCommand::Remove(args) => index_remove_cmd(args),
+        IndexCommand::Optimize(args) => index_optimize_cmd(args),
+    }
+}
+
+fn init_threads(a: &EngineArgs) -> Result<()> {
+    if let Some(n) = a.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()
+            .context("cannot start the thread pool")?;
+    }
+    Ok(())
+}
+
+fn corpus_options(a: &EngineArgs) -> CorpusOptions {
+    CorpusOptions {
+        id_field: a.id_field.clone(),
+        text_field: a.text_field.clone(),
+        max_doc_bytes: a.max_doc_bytes,
+    }
+}
+
+/// Refuses engine flags that differ from the index's stored configuration.
+fn check_index_flags(index: &neardup::index::Index, a: &EngineArgs) -> Result<()> {
+    let c = index.config();
+    let f = |v: Option<f64>| v.map(|v| v.to_string());
+    let u = |v: Option<usize>| v.map(|v| v.to_string());
+    let checks: [(&str, Option<String>, String); 11] = [
+        ("--threshold", f(a.threshold), c.threshold().to_string()),
+        (
+            "--containment",
+            f(a.containment),
+            c.containment().to_string(),
+        ),
+        ("--shingle", u(a.shingle), c.shingle().to_string()),
+        ("--perms", u(a.perms), c.perms().to_string()),
+        ("--bands", u(a.bands), c.banding().bands.to_string()),
+        (
+            "--lsh-threshold",
+            f(a.lsh_threshold),
+            c.lsh_threshold().to_string(),
+        ),
+        (
+            "--min-containment-shingles",
+            u(a.min_containment_shingles),
+            c.min_containment_shingles().to_string(),
+        ),
+        (
+            "--containment-min-jaccard",
+            f(a.containment_min_jaccard),
+            c.containment_min_jaccard().to_string(),
+        ),
+        (
+            "--boilerplate-docs",
+            u(a.boilerplate_docs),
+            c.boilerplate_min_docs().to_string(),
+        ),
+        (
+            "--boilerplate-share",
+            f(a.boilerplate_share),
+            c.boilerplate_share().to_string(),
+        ),
+        (
+            "--seed",
+            a.seed.map(|v| v.to_string()),
+            c.seed().to_string(),
+        ),
+    ];
+    for (setting, given, stored) in checks {
+        if let Some(given) = given {
+            let same = match (given.parse::<f64>(), stored.parse::<f64>()) {
+                (Ok(x), Ok(y)) => x == y,
+                _ => given == stored,
+            };
+            if !same {
+                return Err(neardup::Error::IndexConfigMismatch {
+                    path: index.path().to_path_buf(),
+                    setting: setting.into(),
+                    index: stored,
+                    given,
+                }
+                .into());
+            }
+        }
+    }
+    if a.exact {
+        anyhow::bail!(
+            "--exact is not available with an index (candidates come from its LSH tables)"
+        );
+    }
+    Ok(())
+}
+
+fn index_create_cmd(args: IndexCreateArgs) -> Result<ExitCode> {
+    let config = build_config(&args.engine)?;
+    let options = neardup::index::CreateOptions {
+        sketch_bits: args.sketch_bits,
+    };
+    let index = neardup::index::Index::create_with(&args.dir, &config, &options)?;
+    if !args.engine.quiet {
+        let b = index.config().banding();
+        eprintln!(
+            "neardup: created index {} (shingle {}, {} permutations = {} bands x {} rows, threshold {}, containment {})",
+            args.dir.display(),
+            index.config().shingle(),
+            index.config().perms(),
+            b.bands,
+            b.rows,
+            index.config().threshold(),
+            index.config().containment()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn open_writer(dir: &Path, break_stale_lock: bool) -> Result<neardup::index::IndexWriter> {
+    let options = neardup::index::WriterOptions {
+        break_stale_lock,
+        ..Default::default()
+    };
+    Ok(neardup::index::IndexWriter::open_with(dir, &options)?)
+}
+
+fn write_index_pairs(w: &mut dyn Write, pairs: &[neardup::index::IndexPair]) -> io::Result<()> {
+    use neardup::output::round4;
+    for p in pairs {
+        let obj = serde_json::json!({
+            "a": p.a,
+            "b": p.b,
+            "jaccard": round4(p.jaccard),
+            "containment": round4(p.containment),
+        });
+        serde_json::to_writer(&mut *w, &obj)?;
+        w.write_all(b"\n")?;
+    }
+    w.flush()
+}
+
+fn index_add_cmd(args: IndexAddArgs) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
+    init_threads(&args.engine)?;
+    let mut writer = open_writer(&args.dir, args.break_stale_lock)?;
+    check_index_flags(writer.index(), &args.engine)?;
+    let options = corpus_options(&args.engine);
+    let corpus = Corpus::open(&args.inputs, options.clone())?;
+    let prep = writer.preparer(&options);
+    let quiet = args.engine.quiet;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let (mut added, mut pairs, mut commits) = (0usize, 0usize, 0usize);
+    let mut skipped: Vec<neardup::corpus::Skip> = Vec::new();
+    let mut failure: Option<anyhow::Error> = None;
+    let every = args.commit_every.unwrap_or(usize::MAX).max(1);
+    let mut commit =
+        |writer: &mut neardup::index::IndexWriter, out: &mut dyn Write| -> Result<()> {
+            let report = writer.commit()?;
+            added += report.added;
+            pairs += report.pairs.len();
+            commits += 1;
+            write_index_pairs(out, &report.pairs)?;
+            Ok(())
+        };
+    corpus.process(
+        |d| prep.prepare(d),
+        |e| {
+            if failure.is_some() {
+                return;
+            }
+            match e {
+                neardup::corpus::Event::Doc(p) => {
+                    if let Some(s) = writer.add_prepared(p) {
+                        if !quiet {
+                            eprintln!("neardup: {s}");
+                        }
+                        skipped.push(s);
+                    } else if writer.pending_docs() >= every {
+                        if let Err(err) = commit(&mut writer, &mut out) {
+                            failure = Some(err);
+                        }
+                    }
+                }
+                neardup::corpus::Event::Skip(s) => {
+                    if !quiet {
+                        eprintln!("neardup: {s}");
+                    }
+                    skipped.push(s);
+                }
+                neardup::corpus::Event::Warning(w) => {
+                    if !quiet {
+                        eprintln!("neardup: warning: {w}");
+                    }
+                }
+            }
+        },
+        |_| {},
+    );
+    if let Some(err) = failure {
+        return Err(err);
+    }
+    commit(&mut writer, &mut out)?;
+    drop(out);
+    if !quiet {
+        let mut counts: std::collections::BTreeMap<SkipReason, usize> = Default::default();
+        for s in &skipped {
+            *counts.entry(s.reason).or_default() += 1;
+        }
+        let detail: Vec<String> = counts
+            .iter()
+            .map(|(r, n)| format!("{n} {}", r.as_str()))
+            .collect();
+        let info = writer.index().info();
+        eprintln!(
+            "neardup: added {added} documents, {} skipped{}; {pairs} duplicate pairs; index has {} documents in {} segments; {:.2}s",
+            skipped.len(),
+            if detail.is_empty() { String::new() } else { format!(" ({})", detail.join(", ")) },
+            info.documents,
+            info.segments.len(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let _ = commits;
+    Ok(if args.engine.strict && !skipped.is_empty() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn index_info_cmd(args: IndexInfoArgs) -> Result<ExitCode> {
+    let index = neardup::index::Index::open(&args.dir)?;
+    let info = index.info();
+    let stdout = io::stdout();
+    let mut w = io::BufWriter::new(stdout.lock());
+    match args.format {
+        InfoFormat::Json => {
+            serde_json::to_writer_pretty(&mut w, &info)?;
+            writeln!(w)?;
+        }
+        InfoFormat::Text => {
+            let c = &info.config;
+            writeln!(w, "index       {}", info.path.display())?;
+            writeln!(
+                w,
+                "format      version {}, generation {}, written by {}",
+                info.format_version, info.generation, info.written_by
+            )?;
+            writeln!(
+                w,
+                "documents   {} ({} removed, still stored until optimize)",
+                info.documents, info.deleted
+            )?;
+            writeln!(
+                w,
+                "size        {} bytes on disk ({:.0} bytes per stored document)",
+                info.bytes,
+                info.bytes as f64 / (info.documents + info.deleted).max(1) as f64
+            )?;
+            writeln!(
+                w,
+                "boilerplate {} shingles cut; {} copy groups counted; df sketch 4 x 2^{}",
+                info.boilerplate_shingles, info.groups, info.sketch_bits
+            )?;
+            writeln!(
+                w,
+                "config      shingle {}, perms {} ({} bands x {} rows, LSH threshold {:.3}), seed {}",
+                c.shingle, c.perms, c.bands, c.rows, c.lsh_threshold, c.seed
+            )?;
+            writeln!(
+                w,
+                "            threshold {}, containment {} (min {} shingles, min jaccard {}), boilerplate > max({}, {} x groups)",
+                c.threshold,
+                c.containment,
+                c.min_containment_shingles,
+                c.containment_min_jaccard,
+                c.boilerplate_min_docs,
+                c.boilerplate_share
+            )?;
+            writeln!(w, "segments    {}", info.segments.len())?;
+            for s in &info.segments {
+                writeln!(
+                    w,
+                    "  {}  {} documents, {} removed, {} bytes",
+                    s.name, s.docs, s.deleted, s.bytes
+                )?;
+            }
+        }
+    }
+    w.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn index_remove_cmd(args: IndexRemoveArgs) -> Result<ExitCode> {
+    let mut writer = open_writer(&args.dir, args.break_stale_lock)?;
+    let mut missing = Vec::new();
+    for id in &args.ids {
+        if !writer.remove(id) {
+            missing.push(id.as_str());
+        }
+    }
+    let report = writer.commit()?;
+    eprintln!(
+        "neardup: removed {} documents; index has {} documents",
+        report.removed,
+        writer.index().len()
+    );
+    for id in &missing {
+        eprintln!("neardup: warning: no document with id {id:?} in the index");
+    }
+    Ok(if missing.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+fn index_optimize_cmd(args: IndexOptimizeArgs) -> Result<ExitCode> {
+    let mut writer = open_writer(&args.dir, args.break_stale_lock)?;
+    let r = writer.optimize()?;
+    eprintln!(
+        "neardup: merged {} segments into {}: {} documents kept, {} removed documents dropped; {} -> {} bytes",
+        r.segments_before,
+        writer.index().segments().len(),
+        r.documents,
+        r.dropped,
+        r.bytes_before,
+        r.bytes_after
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn query_cmd(args: QueryArgs) -> Result<ExitCode> {
+    use neardup::output::round4;
+    let started = std::time::Instant::now();
+    init_threads(&args.engine)?;
+    let index = neardup::index::Index::open(&args.dir)?;
+    check_index_flags(&index, &args.engine)?;
+    let options = corpus_options(&args.engine);
+    let corpus = Corpus::open(&args.inputs, options)?;
+    let align = AlignConfig::default();
+    let limit = args.limit.unwrap_or(usize::MAX);
+    let (format, explain) = (args.format, args.explain);
+    let quiet = args.engine.quiet;
+    // Each document is looked up (and explained) in parallel; the results
+    // are printed in input order.
+    let lookup = |doc: neardup::corpus::Document<'_>| -> Result<(String, usize), String> {
+        let mut matches = index.query(&doc.text).map_err(|e| e.to_string())?;
+        matches.truncate(limit);
+        let n = matches.len();
+        let passages = |m: &neardup::index::Match| match index.load_text(m.address) {
+            Ok(text) => Ok(neardup::explain::explain(&doc.text, &text, &align).passages),
+            Err(e) => Err(format!("cannot explain: {e}")),
+        };
+        let mut s = String::new();
+        match format {
+            QueryFormat::Jsonl => {
+                let ms: Vec<serde_json::Value> = matches
+                    .iter()
+                    .map(|m| {
+                        let mut o = serde_json::json!({
+                            "id": m.id,
+                            "jaccard": round4(m.jaccard),
+                            "containment": round4(m.containment),
+                        });
+                        if explain {
+                            match passages(m) {
+                                Ok(p) => o["passages"] = serde_json::json!(p),
+                                Err(e) => {
+                                    o["passages"] = serde_json::Value::Null;
+                                    o["explain_error"] = e.into();
+                                }
+                            }
+                        }
+                        o
+                    })
+                    .collect();
+                s = serde_json::json!({"query": doc.id, "matches": ms}).to_string();
+                s.push('\n');
+            }
+            QueryFormat::Text => {
+                use std::fmt::Write as _;
+                if matches.is_empty() {
+                    let _ = writeln!(s, "{}: no match", doc.id);
+                } else {
+                    let _ = writeln!(
+                        s,
+                        "{}: {} match{}",
+                        doc.id,
+                        n,
+                        if n == 1 { "" } else { "es" }
+                    );
+                }
+                for m in &matches {
+                    let _ = writeln!(
+                        s,
+                        "  {}  containment {:.2}  jaccard {:.2}",
+                        m.id, m.containment, m.jaccard
+                    );
+                    if explain {
+                        match passages(m) {
+                            Ok(ps) => {
+                                for p in ps {
+                                    let _ = writeln!(
+                                        s,
+                                        "    query {}..{} ~ indexed {}..{} ({} words)",
+                                        p.a_start, p.a_end, p.b_start, p.b_end, p.words
+                                    );
+                                }
+                            }
+                            Err(e) => {
+                                let _ = writeln!(s, "    {e}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok((s, n))
+    };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let (mut queries, mut with_matches, mut skipped) = (0usize, 0usize, 0usize);
+    let mut failure: Option<anyhow::Error> = None;
+    corpus.process(
+        lookup,
+        |e| {
+            if failure.is_some() {
+                return;
+            }
+            match e {
+                neardup::corpus::Event::Doc(Ok((s, n))) => {
+                    queries += 1;
+                    with_matches += usize::from(n > 0);
+                    if let Err(err) = out.write_all(s.as_bytes()) {
+                        failure = Some(err.into());
+                    }
+                }
+                neardup::corpus::Event::Doc(Err(msg)) => failure = Some(anyhow::anyhow!(msg)),
+                neardup::corpus::Event::Skip(s) => {
+                    skipped += 1;
+                    if !quiet {
+                        eprintln!("neardup: {s}");
+                    }
+                }
+                neardup::corpus::Event::Warning(w) => {
+                    if !quiet {
+                        eprintln!("neardup: warning: {w}");
+                    }
+                }
+            }
+        },
+        |_| {},
+    );
+    if let Some(err) = failure {
+        return Err(err);
+    }
+    out.flush()?;
+    if !quiet {
+        eprintln!(
+            "neardup: {queries} documents looked up in {} indexed documents, {with_matches} with matches, {skipped} skipped; {:.2}s",
+            index.len(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(if args.engine.strict && skipped > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -41,3 +41,8 @@ fn explain_inputs() {
 fn jsonl_inputs() {
     replay("jsonl", neardup::fuzzing::jsonl_bytes);
 }
+
+#[test]
+fn index_inputs() {
+    replay("index", neardup::fuzzing::index_bytes);
+}

@@ -1,0 +1,214 @@
+//! The metadata file `index.meta`: a JSON body framed like every index file,
+//! replaced atomically at each commit. It is the single point of truth: a
+//! segment or state file that it does not name is not part of the index.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::format::{check_frame, FileKind, FramedWriter, FORMAT_VERSION};
+use crate::config::Config;
+use crate::error::{Error, Result};
+
+/// Name of the metadata file inside an index directory.
+pub const META_FILE: &str = "index.meta";
+
+/// One segment as the metadata lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentMeta {
+    /// File name inside the index directory.
+    pub name: String,
+    /// Documents stored in it (removed ones included).
+    pub docs: u64,
+    /// How many of them are removed.
+    pub deleted: u64,
+    /// File size in bytes.
+    pub bytes: u64,
+}
+
+/// The content of the metadata file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    /// Index format version (also in the frame).
+    pub format_version: u32,
+    /// Commit number: 0 at creation, +1 per commit.
+    pub generation: u64,
+    /// Version of neardup that wrote this generation.
+    pub written_by: String,
+    /// The engine configuration every document was processed with.
+    pub config: StoredConfig,
+    /// [`crate::tokenize::TOKENIZER_VERSION`] at creation.
+    pub tokenizer_version: u32,
+    /// [`crate::minhash::MINHASH_VERSION`] at creation.
+    pub minhash_version: u32,
+    /// Width of the df sketch (`2^bits` counters per row; 0: no sketch).
+    pub sketch_bits: u32,
+    /// Live documents.
+    pub documents: u64,
+    /// Removed documents still stored (until `optimize`).
+    pub deleted: u64,
+    /// Groups of near-verbatim copies counted in the df sketch.
+    pub groups: u64,
+    /// Number used for the next segment file name.
+    pub next_segment: u64,
+    /// Segments, oldest first.
+    pub segments: Vec<SegmentMeta>,
+    /// The state file of this generation.
+    pub state: String,
+}
+
+impl Meta {
+    /// Serializes into a framed file body.
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
+        let json = serde_json::to_vec_pretty(self).expect("metadata serializes");
+        let mut w = FramedWriter::new(Vec::new(), FileKind::Meta).expect("in memory");
+        w.write_all(&json).expect("in memory");
+        w.write_all(b"\n").expect("in memory");
+        w.finish().expect("in memory").0
+    }
+
+    /// Parses and validates a metadata file's bytes. `path` names it in errors.
+    pub(crate) fn from_bytes(bytes: &[u8], path: &Path) -> Result<Meta> {
+        let err = |message: String| Error::Index {
+            path: path.to_path_buf(),
+            message,
+        };
+        let body = check_frame(bytes, FileKind::Meta, true).map_err(|e| err(e.0))?;
+        let meta: Meta = serde_json::from_slice(body)
+            .map_err(|e| err(format!("metadata is not valid JSON: {e}")))?;
+        if meta.format_version != FORMAT_VERSION {
+            return Err(err(format!(
+                "format version {} in the metadata, this build reads {FORMAT_VERSION}",
+                meta.format_version
+            )));
+        }
+        if meta.tokenizer_version != crate::tokenize::TOKENIZER_VERSION {
+            return Err(err(format!(
+                "built with tokenizer version {}, this build has version {}: rebuild the index",
+                meta.tokenizer_version,
+                crate::tokenize::TOKENIZER_VERSION
+            )));
+        }
+        if meta.minhash_version != crate::minhash::MINHASH_VERSION {
+            return Err(err(format!(
+                "built with MinHash version {}, this build has version {}: rebuild the index",
+                meta.minhash_version,
+                crate::minhash::MINHASH_VERSION
+            )));
+        }
+        meta.config
+            .to_config()
+            .map_err(|e| err(format!("stored configuration: {e}")))?;
+        if meta.sketch_bits > 30 {
+            return Err(err(format!(
+                "sketch width 2^{} too large",
+                meta.sketch_bits
+            )));
+        }
+        let ok_name = |n: &str| {
+            !n.is_empty()
+                && n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+                && !n.starts_with('.')
+        };
+        for s in &meta.segments {
+            if !ok_name(&s.name) || s.deleted > s.docs {
+                return Err(err(format!("bad segment entry {:?}", s.name)));
+            }
+        }
+        if !ok_name(&meta.state) {
+            return Err(err(format!("bad state file name {:?}", meta.state)));
+        }
+        let stored: u64 = meta.segments.iter().map(|s| s.docs).sum();
+        let deleted: u64 = meta.segments.iter().map(|s| s.deleted).sum();
+        if deleted != meta.deleted || stored - deleted != meta.documents {
+            return Err(err("document counts do not add up".into()));
+        }
+        Ok(meta)
+    }
+}
+
+/// The configuration as the metadata file stores it: every setting that
+/// affects results, spelled out field by field so that the file format does
+/// not depend on how [`Config`] serializes. A setting added to `Config` in a
+/// later version takes its default when an older index is opened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredConfig {
+    /// Words per shingle.
+    pub shingle: usize,
+    /// MinHash permutations.
+    pub perms: usize,
+    /// LSH bands.
+    pub bands: usize,
+    /// Rows per band (`bands * rows == perms`).
+    pub rows: usize,
+    /// Jaccard the banding was tuned for.
+    pub lsh_threshold: f64,
+    /// Jaccard threshold of the decision.
+    pub threshold: f64,
+    /// Containment threshold of the decision.
+    pub containment: f64,
+    /// Smallest document for the containment rule.
+    pub min_containment_shingles: usize,
+    /// Smallest Jaccard for the containment rule.
+    pub containment_min_jaccard: f64,
+    /// MinHash seed.
+    pub seed: u64,
+    /// Largest LSH bucket expanded into all its pairs (within one batch).
+    pub max_bucket: usize,
+    /// Boilerplate cut: minimum document frequency (0: off).
+    pub boilerplate_min_docs: usize,
+    /// Boilerplate cut: share of the groups.
+    pub boilerplate_share: f64,
+    /// Cluster linkage (kept for reference; an index does not cluster).
+    pub linkage: f64,
+}
+
+impl StoredConfig {
+    /// The stored form of `c`.
+    pub fn from_config(c: &Config) -> StoredConfig {
+        StoredConfig {
+            shingle: c.shingle(),
+            perms: c.perms(),
+            bands: c.banding().bands,
+            rows: c.banding().rows,
+            lsh_threshold: c.lsh_threshold(),
+            threshold: c.threshold(),
+            containment: c.containment(),
+            min_containment_shingles: c.min_containment_shingles(),
+            containment_min_jaccard: c.containment_min_jaccard(),
+            seed: c.seed(),
+            max_bucket: c.max_bucket(),
+            boilerplate_min_docs: c.boilerplate_min_docs(),
+            boilerplate_share: c.boilerplate_share(),
+            linkage: c.linkage(),
+        }
+    }
+
+    /// Rebuilds the configuration through the builder, so that a corrupt or
+    /// hand-edited file cannot smuggle in values the builder refuses.
+    pub fn to_config(&self) -> Result<Config> {
+        let c = Config::builder()
+            .shingle(self.shingle)
+            .perms(self.perms)
+            .bands(self.bands)
+            .lsh_threshold(self.lsh_threshold)
+            .threshold(self.threshold)
+            .containment(self.containment)
+            .min_containment_shingles(self.min_containment_shingles)
+            .containment_min_jaccard(self.containment_min_jaccard)
+            .seed(self.seed)
+            .max_bucket(self.max_bucket)
+            .boilerplate_min_docs(self.boilerplate_min_docs)
+            .boilerplate_share(self.boilerplate_share)
+            .linkage(self.linkage)
+            .build()?;
+        if c.banding().rows != self.rows {
+            return Err(Error::Config(format!(
+                "bands ({}) * rows ({}) != perms ({})",
+                self.bands, self.rows, self.perms
+            )));
+        }
+        Ok(c)
+    }
+}

@@ -1,0 +1,794 @@
+//! A persistent, incremental index for daily ingest.
+//!
+//! An aggregator keeps an index of what it has seen, adds each day's
+//! articles, and asks for each new one "is this a copy of something we
+//! have, and of what?". The index stores, per document, what verification
+//! needs — the sorted shingle set, the LSH band hashes, id, source, word and
+//! byte counts — so that a query never rereads the original files.
+//!
+//! ```
+//! use neardup::index::{Index, IndexWriter};
+//! use neardup::Config;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let story = "Chinese officials summoned the heads of major electric vehicle makers \
+//!              to Beijing this week to address the long-running price war, according \
+//!              to people familiar with the matter, who asked not to be identified.";
+//!
+//! // Day 1: create the index and add what we have seen.
+//! Index::create(dir.path(), &Config::default())?;
+//! let mut writer = IndexWriter::open(dir.path())?;
+//! writer.add_text("wire-1", story);
+//! writer.add_text("football", "The home side won two to nil on Sunday afternoon.");
+//! writer.commit()?;
+//! drop(writer); // releases the lock
+//!
+//! // Day 2: a syndicated copy arrives.
+//! let index = Index::open(dir.path())?;
+//! let copy = format!("Outlet header. {story} Copyright 2025.");
+//! let matches = index.query(&copy)?;
+//! assert_eq!(matches.len(), 1);
+//! assert_eq!(matches[0].id, "wire-1");
+//! assert!(matches[0].containment > 0.9);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## On disk
+//!
+//! A directory (byte-by-byte description in `docs/INDEX-FORMAT.md`):
+//!
+//! * `index.meta` — the metadata: configuration, generation, the list of
+//!   segments and the name of the current state file. Replaced atomically
+//!   at each commit (temporary file in the same directory, fsync, rename,
+//!   fsync of the directory), so readers see one commit or the next, never
+//!   a mixture.
+//! * `seg-NNNNNN.seg` — immutable segments, one per commit that added
+//!   documents, memory-mapped by readers. Documents inside are sorted by id;
+//!   an offsets table gives each one's shingle set, so opening validates
+//!   tables but never parses documents.
+//! * `state-NNNNNN.state` — per commit: the boilerplate set, tombstones of
+//!   removed documents, and the document-frequency sketch.
+//! * `LOCK` — present while a writer is open (see [`IndexWriter::open`]).
+//!
+//! Every file carries a header and a footer with a magic number, the format
+//! version and an xxh3 checksum, verified on open.
+//!
+//! ## Boilerplate, incrementally
+//!
+//! A scan counts each shingle's document frequency per group of
+//! near-verbatim copies and ignores shingles above
+//! `max(boilerplate_min_docs, boilerplate_share × groups)`. The index keeps
+//! the same count across commits in a count-min sketch stored in the state
+//! file (`2^sketch_bits` counters per row, 4 rows; see [`CreateOptions`]).
+//! At each commit, every new document is compared with its LSH candidates
+//! (already indexed or new): a new document whose raw shingle set contains
+//! at least 70% of an earlier copy's joins that copy's group and counts
+//! only the shingles the group did not have; otherwise it starts a new
+//! group. The boilerplate set is then re-derived — shingles of the old set
+//! or of the new documents whose estimate is above the new cut — and stored
+//! sorted in the state file; queries remove it from both sides before
+//! comparing. Consequences:
+//!
+//! * Verification (and so every query) always uses the current boilerplate
+//!   set. Band hashes are computed when a document is added, with the
+//!   boilerplate known then; [`IndexWriter::optimize`] recomputes them.
+//! * Pairs reported by a commit are judged with the boilerplate known at
+//!   that commit; a footer that becomes frequent later stops counting from
+//!   then on.
+//! * Removed documents keep counting in the sketch until `optimize`, which
+//!   rebuilds sketch, groups and boilerplate from the live documents exactly
+//!   as one batch would.
+//! * Counting never goes down by itself, and a count-min sketch never
+//!   under-counts, so true boilerplate is always cut. The noise per counter
+//!   is about `shingles added / 2^sketch_bits`; with the default width
+//!   (2^20) and share (1%) it stays a few percent of the cut at any size.
+//!
+//! One batch added to an empty index gives exactly the verified pairs of a
+//! scan of the same documents (`tests/index.rs` checks it).
+
+mod format;
+mod lock;
+mod meta;
+mod segment;
+mod state;
+mod writer;
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use xxhash_rust::xxh3::xxh3_64;
+
+pub use format::{FormatError, FORMAT_VERSION};
+pub use lock::LOCK_FILE;
+pub use meta::{Meta, SegmentMeta, StoredConfig, META_FILE};
+pub use segment::{DocEntry, Segment, StoredDoc, StoredSource};
+#[doc(hidden)]
+pub use writer::FailPoint;
+pub use writer::{
+    AddReport, CommitReport, IndexPair, IndexWriter, OptimizeReport, PreparedDoc, Preparer,
+    WriterOptions,
+};
+
+use crate::config::Config;
+use crate::corpus::{CorpusOptions, DocSource};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::lsh::Banding;
+use crate::minhash::EMPTY;
+use crate::verify::{similarity, Similarity};
+use state::State;
+
+/// Default width of the df sketch: `2^20` counters per row (16 MiB in the
+/// writer's memory; stored sparsely).
+pub const DEFAULT_SKETCH_BITS: u32 = 20;
+
+/// Options fixed when an index is created (besides the [`Config`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateOptions {
+    /// Width of the document-frequency sketch, `2^sketch_bits` counters per
+    /// row (4 rows of `u32`), between 8 and 30. The noise per counter is
+    /// about the number of shingles added divided by the width; the default
+    /// (20) suits any size with the default `boilerplate_share`. With
+    /// `boilerplate_share = 0` and millions of documents, use 24.
+    /// Ignored (no sketch) when the boilerplate cut is disabled.
+    pub sketch_bits: u32,
+}
+
+impl Default for CreateOptions {
+    fn default() -> Self {
+        CreateOptions {
+            sketch_bits: DEFAULT_SKETCH_BITS,
+        }
+    }
+}
+
+/// Options for opening an index for reading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenOptions {
+    /// Verify every file's checksum on open (default `true`). Hashing runs
+    /// at memory speed (xxh3), but it reads every byte: for very large
+    /// indexes opened often, turn it off and run [`Index::verify`] now and
+    /// then. Structure is validated either way.
+    pub verify_checksums: bool,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            verify_checksums: true,
+        }
+    }
+}
+
+/// Where a document lives: segment number (in [`Index::segments`] order) and
+/// position inside the segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DocAddress {
+    /// Segment number.
+    pub segment: u32,
+    /// Document number inside the segment.
+    pub doc: u32,
+}
+
+/// One indexed document that a query matches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match {
+    /// The indexed document's id.
+    pub id: String,
+    /// Where it is stored.
+    pub address: DocAddress,
+    /// Exact Jaccard of the shingle sets (boilerplate removed).
+    pub jaccard: f64,
+    /// Exact containment `|A∩B| / min(|A|,|B|)`.
+    pub containment: f64,
+}
+
+/// Summary of an index, for `neardup index info`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct IndexInfo {
+    /// The index directory.
+    pub path: PathBuf,
+    /// Format version.
+    pub format_version: u32,
+    /// Commit number.
+    pub generation: u64,
+    /// neardup version that wrote the last commit.
+    pub written_by: String,
+    /// Live documents.
+    pub documents: u64,
+    /// Removed documents still stored.
+    pub deleted: u64,
+    /// Segments.
+    pub segments: Vec<SegmentMeta>,
+    /// Shingles currently treated as boilerplate.
+    pub boilerplate_shingles: u64,
+    /// Groups of near-verbatim copies counted for the df.
+    pub groups: u64,
+    /// Width of the df sketch (`2^bits` per row).
+    pub sketch_bits: u32,
+    /// Total size of the index files in bytes.
+    pub bytes: u64,
+    /// The stored configuration.
+    pub config: StoredConfig,
+}
+
+/// A read-only view of one committed state of an index. Cheap to query from
+/// many threads (`&Index` is `Sync`); many processes can open one index.
+#[derive(Debug)]
+pub struct Index {
+    dir: PathBuf,
+    meta: Meta,
+    engine: Engine,
+    segments: Vec<Segment>,
+    state: State,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<(Vec<crate::tokenize::Token>, Vec<u64>)> =
+        const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Tokenizes and shingles `text`: its word count and sorted shingle set.
+pub(crate) fn shingle_text(config: &Config, text: &str) -> (usize, Vec<u64>) {
+    SCRATCH.with(|s| {
+        let (tokens, shingles) = &mut *s.borrow_mut();
+        crate::tokenize::tokenize_into(text, tokens);
+        crate::shingle::shingles_into(tokens, config.shingle(), shingles);
+        let mut set = shingles.clone();
+        set.sort_unstable();
+        set.dedup();
+        (tokens.len(), set)
+    })
+}
+
+/// `set` without the shingles of `boilerplate` (both sorted).
+pub(crate) fn cut<'a>(set: &'a [u64], boilerplate: &[u64]) -> Cow<'a, [u64]> {
+    if boilerplate.is_empty() || set.is_empty() {
+        return Cow::Borrowed(set);
+    }
+    if set.iter().any(|h| boilerplate.binary_search(h).is_ok()) {
+        Cow::Owned(
+            set.iter()
+                .copied()
+                .filter(|h| boilerplate.binary_search(h).is_err())
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(set)
+    }
+}
+
+/// The band hashes of a signature, exactly as [`crate::lsh::candidate_pairs`]
+/// buckets them; `false` (and nothing written) for an empty signature.
+pub(crate) fn band_hashes(sig: &[u32], banding: Banding, out: &mut Vec<u64>) -> bool {
+    out.clear();
+    if sig.first().is_none_or(|&v| v == EMPTY) {
+        return false;
+    }
+    let mut bytes = Vec::with_capacity(banding.rows * 4);
+    for band in 0..banding.bands {
+        bytes.clear();
+        for v in &sig[band * banding.rows..(band + 1) * banding.rows] {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        out.push(xxh3_64(&bytes));
+    }
+    true
+}
+
+fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn is_not_found(e: &Error) -> bool {
+    matches!(e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+}
+
+pub(crate) fn state_name(generation: u64) -> String {
+    format!("state-{generation:06}.state")
+}
+
+pub(crate) fn segment_name(n: u64) -> String {
+    format!("seg-{n:06}.seg")
+}
+
+/// Reads and validates `DIR/index.meta`.
+pub(crate) fn read_meta(dir: &Path) -> Result<Meta> {
+    let path = dir.join(META_FILE);
+    match std::fs::read(&path) {
+        Ok(bytes) => Meta::from_bytes(&bytes, &path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let message = if dir.is_dir() {
+                format!(
+                    "not an index: {META_FILE} is missing (create one with `neardup index create`)"
+                )
+            } else {
+                "no such index directory".to_string()
+            };
+            Err(Error::Index {
+                path: dir.to_path_buf(),
+                message,
+            })
+        }
+        Err(source) => Err(Error::Io { path, source }),
+    }
+}
+
+impl Index {
+    /// Creates an empty index in `dir` (created if needed; it must not hold
+    /// an index already) with the default [`CreateOptions`].
+    pub fn create(dir: impl AsRef<Path>, config: &Config) -> Result<Index> {
+        Index::create_with(dir, config, &CreateOptions::default())
+    }
+
+    /// Creates an empty index with explicit options.
+    pub fn create_with(
+        dir: impl AsRef<Path>,
+        config: &Config,
+        options: &CreateOptions,
+    ) -> Result<Index> {
+        let dir = dir.as_ref();
+        if config.exact() {
+            return Err(Error::Config(
+                "an index finds candidates through LSH; exact (all-pairs) mode is not available"
+                    .into(),
+            ));
+        }
+        if !(8..=30).contains(&options.sketch_bits) {
+            return Err(Error::Config(format!(
+                "sketch_bits must be between 8 and 30, got {}",
+                options.sketch_bits
+            )));
+        }
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let _lock = lock::Lock::acquire(dir, false)?;
+        if dir.join(META_FILE).exists() {
+            return Err(Error::Index {
+                path: dir.to_path_buf(),
+                message: "already holds an index".into(),
+            });
+        }
+        let bits = if config.boilerplate_cut(1).is_some() {
+            options.sketch_bits
+        } else {
+            0
+        };
+        let meta = Meta {
+            format_version: FORMAT_VERSION,
+            generation: 0,
+            written_by: concat!("neardup ", env!("CARGO_PKG_VERSION")).into(),
+            config: StoredConfig::from_config(config),
+            tokenizer_version: crate::tokenize::TOKENIZER_VERSION,
+            minhash_version: crate::minhash::MINHASH_VERSION,
+            sketch_bits: bits,
+            documents: 0,
+            deleted: 0,
+            groups: 0,
+            next_segment: 1,
+            segments: vec![],
+            state: state_name(0),
+        };
+        writer::write_file(dir, &meta.state, |w| {
+            state::write_state(w, &[], &[], &state::Sketch::new(bits)).map(|_| ())
+        })?;
+        writer::write_meta(dir, &meta, None)?;
+        Index::open(dir)
+    }
+
+    /// Opens the last committed state of the index in `dir`, read-only,
+    /// verifying checksums. Any number of readers may open an index, also
+    /// while a writer commits: each sees the commit that was current when
+    /// it opened.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Index> {
+        Index::open_with(dir, &OpenOptions::default())
+    }
+
+    /// Opens with explicit options.
+    pub fn open_with(dir: impl AsRef<Path>, options: &OpenOptions) -> Result<Index> {
+        let dir = dir.as_ref();
+        let mut attempts = 0;
+        loop {
+            let meta = read_meta(dir)?;
+            let generation = meta.generation;
+            match Index::open_meta(dir, meta, options) {
+                Ok(index) => return Ok(index),
+                // A writer may have committed (and removed files of the
+                // previous commit) between reading the metadata and opening
+                // the files it names: read it again while it changes.
+                Err(e) if is_not_found(&e) && attempts < 8 => {
+                    attempts += 1;
+                    if read_meta(dir)?.generation == generation {
+                        return Err(missing(e));
+                    }
+                }
+                Err(e) => return Err(missing(e)),
+            }
+        }
+    }
+
+    pub(crate) fn open_meta(dir: &Path, meta: Meta, options: &OpenOptions) -> Result<Index> {
+        let config = meta.config.to_config()?;
+        let verify = options.verify_checksums;
+        let state = State::open(&dir.join(&meta.state), verify)?;
+        let bad = |path: PathBuf, message: String| Error::Index { path, message };
+        if state.segments() != meta.segments.len() {
+            return Err(bad(
+                dir.join(&meta.state),
+                format!(
+                    "has tombstones for {} segments, the metadata lists {}",
+                    state.segments(),
+                    meta.segments.len()
+                ),
+            ));
+        }
+        if state.sketch_bits() != meta.sketch_bits {
+            return Err(bad(
+                dir.join(&meta.state),
+                "sketch width differs from the metadata".into(),
+            ));
+        }
+        let mut segments = Vec::with_capacity(meta.segments.len());
+        for (i, sm) in meta.segments.iter().enumerate() {
+            let path = dir.join(&sm.name);
+            let seg = Segment::open(&path, verify)?;
+            if seg.len() as u64 != sm.docs {
+                return Err(bad(
+                    path,
+                    format!(
+                        "holds {} documents, the metadata says {}",
+                        seg.len(),
+                        sm.docs
+                    ),
+                ));
+            }
+            if seg.banding() != config.banding() {
+                return Err(bad(
+                    path,
+                    "banding differs from the index configuration".into(),
+                ));
+            }
+            let tombs = state.tombstones(i);
+            if tombs.len() as u64 != sm.deleted
+                || tombs.last().is_some_and(|&d| d as usize >= seg.len())
+            {
+                return Err(bad(
+                    dir.join(&meta.state),
+                    format!("tombstones of segment {} are inconsistent", sm.name),
+                ));
+            }
+            segments.push(seg);
+        }
+        Ok(Index {
+            dir: dir.to_path_buf(),
+            engine: Engine::new(config),
+            meta,
+            segments,
+            state,
+        })
+    }
+
+    /// Opens the writer of this index (see [`IndexWriter::open`]): takes the
+    /// lock, which fails while another writer holds it.
+    pub fn writer(&self) -> Result<IndexWriter> {
+        IndexWriter::open(&self.dir)
+    }
+
+    /// Verifies every file's checksum (what [`Index::open`] does by
+    /// default), for an index opened without.
+    pub fn verify(&self) -> Result<()> {
+        Index::open_meta(&self.dir, self.meta.clone(), &OpenOptions::default()).map(|_| ())
+    }
+
+    /// The index directory.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The configuration every document was processed with.
+    pub fn config(&self) -> &Config {
+        self.engine.config()
+    }
+
+    /// The metadata of this commit.
+    pub fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    /// Number of live (not removed) documents.
+    pub fn len(&self) -> usize {
+        self.meta.documents as usize
+    }
+
+    /// Whether the index holds no live document.
+    pub fn is_empty(&self) -> bool {
+        self.meta.documents == 0
+    }
+
+    /// The segments, oldest first.
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    /// Shingles currently ignored as boilerplate (sorted).
+    pub fn boilerplate(&self) -> Cow<'_, [u64]> {
+        self.state.boilerplate()
+    }
+
+    /// Whether the document at `addr` was removed.
+    pub fn is_deleted(&self, addr: DocAddress) -> bool {
+        self.state
+            .tombstones(addr.segment as usize)
+            .binary_search(&addr.doc)
+            .is_ok()
+    }
+
+    /// The live document with this id, if any.
+    pub fn find(&self, id: &str) -> Option<DocAddress> {
+        self.segments.iter().enumerate().rev().find_map(|(s, seg)| {
+            let addr = DocAddress {
+                segment: s as u32,
+                doc: seg.find(id)? as u32,
+            };
+            (!self.is_deleted(addr)).then_some(addr)
+        })
+    }
+
+    /// What is stored about the document at `addr` (an address from this
+    /// index; panics on one that is out of range).
+    pub fn doc(&self, addr: DocAddress) -> StoredDoc {
+        self.segments[addr.segment as usize].doc(addr.doc as usize)
+    }
+
+    /// Every live document, segment by segment.
+    pub fn live_docs(&self) -> impl Iterator<Item = DocAddress> + '_ {
+        self.segments.iter().enumerate().flat_map(move |(s, seg)| {
+            let tombs = self.state.tombstones(s).into_owned();
+            (0..seg.len() as u32)
+                .filter(move |d| tombs.binary_search(d).is_err())
+                .map(move |doc| DocAddress {
+                    segment: s as u32,
+                    doc,
+                })
+        })
+    }
+
+    /// Documents of the index that `text` duplicates, best first
+    /// (containment, then Jaccard, then id). Nothing is added.
+    pub fn query(&self, text: &str) -> Result<Vec<Match>> {
+        let (_, set) = shingle_text(self.config(), text);
+        self.query_set(&set)
+    }
+
+    /// Like [`query`](Self::query) for a sorted, repeat-free shingle set
+    /// (before the boilerplate cut).
+    pub fn query_set(&self, set: &[u64]) -> Result<Vec<Match>> {
+        let bp = self.boilerplate();
+        let q = cut(set, &bp);
+        let mut sig = vec![0u32; self.config().perms()];
+        self.engine.hasher().signature_into(&q, &mut sig);
+        let mut bands = Vec::new();
+        if !band_hashes(&sig, self.config().banding(), &mut bands) {
+            return Ok(vec![]);
+        }
+        let cands = self.candidates(&bands, true)?;
+        let mut out: Vec<Match> = cands
+            .par_iter()
+            .with_min_len(64)
+            .filter_map(|&addr| {
+                let s = self.similarity_with(&q, &bp, addr);
+                self.config().is_duplicate(&s).then(|| Match {
+                    id: self.segments[addr.segment as usize]
+                        .id(addr.doc as usize)
+                        .into_owned(),
+                    address: addr,
+                    jaccard: s.jaccard,
+                    containment: s.containment,
+                })
+            })
+            .collect();
+        sort_matches(&mut out);
+        Ok(out)
+    }
+
+    /// Exact similarity of a (cut) set with the stored document at `addr`,
+    /// the stored set cut by `bp`.
+    pub(crate) fn similarity_with(&self, q: &[u64], bp: &[u64], addr: DocAddress) -> Similarity {
+        let stored = self.segments[addr.segment as usize].set(addr.doc as usize);
+        similarity(q, &cut(&stored, bp))
+    }
+
+    /// Documents sharing at least one band hash with `bands`, sorted,
+    /// without repeats; removed ones left out unless `live_only` is false.
+    pub(crate) fn candidates(&self, bands: &[u64], live_only: bool) -> Result<Vec<DocAddress>> {
+        let mut out = Vec::new();
+        let mut docs = Vec::new();
+        for (s, seg) in self.segments.iter().enumerate() {
+            docs.clear();
+            for (b, &h) in bands.iter().enumerate() {
+                seg.lookup(b, h, &mut docs).map_err(|e| Error::Index {
+                    path: self.dir.join(&self.meta.segments[s].name),
+                    message: e.0,
+                })?;
+            }
+            docs.sort_unstable();
+            docs.dedup();
+            let tombs = self.state.tombstones(s);
+            out.extend(
+                docs.iter()
+                    .filter(|d| !live_only || tombs.binary_search(d).is_err())
+                    .map(|&doc| DocAddress {
+                        segment: s as u32,
+                        doc,
+                    }),
+            );
+        }
+        Ok(out)
+    }
+
+    /// Reads the text of a stored document again from its source, and
+    /// checks that it is still the text that was indexed.
+    pub fn load_text(&self, addr: DocAddress) -> Result<String> {
+        let doc = self.doc(addr).entry;
+        let (source, options) = match &doc.source {
+            StoredSource::Memory => {
+                return Err(Error::Index {
+                    path: self.dir.clone(),
+                    message: format!(
+                        "document {:?} was added from memory: its text was not kept",
+                        doc.id
+                    ),
+                })
+            }
+            StoredSource::File(p) => (DocSource::File(p.clone()), CorpusOptions::default()),
+            StoredSource::JsonlLine {
+                path,
+                line,
+                offset,
+                id_field,
+                text_field,
+            } => (
+                DocSource::JsonlLine {
+                    path: path.clone(),
+                    line: *line as usize,
+                    offset: *offset,
+                },
+                CorpusOptions {
+                    id_field: id_field.clone(),
+                    text_field: text_field.clone(),
+                    ..CorpusOptions::default()
+                },
+            ),
+        };
+        // The document was accepted when it was added: no size limit now
+        // (short of one that cannot overflow).
+        let options = CorpusOptions {
+            max_doc_bytes: 1 << 48,
+            ..options
+        };
+        let text = crate::corpus::load_source(&source, &options)?;
+        if xxh3_64(text.as_bytes()) != doc.text_hash {
+            return Err(Error::Io {
+                path: PathBuf::from(source.to_string()),
+                source: std::io::Error::other(format!(
+                    "document {:?} changed since it was indexed (its text differs)",
+                    doc.id
+                )),
+            });
+        }
+        Ok(text)
+    }
+
+    /// A summary: counts, segments, configuration, size on disk.
+    pub fn info(&self) -> IndexInfo {
+        let bytes = std::fs::read_dir(&self.dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .filter(|e| e.file_name() != LOCK_FILE)
+                    .filter_map(|e| e.metadata().ok())
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0);
+        IndexInfo {
+            path: self.dir.clone(),
+            format_version: self.meta.format_version,
+            generation: self.meta.generation,
+            written_by: self.meta.written_by.clone(),
+            documents: self.meta.documents,
+            deleted: self.meta.deleted,
+            segments: self.meta.segments.clone(),
+            boilerplate_shingles: self.state.boilerplate().len() as u64,
+            groups: self.meta.groups,
+            sketch_bits: self.meta.sketch_bits,
+            bytes,
+            config: self.meta.config.clone(),
+        }
+    }
+
+    /// Checks that `given` equals the index's configuration in every
+    /// setting that affects results; the error names the first that
+    /// differs.
+    pub fn check_config(&self, given: &Config) -> Result<()> {
+        let ours = &self.meta.config;
+        let theirs = StoredConfig::from_config(given);
+        let fields = [
+            (
+                "shingle",
+                ours.shingle.to_string(),
+                theirs.shingle.to_string(),
+            ),
+            ("perms", ours.perms.to_string(), theirs.perms.to_string()),
+            ("bands", ours.bands.to_string(), theirs.bands.to_string()),
+            ("seed", ours.seed.to_string(), theirs.seed.to_string()),
+            (
+                "threshold",
+                ours.threshold.to_string(),
+                theirs.threshold.to_string(),
+            ),
+            (
+                "containment",
+                ours.containment.to_string(),
+                theirs.containment.to_string(),
+            ),
+            (
+                "min_containment_shingles",
+                ours.min_containment_shingles.to_string(),
+                theirs.min_containment_shingles.to_string(),
+            ),
+            (
+                "containment_min_jaccard",
+                ours.containment_min_jaccard.to_string(),
+                theirs.containment_min_jaccard.to_string(),
+            ),
+            (
+                "boilerplate_min_docs",
+                ours.boilerplate_min_docs.to_string(),
+                theirs.boilerplate_min_docs.to_string(),
+            ),
+            (
+                "boilerplate_share",
+                ours.boilerplate_share.to_string(),
+                theirs.boilerplate_share.to_string(),
+            ),
+        ];
+        for (setting, index, given) in fields {
+            if index != given {
+                return Err(Error::IndexConfigMismatch {
+                    path: self.dir.clone(),
+                    setting: setting.into(),
+                    index,
+                    given,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn missing(e: Error) -> Error {
+    match e {
+        Error::Io { path, source } if source.kind() == std::io::ErrorKind::NotFound => {
+            Error::Index {
+                path,
+                message: "missing: the metadata names this file but it does not exist".into(),
+            }
+        }
+        e => e,
+    }
+}
+
+/// Best first: containment, then Jaccard (both descending), then id.
+pub(crate) fn sort_matches(m: &mut [Match]) {
+    m.sort_by(|x, y| {
+        y.containment
+            .total_cmp(&x.containment)
+            .then(y.jaccard.total_cmp(&x.jaccard))
+            .then_with(|| x.id.cmp(&y.id))
+    });
+}

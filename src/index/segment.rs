@@ -1,0 +1,590 @@
+//! Segment files: an immutable batch of documents with their shingle sets,
+//! metadata and LSH band table. Written once by a commit, memory-mapped by
+//! readers; [`Segment::from_bytes`] validates the structure without reading
+//! every document. Byte layout: `docs/INDEX-FORMAT.md`.
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use super::format::{
+    as_u32s, as_u64s, check_frame, corrupt, u32_at, u64_at, Body, Data, FResult, FileKind,
+    FormatError, FramedWriter, HEADER_LEN,
+};
+use crate::lsh::Banding;
+
+/// Size of one document record.
+pub(crate) const DOC_RECORD: usize = 72;
+/// Size of the segment trailer (before the footer).
+pub(crate) const TRAILER: usize = 80;
+/// Size of one band directory entry.
+pub(crate) const BAND_ENTRY: usize = 24;
+
+/// Where a stored document's text can be read again (for explanations).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredSource {
+    /// Added from memory through the library: the text was not kept.
+    Memory,
+    /// A whole file (absolute path as it was when added).
+    File(PathBuf),
+    /// One line of a JSON Lines file.
+    JsonlLine {
+        /// The file (absolute path).
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// Byte offset of the line in the file.
+        offset: u64,
+        /// Field that held the id.
+        id_field: String,
+        /// Field that held the text.
+        text_field: String,
+    },
+}
+
+impl std::fmt::Display for StoredSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoredSource::Memory => f.write_str("<memory>"),
+            StoredSource::File(p) => write!(f, "{}", p.display()),
+            StoredSource::JsonlLine { path, line, .. } => write!(f, "{}:{line}", path.display()),
+        }
+    }
+}
+
+/// What the index stores about a document besides its shingle set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocEntry {
+    /// Its id (unique among live documents).
+    pub id: String,
+    /// Where to read it again.
+    pub source: StoredSource,
+    /// Number of words.
+    pub words: u64,
+    /// Size of its text in bytes.
+    pub bytes: u64,
+    /// `xxh3_64` of its text, to tell whether a re-read source changed.
+    pub text_hash: u64,
+}
+
+fn path_bytes(p: &Path) -> Cow<'_, [u8]> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        Cow::Borrowed(p.as_os_str().as_bytes())
+    }
+    #[cfg(not(unix))]
+    {
+        match p.to_string_lossy() {
+            Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
+            Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+        }
+    }
+}
+
+fn path_from_bytes(b: &[u8]) -> PathBuf {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        PathBuf::from(std::ffi::OsStr::from_bytes(b))
+    }
+    #[cfg(not(unix))]
+    {
+        PathBuf::from(String::from_utf8_lossy(b).into_owned())
+    }
+}
+
+/// One document handed to [`write_segment`]: its entry, its sorted shingle
+/// set, and its band hashes (`None` when its set is empty after the
+/// boilerplate cut: such a document never becomes an LSH candidate).
+pub(crate) struct SegmentDoc<'a> {
+    pub entry: &'a DocEntry,
+    pub set: &'a [u64],
+    pub bands: Option<&'a [u64]>,
+}
+
+/// Writes a segment of `docs` (which must be sorted by id, ids unique).
+/// Returns the file length.
+pub(crate) fn write_segment<W: Write>(
+    out: W,
+    docs: &[SegmentDoc<'_>],
+    banding: Banding,
+) -> io::Result<(W, u64)> {
+    if docs.len() >= u32::MAX as usize {
+        return Err(io::Error::other(
+            "a segment holds fewer than 2^32 documents",
+        ));
+    }
+    let mut w = FramedWriter::new(out, FileKind::Segment)?;
+    // 1. Shingle sets, back to back.
+    let sets_off = w.pos();
+    let mut starts = Vec::with_capacity(docs.len() + 1);
+    let mut total = 0u64;
+    starts.push(0u64);
+    for d in docs {
+        w.u64s(d.set)?;
+        total += d.set.len() as u64;
+        starts.push(total);
+    }
+    // 2. Set starts.
+    let set_starts_off = w.pos();
+    w.u64s(&starts)?;
+    drop(starts);
+    // 3. Document records; 4. strings.
+    let docs_off = w.pos();
+    let mut strings: Vec<u8> = Vec::new();
+    let mut rec = [0u8; DOC_RECORD];
+    for d in docs {
+        let e = d.entry;
+        let str_off = strings.len() as u64;
+        strings.extend_from_slice(e.id.as_bytes());
+        let (kind, path, line, offset, idf, textf): (u32, Cow<'_, [u8]>, u64, u64, &str, &str) =
+            match &e.source {
+                StoredSource::Memory => (0, Cow::Borrowed(&[][..]), 0, 0, "", ""),
+                StoredSource::File(p) => (1, path_bytes(p), 0, 0, "", ""),
+                StoredSource::JsonlLine {
+                    path,
+                    line,
+                    offset,
+                    id_field,
+                    text_field,
+                } => (2, path_bytes(path), *line, *offset, id_field, text_field),
+            };
+        strings.extend_from_slice(&path);
+        strings.extend_from_slice(idf.as_bytes());
+        strings.extend_from_slice(textf.as_bytes());
+        let len32 = |n: usize| {
+            u32::try_from(n).map_err(|_| io::Error::other("string longer than 4 GiB in a document"))
+        };
+        rec[0..8].copy_from_slice(&str_off.to_le_bytes());
+        rec[8..12].copy_from_slice(&len32(e.id.len())?.to_le_bytes());
+        rec[12..16].copy_from_slice(&len32(path.len())?.to_le_bytes());
+        rec[16..20].copy_from_slice(&len32(idf.len())?.to_le_bytes());
+        rec[20..24].copy_from_slice(&len32(textf.len())?.to_le_bytes());
+        rec[24..28].copy_from_slice(&kind.to_le_bytes());
+        rec[28..32].copy_from_slice(&0u32.to_le_bytes());
+        rec[32..40].copy_from_slice(&e.words.to_le_bytes());
+        rec[40..48].copy_from_slice(&e.bytes.to_le_bytes());
+        rec[48..56].copy_from_slice(&line.to_le_bytes());
+        rec[56..64].copy_from_slice(&offset.to_le_bytes());
+        rec[64..72].copy_from_slice(&e.text_hash.to_le_bytes());
+        w.write_all(&rec)?;
+    }
+    let strings_off = w.pos();
+    w.write_all(&strings)?;
+    let strings_len = strings.len() as u64;
+    drop(strings);
+    w.align8()?;
+    // 5. Band tables, band by band: sorted hashes, then their documents.
+    let mut dir = Vec::with_capacity(banding.bands);
+    let mut keys: Vec<(u64, u32)> = Vec::with_capacity(docs.len());
+    for band in 0..banding.bands {
+        keys.clear();
+        for (i, d) in docs.iter().enumerate() {
+            if let Some(h) = d.bands {
+                keys.push((h[band], i as u32));
+            }
+        }
+        keys.sort_unstable();
+        let hashes_off = w.pos();
+        let hashes: Vec<u64> = keys.iter().map(|k| k.0).collect();
+        w.u64s(&hashes)?;
+        let docs_off = w.pos();
+        let mut buf = Vec::with_capacity(keys.len() * 4);
+        for k in &keys {
+            buf.extend_from_slice(&k.1.to_le_bytes());
+        }
+        w.write_all(&buf)?;
+        w.align8()?;
+        dir.push((keys.len() as u64, hashes_off, docs_off));
+    }
+    let band_dir_off = w.pos();
+    for (n, h, d) in dir {
+        w.u64(n)?;
+        w.u64(h)?;
+        w.u64(d)?;
+    }
+    // 6. Trailer.
+    w.u64(docs.len() as u64)?;
+    w.u64(total)?;
+    w.u32(banding.bands as u32)?;
+    w.u32(banding.rows as u32)?;
+    for v in [
+        sets_off,
+        set_starts_off,
+        docs_off,
+        strings_off,
+        strings_len,
+        band_dir_off,
+        0,
+    ] {
+        w.u64(v)?;
+    }
+    w.finish()
+}
+
+/// Band directory entry, as byte ranges of the body.
+#[derive(Debug, Clone, Copy)]
+struct BandRange {
+    entries: usize,
+    hashes: usize,
+    docs: usize,
+}
+
+/// A validated, read-only segment (memory-mapped or an aligned copy).
+#[derive(Debug)]
+pub struct Segment {
+    data: Data,
+    docs: usize,
+    shingles: u64,
+    banding: Banding,
+    sets: usize,
+    set_starts: usize,
+    records: usize,
+    strings: (usize, usize),
+    bands: Vec<BandRange>,
+}
+
+/// A stored document as read from a segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDoc {
+    /// Its entry (id, source, counts, text hash).
+    pub entry: DocEntry,
+    /// Number of distinct shingles (before any boilerplate cut).
+    pub shingles: u64,
+}
+
+impl Segment {
+    /// Validates `bytes` as a segment file (checksum included) and keeps an
+    /// aligned copy. Never panics on bad bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Segment, FormatError> {
+        Segment::from_data(Data::copy_of(bytes), true)
+    }
+
+    /// Validates the structure of `bytes` as a segment file without
+    /// verifying its checksum (for fuzzing the structural checks, which
+    /// alone must keep every accessor from panicking).
+    #[doc(hidden)]
+    pub fn from_bytes_unverified(bytes: &[u8]) -> Result<Segment, FormatError> {
+        Segment::from_data(Data::copy_of(bytes), false)
+    }
+
+    /// Memory-maps and validates a segment file.
+    pub(crate) fn open(path: &Path, verify_checksum: bool) -> crate::Result<Segment> {
+        let file = std::fs::File::open(path).map_err(|source| crate::Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let data = Data::map(&file).map_err(|source| crate::Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Segment::from_data(data, verify_checksum).map_err(|e| crate::Error::Index {
+            path: path.to_path_buf(),
+            message: e.0,
+        })
+    }
+
+    fn from_data(data: Data, verify_checksum: bool) -> FResult<Segment> {
+        let bytes = data.bytes();
+        let body = check_frame(bytes, FileKind::Segment, verify_checksum)?;
+        if body.len() < TRAILER {
+            return corrupt("segment too short for its trailer");
+        }
+        let t = &body[body.len() - TRAILER..];
+        let n = u64_at(t, 0);
+        let shingles = u64_at(t, 8);
+        let (bands, rows) = (u32_at(t, 16) as usize, u32_at(t, 20) as usize);
+        let off = |i: usize| u64_at(t, 24 + 8 * i);
+        let (sets_off, starts_off, docs_off, strings_off, strings_len, dir_off) =
+            (off(0), off(1), off(2), off(3), off(4), off(5));
+        if bands == 0 || rows == 0 || bands > 4096 || rows > 4096 {
+            return corrupt(format!("impossible banding {bands} x {rows}"));
+        }
+        if n >= u32::MAX as u64 {
+            return corrupt(format!("impossible document count {n}"));
+        }
+        let b = Body::new(body);
+        let rel = |s: &[u8]| s.as_ptr() as usize - body.as_ptr() as usize;
+        let sets = b.array(sets_off, shingles, 8, "shingle sets")?;
+        let starts_b = b.array(starts_off, n + 1, 8, "set offsets")?;
+        let recs = b.array(docs_off, n, DOC_RECORD as u64, "document records")?;
+        let strings = b.slice(strings_off, strings_len, "strings")?;
+        let dir = b.array(dir_off, bands as u64, BAND_ENTRY as u64, "band directory")?;
+        // The trailer must be the last thing in the body.
+        if dir_off + (bands * BAND_ENTRY) as u64 != (HEADER_LEN + body.len() - TRAILER) as u64 {
+            return corrupt("band directory does not end at the trailer");
+        }
+        // Offsets table: monotone, ending at the shingle count.
+        let starts = as_u64s(starts_b);
+        if starts[0] != 0 || starts[n as usize] != shingles {
+            return corrupt("set offsets do not span the shingle sets");
+        }
+        if starts.windows(2).any(|w| w[0] > w[1]) {
+            return corrupt("set offsets are not increasing");
+        }
+        // Document records: string ranges and kinds.
+        for r in recs.chunks_exact(DOC_RECORD) {
+            let so = u64_at(r, 0);
+            let total: u64 = (0..4).map(|i| u64::from(u32_at(r, 8 + 4 * i))).sum();
+            if so.checked_add(total).is_none_or(|e| e > strings_len) {
+                return corrupt("a document's strings lie outside the string table");
+            }
+            if u32_at(r, 24) > 2 {
+                return corrupt(format!("unknown source kind {}", u32_at(r, 24)));
+            }
+        }
+        let mut band_ranges = Vec::with_capacity(bands);
+        for e in dir.chunks_exact(BAND_ENTRY) {
+            let (m, ho, dofs) = (u64_at(e, 0), u64_at(e, 8), u64_at(e, 16));
+            if m > n {
+                return corrupt("a band lists more entries than documents");
+            }
+            let h = b.array(ho, m, 8, "band hashes")?;
+            let d = b.slice(dofs, m * 4, "band documents")?;
+            if !dofs.is_multiple_of(4) {
+                return corrupt("band documents are not aligned");
+            }
+            band_ranges.push(BandRange {
+                entries: m as usize,
+                hashes: rel(h),
+                docs: rel(d),
+            });
+        }
+        let (sets, set_starts, records, strings_r) = (
+            rel(sets),
+            rel(starts_b),
+            rel(recs),
+            (rel(strings), strings.len()),
+        );
+        drop(starts);
+        Ok(Segment {
+            docs: n as usize,
+            shingles,
+            banding: Banding { bands, rows },
+            sets,
+            set_starts,
+            records,
+            strings: strings_r,
+            bands: band_ranges,
+            data,
+        })
+    }
+
+    fn body(&self) -> &[u8] {
+        let b = self.data.bytes();
+        &b[HEADER_LEN..b.len() - super::format::FOOTER_LEN]
+    }
+
+    /// Number of documents.
+    pub fn len(&self) -> usize {
+        self.docs
+    }
+
+    /// Whether the segment holds no document.
+    pub fn is_empty(&self) -> bool {
+        self.docs == 0
+    }
+
+    /// Total shingles stored.
+    pub fn shingles(&self) -> u64 {
+        self.shingles
+    }
+
+    /// The banding its band table was built with.
+    pub fn banding(&self) -> Banding {
+        self.banding
+    }
+
+    /// Size of the file in bytes.
+    pub fn file_len(&self) -> u64 {
+        self.data.bytes().len() as u64
+    }
+
+    fn start(&self, i: usize) -> usize {
+        u64_at(self.body(), self.set_starts + 8 * i) as usize
+    }
+
+    /// The sorted shingle set of document `i` (`i < len()`), before any
+    /// boilerplate cut. Borrowed from the map when aligned.
+    pub fn set(&self, i: usize) -> Cow<'_, [u64]> {
+        assert!(i < self.docs, "document {i} of {}", self.docs);
+        let (s, e) = (self.start(i), self.start(i + 1));
+        as_u64s(&self.body()[self.sets + 8 * s..self.sets + 8 * e])
+    }
+
+    fn record(&self, i: usize) -> &[u8] {
+        &self.body()[self.records + DOC_RECORD * i..self.records + DOC_RECORD * (i + 1)]
+    }
+
+    fn strings_of(&self, i: usize) -> [&[u8]; 4] {
+        let r = self.record(i);
+        let strings = &self.body()[self.strings.0..self.strings.0 + self.strings.1];
+        let mut at = u64_at(r, 0) as usize;
+        let mut out: [&[u8]; 4] = [&[]; 4];
+        for (k, o) in out.iter_mut().enumerate() {
+            let len = u32_at(r, 8 + 4 * k) as usize;
+            *o = &strings[at..at + len];
+            at += len;
+        }
+        out
+    }
+
+    /// The id of document `i`.
+    pub fn id(&self, i: usize) -> Cow<'_, str> {
+        String::from_utf8_lossy(self.strings_of(i)[0])
+    }
+
+    /// Everything stored about document `i`.
+    pub fn doc(&self, i: usize) -> StoredDoc {
+        let r = self.record(i);
+        let [id, path, idf, textf] = self.strings_of(i);
+        let source = match u32_at(r, 24) {
+            1 => StoredSource::File(path_from_bytes(path)),
+            2 => StoredSource::JsonlLine {
+                path: path_from_bytes(path),
+                line: u64_at(r, 48),
+                offset: u64_at(r, 56),
+                id_field: String::from_utf8_lossy(idf).into_owned(),
+                text_field: String::from_utf8_lossy(textf).into_owned(),
+            },
+            _ => StoredSource::Memory,
+        };
+        StoredDoc {
+            entry: DocEntry {
+                id: String::from_utf8_lossy(id).into_owned(),
+                source,
+                words: u64_at(r, 32),
+                bytes: u64_at(r, 40),
+                text_hash: u64_at(r, 64),
+            },
+            shingles: (self.start(i + 1) - self.start(i)) as u64,
+        }
+    }
+
+    /// The position of the document with this id (documents are sorted by
+    /// id), if any.
+    pub fn find(&self, id: &str) -> Option<usize> {
+        let (mut lo, mut hi) = (0, self.docs);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.strings_of(mid)[0].cmp(id.as_bytes()) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+
+    /// Appends to `out` the documents whose band `band` hashes to `hash`.
+    /// Fails on an out-of-range document number (a corrupt table).
+    pub(crate) fn lookup(&self, band: usize, hash: u64, out: &mut Vec<u32>) -> FResult<()> {
+        let Some(r) = self.bands.get(band) else {
+            return Ok(());
+        };
+        let body = self.body();
+        let hashes = as_u64s(&body[r.hashes..r.hashes + 8 * r.entries]);
+        let lo = hashes.partition_point(|&h| h < hash);
+        let hi = lo + hashes[lo..].partition_point(|&h| h == hash);
+        if lo == hi {
+            return Ok(());
+        }
+        let docs = as_u32s(&body[r.docs + 4 * lo..r.docs + 4 * hi]);
+        for &d in docs.iter() {
+            if d as usize >= self.docs {
+                return Err(FormatError(format!(
+                    "band {band} names document {d} of {}",
+                    self.docs
+                )));
+            }
+            out.push(d);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: &str, source: StoredSource) -> DocEntry {
+        DocEntry {
+            id: id.into(),
+            source,
+            words: 10,
+            bytes: 60,
+            text_hash: 7,
+        }
+    }
+
+    pub(crate) fn sample() -> Vec<u8> {
+        let e = [
+            entry("a", StoredSource::Memory),
+            entry("b", StoredSource::File("/x/b.txt".into())),
+            entry(
+                "c",
+                StoredSource::JsonlLine {
+                    path: "/x/c.jsonl".into(),
+                    line: 3,
+                    offset: 99,
+                    id_field: "id".into(),
+                    text_field: "body".into(),
+                },
+            ),
+        ];
+        let sets: [Vec<u64>; 3] = [vec![1, 2, 3], vec![], vec![2, 3, 4, 5]];
+        let bands: [Vec<u64>; 3] = [vec![10, 20], vec![], vec![10, 21]];
+        let docs: Vec<SegmentDoc<'_>> = (0..3)
+            .map(|i| SegmentDoc {
+                entry: &e[i],
+                set: &sets[i],
+                bands: (!bands[i].is_empty()).then_some(&bands[i][..]),
+            })
+            .collect();
+        write_segment(Vec::new(), &docs, Banding { bands: 2, rows: 1 })
+            .unwrap()
+            .0
+    }
+
+    #[test]
+    fn round_trip() {
+        let s = Segment::from_bytes(&sample()).unwrap();
+        assert_eq!(s.len(), 3);
+        assert_eq!(&*s.set(2), &[2, 3, 4, 5]);
+        assert!(s.set(1).is_empty());
+        assert_eq!(s.find("b"), Some(1));
+        assert_eq!(s.find("bb"), None);
+        let d = s.doc(2);
+        assert_eq!(d.shingles, 4);
+        assert!(
+            matches!(d.entry.source, StoredSource::JsonlLine { line: 3, offset: 99, ref text_field, .. } if text_field == "body")
+        );
+        assert_eq!(s.doc(1).entry.source, StoredSource::File("/x/b.txt".into()));
+        let mut out = vec![];
+        s.lookup(0, 10, &mut out).unwrap();
+        assert_eq!(out, [0, 2]);
+        out.clear();
+        s.lookup(1, 21, &mut out).unwrap();
+        assert_eq!(out, [2]);
+        out.clear();
+        s.lookup(1, 22, &mut out).unwrap();
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn every_truncation_and_flip_is_an_error() {
+        let bytes = sample();
+        for n in 0..bytes.len() {
+            assert!(
+                Segment::from_bytes(&bytes[..n]).is_err(),
+                "truncated to {n}"
+            );
+        }
+        for i in 0..bytes.len() {
+            let mut b = bytes.clone();
+            b[i] ^= 0x01;
+            assert!(Segment::from_bytes(&b).is_err(), "flip at {i}");
+        }
+    }
+}

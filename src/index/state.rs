@@ -1,0 +1,331 @@
+//! State files: what changes at every commit besides new segments — the
+//! boilerplate set, the tombstones of removed documents, and the
+//! document-frequency sketch the boilerplate set is derived from. One file
+//! per generation, written whole and referenced by the metadata file.
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+use std::path::Path;
+
+use super::format::{
+    as_u32s, as_u64s, check_frame, corrupt, get_varint, put_varint, u32_at, u64_at, Body, Data,
+    FResult, FileKind, FramedWriter, HEADER_LEN,
+};
+
+/// Rows of the count-min sketch.
+pub(crate) const DEPTH: usize = 4;
+/// Size of the state trailer.
+pub(crate) const TRAILER: usize = 80;
+
+/// A count-min sketch of shingle document frequencies (counted per group of
+/// near-verbatim copies; see the module docs of [`crate::index`]).
+///
+/// `2^bits` saturating `u32` counters per row, [`DEPTH`] rows; `bits == 0`
+/// is the empty sketch of an index whose boilerplate cut is disabled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Sketch {
+    bits: u32,
+    counters: Vec<u32>,
+}
+
+const MUL: [u64; DEPTH] = [
+    0x9E37_79B9_7F4A_7C15,
+    0xC2B2_AE3D_27D4_EB4F,
+    0x1656_67B1_9E37_79F9,
+    0xD6E8_FEB8_6659_FD93,
+];
+
+impl Sketch {
+    pub fn new(bits: u32) -> Sketch {
+        let n = if bits == 0 { 0 } else { DEPTH << bits };
+        Sketch {
+            bits,
+            counters: vec![0; n],
+        }
+    }
+
+    pub fn bits(&self) -> u32 {
+        self.bits
+    }
+
+    #[inline]
+    fn slot(&self, row: usize, h: u64) -> usize {
+        let x = h.wrapping_mul(MUL[row]);
+        (row << self.bits) | (x >> (64 - self.bits)) as usize
+    }
+
+    /// Counts each shingle of `set` once.
+    pub fn add_set(&mut self, set: &[u64]) {
+        if self.bits == 0 {
+            return;
+        }
+        for &h in set {
+            for row in 0..DEPTH {
+                let s = self.slot(row, h);
+                self.counters[s] = self.counters[s].saturating_add(1);
+            }
+        }
+    }
+
+    /// Estimated number of groups containing `h` (never below the truth).
+    pub fn estimate(&self, h: u64) -> u32 {
+        if self.bits == 0 {
+            return 0;
+        }
+        (0..DEPTH)
+            .map(|row| self.counters[self.slot(row, h)])
+            .min()
+            .unwrap_or(0)
+    }
+
+    fn nonzero(&self) -> u64 {
+        self.counters.iter().filter(|&&c| c != 0).count() as u64
+    }
+
+    /// Sparse encoding: for each non-zero counter, in order, the varint gap
+    /// from the previous one (minus one) and the varint count.
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut next = 0usize;
+        for (i, &c) in self.counters.iter().enumerate() {
+            if c != 0 {
+                put_varint(&mut out, (i - next) as u64);
+                put_varint(&mut out, u64::from(c));
+                next = i + 1;
+            }
+        }
+        out
+    }
+
+    fn decode(bits: u32, nonzero: u64, bytes: &[u8]) -> FResult<Sketch> {
+        if bits > 30 {
+            return corrupt(format!("sketch width 2^{bits} is too large"));
+        }
+        let mut s = Sketch::new(bits);
+        if nonzero > s.counters.len() as u64 {
+            return corrupt("sketch has more non-zero counters than counters");
+        }
+        let mut pos = 0usize;
+        let mut next = 0u64;
+        for _ in 0..nonzero {
+            let gap = get_varint(bytes, &mut pos)?;
+            let c = get_varint(bytes, &mut pos)?;
+            let i = next.saturating_add(gap);
+            if i >= s.counters.len() as u64 || c == 0 || c > u64::from(u32::MAX) {
+                return corrupt("sketch counter out of range");
+            }
+            s.counters[i as usize] = c as u32;
+            next = i + 1;
+        }
+        if pos != bytes.len() {
+            return corrupt("trailing bytes after the sketch counters");
+        }
+        Ok(s)
+    }
+}
+
+/// Writes a state file.
+pub(crate) fn write_state<W: Write>(
+    out: W,
+    boilerplate: &[u64],
+    tombstones: &[Vec<u32>],
+    sketch: &Sketch,
+) -> io::Result<(W, u64)> {
+    let mut w = FramedWriter::new(out, FileKind::State)?;
+    let bp_off = w.pos();
+    w.u64s(boilerplate)?;
+    let starts_off = w.pos();
+    let mut total = 0u64;
+    let mut starts = vec![0u64];
+    for t in tombstones {
+        total += t.len() as u64;
+        starts.push(total);
+    }
+    w.u64s(&starts)?;
+    let tomb_off = w.pos();
+    let mut buf = Vec::with_capacity(total as usize * 4);
+    for t in tombstones {
+        for d in t {
+            buf.extend_from_slice(&d.to_le_bytes());
+        }
+    }
+    w.write_all(&buf)?;
+    w.align8()?;
+    let sketch_off = w.pos();
+    let enc = sketch.encode();
+    w.write_all(&enc)?;
+    w.align8()?;
+    for v in [
+        boilerplate.len() as u64,
+        bp_off,
+        tombstones.len() as u64,
+        starts_off,
+        tomb_off,
+        total,
+        sketch_off,
+        enc.len() as u64,
+    ] {
+        w.u64(v)?;
+    }
+    w.u32(sketch.bits())?;
+    w.u32(DEPTH as u32)?;
+    w.u64(sketch.nonzero())?;
+    w.finish()
+}
+
+/// A validated state file.
+#[derive(Debug)]
+pub(crate) struct State {
+    data: Data,
+    bp: (usize, usize),
+    segments: usize,
+    starts: usize,
+    tombs: usize,
+    sketch: (usize, usize),
+    sketch_bits: u32,
+    sketch_nonzero: u64,
+}
+
+impl State {
+    pub fn open(path: &Path, verify_checksum: bool) -> crate::Result<State> {
+        let io_err = |source| crate::Error::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = std::fs::File::open(path).map_err(io_err)?;
+        let data = Data::map(&file).map_err(io_err)?;
+        State::from_data(data, verify_checksum).map_err(|e| crate::Error::Index {
+            path: path.to_path_buf(),
+            message: e.0,
+        })
+    }
+
+    #[cfg(test)]
+    pub fn from_bytes(bytes: &[u8]) -> FResult<State> {
+        State::from_data(Data::copy_of(bytes), true)
+    }
+
+    fn from_data(data: Data, verify_checksum: bool) -> FResult<State> {
+        let body = check_frame(data.bytes(), FileKind::State, verify_checksum)?;
+        if body.len() < TRAILER {
+            return corrupt("state file too short for its trailer");
+        }
+        let t = &body[body.len() - TRAILER..];
+        let v = |i: usize| u64_at(t, 8 * i);
+        let (n_bp, bp_off, n_seg, starts_off, tomb_off, n_tomb, sk_off, sk_len) =
+            (v(0), v(1), v(2), v(3), v(4), v(5), v(6), v(7));
+        let (bits, depth, nonzero) = (u32_at(t, 64), u32_at(t, 68), u64_at(t, 72));
+        if depth as usize != DEPTH || bits > 30 {
+            return corrupt(format!("unsupported sketch shape {depth} x 2^{bits}"));
+        }
+        let b = Body::new(body);
+        let rel = |s: &[u8]| s.as_ptr() as usize - body.as_ptr() as usize;
+        let bp = b.array(bp_off, n_bp, 8, "boilerplate set")?;
+        let starts = b.array(starts_off, n_seg.saturating_add(1), 8, "tombstone offsets")?;
+        let tombs = b.array(tomb_off, n_tomb, 4, "tombstones")?;
+        let sk = b.slice(sk_off, sk_len, "sketch")?;
+        if sk_off + sk_len.next_multiple_of(8) != (HEADER_LEN + body.len() - TRAILER) as u64 {
+            return corrupt("sketch does not end at the trailer");
+        }
+        let bpv = as_u64s(bp);
+        if bpv.windows(2).any(|w| w[0] >= w[1]) {
+            return corrupt("boilerplate set is not sorted");
+        }
+        let sv = as_u64s(starts);
+        if sv[0] != 0 || sv[n_seg as usize] != n_tomb || sv.windows(2).any(|w| w[0] > w[1]) {
+            return corrupt("tombstone offsets are inconsistent");
+        }
+        let tv = as_u32s(tombs);
+        for w in sv.windows(2) {
+            if tv[w[0] as usize..w[1] as usize]
+                .windows(2)
+                .any(|p| p[0] >= p[1])
+            {
+                return corrupt("tombstones are not sorted");
+            }
+        }
+        let (bp_r, starts_r, tombs_r, sk_r) = (
+            (rel(bp), n_bp as usize),
+            rel(starts),
+            rel(tombs),
+            (rel(sk), sk.len()),
+        );
+        drop((bpv, sv, tv));
+        Ok(State {
+            bp: bp_r,
+            segments: n_seg as usize,
+            starts: starts_r,
+            tombs: tombs_r,
+            sketch: sk_r,
+            sketch_bits: bits,
+            sketch_nonzero: nonzero,
+            data,
+        })
+    }
+
+    fn body(&self) -> &[u8] {
+        let b = self.data.bytes();
+        &b[HEADER_LEN..b.len() - super::format::FOOTER_LEN]
+    }
+
+    /// Sorted boilerplate shingles.
+    pub fn boilerplate(&self) -> Cow<'_, [u64]> {
+        as_u64s(&self.body()[self.bp.0..self.bp.0 + 8 * self.bp.1])
+    }
+
+    /// Number of segments the tombstone lists are for.
+    pub fn segments(&self) -> usize {
+        self.segments
+    }
+
+    /// Sorted removed documents of segment `seg`.
+    pub fn tombstones(&self, seg: usize) -> Cow<'_, [u32]> {
+        let body = self.body();
+        let s = u64_at(body, self.starts + 8 * seg) as usize;
+        let e = u64_at(body, self.starts + 8 * (seg + 1)) as usize;
+        as_u32s(&body[self.tombs + 4 * s..self.tombs + 4 * e])
+    }
+
+    /// Width of the sketch (`2^bits` counters per row).
+    pub fn sketch_bits(&self) -> u32 {
+        self.sketch_bits
+    }
+
+    /// Decodes the sketch (only the writer needs it).
+    pub fn sketch(&self) -> FResult<Sketch> {
+        let b = &self.body()[self.sketch.0..self.sketch.0 + self.sketch.1];
+        Sketch::decode(self.sketch_bits, self.sketch_nonzero, b)
+    }
+
+    pub fn file_len(&self) -> u64 {
+        self.data.bytes().len() as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let mut sk = Sketch::new(8);
+        sk.add_set(&[1, 2, 3]);
+        sk.add_set(&[2, 3]);
+        assert!(sk.estimate(2) >= 2 && sk.estimate(1) >= 1);
+        let tombs = vec![vec![1, 5], vec![], vec![0]];
+        let (bytes, _) = write_state(Vec::new(), &[3, 9], &tombs, &sk).unwrap();
+        let st = State::from_bytes(&bytes).unwrap();
+        assert_eq!(&*st.boilerplate(), &[3, 9]);
+        assert_eq!(st.segments(), 3);
+        assert_eq!(&*st.tombstones(0), &[1, 5]);
+        assert!(st.tombstones(1).is_empty());
+        assert_eq!(st.sketch().unwrap(), sk);
+        for n in 0..bytes.len() {
+            assert!(State::from_bytes(&bytes[..n]).is_err());
+        }
+        let empty = Sketch::new(0);
+        let (bytes, _) = write_state(Vec::new(), &[], &[], &empty).unwrap();
+        let st = State::from_bytes(&bytes).unwrap();
+        assert_eq!(st.sketch().unwrap(), empty);
+    }
+}

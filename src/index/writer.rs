@@ -1,0 +1,942 @@
+//! The single writer of an index: buffers added documents and removals in
+//! memory and turns them into a new immutable segment, a new state file and
+//! a new metadata file at [`IndexWriter::commit`].
+
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap};
+use std::io::{self, Write};
+use std::path::Path;
+
+use rayon::prelude::*;
+use xxhash_rust::xxh3::xxh3_64;
+
+use super::lock::Lock;
+use super::meta::{Meta, SegmentMeta, META_FILE};
+use super::segment::{write_segment, DocEntry, SegmentDoc, StoredSource};
+use super::state::{write_state, Sketch};
+use super::{band_hashes, cut, segment_name, shingle_text, state_name, DocAddress, Index, Segment};
+use crate::config::Config;
+use crate::corpus::{Corpus, CorpusOptions, DocSource, Document, Event, Skip, SkipReason};
+use crate::engine::{Engine, COPY_GROUP_CONTAINMENT};
+use crate::error::{Error, Result};
+use crate::lsh::candidate_pairs;
+use crate::verify::similarity;
+
+/// Prefix of the temporary files a writer creates (removed by the next
+/// writer if a crash leaves one behind).
+const TMP_PREFIX: &str = ".ndup-tmp-";
+
+/// Options of [`IndexWriter::open_with`].
+#[derive(Debug, Clone, Default)]
+pub struct WriterOptions {
+    /// When the lock is held by a process that no longer runs on this host,
+    /// remove the lock and take it (default `false`: report it).
+    pub break_stale_lock: bool,
+    /// Test hook: make commits stop at this point, as a crash would.
+    #[doc(hidden)]
+    pub fail_point: Option<FailPoint>,
+}
+
+/// Test hook: where a commit stops when told to (see `tests/index.rs`).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailPoint {
+    /// After the segment file is written.
+    AfterSegment,
+    /// After the state file is written.
+    AfterState,
+    /// After the new metadata is written to its temporary file, before the
+    /// rename that commits it.
+    BeforeMetaRename,
+}
+
+/// A document read and shingled, ready for [`IndexWriter::add_prepared`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreparedDoc {
+    entry: DocEntry,
+    set: Vec<u64>,
+}
+
+impl PreparedDoc {
+    /// Its id.
+    pub fn id(&self) -> &str {
+        &self.entry.id
+    }
+    /// What will be stored about it.
+    pub fn entry(&self) -> &DocEntry {
+        &self.entry
+    }
+    /// Its sorted shingle set.
+    pub fn set(&self) -> &[u64] {
+        &self.set
+    }
+}
+
+/// Turns documents into [`PreparedDoc`]s; `Sync`, so that a corpus can be
+/// prepared in parallel while the writer is borrowed elsewhere.
+#[derive(Debug, Clone)]
+pub struct Preparer {
+    config: Config,
+    id_field: String,
+    text_field: String,
+}
+
+impl Preparer {
+    /// Tokenizes and shingles a document and records where it came from
+    /// (paths are made absolute so that the index can reread them from any
+    /// working directory).
+    pub fn prepare(&self, doc: Document<'_>) -> PreparedDoc {
+        let (words, set) = shingle_text(&self.config, &doc.text);
+        let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        let source = match &doc.source {
+            DocSource::File(p) => StoredSource::File(abs(p)),
+            DocSource::JsonlLine { path, line, offset } => StoredSource::JsonlLine {
+                path: abs(path),
+                line: *line as u64,
+                offset: *offset,
+                id_field: self.id_field.clone(),
+                text_field: self.text_field.clone(),
+            },
+            DocSource::Memory => StoredSource::Memory,
+        };
+        PreparedDoc {
+            entry: DocEntry {
+                id: doc.id,
+                source,
+                words: words as u64,
+                bytes: doc.text.len() as u64,
+                text_hash: xxh3_64(doc.text.as_bytes()),
+            },
+            set,
+        }
+    }
+}
+
+/// A verified duplicate pair found by a commit: `a` is a new document, `b`
+/// an indexed one or another new one (then `a < b`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct IndexPair {
+    /// The new document's id.
+    pub a: String,
+    /// The id of the document it duplicates.
+    pub b: String,
+    /// Whether `b` was already in the index (`false`: added in the same
+    /// commit).
+    #[serde(skip)]
+    pub b_indexed: bool,
+    /// Exact Jaccard (boilerplate removed).
+    pub jaccard: f64,
+    /// Exact containment.
+    pub containment: f64,
+}
+
+/// What a commit did.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CommitReport {
+    /// The generation now current.
+    pub generation: u64,
+    /// Documents added.
+    pub added: usize,
+    /// Documents removed.
+    pub removed: usize,
+    /// Duplicate pairs involving the added documents, sorted by `a`, then
+    /// best first.
+    pub pairs: Vec<IndexPair>,
+    /// The segment written, if documents were added.
+    pub segment: Option<String>,
+    /// Shingles treated as boilerplate after the commit.
+    pub boilerplate_shingles: usize,
+}
+
+/// What an optimize did.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OptimizeReport {
+    /// The generation now current.
+    pub generation: u64,
+    /// Live documents kept.
+    pub documents: usize,
+    /// Removed documents dropped for good.
+    pub dropped: u64,
+    /// Segments before.
+    pub segments_before: usize,
+    /// Bytes of segment and state files before and after.
+    pub bytes_before: u64,
+    /// See `bytes_before`.
+    pub bytes_after: u64,
+}
+
+/// What [`IndexWriter::add_corpus`] did.
+#[derive(Debug, Clone, Default)]
+pub struct AddReport {
+    /// Documents buffered.
+    pub added: usize,
+    /// Inputs skipped (unreadable, empty, id already present, ...).
+    pub skipped: Vec<Skip>,
+    /// Non-fatal problems (invalid UTF-8 replaced).
+    pub warnings: Vec<String>,
+}
+
+/// The one writer of an index. Holds `DIR/LOCK` from [`open`](Self::open)
+/// until dropped.
+#[derive(Debug)]
+pub struct IndexWriter {
+    index: Index,
+    sketch: Sketch,
+    options: WriterOptions,
+    buffer: Vec<PreparedDoc>,
+    ids: HashMap<String, usize>,
+    removals: BTreeSet<DocAddress>,
+    _lock: Lock,
+}
+
+/// A new document for [`ingest`].
+struct NewDoc<'a> {
+    entry: &'a DocEntry,
+    set: &'a [u64],
+}
+
+enum Target {
+    New(u32),
+    Old(DocAddress),
+}
+
+struct Ingested {
+    boilerplate: Vec<u64>,
+    bands: Vec<Option<Vec<u64>>>,
+    pairs: Vec<(u32, Target, f64, f64)>,
+}
+
+impl IndexWriter {
+    /// Opens the writer of the index in `dir`: takes the lock (failing with
+    /// [`Error::IndexLocked`], naming the holder's pid, when another writer
+    /// holds it) and removes files a crashed writer may have left.
+    pub fn open(dir: impl AsRef<Path>) -> Result<IndexWriter> {
+        IndexWriter::open_with(dir, &WriterOptions::default())
+    }
+
+    /// Opens with explicit options.
+    pub fn open_with(dir: impl AsRef<Path>, options: &WriterOptions) -> Result<IndexWriter> {
+        let dir = dir.as_ref();
+        super::read_meta(dir)?; // a clear "not an index" before touching the lock
+        let lock = Lock::acquire(dir, options.break_stale_lock)?;
+        let index = Index::open(dir)?;
+        let sketch = index.state.sketch().map_err(|e| Error::Index {
+            path: dir.join(&index.meta.state),
+            message: e.0,
+        })?;
+        collect_garbage(dir, &index.meta);
+        Ok(IndexWriter {
+            index,
+            sketch,
+            options: options.clone(),
+            buffer: Vec::new(),
+            ids: HashMap::new(),
+            removals: BTreeSet::new(),
+            _lock: lock,
+        })
+    }
+
+    /// The last committed state.
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    /// The index configuration.
+    pub fn config(&self) -> &Config {
+        self.index.config()
+    }
+
+    /// A preparer for documents read with `options` (the JSON Lines field
+    /// names are stored so that sources can be reread).
+    pub fn preparer(&self, options: &CorpusOptions) -> Preparer {
+        Preparer {
+            config: self.config().clone(),
+            id_field: options.id_field.clone(),
+            text_field: options.text_field.clone(),
+        }
+    }
+
+    /// Documents buffered for the next commit.
+    pub fn pending_docs(&self) -> usize {
+        self.buffer.len()
+    }
+
+    /// Removals buffered for the next commit.
+    pub fn pending_removals(&self) -> usize {
+        self.removals.len()
+    }
+
+    /// Buffers a text given in memory (its text is not kept, so it cannot
+    /// be explained later). Returns the skip when it is not added: no
+    /// words, or an id that the index or the buffer already has.
+    pub fn add_text(&mut self, id: &str, text: &str) -> Option<Skip> {
+        let p = self.preparer(&CorpusOptions::default()).prepare(Document {
+            id: id.to_string(),
+            text: text.into(),
+            source: DocSource::Memory,
+        });
+        self.add_prepared(p)
+    }
+
+    /// Buffers a prepared document (see [`add_text`](Self::add_text)).
+    pub fn add_prepared(&mut self, doc: PreparedDoc) -> Option<Skip> {
+        let skip = |reason, message| {
+            Some(Skip {
+                location: doc.entry.source.to_string(),
+                reason,
+                message,
+            })
+        };
+        if doc.entry.words == 0 {
+            return skip(
+                SkipReason::Empty,
+                format!("document {:?} has no words", doc.entry.id),
+            );
+        }
+        if let Some(&i) = self.ids.get(&doc.entry.id) {
+            return skip(
+                SkipReason::DuplicateId,
+                format!(
+                    "id {:?} was already added from {}",
+                    doc.entry.id, self.buffer[i].entry.source
+                ),
+            );
+        }
+        if let Some(addr) = self.index.find(&doc.entry.id) {
+            if !self.removals.contains(&addr) {
+                return skip(
+                    SkipReason::DuplicateId,
+                    format!(
+                        "id {:?} is already in the index (from {})",
+                        doc.entry.id,
+                        self.index.doc(addr).entry.source
+                    ),
+                );
+            }
+        }
+        self.ids.insert(doc.entry.id.clone(), self.buffer.len());
+        self.buffer.push(doc);
+        None
+    }
+
+    /// Reads a corpus (in parallel) into the buffer; `options` must be the
+    /// ones the corpus was opened with (their JSON Lines field names are
+    /// stored to reread sources).
+    pub fn add_corpus(
+        &mut self,
+        corpus: &Corpus,
+        options: &CorpusOptions,
+        progress: impl FnMut(u64),
+    ) -> AddReport {
+        let prep = self.preparer(options);
+        let mut report = AddReport::default();
+        corpus.process(
+            |d| prep.prepare(d),
+            |e| match e {
+                Event::Doc(p) => match self.add_prepared(p) {
+                    None => report.added += 1,
+                    Some(s) => report.skipped.push(s),
+                },
+                Event::Skip(s) => report.skipped.push(s),
+                Event::Warning(w) => report.warnings.push(w),
+            },
+            progress,
+        );
+        report
+    }
+
+    /// Removes the document with this id at the next commit (or drops it
+    /// from the buffer). Returns whether there was such a live document.
+    /// A removed document never matches again; its id may be added anew.
+    pub fn remove(&mut self, id: &str) -> bool {
+        if let Some(i) = self.ids.remove(id) {
+            self.buffer.remove(i);
+            self.rebuild_ids();
+            return true;
+        }
+        match self.index.find(id) {
+            Some(addr) => self.removals.insert(addr),
+            None => false,
+        }
+    }
+
+    fn rebuild_ids(&mut self) {
+        self.ids = self
+            .buffer
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.entry.id.clone(), i))
+            .collect();
+    }
+
+    fn fail(&self, at: FailPoint) -> Result<()> {
+        if self.options.fail_point == Some(at) {
+            return Err(Error::Io {
+                path: self.index.dir.clone(),
+                source: io::Error::other(format!("fail point {at:?} reached")),
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes the buffered documents as a new segment, applies removals,
+    /// updates the boilerplate state, and atomically replaces the metadata.
+    /// Returns the duplicate pairs of the new documents (among themselves
+    /// and with live indexed ones). On error nothing is committed and the
+    /// buffer is kept.
+    pub fn commit(&mut self) -> Result<CommitReport> {
+        if self.buffer.is_empty() && self.removals.is_empty() {
+            return Ok(CommitReport {
+                generation: self.index.meta.generation,
+                boilerplate_shingles: self.index.boilerplate().len(),
+                ..Default::default()
+            });
+        }
+        self.buffer.sort_by(|x, y| x.entry.id.cmp(&y.entry.id));
+        self.rebuild_ids();
+        let dir = self.index.dir.clone();
+        let docs: Vec<NewDoc<'_>> = self
+            .buffer
+            .iter()
+            .map(|d| NewDoc {
+                entry: &d.entry,
+                set: &d.set,
+            })
+            .collect();
+        let mut sketch = self.sketch.clone();
+        let mut groups = self.index.meta.groups;
+        let ing = ingest(
+            &self.index.engine,
+            Some(&self.index),
+            &self.removals,
+            &mut sketch,
+            &mut groups,
+            &docs,
+            true,
+        )?;
+        let id_of = |t: &Target| match t {
+            Target::New(i) => (docs[*i as usize].entry.id.clone(), false),
+            Target::Old(a) => (
+                self.index.segments[a.segment as usize]
+                    .id(a.doc as usize)
+                    .into_owned(),
+                true,
+            ),
+        };
+        let mut pairs: Vec<IndexPair> = ing
+            .pairs
+            .iter()
+            .map(|(a, t, j, c)| {
+                let (b, b_indexed) = id_of(t);
+                IndexPair {
+                    a: docs[*a as usize].entry.id.clone(),
+                    b,
+                    b_indexed,
+                    jaccard: *j,
+                    containment: *c,
+                }
+            })
+            .collect();
+        pairs.sort_by(|x, y| {
+            x.a.cmp(&y.a)
+                .then(y.containment.total_cmp(&x.containment))
+                .then(y.jaccard.total_cmp(&x.jaccard))
+                .then_with(|| x.b.cmp(&y.b))
+        });
+
+        let mut meta = self.index.meta.clone();
+        let generation = meta.generation + 1;
+        let banding = self.config().banding();
+        let mut new_segment = None;
+        if !docs.is_empty() {
+            let name = segment_name(meta.next_segment);
+            meta.next_segment += 1;
+            let seg_docs: Vec<SegmentDoc<'_>> = docs
+                .iter()
+                .zip(&ing.bands)
+                .map(|(d, b)| SegmentDoc {
+                    entry: d.entry,
+                    set: d.set,
+                    bands: b.as_deref(),
+                })
+                .collect();
+            let bytes = write_file(&dir, &name, |w| {
+                write_segment(w, &seg_docs, banding).map(|_| ())
+            })?;
+            meta.segments.push(SegmentMeta {
+                name: name.clone(),
+                docs: docs.len() as u64,
+                deleted: 0,
+                bytes,
+            });
+            new_segment = Some(name);
+        }
+        self.fail(FailPoint::AfterSegment)?;
+
+        let old_segments = self.index.segments.len();
+        let mut tombs: Vec<Vec<u32>> = (0..old_segments)
+            .map(|s| self.index.state.tombstones(s).into_owned())
+            .collect();
+        for a in &self.removals {
+            tombs[a.segment as usize].push(a.doc);
+        }
+        for (t, sm) in tombs.iter_mut().zip(meta.segments.iter_mut()) {
+            t.sort_unstable();
+            t.dedup();
+            sm.deleted = t.len() as u64;
+        }
+        if new_segment.is_some() {
+            tombs.push(vec![]);
+        }
+        meta.generation = generation;
+        meta.groups = groups;
+        meta.written_by = concat!("neardup ", env!("CARGO_PKG_VERSION")).into();
+        meta.deleted = meta.segments.iter().map(|s| s.deleted).sum();
+        meta.documents = meta.segments.iter().map(|s| s.docs).sum::<u64>() - meta.deleted;
+        meta.state = state_name(generation);
+        write_file(&dir, &meta.state, |w| {
+            write_state(w, &ing.boilerplate, &tombs, &sketch).map(|_| ())
+        })?;
+        self.fail(FailPoint::AfterState)?;
+
+        // Open the new files before committing, so that nothing can fail
+        // after the metadata is replaced.
+        let new_seg = match &new_segment {
+            Some(name) => Some(Segment::open(&dir.join(name), true)?),
+            None => None,
+        };
+        let state = super::state::State::open(&dir.join(&meta.state), true)?;
+        write_meta(&dir, &meta, self.options.fail_point)?;
+
+        let report = CommitReport {
+            generation,
+            added: docs.len(),
+            removed: self.removals.len(),
+            pairs,
+            segment: new_segment,
+            boilerplate_shingles: ing.boilerplate.len(),
+        };
+        drop(docs);
+        self.index.segments.extend(new_seg);
+        self.index.state = state;
+        self.index.meta = meta;
+        self.sketch = sketch;
+        self.buffer.clear();
+        self.ids.clear();
+        self.removals.clear();
+        collect_garbage(&dir, &self.index.meta);
+        Ok(report)
+    }
+
+    /// Merges all segments into one, dropping removed documents, and
+    /// rebuilds the df sketch, copy groups, boilerplate set and band hashes
+    /// from the live documents as one batch would. Pending changes are
+    /// committed first.
+    pub fn optimize(&mut self) -> Result<OptimizeReport> {
+        self.commit()?;
+        let dir = self.index.dir.clone();
+        let before = &self.index.meta;
+        let mut report = OptimizeReport {
+            segments_before: before.segments.len(),
+            dropped: before.deleted,
+            bytes_before: before.segments.iter().map(|s| s.bytes).sum::<u64>()
+                + self.index.state.file_len(),
+            ..Default::default()
+        };
+        let live: Vec<DocAddress> = self.index.live_docs().collect();
+        let mut entries: Vec<(DocEntry, DocAddress)> = live
+            .par_iter()
+            .map(|&a| (self.index.doc(a).entry, a))
+            .collect();
+        entries.par_sort_by(|x, y| x.0.id.cmp(&y.0.id));
+        let sets: Vec<Cow<'_, [u64]>> = entries
+            .iter()
+            .map(|(_, a)| self.index.segments[a.segment as usize].set(a.doc as usize))
+            .collect();
+        let docs: Vec<NewDoc<'_>> = entries
+            .iter()
+            .zip(&sets)
+            .map(|((e, _), s)| NewDoc { entry: e, set: s })
+            .collect();
+        let mut sketch = Sketch::new(self.index.meta.sketch_bits);
+        let mut groups = 0u64;
+        let ing = ingest(
+            &self.index.engine,
+            None,
+            &BTreeSet::new(),
+            &mut sketch,
+            &mut groups,
+            &docs,
+            false,
+        )?;
+        let mut meta = self.index.meta.clone();
+        meta.generation += 1;
+        meta.segments.clear();
+        let mut new_seg = None;
+        if !docs.is_empty() {
+            let name = segment_name(meta.next_segment);
+            meta.next_segment += 1;
+            let seg_docs: Vec<SegmentDoc<'_>> = docs
+                .iter()
+                .zip(&ing.bands)
+                .map(|(d, b)| SegmentDoc {
+                    entry: d.entry,
+                    set: d.set,
+                    bands: b.as_deref(),
+                })
+                .collect();
+            let banding = self.config().banding();
+            let bytes = write_file(&dir, &name, |w| {
+                write_segment(w, &seg_docs, banding).map(|_| ())
+            })?;
+            meta.segments.push(SegmentMeta {
+                name: name.clone(),
+                docs: docs.len() as u64,
+                deleted: 0,
+                bytes,
+            });
+            new_seg = Some(Segment::open(&dir.join(&name), true)?);
+        }
+        let tombs: Vec<Vec<u32>> = meta.segments.iter().map(|_| vec![]).collect();
+        meta.groups = groups;
+        meta.deleted = 0;
+        meta.documents = docs.len() as u64;
+        meta.state = state_name(meta.generation);
+        meta.written_by = concat!("neardup ", env!("CARGO_PKG_VERSION")).into();
+        let state_bytes = write_file(&dir, &meta.state, |w| {
+            write_state(w, &ing.boilerplate, &tombs, &sketch).map(|_| ())
+        })?;
+        let state = super::state::State::open(&dir.join(&meta.state), true)?;
+        write_meta(&dir, &meta, self.options.fail_point)?;
+        report.generation = meta.generation;
+        report.documents = docs.len();
+        report.bytes_after = meta.segments.iter().map(|s| s.bytes).sum::<u64>() + state_bytes;
+        drop(docs);
+        drop(sets);
+        self.index.segments = new_seg.into_iter().collect();
+        self.index.state = state;
+        self.index.meta = meta;
+        self.sketch = sketch;
+        collect_garbage(&dir, &self.index.meta);
+        Ok(report)
+    }
+}
+
+/// Signatures and band hashes of `docs` with `bp` removed.
+fn lsh_view(engine: &Engine, docs: &[NewDoc<'_>], bp: &[u64]) -> (Vec<u32>, Vec<Option<Vec<u64>>>) {
+    let perms = engine.config().perms();
+    let banding = engine.config().banding();
+    let mut sigs = vec![0u32; docs.len() * perms];
+    sigs.par_chunks_mut(perms)
+        .zip(docs.par_iter())
+        .for_each(|(out, d)| engine.hasher().signature_into(&cut(d.set, bp), out));
+    let bands = sigs
+        .par_chunks(perms)
+        .map(|sig| {
+            let mut b = Vec::new();
+            band_hashes(sig, banding, &mut b).then_some(b)
+        })
+        .collect();
+    (sigs, bands)
+}
+
+/// The heart of a commit: copy groups and df counting, the new boilerplate
+/// set, band hashes, and the verified pairs of the new documents (`docs`,
+/// sorted by id) with each other and with `base`'s live documents.
+fn ingest(
+    engine: &Engine,
+    base: Option<&Index>,
+    excluded: &BTreeSet<DocAddress>,
+    sketch: &mut Sketch,
+    groups: &mut u64,
+    docs: &[NewDoc<'_>],
+    want_pairs: bool,
+) -> Result<Ingested> {
+    let cfg = engine.config();
+    let n = docs.len();
+    let bp_old: Vec<u64> = base
+        .map(|b| b.boilerplate().into_owned())
+        .unwrap_or_default();
+    let old_candidates = |bands: &[Option<Vec<u64>>]| -> Result<Vec<Vec<DocAddress>>> {
+        match base {
+            None => Ok(vec![vec![]; n]),
+            Some(b) => bands
+                .par_iter()
+                .map(|h| match h {
+                    Some(h) => b.candidates(h, false),
+                    None => Ok(vec![]),
+                })
+                .collect(),
+        }
+    };
+    let (mut sigs, mut bands) = lsh_view(engine, docs, &bp_old);
+    let mut nn = candidate_pairs(&sigs, cfg.perms(), cfg.banding(), cfg.max_bucket());
+    let mut ne = old_candidates(&bands)?;
+
+    let mut boilerplate = bp_old.clone();
+    if cfg.boilerplate_cut(1).is_some() && sketch.bits() > 0 {
+        let is_copy = |a: &[u64], b: &[u64]| {
+            let s = similarity(a, b);
+            s.containment >= COPY_GROUP_CONTAINMENT
+                && s.size_a.min(s.size_b) >= cfg.min_containment_shingles()
+        };
+        // Copy groups among the new documents (union-find, as a scan does).
+        let copies: Vec<(u32, u32)> = nn
+            .par_iter()
+            .copied()
+            .filter(|&(a, b)| is_copy(docs[a as usize].set, docs[b as usize].set))
+            .collect();
+        let mut parent: Vec<u32> = (0..n as u32).collect();
+        fn find(p: &mut [u32], mut x: u32) -> u32 {
+            while p[x as usize] != x {
+                p[x as usize] = p[p[x as usize] as usize];
+                x = p[x as usize];
+            }
+            x
+        }
+        for (a, b) in copies {
+            let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+            if ra != rb {
+                parent[ra.max(rb) as usize] = ra.min(rb);
+            }
+        }
+        let mut members: HashMap<u32, Vec<u32>> = HashMap::new();
+        let mut order = Vec::new();
+        for d in 0..n as u32 {
+            let r = find(&mut parent, d);
+            members
+                .entry(r)
+                .or_insert_with(|| {
+                    order.push(r);
+                    Vec::new()
+                })
+                .push(d);
+        }
+        // Indexed copies of each new document.
+        let old_copies: Vec<Vec<DocAddress>> = match base {
+            None => vec![vec![]; n],
+            Some(b) => ne
+                .par_iter()
+                .enumerate()
+                .map(|(d, cands)| {
+                    cands
+                        .iter()
+                        .copied()
+                        .filter(|a| {
+                            let s = b.segments[a.segment as usize].set(a.doc as usize);
+                            is_copy(docs[d].set, &s)
+                        })
+                        .collect()
+                })
+                .collect(),
+        };
+        // What each group adds to the df: the union of its sets, minus what
+        // its indexed copies already counted.
+        let contribution = |r: &u32| -> (bool, Cow<'_, [u64]>) {
+            let m = &members[r];
+            let mut olds: Vec<DocAddress> = m
+                .iter()
+                .flat_map(|&d| old_copies[d as usize].iter().copied())
+                .collect();
+            if m.len() == 1 && olds.is_empty() {
+                return (true, Cow::Borrowed(docs[m[0] as usize].set));
+            }
+            let mut union: Vec<u64> = m
+                .iter()
+                .flat_map(|&d| docs[d as usize].set.iter().copied())
+                .collect();
+            union.sort_unstable();
+            union.dedup();
+            olds.sort_unstable();
+            olds.dedup();
+            match base {
+                Some(b) if !olds.is_empty() => {
+                    let mut seen: Vec<u64> = olds
+                        .iter()
+                        .flat_map(|a| {
+                            b.segments[a.segment as usize]
+                                .set(a.doc as usize)
+                                .into_owned()
+                        })
+                        .collect();
+                    seen.sort_unstable();
+                    seen.dedup();
+                    union.retain(|h| seen.binary_search(h).is_err());
+                    (false, Cow::Owned(union))
+                }
+                _ => (true, Cow::Owned(union)),
+            }
+        };
+        // In chunks, so that memory stays bounded for an optimize of a
+        // large index.
+        for chunk in order.chunks(4096) {
+            let contributions: Vec<(bool, Cow<'_, [u64]>)> =
+                chunk.par_iter().map(contribution).collect();
+            for (new_group, c) in &contributions {
+                *groups += u64::from(*new_group);
+                sketch.add_set(c);
+            }
+        }
+        let limit = cfg.boilerplate_cut(*groups as usize).unwrap_or(usize::MAX);
+        let sketch: &Sketch = sketch;
+        let over = |h: &u64| sketch.estimate(*h) as usize > limit;
+        let mut all: Vec<u64> = docs
+            .par_iter()
+            .flat_map_iter(|d| d.set.iter().copied().filter(over))
+            .chain(bp_old.par_iter().copied().filter(over))
+            .collect();
+        all.par_sort_unstable();
+        all.dedup();
+        boilerplate = all;
+    }
+    if boilerplate != bp_old {
+        (sigs, bands) = lsh_view(engine, docs, &boilerplate);
+        nn = candidate_pairs(&sigs, cfg.perms(), cfg.banding(), cfg.max_bucket());
+        ne = old_candidates(&bands)?;
+    }
+    drop(sigs);
+    let mut pairs = Vec::new();
+    if want_pairs {
+        let cut_sets: Vec<Cow<'_, [u64]>> =
+            docs.par_iter().map(|d| cut(d.set, &boilerplate)).collect();
+        pairs = nn
+            .par_iter()
+            .filter_map(|&(a, b)| {
+                let s = similarity(&cut_sets[a as usize], &cut_sets[b as usize]);
+                cfg.is_duplicate(&s)
+                    .then_some((a, Target::New(b), s.jaccard, s.containment))
+            })
+            .collect();
+        if let Some(base) = base {
+            let old: Vec<(u32, Target, f64, f64)> = ne
+                .par_iter()
+                .enumerate()
+                .flat_map_iter(|(d, cands)| {
+                    let q = &cut_sets[d];
+                    let bp = &boilerplate;
+                    cands
+                        .iter()
+                        .filter(|a| !base.is_deleted(**a) && !excluded.contains(a))
+                        .filter_map(move |&a| {
+                            let s = base.similarity_with(q, bp, a);
+                            cfg.is_duplicate(&s).then_some((
+                                d as u32,
+                                Target::Old(a),
+                                s.jaccard,
+                                s.containment,
+                            ))
+                        })
+                })
+                .collect();
+            pairs.extend(old);
+        }
+    }
+    Ok(Ingested {
+        boilerplate,
+        bands,
+        pairs,
+    })
+}
+
+fn io_at(path: &Path) -> impl Fn(io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io_at(dir))?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// Writes `DIR/name` through a temporary file in `dir` (fsynced, then
+/// renamed). Returns the file length.
+pub(crate) fn write_file(
+    dir: &Path,
+    name: &str,
+    f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<u64> {
+    let path = dir.join(name);
+    let io = io_at(&path);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(TMP_PREFIX)
+        .tempfile_in(dir)
+        .map_err(&io)?;
+    {
+        let mut w = io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
+        f(&mut w).map_err(&io)?;
+        w.flush().map_err(&io)?;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(&io)?;
+    }
+    tmp.as_file().sync_all().map_err(&io)?;
+    let len = tmp.as_file().metadata().map_err(&io)?.len();
+    tmp.persist(&path).map_err(|e| io(e.error))?;
+    Ok(len)
+}
+
+/// Atomically replaces `DIR/index.meta`: temporary file, fsync, fsync of
+/// the directory (so the files it names are durable), rename, fsync of the
+/// directory again.
+pub(crate) fn write_meta(dir: &Path, meta: &Meta, fail: Option<FailPoint>) -> Result<()> {
+    let path = dir.join(META_FILE);
+    let io = io_at(&path);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(TMP_PREFIX)
+        .tempfile_in(dir)
+        .map_err(&io)?;
+    tmp.write_all(&meta.to_bytes()).map_err(&io)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(&io)?;
+    }
+    tmp.as_file().sync_all().map_err(&io)?;
+    sync_dir(dir)?;
+    if fail == Some(FailPoint::BeforeMetaRename) {
+        // Leave the temporary file behind, as a crash would.
+        let _ = tmp.keep();
+        return Err(Error::Io {
+            path: path.clone(),
+            source: io::Error::other("fail point BeforeMetaRename reached"),
+        });
+    }
+    tmp.persist(&path).map_err(|e| io(e.error))?;
+    sync_dir(dir)
+}
+
+/// Removes segment and state files the metadata does not name, and
+/// temporary files: leftovers of a crashed or superseded commit. Only the
+/// lock holder calls it. Readers that still map a removed file keep their
+/// mapping; readers that are opening retry with the new metadata.
+fn collect_garbage(dir: &Path, meta: &Meta) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let ours = (name.starts_with("seg-") && name.ends_with(".seg"))
+            || (name.starts_with("state-") && name.ends_with(".state"))
+            || name.starts_with(TMP_PREFIX);
+        let live = meta.state == name || meta.segments.iter().any(|s| s.name == name);
+        if ours && !live {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
