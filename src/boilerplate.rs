@@ -31,9 +31,12 @@ pub struct DfSketch {
 impl DfSketch {
     /// A sketch for about `expected` shingle occurrences (summed set sizes).
     pub fn for_volume(expected: usize) -> Self {
-        // Aim for at most ~4 occurrences per counter; 2^16..2^24 counters.
+        // Aim for ~4 occurrences per counter, with 2^16..2^22 counters a
+        // row (at most 64 MiB a sketch). Past 2^24 occurrences the noise per
+        // counter grows (16 at 64M), but the cut grows faster with the
+        // corpus (1% of the copy groups), so rare shingles stay far below it.
         let want = (expected / 4).max(1).next_power_of_two();
-        let bits = want.trailing_zeros().clamp(16, 24);
+        let bits = want.trailing_zeros().clamp(16, 22);
         Self::with_width_bits(bits)
     }
 

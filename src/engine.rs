@@ -266,9 +266,9 @@ impl Engine {
             let (tokens, shingles) = &mut *s.borrow_mut();
             tokenize_into(&doc.text, tokens);
             shingles_into(tokens, self.config.shingle(), shingles);
-            let mut set = shingles.clone();
-            set.sort_unstable();
-            set.dedup();
+            shingles.sort_unstable();
+            shingles.dedup();
+            let set = shingles.to_vec(); // exact capacity: kept for the whole scan
             let sig = self.hasher.signature(&set);
             Record {
                 info: DocInfo {
@@ -329,17 +329,15 @@ impl Scan<'_> {
     /// number of input bytes consumed, batch by batch.
     pub fn add_corpus(&mut self, corpus: &Corpus, progress: impl FnMut(u64)) {
         let engine = self.engine;
-        let mut events = Vec::new();
-        corpus.process(|doc| engine.record(doc), |e| events.push(e), progress);
-        // Events are collected first so that `push` can borrow self mutably;
-        // they hold only shingle sets, never the texts.
-        for e in events {
-            match e {
+        corpus.process(
+            |doc| engine.record(doc),
+            |e| match e {
                 Event::Doc(rec) => self.push(rec),
                 Event::Skip(s) => self.skipped.push(s),
                 Event::Warning(w) => self.warnings.push(w),
-            }
-        }
+            },
+            progress,
+        );
     }
 
     /// Number of documents kept so far.
