@@ -31,13 +31,17 @@ pub struct DfSketch {
 impl DfSketch {
     /// A sketch for about `expected` shingle occurrences (summed set sizes).
     pub fn for_volume(expected: usize) -> Self {
+        Self::with_width_bits(Self::width_bits_for(expected))
+    }
+
+    /// The row width (as a power of two) chosen for `expected` occurrences.
+    fn width_bits_for(expected: usize) -> u32 {
         // Aim for ~4 occurrences per counter, with 2^16..2^22 counters a
         // row (at most 64 MiB a sketch). Past 2^24 occurrences the noise per
         // counter grows (16 at 64M), but the cut grows faster with the
         // corpus (1% of the copy groups), so rare shingles stay far below it.
         let want = (expected / 4).max(1).next_power_of_two();
-        let bits = want.trailing_zeros().clamp(16, 22);
-        Self::with_width_bits(bits)
+        want.trailing_zeros().clamp(16, 22)
     }
 
     /// A sketch of `2^bits` counters per row.
@@ -86,20 +90,22 @@ impl DfSketch {
 
     /// Builds a sketch for `volume` occurrences from many sets in parallel:
     /// one private sketch per thread, merged at the end (the sum does not
-    /// depend on how the sets were split).
-    pub fn build<'a, I>(volume: usize, sets: I) -> DfSketch
-    where
-        I: IndexedParallelIterator<Item = std::borrow::Cow<'a, [u64]>>,
-    {
-        let proto = DfSketch::for_volume(volume);
+    /// depend on how the items were split). `set_of` makes each item's set
+    /// when it is counted, so at most one made set per thread is alive.
+    pub fn build<'a, T: Sync>(
+        volume: usize,
+        items: &'a [T],
+        set_of: impl Fn(&'a T) -> std::borrow::Cow<'a, [u64]> + Sync,
+    ) -> DfSketch {
+        let bits = Self::width_bits_for(volume);
         let threads = rayon::current_num_threads().max(1);
-        let len = sets.len();
-        let chunk = len.div_ceil(threads).max(1);
-        sets.chunks(chunk)
-            .map(|sets| {
-                let mut s = DfSketch::with_width_bits(proto.width_bits);
-                for set in sets {
-                    s.add_set(&set);
+        let chunk = items.len().div_ceil(threads).max(1);
+        items
+            .par_chunks(chunk)
+            .map(|part| {
+                let mut s = DfSketch::with_width_bits(bits);
+                for item in part {
+                    s.add_set(&set_of(item));
                 }
                 s
             })
@@ -107,7 +113,7 @@ impl DfSketch {
                 a.merge(&b);
                 a
             })
-            .unwrap_or(proto)
+            .unwrap_or_else(|| DfSketch::with_width_bits(bits))
     }
 
     /// Estimated number of documents containing `h` (never below the truth).

@@ -26,7 +26,7 @@ use crate::cluster::{cluster, Edge, Scored};
 use crate::config::Config;
 use crate::corpus::{Corpus, DocSource, Document, Event, Skip, SkipReason};
 use crate::lsh::candidate_pairs;
-use crate::minhash::MinHasher;
+use crate::minhash::{estimate_jaccard, MinHasher};
 use crate::shingle::shingles_into;
 use crate::tokenize::{tokenize_into, Token};
 use crate::verify::{similarity, Similarity};
@@ -147,6 +147,17 @@ struct Record {
     info: DocInfo,
     set: Vec<u64>,
     sig: Vec<u32>,
+}
+
+/// The estimated (raw-set) Jaccard below which a candidate is dropped
+/// without an exact comparison: half the smallest Jaccard the decision rule
+/// accepts (0.05 at the defaults), about 2.7 standard deviations of the
+/// estimate below it at 128 permutations. On the labeled sets it changes no
+/// verdict and removes two thirds of the candidates at 100k documents. Boilerplate makes raw sets less similar
+/// than cut ones only for tiny stories inside large frames, which the rule's
+/// size guard excludes anyway.
+fn candidate_floor(cfg: &Config) -> f64 {
+    cfg.containment_min_jaccard().min(cfg.threshold()) / 2.0
 }
 
 /// Groups near-verbatim copies (containment >= [`COPY_GROUP_CONTAINMENT`]
@@ -379,7 +390,14 @@ impl Scan<'_> {
                 .flat_map_iter(|a| (a + 1..n as u32).map(move |b| (a, b)))
                 .collect()
         } else {
-            candidate_pairs(&sigs, perms, cfg.banding(), cfg.max_bucket())
+            let mut c = candidate_pairs(&sigs, perms, cfg.banding(), cfg.max_bucket());
+            // Cheap screen before exact comparison: a pair whose signatures
+            // agree on almost nothing cannot pass the decision rule (every
+            // duplicate has Jaccard >= containment_min_jaccard).
+            let floor = candidate_floor(cfg);
+            let sig = |d: u32| &sigs[d as usize * perms..(d as usize + 1) * perms];
+            c.retain(|&(a, b)| estimate_jaccard(sig(a), sig(b)) >= floor);
+            c
         };
         drop(sigs);
         stats.candidate_pairs = candidates.len();
@@ -397,21 +415,18 @@ impl Scan<'_> {
             for (d, &g) in groups.iter().enumerate() {
                 members[g as usize].push(d as u32);
             }
-            let sketch = DfSketch::build(
-                volume,
-                members.par_iter().map(|m| match m.as_slice() {
-                    [one] => Cow::Borrowed(sets[*one as usize].as_slice()),
-                    many => {
-                        let mut union: Vec<u64> = many
-                            .iter()
-                            .flat_map(|&d| sets[d as usize].iter().copied())
-                            .collect();
-                        union.sort_unstable();
-                        union.dedup();
-                        Cow::Owned(union)
-                    }
-                }),
-            );
+            let sketch = DfSketch::build(volume, &members, |m| match m.as_slice() {
+                [one] => Cow::Borrowed(sets[*one as usize].as_slice()),
+                many => {
+                    let mut union: Vec<u64> = many
+                        .iter()
+                        .flat_map(|&d| sets[d as usize].iter().copied())
+                        .collect();
+                    union.sort_unstable();
+                    union.dedup();
+                    Cow::Owned(union)
+                }
+            });
             let removed: usize = sets
                 .par_iter_mut()
                 .map(|s| {
