@@ -49,7 +49,14 @@ impl DfSketch {
         let n = DEPTH << bits;
         DfSketch {
             width_bits: bits,
-            counters: vec![0; n],
+            // Written eagerly: `vec![0; n]` maps lazily-zeroed pages whose
+            // first touches, scattered at random by the updates, page-fault
+            // all through the count (a quarter of the cycles at 2 threads).
+            counters: {
+                let mut v = Vec::with_capacity(n);
+                v.resize(n, 0);
+                v
+            },
         }
     }
 

@@ -10,13 +10,17 @@ From a fresh clone (with ../shared beside it) this:
 2. creates benches/peers/.venv and installs requirements.txt into it (once,
    again only when requirements.txt changes);
 3. builds a labeled corpus of about --docs documents with
-   `neardup generate` under benches/peers/work/corpora/ (reused when it
-   exists);
-4. runs each tool end to end (files on disk to duplicate groups) in its own
-   process, timing it and reading its peak RSS from wait4(2);
-5. scores each tool's groups with ../shared/tools/score_clusters.py
-   (pairwise precision / recall / F1 against the corpus truth);
-6. prints a table and writes benches/peers/work/results-<docs>.json (plus a
+   `neardup generate` under benches/peers/work/corpora/ (reused while
+   src/synth.rs is unchanged);
+4. checks, untimed, that peer.py's shingles are neardup's and computes the
+   recall ceiling of an exact `Jaccard >= T` rule on the corpus;
+5. runs each tool end to end (files on disk to duplicate groups) in its own
+   process, timing it and reading its CPU time and peak RSS from wait4(2),
+   and runs it again when other processes took CPU meanwhile;
+6. scores each tool's groups with ../shared/tools/score_clusters.py
+   (pairwise precision / recall / F1 against the corpus truth), marking a
+   peer far below the ceiling as SUSPECT (exit status 3);
+7. prints a table and writes benches/peers/work/results-<docs>.json (plus a
    timestamped copy) and table-<docs>.md.
 
 Standard library only; the peers themselves run in the venv (peer.py).
@@ -122,15 +126,24 @@ def generate(exe, args, out, stories):
     return n, size, [str(c) for c in cmd]
 
 
+def generator_hash():
+    """Identifies the generator's code, so a cached corpus is rebuilt when
+    src/synth.rs changes."""
+    synth = ROOT / "src" / "synth.rs"
+    return hashlib.sha256(synth.read_bytes()).hexdigest()[:16] if synth.exists() else ""
+
+
 def ensure_corpus(exe, args):
-    """A corpus of about args.docs documents, reused when already built."""
+    """A corpus of about args.docs documents, reused when already built by
+    the same generator code."""
     base = args.work / "corpora"
     out = base / f"n{args.docs}-seed{args.seed}-w{args.words or 0}"
     meta_path = out / "meta.json"
     if meta_path.exists():
         meta = json.loads(meta_path.read_text())
         n, size = count_docs(out / "docs")
-        if n == meta["docs"] and size == meta["bytes"] and (out / "truth.tsv").exists():
+        if (n == meta["docs"] and size == meta["bytes"] and (out / "truth.tsv").exists()
+                and meta.get("generator") == generator_hash()):
             log(f"reusing corpus {out} ({n} docs)")
             return out, meta
     base.mkdir(parents=True, exist_ok=True)
@@ -145,7 +158,8 @@ def ensure_corpus(exe, args):
         if abs(n - args.docs) <= 0.03 * args.docs:
             break
         stories = max(1, round(stories * args.docs / max(n, 1)))
-    meta = {"docs": n, "bytes": size, "stories": stories, "command": cmd}
+    meta = {"docs": n, "bytes": size, "stories": stories, "command": cmd,
+            "generator": generator_hash()}
     meta_path.write_text(json.dumps(meta, indent=1) + "\n")
     return out, meta
 
@@ -229,6 +243,84 @@ def score(args, truth, groups):
         "unknown_ids": int(vals["unknown_ids"])}
 
 
+def shingle_agreement(exe, docs, truth, k, pairs=40):
+    """Checks that peer.py's shingles are neardup's: for pairs of copies from
+    the truth, compares `neardup explain` Jaccard (k-word shingles, no
+    boilerplate cut) with the exact Jaccard of peer.py's shingle sets."""
+    sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+    sys.path.insert(0, str(HERE))
+    import peer  # standard library only at import time
+
+    clusters = {}
+    with open(truth, encoding="utf-8") as f:
+        next(f)
+        for line in f:
+            doc, cl = line.rstrip("\n").split("\t")[:2]
+            clusters.setdefault(cl, []).append(doc)
+    chosen = [c[:2] for c in clusters.values() if len(c) >= 2][:pairs]
+    diffs = []
+    for a, b in chosen:
+        out = subprocess.run([str(exe), "explain", str(docs / a), str(docs / b),
+                              "--format", "json", "--shingle", str(k)],
+                             capture_output=True, text=True, check=True).stdout
+        theirs = json.loads(out)["jaccard"]
+
+        def read(d):
+            with open(docs / d, "rb") as f:
+                return peer.shingles(f.read().decode("utf-8", errors="replace"), k)
+
+        sa, sb = read(a), read(b)
+        ours = len(sa & sb) / len(sa | sb) if sa | sb else 1.0
+        diffs.append(abs(ours - theirs))
+    if not diffs:
+        return {"pairs": 0}
+    return {"pairs": len(diffs), "mean_abs_diff": sum(diffs) / len(diffs),
+            "max_abs_diff": max(diffs)}
+
+
+def jaccard_ceiling(corpus, k, threshold):
+    """Recall of a perfect `exact Jaccard >= T` rule with connected
+    components: the most any of the peers can reach on this corpus (their
+    MinHash estimate adds noise either way). Cached next to the corpus."""
+    cache = corpus / f"ceiling-k{k}-t{threshold}.json"
+    if cache.exists():
+        return json.loads(cache.read_text())
+    sys.dont_write_bytecode = True
+    sys.path.insert(0, str(HERE))
+    import peer
+
+    clusters = {}
+    with open(corpus / "truth.tsv", encoding="utf-8") as f:
+        next(f)
+        for line in f:
+            doc, cl = line.rstrip("\n").split("\t")[:2]
+            clusters.setdefault(cl, []).append(doc)
+    truth_pairs = above = reachable = 0
+    for docs in clusters.values():
+        if len(docs) < 2:
+            continue
+        sets = []
+        for d in docs:
+            with open(corpus / "docs" / d, "rb") as f:
+                sets.append(peer.shingles(f.read().decode("utf-8", errors="replace"), k))
+        uf = peer.UnionFind(len(docs))
+        for i in range(len(docs)):
+            for j in range(i + 1, len(docs)):
+                truth_pairs += 1
+                union = len(sets[i] | sets[j])
+                if union and len(sets[i] & sets[j]) / union >= threshold:
+                    above += 1
+                    uf.union(i, j)
+        sizes = {}
+        for i in range(len(docs)):
+            sizes[uf.find(i)] = sizes.get(uf.find(i), 0) + 1
+        reachable += sum(n * (n - 1) // 2 for n in sizes.values())
+    res = {"truth_pairs": truth_pairs, "pairs_at_or_above": above,
+           "recall_ceiling": reachable / truth_pairs if truth_pairs else 1.0}
+    cache.write_text(json.dumps(res) + "\n")
+    return res
+
+
 # ---------------------------------------------------------------- tools
 
 
@@ -247,28 +339,25 @@ def command(tool, exe, py, args, docs, out, stats):
 
 def estimate_skips(args, docs):
     """Peers whose run at this size would take > --max-minutes, estimated
-    linearly from the latest results file of a smaller corpus."""
-    best = None
-    for path in args.work.glob("results-*.json"):
-        if not re.fullmatch(r"results-\d+\.json", path.name):
-            continue
+    linearly from their run on the largest smaller corpus in earlier results
+    files (benches/peers/work/results-*.json)."""
+    seen = {}  # tool -> (corpus docs, wall s)
+    for path in sorted(args.work.glob("results-*.json"), key=lambda p: p.stat().st_mtime):
         try:
             res = json.loads(path.read_text())
-        except (OSError, ValueError):
+            n = res["corpus"]["docs"]
+        except (OSError, ValueError, KeyError):
             continue
-        n = res["corpus"]["docs"]
-        if n < docs and (best is None or n > best["corpus"]["docs"]):
-            best = res
+        for row in res.get("rows", []):
+            tool = row.get("tool")
+            if tool in PEERS and row.get("wall_s") and n < docs:
+                if tool not in seen or n >= seen[tool][0]:
+                    seen[tool] = (n, row["wall_s"])
     skips = {}
-    if best is None:
-        return skips
-    scale = docs / best["corpus"]["docs"]
-    for row in best["rows"]:
-        if row["tool"] in PEERS and row.get("wall_s"):
-            est = row["wall_s"] * scale
-            if est > args.max_minutes * 60:
-                skips[row["tool"]] = (f"skipped: est. {est / 60:.0f} min from the "
-                                      f"{best['corpus']['docs']}-doc run")
+    for tool, (n, wall) in seen.items():
+        est = wall * docs / n
+        if est > args.max_minutes * 60:
+            skips[tool] = f"skipped: est. {est / 60:.0f} min from the {n}-doc run"
     return skips
 
 
@@ -394,6 +483,8 @@ def main():
     p.add_argument("--corpus", type=Path,
                    help="use an existing labeled corpus (DIR/docs, DIR/truth.tsv) instead")
     p.add_argument("--no-build", action="store_true", help="use the neardup binary as built")
+    p.add_argument("--setup-only", action="store_true",
+                   help="only create/update the peers' venv (benches/peers/.venv), then exit")
     p.add_argument("--work", type=Path, default=HERE / "work")
     p.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     args = p.parse_args()
@@ -401,6 +492,9 @@ def main():
     for t in tools:
         if t not in ALL_TOOLS:
             p.error(f"unknown tool {t!r}")
+    if args.setup_only:
+        print(ensure_venv())
+        return 0
     args.sources = args.shared / "data" / "reuters21578" / "docs"
     args.work = args.work.resolve()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -421,8 +515,14 @@ def main():
     skips = estimate_skips(args, n_docs)
     timeout = args.max_minutes * 60 * 2
 
+    agreement = shingle_agreement(exe, docs_dir, truth, args.shingle)
+    log(f"shingling check vs neardup explain: {agreement}")
+    ceiling = jaccard_ceiling(corpus, args.shingle, args.threshold)
+    log(f"Jaccard >= {args.threshold} recall ceiling: {ceiling['recall_ceiling']:.4f}")
     res = {
         "machine": machine_info(py or sys.executable),
+        "jaccard_ceiling": ceiling,
+        "shingle_agreement": agreement,
         "corpus": {"path": str(corpus), **meta},
         "settings": {k: getattr(args, k) for k in
                      ("docs", "seed", "words", "threshold", "shingle", "perms", "bands", "repeat")},
@@ -481,9 +581,10 @@ def main():
             "peak_rss_mb": max(r["peak_rss_mb"] for r in ok),
             "other_cores": max(r["other_cores"] for r in ok),
         }
-        # A broken setup shows as (near) no recall: flag it.
-        if row["recall"] < 0.5 or row["unknown_ids"]:
-            row["status"] = "SUSPECT: low recall or unknown ids"
+        # A broken setup shows as recall far below what its rule can reach.
+        floor = ceiling["recall_ceiling"] - 0.1 if tool in PEERS else 0.5
+        if row["recall"] < floor or row["unknown_ids"]:
+            row["status"] = f"SUSPECT: recall below {floor:.2f} or unknown ids"
             bad.append(tool)
         res["rows"].append(row)
 
@@ -504,6 +605,15 @@ def main():
     print()
     for line in res["ratios"] + [""] + phases(res):
         print(line)
+    print(f"\nrecall ceiling of exact Jaccard >= {args.threshold} + connected components: "
+          f"{ceiling['recall_ceiling']:.4f} ({ceiling['pairs_at_or_above']} of "
+          f"{ceiling['truth_pairs']} truth pairs at or above T)")
+    ag = res["shingle_agreement"]
+    if ag.get("pairs"):
+        print(f"\nshingles: peer.py vs neardup Jaccard on {ag['pairs']} copy pairs: "
+              f"mean |diff| {ag['mean_abs_diff']:.4f}, max {ag['max_abs_diff']:.4f}")
+        if ag["max_abs_diff"] > 0.05:
+            print("warning: peer.py's shingles differ from neardup's", file=sys.stderr)
     worst = max((r.get("other_cores", 0) for r in res["rows"]), default=0)
     if worst > 0.3:
         print(f"\nwarning: other processes used up to {worst:.2f} cores during a run; "
