@@ -52,6 +52,7 @@ impl DfSketch {
             // Written eagerly: `vec![0; n]` maps lazily-zeroed pages whose
             // first touches, scattered at random by the updates, page-fault
             // all through the count (a quarter of the cycles at 2 threads).
+            #[allow(clippy::slow_vector_initialization)] // eager on purpose, see above
             counters: {
                 let mut v = Vec::with_capacity(n);
                 v.resize(n, 0);
