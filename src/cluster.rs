@@ -29,6 +29,40 @@
 
 use std::collections::HashMap;
 
+/// Union-find over `0..n` with path halving; the root of a set is its
+/// smallest member, so the result does not depend on the order of unions.
+#[derive(Debug, Clone)]
+pub struct UnionFind {
+    parent: Vec<u32>,
+}
+
+impl UnionFind {
+    /// `n` singleton sets.
+    pub fn new(n: usize) -> Self {
+        UnionFind {
+            parent: (0..n as u32).collect(),
+        }
+    }
+
+    /// The root (smallest member) of `x`'s set.
+    pub fn find(&mut self, mut x: u32) -> u32 {
+        let p = &mut self.parent;
+        while p[x as usize] != x {
+            p[x as usize] = p[p[x as usize] as usize];
+            x = p[x as usize];
+        }
+        x
+    }
+
+    /// Joins the sets of `a` and `b`.
+    pub fn union(&mut self, a: u32, b: u32) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            self.parent[ra.max(rb) as usize] = ra.min(rb);
+        }
+    }
+}
+
 /// At most this many members of each side are compared in a linkage check.
 pub const MAX_LINKAGE_SIDE: usize = 12;
 

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::boilerplate::DfSketch;
-use crate::cluster::{cluster, Edge, Scored};
+use crate::cluster::{cluster, Edge, Scored, UnionFind};
 use crate::config::Config;
 use crate::corpus::{Corpus, DocSource, Document, Event, Skip, SkipReason};
 use crate::lsh::candidate_pairs;
@@ -160,6 +160,15 @@ fn candidate_floor(cfg: &Config) -> f64 {
     cfg.containment_min_jaccard().min(cfg.threshold()) / 2.0
 }
 
+/// Whether two raw shingle sets are near-verbatim copies for the boilerplate
+/// count: containment at least [`COPY_GROUP_CONTAINMENT`], both large enough
+/// for the containment rule.
+pub fn is_near_copy(a: &[u64], b: &[u64], cfg: &Config) -> bool {
+    let s = similarity(a, b);
+    s.containment >= COPY_GROUP_CONTAINMENT
+        && s.size_a.min(s.size_b) >= cfg.min_containment_shingles()
+}
+
 /// Groups near-verbatim copies (containment >= [`COPY_GROUP_CONTAINMENT`]
 /// on the raw shingle sets, among the LSH candidates) with union-find.
 /// Returns the group of each document and the number of groups.
@@ -168,31 +177,17 @@ fn copy_groups(sets: &[Vec<u64>], candidates: &[(u32, u32)], cfg: &Config) -> (V
     let copies: Vec<(u32, u32)> = candidates
         .par_iter()
         .copied()
-        .filter(|&(a, b)| {
-            let s = similarity(&sets[a as usize], &sets[b as usize]);
-            s.containment >= COPY_GROUP_CONTAINMENT
-                && s.size_a.min(s.size_b) >= cfg.min_containment_shingles()
-        })
+        .filter(|&(a, b)| is_near_copy(&sets[a as usize], &sets[b as usize], cfg))
         .collect();
-    let mut parent: Vec<u32> = (0..n as u32).collect();
-    fn find(p: &mut [u32], mut x: u32) -> u32 {
-        while p[x as usize] != x {
-            p[x as usize] = p[p[x as usize] as usize];
-            x = p[x as usize];
-        }
-        x
-    }
+    let mut uf = UnionFind::new(n);
     for (a, b) in copies {
-        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
-        if ra != rb {
-            parent[ra.max(rb) as usize] = ra.min(rb);
-        }
+        uf.union(a, b);
     }
     let mut id = vec![u32::MAX; n];
     let mut next = 0u32;
     let mut groups = vec![0u32; n];
     for (d, g) in groups.iter_mut().enumerate() {
-        let r = find(&mut parent, d as u32) as usize;
+        let r = uf.find(d as u32) as usize;
         if id[r] == u32::MAX {
             id[r] = next;
             next += 1;

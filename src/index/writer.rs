@@ -15,9 +15,10 @@ use super::meta::{Meta, SegmentMeta, META_FILE};
 use super::segment::{write_segment, DocEntry, SegmentDoc, StoredSource};
 use super::state::{write_state, Sketch};
 use super::{band_hashes, cut, segment_name, shingle_text, state_name, DocAddress, Index, Segment};
+use crate::cluster::UnionFind;
 use crate::config::Config;
 use crate::corpus::{Corpus, CorpusOptions, DocSource, Document, Event, Skip, SkipReason};
-use crate::engine::{Engine, COPY_GROUP_CONTAINMENT};
+use crate::engine::{is_near_copy, Engine};
 use crate::error::{Error, Result};
 use crate::lsh::candidate_pairs;
 use crate::verify::similarity;
@@ -447,30 +448,7 @@ impl IndexWriter {
         let mut meta = self.index.meta.clone();
         let generation = meta.generation + 1;
         let banding = self.config().banding();
-        let mut new_segment = None;
-        if !docs.is_empty() {
-            let name = segment_name(meta.next_segment);
-            meta.next_segment += 1;
-            let seg_docs: Vec<SegmentDoc<'_>> = docs
-                .iter()
-                .zip(&ing.bands)
-                .map(|(d, b)| SegmentDoc {
-                    entry: d.entry,
-                    set: d.set,
-                    bands: b.as_deref(),
-                })
-                .collect();
-            let bytes = write_file(&dir, &name, |w| {
-                write_segment(w, &seg_docs, banding).map(|_| ())
-            })?;
-            meta.segments.push(SegmentMeta {
-                name: name.clone(),
-                docs: docs.len() as u64,
-                deleted: 0,
-                bytes,
-            });
-            new_segment = Some(name);
-        }
+        let new_segment = write_new_segment(&dir, &mut meta, &docs, &ing, banding)?;
         self.fail(FailPoint::AfterSegment)?;
 
         let old_segments = self.index.segments.len();
@@ -572,31 +550,11 @@ impl IndexWriter {
         let mut meta = self.index.meta.clone();
         meta.generation += 1;
         meta.segments.clear();
-        let mut new_seg = None;
-        if !docs.is_empty() {
-            let name = segment_name(meta.next_segment);
-            meta.next_segment += 1;
-            let seg_docs: Vec<SegmentDoc<'_>> = docs
-                .iter()
-                .zip(&ing.bands)
-                .map(|(d, b)| SegmentDoc {
-                    entry: d.entry,
-                    set: d.set,
-                    bands: b.as_deref(),
-                })
-                .collect();
-            let banding = self.config().banding();
-            let bytes = write_file(&dir, &name, |w| {
-                write_segment(w, &seg_docs, banding).map(|_| ())
-            })?;
-            meta.segments.push(SegmentMeta {
-                name: name.clone(),
-                docs: docs.len() as u64,
-                deleted: 0,
-                bytes,
-            });
-            new_seg = Some(Segment::open(&dir.join(&name), true)?);
-        }
+        let banding = self.config().banding();
+        let new_seg = match write_new_segment(&dir, &mut meta, &docs, &ing, banding)? {
+            Some(name) => Some(Segment::open(&dir.join(&name), true)?),
+            None => None,
+        };
         let tombs: Vec<Vec<u32>> = meta.segments.iter().map(|_| vec![]).collect();
         meta.groups = groups;
         meta.deleted = 0;
@@ -675,35 +633,21 @@ fn ingest(
 
     let mut boilerplate = bp_old.clone();
     if cfg.boilerplate_cut(1).is_some() && sketch.bits() > 0 {
-        let is_copy = |a: &[u64], b: &[u64]| {
-            let s = similarity(a, b);
-            s.containment >= COPY_GROUP_CONTAINMENT
-                && s.size_a.min(s.size_b) >= cfg.min_containment_shingles()
-        };
+        let is_copy = |a: &[u64], b: &[u64]| is_near_copy(a, b, cfg);
         // Copy groups among the new documents (union-find, as a scan does).
         let copies: Vec<(u32, u32)> = nn
             .par_iter()
             .copied()
             .filter(|&(a, b)| is_copy(docs[a as usize].set, docs[b as usize].set))
             .collect();
-        let mut parent: Vec<u32> = (0..n as u32).collect();
-        fn find(p: &mut [u32], mut x: u32) -> u32 {
-            while p[x as usize] != x {
-                p[x as usize] = p[p[x as usize] as usize];
-                x = p[x as usize];
-            }
-            x
-        }
+        let mut uf = UnionFind::new(n);
         for (a, b) in copies {
-            let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
-            if ra != rb {
-                parent[ra.max(rb) as usize] = ra.min(rb);
-            }
+            uf.union(a, b);
         }
         let mut members: HashMap<u32, Vec<u32>> = HashMap::new();
         let mut order = Vec::new();
         for d in 0..n as u32 {
-            let r = find(&mut parent, d);
+            let r = uf.find(d);
             members
                 .entry(r)
                 .or_insert_with(|| {
@@ -859,6 +803,41 @@ fn sync_dir(dir: &Path) -> Result<()> {
 
 /// Writes `DIR/name` through a temporary file in `dir` (fsynced, then
 /// renamed). Returns the file length.
+/// Writes `docs` as the next segment file and lists it in `meta`; returns
+/// its name (`None`, and nothing written, when there are no documents).
+fn write_new_segment(
+    dir: &Path,
+    meta: &mut Meta,
+    docs: &[NewDoc<'_>],
+    ing: &Ingested,
+    banding: crate::lsh::Banding,
+) -> Result<Option<String>> {
+    if docs.is_empty() {
+        return Ok(None);
+    }
+    let name = segment_name(meta.next_segment);
+    meta.next_segment += 1;
+    let seg_docs: Vec<SegmentDoc<'_>> = docs
+        .iter()
+        .zip(&ing.bands)
+        .map(|(d, b)| SegmentDoc {
+            entry: d.entry,
+            set: d.set,
+            bands: b.as_deref(),
+        })
+        .collect();
+    let bytes = write_file(dir, &name, |w| {
+        write_segment(w, &seg_docs, banding).map(|_| ())
+    })?;
+    meta.segments.push(SegmentMeta {
+        name: name.clone(),
+        docs: docs.len() as u64,
+        deleted: 0,
+        bytes,
+    });
+    Ok(Some(name))
+}
+
 pub(crate) fn write_file(
     dir: &Path,
     name: &str,
