@@ -3,28 +3,13 @@
 //! checked before timing: the clusters must match a brute-force all-pairs
 //! run of the same verification rule.
 
-use std::path::Path;
-
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use neardup::verify::similarity;
 use neardup::{Config, Corpus, CorpusOptions, Engine};
 
-fn wires(n: usize) -> Vec<(String, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/reuters21578/docs");
-    let mut names: Vec<_> = std::fs::read_dir(&dir)
-        .expect("../shared/data/reuters21578/docs")
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
-    names
-        .into_iter()
-        .take(n)
-        .map(|name| {
-            let t = std::fs::read_to_string(dir.join(&name)).unwrap();
-            (name, t)
-        })
-        .collect()
-}
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::{reuters_dir, wires};
 
 fn run(engine: &Engine, docs: &[(String, String)]) -> neardup::ScanResult {
     let mut scan = engine.scan();
@@ -67,7 +52,7 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(bytes as u64));
     g.bench_function("reuters_2000_in_memory", |b| b.iter(|| run(&engine, &docs)));
 
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/reuters21578/docs");
+    let dir = reuters_dir();
     let corpus = Corpus::open(&[&dir], CorpusOptions::default()).unwrap();
     g.throughput(Throughput::Bytes(corpus.total_bytes()));
     g.bench_function("reuters_21578_from_files", |b| {

@@ -1,8 +1,6 @@
 //! Per-stage benchmarks on real newswire text, each with `Throughput::Bytes`
 //! of the text it stands for, and each checking its answer first.
 
-use std::path::Path;
-
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use neardup::lsh::candidate_pairs;
 use neardup::minhash::MinHasher;
@@ -11,19 +9,8 @@ use neardup::tokenize::{tokenize, tokenize_into};
 use neardup::verify::similarity;
 use neardup::Config;
 
-fn wires(n: usize) -> Vec<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/reuters21578/docs");
-    let mut names: Vec<_> = std::fs::read_dir(&dir)
-        .expect("../shared/data/reuters21578/docs")
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
-    names
-        .into_iter()
-        .take(n)
-        .map(|name| std::fs::read_to_string(dir.join(&name)).unwrap())
-        .collect()
-}
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 fn set_of(text: &str, k: usize) -> Vec<u64> {
     let mut s = Vec::new();
@@ -34,7 +21,7 @@ fn set_of(text: &str, k: usize) -> Vec<u64> {
 }
 
 fn bench(c: &mut Criterion) {
-    let texts = wires(3000);
+    let texts: Vec<String> = common::wires(3000).into_iter().map(|(_, t)| t).collect();
     let bytes: u64 = texts.iter().map(|t| t.len() as u64).sum();
     let cfg = Config::default();
     let k = cfg.shingle();

@@ -10,6 +10,8 @@ use neardup::verify::similarity;
 use neardup::{Config, Engine};
 use proptest::prelude::*;
 
+mod common;
+
 fn naive_jaccard(a: &[u64], b: &[u64]) -> f64 {
     let a: BTreeSet<_> = a.iter().collect();
     let b: BTreeSet<_> = b.iter().collect();
@@ -107,24 +109,6 @@ proptest! {
     }
 }
 
-fn wire_texts(n: usize) -> Vec<(String, String)> {
-    let dir =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/reuters21578/docs");
-    let mut names: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
-    names
-        .into_iter()
-        .take(n)
-        .map(|name| {
-            let text = std::fs::read_to_string(dir.join(&name)).unwrap();
-            (name, text)
-        })
-        .collect()
-}
-
 fn scan_jsonl(engine: &Engine, docs: &[(String, String)]) -> String {
     let mut scan = engine.scan();
     for (id, text) in docs {
@@ -138,7 +122,7 @@ fn scan_jsonl(engine: &Engine, docs: &[(String, String)]) -> String {
 
 #[test]
 fn same_result_whatever_input_order_and_thread_count() {
-    let mut docs = wire_texts(3000);
+    let mut docs = common::wires(3000);
     let engine = Engine::new(Config::default());
     let pool1 = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
@@ -164,7 +148,7 @@ fn same_result_whatever_input_order_and_thread_count() {
 fn lsh_recall_against_brute_force_on_real_wires() {
     // Every pair with exact Jaccard >= 0.7 (well above the LSH threshold)
     // must be found by the sketching engine.
-    let docs = wire_texts(2500);
+    let docs = common::wires(2500);
     let engine = Engine::new(Config::default());
     let sets: Vec<Vec<u64>> = docs.iter().map(|(_, t)| engine.shingle_set(t)).collect();
     let mut want = BTreeSet::new();
