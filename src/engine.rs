@@ -93,7 +93,7 @@ pub struct ScanStats {
     pub skipped: usize,
     /// Bytes of text read.
     pub bytes: u64,
-    /// Distinct shingles found to be boilerplate (estimated).
+    /// Shingle occurrences removed as boilerplate (summed over documents).
     pub boilerplate_shingles: usize,
     /// Pairs proposed by LSH.
     pub candidate_pairs: usize,
@@ -125,6 +125,9 @@ pub struct ScanResult {
     pub warnings: Vec<String>,
     /// Counters.
     pub stats: ScanStats,
+    /// The distinct shingle hashes cut as boilerplate, sorted (see
+    /// [`crate::explain::boilerplate_share`] to mark them in explanations).
+    pub boilerplate: Vec<u64>,
 }
 
 impl ScanResult {
@@ -398,6 +401,7 @@ impl Scan<'_> {
         stats.candidate_pairs = candidates.len();
 
         // 2. Boilerplate: shingles in too many documents are dropped.
+        let mut boilerplate = Vec::new();
         if cfg.boilerplate_cut(n).is_some() {
             // Document frequency is counted per group of near-verbatim
             // copies, not per document: a story syndicated forty times is
@@ -422,15 +426,24 @@ impl Scan<'_> {
                     Cow::Owned(union)
                 }
             });
-            let removed: usize = sets
+            let mut cut_out: Vec<u64> = sets
                 .par_iter_mut()
-                .map(|s| {
-                    let before = s.len();
-                    s.retain(|&h| sketch.estimate(h) as usize <= cut);
-                    before - s.len()
+                .flat_map_iter(|s| {
+                    let mut gone = Vec::new();
+                    s.retain(|&h| {
+                        let keep = sketch.estimate(h) as usize <= cut;
+                        if !keep {
+                            gone.push(h);
+                        }
+                        keep
+                    });
+                    gone
                 })
-                .sum();
-            stats.boilerplate_shingles = removed;
+                .collect();
+            stats.boilerplate_shingles = cut_out.len();
+            cut_out.par_sort_unstable();
+            cut_out.dedup();
+            boilerplate = cut_out;
         }
 
         // 3. Verification against the exact sets (boilerplate removed).
@@ -502,6 +515,7 @@ impl Scan<'_> {
             skipped: self.skipped,
             warnings: self.warnings,
             stats,
+            boilerplate,
         }
     }
 }

@@ -250,6 +250,37 @@ pub fn explain(a: &str, b: &str, cfg: &AlignConfig) -> Explanation {
     align(&ta, &tb, Some((&pa, &pb)), cfg)
 }
 
+/// The share of the word `k`-shingles of `text[start..end]` (a passage or
+/// span of a document) found in `boilerplate`, a sorted list of shingle
+/// hashes such as [`ScanResult::boilerplate`](crate::ScanResult). A passage
+/// made mostly of boilerplate is text two pages share because their outlet
+/// prints it everywhere, not because one copies the other.
+pub fn boilerplate_share(
+    text: &str,
+    start: usize,
+    end: usize,
+    k: usize,
+    boilerplate: &[u64],
+) -> f64 {
+    if boilerplate.is_empty()
+        || start >= end
+        || end > text.len()
+        || !text.is_char_boundary(start)
+        || !text.is_char_boundary(end)
+    {
+        return 0.0;
+    }
+    let set = crate::shingle::shingle_set(&crate::tokenize::tokenize(&text[start..end]), k);
+    if set.is_empty() {
+        return 0.0;
+    }
+    let hits = set
+        .iter()
+        .filter(|h| boilerplate.binary_search(h).is_ok())
+        .count();
+    hits as f64 / set.len() as f64
+}
+
 /// Whether `gap` (the text between two words) holds a blank line: a line
 /// break followed by nothing but spaces and another line break.
 pub fn has_blank_line(gap: &str) -> bool {

@@ -391,14 +391,35 @@ fn exit_for(result: &ScanResult, strict: bool) -> ExitCode {
 }
 
 fn scan_cmd(args: ScanArgs) -> Result<ExitCode> {
-    let (result, _config, options) = run_scan(&args.inputs, &args.engine)?;
-    let align = AlignConfig::default();
+    let (result, config, options) = run_scan(&args.inputs, &args.engine)?;
+    // Explanations use the scan's shingle size, so their scores and the
+    // boilerplate marks speak of the same shingles.
+    let align = AlignConfig {
+        shingle: config.shingle(),
+        ..AlignConfig::default()
+    };
     let load = |d: usize| neardup::corpus::load_source(&result.docs[d].source, &options).ok();
     let passages = |p: &neardup::Pair| {
         let (a, b) = (load(p.a)?, load(p.b)?);
         let e = neardup::explain::explain(&a, &b, &align);
+        let list: Vec<serde_json::Value> = e
+            .passages
+            .iter()
+            .map(|q| {
+                let mut v = serde_json::to_value(q).expect("plain data");
+                let share = neardup::explain::boilerplate_share(
+                    &a,
+                    q.a_start,
+                    q.a_end,
+                    align.shingle,
+                    &result.boilerplate,
+                );
+                v["boilerplate"] = neardup::output::round4(share).into();
+                v
+            })
+            .collect();
         let mut m = serde_json::Map::new();
-        m.insert("passages".into(), serde_json::to_value(&e.passages).ok()?);
+        m.insert("passages".into(), list.into());
         Some(m)
     };
     with_output(args.output.as_deref(), |w| match args.format {

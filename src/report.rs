@@ -536,6 +536,7 @@ details.passages summary { cursor: pointer; color: var(--muted); }
 .text:empty::before { content: "(empty text)"; color: var(--muted); font-style: italic; }
 mark.shared { background: var(--shared); color: inherit; border-radius: 2px; }
 mark.shared.alt { background: var(--shared-alt); }
+mark.shared.boilerplate { background: #e4e4e4; border: 1px dashed #888; }
 mark.shared:target { outline: 3px solid var(--shared-dark); outline-offset: 1px; }
 a.pn { display: inline-block; min-width: 1.5em; margin-right: .3em; padding: 0 .35em;
   border-radius: .8em; background: var(--shared-dark); color: #fff; font-size: .72em;
@@ -574,19 +575,25 @@ fn write_legend(w: &mut dyn Write) -> io::Result<()> {
         w,
         "<p class=\"legend\"><mark class=\"shared\">shared passage</mark> \
          (its number links to the same passage in the other copy) \
-         &middot; <span class=\"only\">only in this copy</span></p>"
+         &middot; <span class=\"only\">only in this copy</span> \
+         &middot; <mark class=\"shared boilerplate\">shared boilerplate</mark> \
+         (mostly text found on many unrelated pages of the scan)</p>"
     )
 }
 
 /// The scores, the passage list and both texts side by side; every id
 /// starts with `prefix`. The one rendering of a pair, used by both
 /// [`write_html_pair`] and [`write_html_report`].
+///
+/// `boilerplate[i]` marks passage `i + 1` as mostly corpus boilerplate
+/// (empty when unknown, as for a single pair).
 fn write_pair_body(
     w: &mut dyn Write,
     a: ReportDoc<'_>,
     b: ReportDoc<'_>,
     e: &Explanation,
     prefix: &str,
+    boilerplate: &[bool],
 ) -> io::Result<()> {
     writeln!(
         w,
@@ -629,8 +636,8 @@ fn write_pair_body(
         writeln!(w, "</table></details>")?;
     }
     writeln!(w, "<div class=\"cols\">")?;
-    write_doc_html(w, Side::A, a, e, prefix)?;
-    write_doc_html(w, Side::B, b, e, prefix)?;
+    write_doc_html(w, Side::A, a, e, prefix, boilerplate)?;
+    write_doc_html(w, Side::B, b, e, prefix, boilerplate)?;
     writeln!(w, "</div>")
 }
 
@@ -641,6 +648,7 @@ fn write_doc_html(
     d: ReportDoc<'_>,
     e: &Explanation,
     prefix: &str,
+    boilerplate: &[bool],
 ) -> io::Result<()> {
     let (s, other) = (side.lower(), side.other());
     writeln!(w, "<div class=\"doc doc-{s}\">")?;
@@ -663,11 +671,16 @@ fn write_doc_html(
             Kind::Plain => write!(w, "{}", Html(piece.text))?,
             Kind::Shared(n) => write!(
                 w,
-                "<mark class=\"shared{alt}\" id=\"{prefix}{s}-p{n}\" data-passage=\"{n}\">\
+                "<mark class=\"shared{alt}{bp}\" id=\"{prefix}{s}-p{n}\" data-passage=\"{n}\">\
                  <a class=\"pn\" href=\"#{prefix}{o}-p{n}\" data-n=\"{n}\" \
                  title=\"passage {n}: go to it in {O}\" aria-label=\"passage {n} in {O}\"></a>\
                  {text}</mark>",
                 alt = if n % 2 == 0 { " alt" } else { "" },
+                bp = if boilerplate.get(n - 1).copied().unwrap_or(false) {
+                    " boilerplate"
+                } else {
+                    ""
+                },
                 o = other.lower(),
                 O = other.upper(),
                 text = Html(piece.text),
@@ -701,7 +714,7 @@ pub fn write_html_pair(
     page_start(w, &format!("neardup: {} ~ {}", a.id, b.id))?;
     writeln!(w, "<h1>{} ~ {}</h1>", Html(a.id), Html(b.id))?;
     write_legend(w)?;
-    write_pair_body(w, a, b, e, "")?;
+    write_pair_body(w, a, b, e, "", &[])?;
     page_end(w)
 }
 
@@ -882,7 +895,20 @@ fn write_cluster(
                     id: id(p.b),
                     text: tb,
                 };
-                write_pair_body(w, a, b, &e, &format!("pair-{n}-{i}-"))?;
+                let marks: Vec<bool> = e
+                    .passages
+                    .iter()
+                    .map(|q| {
+                        crate::explain::boilerplate_share(
+                            ta,
+                            q.a_start,
+                            q.a_end,
+                            cfg.shingle,
+                            &result.boilerplate,
+                        ) >= 0.5
+                    })
+                    .collect();
+                write_pair_body(w, a, b, &e, &format!("pair-{n}-{i}-"), &marks)?;
             }
             (ta, tb) => {
                 for (d, t) in [(p.a, ta), (p.b, tb)] {

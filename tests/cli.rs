@@ -228,3 +228,81 @@ fn eval_reports_scores() {
         "{out}"
     );
 }
+
+/// Pages of one outlet share a long footer; two of them are copies of one
+/// story. The footer is cut as boilerplate, and explanations say so.
+#[test]
+fn explanations_mark_shared_boilerplate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let footer = "Sign up for the Harbour Daily newsletter to get the morning briefing delivered \
+                  to your inbox every weekday, and follow us on every social network for breaking \
+                  news alerts, photo galleries and exclusive interviews with the people who matter.";
+    let vocab = [
+        "river", "council", "budget", "school", "harbour", "festival", "rail", "market", "vote",
+        "storm", "bridge", "museum", "farm", "clinic", "court", "strike", "airport", "library",
+        "tower", "ferry", "garden", "mayor", "police", "theatre", "stadium", "factory",
+    ];
+    let mut x: u64 = 7;
+    let mut body = |n: usize| -> String {
+        (0..n)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                vocab[(x >> 33) as usize % vocab.len()]
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    for i in 0..25 {
+        std::fs::write(
+            tmp.path().join(format!("page-{i:02}.txt")),
+            format!("{}\n\n{footer}\n", body(80)),
+        )
+        .unwrap();
+    }
+    let story = body(120);
+    std::fs::write(
+        tmp.path().join("story-a.txt"),
+        format!("{story}\n\n{footer}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("story-b.txt"),
+        format!("Updated.\n\n{story} With a closing line of its own.\n\n{footer}\n"),
+    )
+    .unwrap();
+    let report = tmp.path().join("report.html");
+    let docs = tmp.path().to_str().unwrap().to_string();
+    let o = run(&[
+        "scan",
+        &docs,
+        "--format",
+        "jsonl",
+        "--explain",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(&o);
+    assert_eq!(
+        clusters(&out),
+        [vec!["story-a.txt", "story-b.txt"]],
+        "{out}"
+    );
+    let v: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    let shares: Vec<f64> = v["pairs"][0]["passages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["boilerplate"].as_f64().unwrap())
+        .collect();
+    // The story body is not boilerplate; the footer passage is.
+    assert!(shares.iter().any(|&s| s < 0.1), "{shares:?}");
+    assert!(shares.iter().any(|&s| s > 0.9), "{shares:?}");
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        html.contains("boilerplate\" id=\"pair-0-0-a-p"),
+        "boilerplate passage marked in the report"
+    );
+}
