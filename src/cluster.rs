@@ -107,7 +107,8 @@ pub fn cluster(
         l.sort_unstable();
         l.dedup();
     }
-    let support = |e: &Edge| sorted_common(&adj[e.a as usize], &adj[e.b as usize]);
+    let support =
+        |e: &Edge| crate::verify::intersection_size(&adj[e.a as usize], &adj[e.b as usize]);
     let mut order: Vec<(usize, &Edge)> = edges.iter().map(|e| (support(e), e)).collect();
     order.sort_by(|(sx, x), (sy, y)| {
         sy.cmp(sx)
@@ -207,22 +208,6 @@ pub fn cluster(
         edges: inside,
         rejected_edges: rejected,
     }
-}
-
-fn sorted_common(a: &[u32], b: &[u32]) -> usize {
-    let (mut i, mut j, mut n) = (0, 0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                n += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    n
 }
 
 fn sample(members: &[u32], rep: u32) -> Vec<u32> {

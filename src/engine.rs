@@ -27,8 +27,7 @@ use crate::config::Config;
 use crate::corpus::{Corpus, DocSource, Document, Event, Skip, SkipReason};
 use crate::lsh::candidate_pairs;
 use crate::minhash::{estimate_jaccard, MinHasher};
-use crate::shingle::shingles_into;
-use crate::tokenize::{tokenize_into, Token};
+use crate::shingle::text_set;
 use crate::verify::{similarity, Similarity};
 
 /// Containment (on raw shingle sets) above which two documents count as one
@@ -211,10 +210,6 @@ pub struct Scan<'e> {
     bytes: u64,
 }
 
-thread_local! {
-    static SCRATCH: std::cell::RefCell<(Vec<Token>, Vec<u64>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
-}
-
 impl Engine {
     /// An engine for `config`.
     pub fn new(config: Config) -> Engine {
@@ -234,15 +229,7 @@ impl Engine {
 
     /// The sorted shingle set of a text under this configuration.
     pub fn shingle_set(&self, text: &str) -> Vec<u64> {
-        SCRATCH.with(|s| {
-            let (tokens, shingles) = &mut *s.borrow_mut();
-            tokenize_into(text, tokens);
-            shingles_into(tokens, self.config.shingle(), shingles);
-            let mut set = shingles.clone();
-            set.sort_unstable();
-            set.dedup();
-            set
-        })
+        text_set(text, self.config.shingle()).1
     }
 
     /// Exact similarity of two texts (no boilerplate cut: that needs a corpus).
@@ -271,26 +258,19 @@ impl Engine {
     }
 
     fn record(&self, doc: Document<'_>) -> Record {
-        SCRATCH.with(|s| {
-            let (tokens, shingles) = &mut *s.borrow_mut();
-            tokenize_into(&doc.text, tokens);
-            shingles_into(tokens, self.config.shingle(), shingles);
-            shingles.sort_unstable();
-            shingles.dedup();
-            let set = shingles.to_vec(); // exact capacity: kept for the whole scan
-            let sig = self.hasher.signature(&set);
-            Record {
-                info: DocInfo {
-                    id: doc.id,
-                    source: doc.source,
-                    bytes: doc.text.len(),
-                    words: tokens.len(),
-                    shingles: set.len(),
-                },
-                set,
-                sig,
-            }
-        })
+        let (words, set) = text_set(&doc.text, self.config.shingle());
+        let sig = self.hasher.signature(&set);
+        Record {
+            info: DocInfo {
+                id: doc.id,
+                source: doc.source,
+                bytes: doc.text.len(),
+                words,
+                shingles: set.len(),
+            },
+            set,
+            sig,
+        }
     }
 }
 

@@ -120,9 +120,10 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
 use serde::Serialize;
-use xxhash_rust::xxh3::xxh3_64;
 
+use crate::shingle::shingle_set;
 use crate::tokenize::{tokenize_into, Token};
+use crate::verify::similarity;
 
 /// Parameters of the alignment.
 ///
@@ -270,7 +271,7 @@ pub fn boilerplate_share(
     {
         return 0.0;
     }
-    let set = crate::shingle::shingle_set(&crate::tokenize::tokenize(&text[start..end]), k);
+    let set = shingle_set(&crate::tokenize::tokenize(&text[start..end]), k);
     if set.is_empty() {
         return 0.0;
     }
@@ -358,15 +359,11 @@ fn align(
     let only_b = uncovered(b_tokens, &ranges);
 
     let k = cfg.shingle.max(1);
-    let sa = shingle_set(a_tokens, k);
-    let sb = shingle_set(b_tokens, k);
-    let inter = sorted_intersection_len(&sa, &sb);
-    let union = sa.len() + sb.len() - inter;
-    let smaller = sa.len().min(sb.len());
+    let scores = similarity(&shingle_set(a_tokens, k), &shingle_set(b_tokens, k));
 
     Explanation {
-        jaccard: ratio(inter, union),
-        containment: ratio(inter, smaller),
+        jaccard: scores.jaccard,
+        containment: scores.containment,
         coverage_a: ratio(covered_a, a.len()),
         coverage_b: ratio(covered_b, b.len()),
         passages,
@@ -569,51 +566,6 @@ fn uncovered(tokens: &[Token], covered: &[(usize, usize)]) -> Vec<Span> {
         next = end;
     }
     out
-}
-
-/// The set of word `k`-shingle hashes of `tokens`, sorted and deduplicated.
-///
-/// Shingle hash: `xxh3_64` of the little-endian bytes of the `k` token hashes
-/// concatenated; fewer than `k` tokens (at least one) make one shingle of all
-/// of them; no tokens, no shingles.
-fn shingle_set(tokens: &[Token], k: usize) -> Vec<u64> {
-    let k = k.max(1);
-    if tokens.is_empty() {
-        return Vec::new();
-    }
-    let mut buf = Vec::with_capacity(8 * k);
-    let mut hash = |w: &[Token]| {
-        buf.clear();
-        for t in w {
-            buf.extend_from_slice(&t.hash.to_le_bytes());
-        }
-        xxh3_64(&buf)
-    };
-    let mut out: Vec<u64> = if tokens.len() < k {
-        vec![hash(tokens)]
-    } else {
-        tokens.windows(k).map(hash).collect()
-    };
-    out.sort_unstable();
-    out.dedup();
-    out
-}
-
-/// Number of common elements of two sorted, deduplicated slices.
-fn sorted_intersection_len(x: &[u64], y: &[u64]) -> usize {
-    let (mut i, mut j, mut n) = (0, 0, 0);
-    while i < x.len() && j < y.len() {
-        match x[i].cmp(&y[j]) {
-            Ordering::Less => i += 1,
-            Ordering::Greater => j += 1,
-            Ordering::Equal => {
-                n += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    n
 }
 
 #[cfg(test)]
@@ -856,7 +808,7 @@ mod tests {
         for tok in &t[..5] {
             bytes.extend_from_slice(&tok.hash.to_le_bytes());
         }
-        assert!(s.contains(&xxh3_64(&bytes)));
+        assert!(s.contains(&xxhash_rust::xxh3::xxh3_64(&bytes)));
         assert_eq!(shingle_set(&t[..2], 5).len(), 1);
         assert!(shingle_set(&[], 5).is_empty());
         assert_eq!(shingle_set(&tokenize("a b a b a b"), 2).len(), 2);

@@ -53,6 +53,30 @@ pub fn shingle_set(tokens: &[Token], k: usize) -> Vec<u64> {
     out
 }
 
+thread_local! {
+    static SCRATCH: std::cell::RefCell<(Vec<Token>, Vec<u64>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Tokenizes `text` and returns its word count and its sorted k-shingle set
+/// (allocated at its exact size). Tokens and shingles go through per-thread
+/// scratch buffers, so nothing else is allocated per document.
+///
+/// ```
+/// let (words, set) = neardup::shingle::text_set("the cat sat on the mat", 2);
+/// assert_eq!((words, set.len()), (6, 5));
+/// ```
+pub fn text_set(text: &str, k: usize) -> (usize, Vec<u64>) {
+    SCRATCH.with(|s| {
+        let (tokens, shingles) = &mut *s.borrow_mut();
+        crate::tokenize::tokenize_into(text, tokens);
+        shingles_into(tokens, k, shingles);
+        shingles.sort_unstable();
+        shingles.dedup();
+        (tokens.len(), shingles.to_vec())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

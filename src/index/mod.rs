@@ -94,7 +94,6 @@ mod state;
 mod writer;
 
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -225,22 +224,9 @@ pub struct Index {
     state: State,
 }
 
-thread_local! {
-    static SCRATCH: RefCell<(Vec<crate::tokenize::Token>, Vec<u64>)> =
-        const { RefCell::new((Vec::new(), Vec::new())) };
-}
-
 /// Tokenizes and shingles `text`: its word count and sorted shingle set.
 pub(crate) fn shingle_text(config: &Config, text: &str) -> (usize, Vec<u64>) {
-    SCRATCH.with(|s| {
-        let (tokens, shingles) = &mut *s.borrow_mut();
-        crate::tokenize::tokenize_into(text, tokens);
-        crate::shingle::shingles_into(tokens, config.shingle(), shingles);
-        let mut set = shingles.clone();
-        set.sort_unstable();
-        set.dedup();
-        (tokens.len(), set)
-    })
+    crate::shingle::text_set(text, config.shingle())
 }
 
 /// `set` without the shingles of `boilerplate` (both sorted).
