@@ -9,6 +9,7 @@
 
 use crate::error::{Error, Result};
 use crate::lsh::{optimal_params, Banding};
+use crate::minhash::Scheme;
 use crate::verify::Similarity;
 
 /// Default MinHash seed ("neardup" in ASCII). Signatures depend on it.
@@ -32,6 +33,14 @@ pub struct Config {
     boilerplate_share: f64,
     linkage: f64,
     exact: bool,
+    /// Stored configurations from before the field (index format 1) used
+    /// classic MinHash.
+    #[serde(default = "legacy_scheme")]
+    scheme: Scheme,
+}
+
+fn legacy_scheme() -> Scheme {
+    Scheme::Classic
 }
 
 impl Default for Config {
@@ -87,6 +96,10 @@ impl Config {
     /// MinHash seed.
     pub fn seed(&self) -> u64 {
         self.seed
+    }
+    /// How signatures are computed (one-permutation hashing by default).
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
     }
     /// Largest LSH bucket expanded into all its pairs.
     pub fn max_bucket(&self) -> usize {
@@ -153,6 +166,7 @@ pub struct ConfigBuilder {
     boilerplate_share: f64,
     linkage: f64,
     exact: bool,
+    scheme: Scheme,
 }
 
 impl Default for ConfigBuilder {
@@ -172,6 +186,7 @@ impl Default for ConfigBuilder {
             boilerplate_share: 0.01,
             linkage: 0.2,
             exact: false,
+            scheme: Scheme::OnePermutation,
         }
     }
 }
@@ -210,6 +225,8 @@ impl ConfigBuilder {
     setter!(/// Cluster linkage: mean containment of cross pairs needed to merge
         /// two clusters, in [0, 1] (0: connected components).
         linkage: f64);
+    setter!(/// How signatures are computed (see [`crate::minhash`]).
+        scheme: Scheme);
     setter!(/// Compare every pair exactly instead of LSH candidates (quadratic:
         /// for small corpora and for measuring what sketching loses).
         exact: bool);
@@ -312,6 +329,7 @@ impl ConfigBuilder {
             boilerplate_share: self.boilerplate_share,
             linkage: self.linkage,
             exact: self.exact,
+            scheme: self.scheme,
         })
     }
 }

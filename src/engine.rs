@@ -107,6 +107,10 @@ pub struct ScanStats {
     /// Wall time of the whole scan.
     #[serde(skip)]
     pub elapsed: Duration,
+    /// Wall time of each stage, in order (`read` covers tokenizing,
+    /// shingling and signing while the corpus streams in).
+    #[serde(skip)]
+    pub stages: Vec<(&'static str, Duration)>,
 }
 
 /// Everything a scan found.
@@ -199,6 +203,35 @@ fn copy_groups(sets: &[Vec<u64>], candidates: &[(u32, u32)], cfg: &Config) -> (V
     (groups, next as usize)
 }
 
+/// Share of the copy groups counted for boilerplate when the cut is
+/// `cut` groups: all of them up to a cut of [`BOILERPLATE_SAMPLE`], then
+/// `BOILERPLATE_SAMPLE / cut`, so a shingle exactly at the cut is expected in
+/// `BOILERPLATE_SAMPLE` sampled groups (standard deviation about 8, so
+/// shingles within ~25% of the cut may fall on either side; at twice the
+/// cut or half of it the verdict is all but certain). The cut grows with the
+/// corpus (1% of the groups by default), so the counting work stays near
+/// `BOILERPLATE_SAMPLE / share` groups' worth of shingles however large the
+/// corpus is.
+pub fn boilerplate_sample_rate(cut: usize) -> f64 {
+    if cut <= BOILERPLATE_SAMPLE {
+        1.0
+    } else {
+        BOILERPLATE_SAMPLE as f64 / cut as f64
+    }
+}
+
+/// Expected sampled count of a shingle exactly at the boilerplate cut (see
+/// [`boilerplate_sample_rate`]).
+pub const BOILERPLATE_SAMPLE: usize = 64;
+
+/// The sorted union of sorted sets.
+fn union_of<'a>(sets: impl Iterator<Item = &'a [u64]>) -> Vec<u64> {
+    let mut union: Vec<u64> = sets.flatten().copied().collect();
+    union.sort_unstable();
+    union.dedup();
+    union
+}
+
 /// An ongoing scan: add documents, then [`finish`](Scan::finish).
 pub struct Scan<'e> {
     engine: &'e Engine,
@@ -213,7 +246,7 @@ pub struct Scan<'e> {
 impl Engine {
     /// An engine for `config`.
     pub fn new(config: Config) -> Engine {
-        let hasher = MinHasher::new(config.perms(), config.seed());
+        let hasher = MinHasher::with_scheme(config.scheme(), config.perms(), config.seed());
         Engine { config, hasher }
     }
 
@@ -342,6 +375,12 @@ impl Scan<'_> {
     /// Runs boilerplate cut, MinHash, LSH, verification and clustering.
     pub fn finish(self) -> ScanResult {
         let cfg = &self.engine.config;
+        let mut stages = vec![("read", self.started.elapsed())];
+        let mut lap = Instant::now();
+        let mut mark = |name: &'static str| {
+            stages.push((name, lap.elapsed()));
+            lap = Instant::now();
+        };
         let mut records = self.records;
         records.par_sort_by(|x, y| x.info.id.cmp(&y.info.id));
         let n = records.len();
@@ -379,6 +418,7 @@ impl Scan<'_> {
         };
         drop(sigs);
         stats.candidate_pairs = candidates.len();
+        mark("lsh");
 
         // 2. Boilerplate: shingles in too many documents are dropped.
         let mut boilerplate = Vec::new();
@@ -388,35 +428,49 @@ impl Scan<'_> {
             // one group, while an outlet's footer under forty different
             // stories is forty.
             let (groups, n_groups) = copy_groups(&sets, &candidates, cfg);
+            mark("copy groups");
             let cut = cfg.boilerplate_cut(n_groups).unwrap_or(usize::MAX);
-            let volume: usize = sets.iter().map(Vec::len).sum();
             let mut members: Vec<Vec<u32>> = vec![Vec::new(); n_groups];
             for (d, &g) in groups.iter().enumerate() {
                 members[g as usize].push(d as u32);
             }
+            // Large corpora count a deterministic sample of the groups (see
+            // `boilerplate_sample_rate`), chosen by the id of each group's
+            // first document.
+            let rate = boilerplate_sample_rate(cut);
+            if rate < 1.0 {
+                let bound = (rate * u64::MAX as f64) as u64;
+                members.retain(|m| {
+                    xxhash_rust::xxh3::xxh3_64(records[m[0] as usize].info.id.as_bytes()) <= bound
+                });
+            }
+            let sampled_cut = cut as f64 * rate;
+            let volume: usize = members
+                .iter()
+                .map(|m| m.iter().map(|&d| sets[d as usize].len()).sum::<usize>())
+                .sum();
             let sketch = DfSketch::build(volume, &members, |m| match m.as_slice() {
                 [one] => Cow::Borrowed(sets[*one as usize].as_slice()),
-                many => {
-                    let mut union: Vec<u64> = many
-                        .iter()
-                        .flat_map(|&d| sets[d as usize].iter().copied())
-                        .collect();
-                    union.sort_unstable();
-                    union.dedup();
-                    Cow::Owned(union)
-                }
+                many => Cow::Owned(union_of(many.iter().map(|&d| sets[d as usize].as_slice()))),
             });
+            mark("df sketch");
+            // Only documents in a candidate pair are compared again: the
+            // others' sets are dropped instead of cut.
+            let mut compared = vec![false; n];
+            for &(a, b) in &candidates {
+                compared[a as usize] = true;
+                compared[b as usize] = true;
+            }
             let mut cut_out: Vec<u64> = sets
                 .par_iter_mut()
-                .flat_map_iter(|s| {
+                .zip(compared.par_iter())
+                .flat_map_iter(|(s, &keep_set)| {
                     let mut gone = Vec::new();
-                    s.retain(|&h| {
-                        let keep = sketch.estimate(h) as usize <= cut;
-                        if !keep {
-                            gone.push(h);
-                        }
-                        keep
-                    });
+                    if !keep_set {
+                        *s = Vec::new();
+                        return gone;
+                    }
+                    sketch.retain_at_most(s, sampled_cut, &mut gone);
                     gone
                 })
                 .collect();
@@ -424,6 +478,7 @@ impl Scan<'_> {
             cut_out.par_sort_unstable();
             cut_out.dedup();
             boilerplate = cut_out;
+            mark("cut");
         }
 
         // 3. Verification against the exact sets (boilerplate removed).
@@ -444,11 +499,13 @@ impl Scan<'_> {
             .filter_map(|&(a, b)| check(a, b).edge)
             .collect();
         stats.verified_pairs = edges.len();
+        mark("verify");
 
         // 4. Clusters.
         let weight: Vec<u64> = records.iter().map(|r| r.info.words as u64).collect();
         let clustering = cluster(n, &edges, &weight, cfg.linkage(), check);
         stats.rejected_pairs = clustering.rejected_edges;
+        mark("cluster");
 
         let mut by_group: HashMap<u32, Vec<Pair>> = HashMap::new();
         let group_of = {
@@ -487,6 +544,8 @@ impl Scan<'_> {
         }
         stats.clusters = clusters.len();
         stats.clustered_documents = clusters.iter().map(|c| c.docs.len()).sum();
+        mark("assemble");
+        stats.stages = stages;
         stats.elapsed = self.started.elapsed();
         ScanResult {
             docs: records.into_iter().map(|r| r.info).collect(),
@@ -497,5 +556,27 @@ impl Scan<'_> {
             stats,
             boilerplate,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boilerplate_sample_rate_keeps_the_expected_count_at_the_cut() {
+        assert_eq!(boilerplate_sample_rate(20), 1.0);
+        assert_eq!(boilerplate_sample_rate(BOILERPLATE_SAMPLE), 1.0);
+        for cut in [65, 300, 3_000, 100_000] {
+            let r = boilerplate_sample_rate(cut);
+            assert!(r < 1.0);
+            assert!((cut as f64 * r - BOILERPLATE_SAMPLE as f64).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn union_of_sorted_sets() {
+        let sets: [&[u64]; 3] = [&[1, 4, 9], &[2, 4], &[9, 10]];
+        assert_eq!(union_of(sets.into_iter()), [1, 2, 4, 9, 10]);
     }
 }

@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use neardup::corpus::SkipReason;
 use neardup::explain::AlignConfig;
+use neardup::minhash::Scheme;
 use neardup::report::ReportDoc;
 use neardup::{Config, Corpus, CorpusOptions, Engine, ScanResult};
 
@@ -77,6 +78,11 @@ struct EngineArgs {
     /// MinHash seed.
     #[arg(long)]
     seed: Option<u64>,
+    /// How signatures are computed: one-permutation hashing with
+    /// densification (default; one hash per shingle) or classic MinHash (one
+    /// hash per shingle and permutation).
+    #[arg(long, value_enum)]
+    scheme: Option<SchemeArg>,
     /// Compare every pair exactly instead of using LSH (quadratic; for small corpora).
     #[arg(long)]
     exact: bool,
@@ -98,6 +104,16 @@ struct EngineArgs {
     /// No progress bar and no summary on stderr.
     #[arg(long, short)]
     quiet: bool,
+    /// Print the wall time of each stage on stderr (even with --quiet).
+    #[arg(long)]
+    timings: bool,
+}
+
+/// `--scheme` values (see [`Scheme`]).
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum SchemeArg {
+    Classic,
+    OnePermutation,
 }
 
 #[derive(Args, Debug)]
@@ -281,6 +297,12 @@ fn build_config(a: &EngineArgs) -> Result<Config> {
     if let Some(v) = a.seed {
         b = b.seed(v);
     }
+    if let Some(v) = a.scheme {
+        b = b.scheme(match v {
+            SchemeArg::Classic => Scheme::Classic,
+            SchemeArg::OnePermutation => Scheme::OnePermutation,
+        });
+    }
     b = b.exact(a.exact);
     Ok(b.build()?)
 }
@@ -328,6 +350,15 @@ fn run_scan(inputs: &[PathBuf], a: &EngineArgs) -> Result<(ScanResult, Config, C
     };
     let result = scan.finish();
     spinner.finish_and_clear();
+    if a.timings {
+        let parts: Vec<String> = result
+            .stats
+            .stages
+            .iter()
+            .map(|(name, d)| format!("{name} {:.3}s", d.as_secs_f64()))
+            .collect();
+        eprintln!("neardup: timings: {}", parts.join(", "));
+    }
     if !a.quiet {
         for w in &result.warnings {
             eprintln!("neardup: warning: {w}");

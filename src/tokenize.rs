@@ -106,6 +106,55 @@ fn push_word(out: &mut Vec<Token>, buf: &mut String, start: usize, word: &str) {
     });
 }
 
+/// Lowercases the ASCII bytes of `x` eight at a time (every byte must be
+/// below 0x80): a byte in `A..=Z` gets 0x20 added, no other changes.
+#[inline(always)]
+fn lower_ascii_swar(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // Bytes are below 0x80, so these sums never carry into the next byte.
+    let ge_a = x + (0x80 - b'A' as u64) * ONES;
+    let gt_z = x + (0x80 - b'Z' as u64 - 1) * ONES;
+    x | ((ge_a & !gt_z & (0x80 * ONES)) >> 2)
+}
+
+/// [`push_word`] for the ASCII word `text[start..end]`. Words of up to 16
+/// bytes with 16 readable bytes from their start (nearly all of them) are
+/// loaded and folded as two 64-bit words; the hash is the same.
+#[inline(always)]
+fn push_ascii_word(out: &mut Vec<Token>, buf: &mut String, text: &str, start: usize, end: usize) {
+    let bytes = text.as_bytes();
+    let len = end - start;
+    let hash = if len <= 16 && start + 16 <= bytes.len() {
+        let mut lo = u64::from_le_bytes(bytes[start..start + 8].try_into().expect("8 bytes"));
+        let mut hi = u64::from_le_bytes(bytes[start + 8..start + 16].try_into().expect("8 bytes"));
+        // Keep the word's bytes only (the rest may be anything, even
+        // non-ASCII): the mask zeroes bytes past `len`.
+        let keep = |n: usize| {
+            if n >= 8 {
+                u64::MAX
+            } else {
+                (1u64 << (8 * n)) - 1
+            }
+        };
+        lo &= keep(len);
+        hi &= keep(len.saturating_sub(8));
+        let mut tmp = [0u8; 16];
+        tmp[..8].copy_from_slice(&lower_ascii_swar(lo).to_le_bytes());
+        tmp[8..].copy_from_slice(&lower_ascii_swar(hi).to_le_bytes());
+        hash_folded(&tmp[..len])
+    } else if len <= 32 {
+        let mut tmp = [0u8; 32];
+        for (t, b) in tmp.iter_mut().zip(&bytes[start..end]) {
+            *t = b.to_ascii_lowercase();
+        }
+        hash_folded(&tmp[..len])
+    } else {
+        fold_into(&text[start..end], buf);
+        hash_folded(buf.as_bytes())
+    };
+    out.push(Token { start, end, hash });
+}
+
 /// Word-break classes of ASCII bytes under UAX #29.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Wb {
@@ -158,8 +207,8 @@ const fn wb_slow(b: u8) -> Wb {
 /// letter or digit (a lone `_`) are not words, as in
 /// `unicode_word_indices`.
 #[inline]
-fn ascii_words(chunk: &str, base: usize, out: &mut Vec<Token>, buf: &mut String) {
-    let b = chunk.as_bytes();
+fn ascii_words(text: &str, base: usize, end: usize, out: &mut Vec<Token>, buf: &mut String) {
+    let b = &text.as_bytes()[base..end];
     let n = b.len();
     let mut i = 0;
     while i < n {
@@ -196,7 +245,7 @@ fn ascii_words(chunk: &str, base: usize, out: &mut Vec<Token>, buf: &mut String)
             break;
         }
         if alnum {
-            push_word(out, buf, base + start, &chunk[start..j]);
+            push_ascii_word(out, buf, text, base + start, base + j);
         }
         i = j;
     }
@@ -217,6 +266,12 @@ pub fn tokenize_into(text: &str, out: &mut Vec<Token>) {
     out.clear();
     let mut buf = String::with_capacity(32);
     let bytes = text.as_bytes();
+    if bytes.is_ascii() {
+        // Whitespace is never part of a word and never joins one, so a
+        // pure-ASCII text needs no cutting into chunks (one pass, not two).
+        ascii_words(text, 0, bytes.len(), out, &mut buf);
+        return;
+    }
     let mut i = 0;
     while i < bytes.len() {
         while i < bytes.len() && bytes[i].is_ascii_whitespace() {
@@ -233,7 +288,7 @@ pub fn tokenize_into(text: &str, out: &mut Vec<Token>) {
         }
         let chunk = &text[start..i];
         if ascii {
-            ascii_words(chunk, start, out, &mut buf);
+            ascii_words(text, start, i, out, &mut buf);
         } else {
             for (s, word) in chunk.unicode_word_indices() {
                 push_word(out, &mut buf, start + s, word);

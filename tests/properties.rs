@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use neardup::lsh::{candidate_pairs, Banding};
-use neardup::minhash::{estimate_jaccard, MinHasher};
+use neardup::minhash::{estimate_jaccard, MinHasher, Scheme};
 use neardup::verify::similarity;
 use neardup::{Config, Engine};
 use proptest::prelude::*;
@@ -52,6 +52,32 @@ proptest! {
         let est = estimate_jaccard(&h.signature(&a), &h.signature(&b));
         let sd = (j * (1.0 - j) / k as f64).sqrt();
         prop_assert!((est - j).abs() <= 4.5 * sd + 0.02, "est {est} true {j}");
+    }
+
+    /// One-permutation hashing with densification estimates Jaccard within
+    /// the same bound as classic MinHash once the union has at least as
+    /// many shingles as there are bins (a 128-word article at 128 bins),
+    /// and its signature ignores order and repeats.
+    #[test]
+    fn one_permutation_estimate_within_bound(
+        common in 0usize..600, only_a in 0usize..600, only_b in 0usize..600, seed in any::<u64>()
+    ) {
+        let k = 256;
+        prop_assume!(common + only_a + only_b >= k);
+        let mut next = seed;
+        let mut fresh = || { next = next.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407); next };
+        let c: Vec<u64> = (0..common).map(|_| fresh()).collect();
+        let a = set(c.iter().copied().chain((0..only_a).map(|_| fresh())).collect());
+        let b = set(c.iter().copied().chain((0..only_b).map(|_| fresh())).collect());
+        let j = naive_jaccard(&a, &b);
+        let h = MinHasher::with_scheme(Scheme::OnePermutation, k, seed);
+        let (sa, sb) = (h.signature(&a), h.signature(&b));
+        let est = estimate_jaccard(&sa, &sb);
+        let sd = (j * (1.0 - j) / k as f64).sqrt();
+        prop_assert!((est - j).abs() <= 4.5 * sd + 0.02, "est {est} true {j}");
+        let mut shuffled: Vec<u64> = a.iter().rev().copied().collect();
+        shuffled.extend_from_slice(&a[..a.len() / 2]);
+        prop_assert_eq!(h.signature(&shuffled), sa);
     }
 
     /// The tokenizer's ASCII fast path gives exactly the words of

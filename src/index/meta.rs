@@ -162,6 +162,14 @@ pub struct StoredConfig {
     pub boilerplate_share: f64,
     /// Cluster linkage (kept for reference; an index does not cluster).
     pub linkage: f64,
+    /// Signature scheme. Indexes written before the field existed used
+    /// classic MinHash, so a missing field reads as `classic`.
+    #[serde(default = "classic_scheme")]
+    pub scheme: crate::minhash::Scheme,
+}
+
+fn classic_scheme() -> crate::minhash::Scheme {
+    crate::minhash::Scheme::Classic
 }
 
 impl StoredConfig {
@@ -182,6 +190,7 @@ impl StoredConfig {
             boilerplate_min_docs: c.boilerplate_min_docs(),
             boilerplate_share: c.boilerplate_share(),
             linkage: c.linkage(),
+            scheme: c.scheme(),
         }
     }
 
@@ -202,6 +211,7 @@ impl StoredConfig {
             .boilerplate_min_docs(self.boilerplate_min_docs)
             .boilerplate_share(self.boilerplate_share)
             .linkage(self.linkage)
+            .scheme(self.scheme)
             .build()?;
         if c.banding().rows != self.rows {
             return Err(Error::Config(format!(
