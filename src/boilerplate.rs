@@ -80,12 +80,13 @@ impl DfSketch {
     }
 
     /// Adds one document's shingle set (each shingle once).
-    pub fn add_set(&mut self, set: &[u64]) {
+    pub fn add_set<T: Copy + Into<u64>>(&mut self, set: &[T]) {
         const AHEAD: usize = 16;
         for (i, &h) in set.iter().enumerate() {
             if let Some(&next) = set.get(i + AHEAD) {
-                self.prefetch(next);
+                self.prefetch(next.into());
             }
+            let h: u64 = h.into();
             for i in self.slots(h) {
                 self.counters[i] = self.counters[i].saturating_add(1);
             }
@@ -104,10 +105,10 @@ impl DfSketch {
     /// one private sketch per thread, merged at the end (the sum does not
     /// depend on how the items were split). `set_of` makes each item's set
     /// when it is counted, so at most one made set per thread is alive.
-    pub fn build<'a, T: Sync>(
+    pub fn build<'a, T: Sync, K: Copy + Into<u64> + 'a>(
         volume: usize,
         items: &'a [T],
-        set_of: impl Fn(&'a T) -> std::borrow::Cow<'a, [u64]> + Sync,
+        set_of: impl Fn(&'a T) -> std::borrow::Cow<'a, [K]> + Sync,
     ) -> DfSketch {
         let bits = Self::width_bits_for(volume);
         let threads = rayon::current_num_threads().max(1);
@@ -132,16 +133,21 @@ impl DfSketch {
     /// is at most `cut`, and appends the others to `gone`. The same verdicts
     /// as [`estimate`](Self::estimate) one by one, with the sketch's cache
     /// lines fetched a few shingles ahead (the lookups are memory-bound).
-    pub fn retain_at_most(&self, set: &mut Vec<u64>, cut: f64, gone: &mut Vec<u64>) {
+    pub fn retain_at_most<T: Copy + Into<u64>>(
+        &self,
+        set: &mut Vec<T>,
+        cut: f64,
+        gone: &mut Vec<T>,
+    ) {
         const AHEAD: usize = 16;
         let n = set.len();
         let mut keep = 0;
         for i in 0..n {
             if i + AHEAD < n {
-                self.prefetch(set[i + AHEAD]);
+                self.prefetch(set[i + AHEAD].into());
             }
             let h = set[i];
-            if self.estimate(h) as f64 <= cut {
+            if self.estimate(h.into()) as f64 <= cut {
                 set[keep] = h;
                 keep += 1;
             } else {

@@ -27,7 +27,7 @@ use crate::config::Config;
 use crate::corpus::{Corpus, DocSource, Document, Event, Skip, SkipReason};
 use crate::lsh::candidate_pairs;
 use crate::minhash::{estimate_jaccard, MinHasher};
-use crate::shingle::text_set;
+use crate::shingle::{text_keys, text_set};
 use crate::verify::{similarity, Similarity};
 
 /// Containment (on raw shingle sets) above which two documents count as one
@@ -128,9 +128,10 @@ pub struct ScanResult {
     pub warnings: Vec<String>,
     /// Counters.
     pub stats: ScanStats,
-    /// The distinct shingle hashes cut as boilerplate, sorted (see
-    /// [`crate::explain::boilerplate_share`] to mark them in explanations).
-    pub boilerplate: Vec<u64>,
+    /// The distinct shingle keys ([`crate::shingle::key`]) cut as
+    /// boilerplate, sorted (see [`crate::explain::boilerplate_share`] to
+    /// mark them in explanations).
+    pub boilerplate: Vec<u32>,
 }
 
 impl ScanResult {
@@ -151,7 +152,8 @@ impl ScanResult {
 
 struct Record {
     info: DocInfo,
-    set: Vec<u64>,
+    /// Sorted shingle keys ([`crate::shingle::key`]).
+    set: Vec<u32>,
     sig: Vec<u32>,
 }
 
@@ -169,7 +171,7 @@ fn candidate_floor(cfg: &Config) -> f64 {
 /// Whether two raw shingle sets are near-verbatim copies for the boilerplate
 /// count: containment at least [`COPY_GROUP_CONTAINMENT`], both large enough
 /// for the containment rule.
-pub fn is_near_copy(a: &[u64], b: &[u64], cfg: &Config) -> bool {
+pub fn is_near_copy<T: Ord + Copy>(a: &[T], b: &[T], cfg: &Config) -> bool {
     let s = similarity(a, b);
     s.containment >= COPY_GROUP_CONTAINMENT
         && s.size_a.min(s.size_b) >= cfg.min_containment_shingles()
@@ -178,7 +180,7 @@ pub fn is_near_copy(a: &[u64], b: &[u64], cfg: &Config) -> bool {
 /// Groups near-verbatim copies (containment >= [`COPY_GROUP_CONTAINMENT`]
 /// on the raw shingle sets, among the LSH candidates) with union-find.
 /// Returns the group of each document and the number of groups.
-fn copy_groups(sets: &[Vec<u64>], candidates: &[(u32, u32)], cfg: &Config) -> (Vec<u32>, usize) {
+fn copy_groups(sets: &[Vec<u32>], candidates: &[(u32, u32)], cfg: &Config) -> (Vec<u32>, usize) {
     let n = sets.len();
     let copies: Vec<(u32, u32)> = candidates
         .par_iter()
@@ -225,8 +227,8 @@ pub fn boilerplate_sample_rate(cut: usize) -> f64 {
 pub const BOILERPLATE_SAMPLE: usize = 64;
 
 /// The sorted union of sorted sets.
-fn union_of<'a>(sets: impl Iterator<Item = &'a [u64]>) -> Vec<u64> {
-    let mut union: Vec<u64> = sets.flatten().copied().collect();
+fn union_of<'a, T: Ord + Copy + 'a>(sets: impl Iterator<Item = &'a [T]>) -> Vec<T> {
+    let mut union: Vec<T> = sets.flatten().copied().collect();
     union.sort_unstable();
     union.dedup();
     union
@@ -291,8 +293,10 @@ impl Engine {
     }
 
     fn record(&self, doc: Document<'_>) -> Record {
-        let (words, set) = text_set(&doc.text, self.config.shingle());
-        let sig = self.hasher.signature(&set);
+        let mut sig = vec![crate::minhash::EMPTY; self.hasher.perms()];
+        let (words, set) = text_keys(&doc.text, self.config.shingle(), |shingles| {
+            self.hasher.signature_into(shingles, &mut sig)
+        });
         Record {
             info: DocInfo {
                 id: doc.id,
@@ -394,7 +398,7 @@ impl Scan<'_> {
         // 1. LSH candidates from the signatures computed while reading (on
         //    the raw sets), or every pair in exact mode.
         let perms = cfg.perms();
-        let mut sets: Vec<Vec<u64>> = Vec::with_capacity(n);
+        let mut sets: Vec<Vec<u32>> = Vec::with_capacity(n);
         let mut sigs: Vec<u32> = Vec::with_capacity(n * perms);
         for r in &mut records {
             sets.push(std::mem::take(&mut r.set));
@@ -461,7 +465,7 @@ impl Scan<'_> {
                 compared[a as usize] = true;
                 compared[b as usize] = true;
             }
-            let mut cut_out: Vec<u64> = sets
+            let mut cut_out: Vec<u32> = sets
                 .par_iter_mut()
                 .zip(compared.par_iter())
                 .flat_map_iter(|(s, &keep_set)| {

@@ -253,7 +253,8 @@ pub fn explain(a: &str, b: &str, cfg: &AlignConfig) -> Explanation {
 
 /// The share of the word `k`-shingles of `text[start..end]` (a passage or
 /// span of a document) found in `boilerplate`, a sorted list of shingle
-/// hashes such as [`ScanResult::boilerplate`](crate::ScanResult). A passage
+/// keys ([`crate::shingle::key`]) such as
+/// [`ScanResult::boilerplate`](crate::ScanResult). A passage
 /// made mostly of boilerplate is text two pages share because their outlet
 /// prints it everywhere, not because one copies the other.
 pub fn boilerplate_share(
@@ -261,7 +262,7 @@ pub fn boilerplate_share(
     start: usize,
     end: usize,
     k: usize,
-    boilerplate: &[u64],
+    boilerplate: &[u32],
 ) -> f64 {
     if boilerplate.is_empty()
         || start >= end
@@ -277,7 +278,7 @@ pub fn boilerplate_share(
     }
     let hits = set
         .iter()
-        .filter(|h| boilerplate.binary_search(h).is_ok())
+        .filter(|&&h| boilerplate.binary_search(&crate::shingle::key(h)).is_ok())
         .count();
     hits as f64 / set.len() as f64
 }

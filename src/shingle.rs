@@ -88,6 +88,43 @@ pub fn text_set(text: &str, k: usize) -> (usize, Vec<u64>) {
     })
 }
 
+/// The 32-bit key of a 64-bit shingle hash: its two halves xored. A scan
+/// keeps shingle sets as sorted keys, half the memory of the hashes; two
+/// distinct shingles of a pair of 640-word articles share a key with
+/// probability about 10^-4, far below any threshold's resolution.
+#[inline(always)]
+pub fn key(h: u64) -> u32 {
+    (h ^ (h >> 32)) as u32
+}
+
+/// Tokenizes `text`, hands its k-shingle hashes (in text order, with
+/// repeats) to `sign`, and returns its word count and its sorted set of
+/// shingle [`key`]s (allocated at its exact size). Scratch buffers are per
+/// thread, as in [`text_set`].
+///
+/// ```
+/// let (words, keys) = neardup::shingle::text_keys("the cat sat on the mat", 2, |_| {});
+/// assert_eq!((words, keys.len()), (6, 5));
+/// ```
+pub fn text_keys(text: &str, k: usize, sign: impl FnOnce(&[u64])) -> (usize, Vec<u32>) {
+    KEY_SCRATCH.with(|s| {
+        let (tokens, shingles, keys) = &mut *s.borrow_mut();
+        crate::tokenize::tokenize_into(text, tokens);
+        shingles_into(tokens, k, shingles);
+        sign(shingles);
+        keys.clear();
+        keys.extend(shingles.iter().map(|&h| key(h)));
+        keys.sort_unstable();
+        keys.dedup();
+        (tokens.len(), keys.to_vec())
+    })
+}
+
+thread_local! {
+    static KEY_SCRATCH: std::cell::RefCell<(Vec<Token>, Vec<u64>, Vec<u32>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +137,21 @@ mod tests {
         assert_eq!(a.len(), 1);
         assert_eq!(a, b);
         assert!(shingle_set(&tokenize(""), 5).is_empty());
+    }
+
+    #[test]
+    fn keys_are_the_folded_set() {
+        let text = "The cat sat on the mat and the cat sat on the hat";
+        let (words, set) = text_set(text, 3);
+        let mut seen = Vec::new();
+        let (w2, keys) = text_keys(text, 3, |s| seen = s.to_vec());
+        assert_eq!(words, w2);
+        let mut folded: Vec<u32> = set.iter().map(|&h| key(h)).collect();
+        folded.sort_unstable();
+        assert_eq!(keys, folded);
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen, set);
     }
 
     #[test]

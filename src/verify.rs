@@ -35,7 +35,7 @@ pub fn intersection_size<T: Ord + Copy>(a: &[T], b: &[T]) -> usize {
 /// assert_eq!(s.jaccard, 0.5);
 /// assert_eq!(s.containment, 1.0);
 /// ```
-pub fn similarity(a: &[u64], b: &[u64]) -> Similarity {
+pub fn similarity<T: Ord + Copy>(a: &[T], b: &[T]) -> Similarity {
     let inter = intersection_size(a, b);
     let union = a.len() + b.len() - inter;
     let small = a.len().min(b.len());
@@ -72,7 +72,7 @@ mod tests {
 
     #[test]
     fn empty_sets() {
-        let s = similarity(&[], &[]);
+        let s = similarity::<u64>(&[], &[]);
         assert_eq!((s.jaccard, s.containment), (0.0, 0.0));
     }
 }
