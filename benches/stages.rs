@@ -3,7 +3,7 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use neardup::lsh::candidate_pairs;
-use neardup::minhash::MinHasher;
+use neardup::minhash::{estimate_jaccard, MinHasher, Scheme};
 use neardup::shingle::shingles_into;
 use neardup::tokenize::{tokenize, tokenize_into};
 use neardup::verify::similarity;
@@ -77,6 +77,67 @@ fn bench(c: &mut Criterion) {
         });
     }
 
+    g.finish();
+
+    // Signing per shingle (criterion's elements are shingles): classic
+    // MinHash against one-permutation hashing, same sets.
+    let shingles: u64 = sets.iter().map(|s| s.len() as u64).sum();
+    let mut g = c.benchmark_group("signing");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(shingles));
+    for scheme in [Scheme::Classic, Scheme::OnePermutation] {
+        let h = MinHasher::with_scheme(scheme, 128, 1);
+        let est = estimate_jaccard(&h.signature(&sets[0]), &h.signature(&sets[0][1..]));
+        assert!(est > 0.9, "{scheme:?} {est}");
+        g.bench_function(scheme.as_str(), |b| {
+            let mut sig = vec![0u32; 128];
+            b.iter(|| {
+                for s in &sets {
+                    h.signature_into(s, &mut sig);
+                }
+                sig[0]
+            })
+        });
+    }
+    g.finish();
+
+    // The same on 2,000 documents of 640 distinct random shingle hashes
+    // (a 640-word article), the input of benches/peers/sign.py for rensa.
+    let mut state = 1u64;
+    let long: Vec<Vec<u64>> = (0..2000)
+        .map(|_| {
+            let mut v: Vec<u64> = (0..640)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    state
+                })
+                .collect();
+            v.sort_unstable();
+            v
+        })
+        .collect();
+    let mut g = c.benchmark_group("signing_640");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(2000 * 640));
+    for scheme in [Scheme::Classic, Scheme::OnePermutation] {
+        let h = MinHasher::with_scheme(scheme, 128, 1);
+        g.bench_function(scheme.as_str(), |b| {
+            let mut sig = vec![0u32; 128];
+            b.iter(|| {
+                for s in &long {
+                    h.signature_into(s, &mut sig);
+                }
+                sig[0]
+            })
+        });
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("stages");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes(bytes));
     let h = MinHasher::new(cfg.perms(), cfg.seed());
     let sigs: Vec<u32> = sets.iter().flat_map(|s| h.signature(s)).collect();
     let pairs = candidate_pairs(&sigs, cfg.perms(), cfg.banding(), cfg.max_bucket());

@@ -50,12 +50,13 @@ REQUIREMENTS = HERE / "requirements.txt"
 PEER = HERE / "peer.py"
 
 PEERS = ("datasketch", "rensa", "gaoya")
-NEARDUP_ROWS = ("neardup", "neardup-defaults", "neardup-threads1")
+NEARDUP_ROWS = ("neardup", "neardup-defaults", "neardup-threads1", "neardup-classic")
 ALL_TOOLS = NEARDUP_ROWS + PEERS
 LABELS = {
     "neardup": "neardup (matched)",
     "neardup-defaults": "neardup (defaults)",
     "neardup-threads1": "neardup (matched, --threads 1)",
+    "neardup-classic": "neardup (matched, classic MinHash)",
     "datasketch": "datasketch",
     "rensa": "rensa",
     "gaoya": "gaoya",
@@ -332,6 +333,8 @@ def command(tool, exe, py, args, docs, out, stats):
         return scan + matched + ["-q"]
     if tool == "neardup-defaults":
         return scan + ["-q"]
+    if tool == "neardup-classic":
+        return scan + matched + ["--scheme", "classic", "-q"]
     if tool == "neardup-threads1":
         return scan + matched + ["--threads", "1", "-q"]
     return [py, PEER, tool, docs, out, stats] + matched + ["--seed", args.seed]
