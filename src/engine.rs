@@ -22,12 +22,13 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::boilerplate::DfSketch;
-use crate::cluster::{cluster, Edge, Scored, UnionFind};
+use crate::cluster::{cluster, Edge, Group, Scored, UnionFind};
 use crate::config::Config;
 use crate::corpus::{Corpus, DocSource, Document, Event, Skip, SkipReason};
 use crate::lsh::candidate_pairs;
 use crate::minhash::{estimate_jaccard, MinHasher};
 use crate::shingle::{text_keys, text_set};
+use crate::store::{SetStore, DEFAULT_SET_BUDGET};
 use crate::verify::{similarity, Similarity};
 
 /// Containment (on raw shingle sets) above which two documents count as one
@@ -177,16 +178,12 @@ pub fn is_near_copy<T: Ord + Copy>(a: &[T], b: &[T], cfg: &Config) -> bool {
         && s.size_a.min(s.size_b) >= cfg.min_containment_shingles()
 }
 
-/// Groups near-verbatim copies (containment >= [`COPY_GROUP_CONTAINMENT`]
-/// on the raw shingle sets, among the LSH candidates) with union-find.
-/// Returns the group of each document and the number of groups.
-fn copy_groups(sets: &[Vec<u32>], candidates: &[(u32, u32)], cfg: &Config) -> (Vec<u32>, usize) {
-    let n = sets.len();
-    let copies: Vec<(u32, u32)> = candidates
-        .par_iter()
-        .copied()
-        .filter(|&(a, b)| is_near_copy(&sets[a as usize], &sets[b as usize], cfg))
-        .collect();
+/// Groups near-verbatim copies: the connected components of the `copies`
+/// pairs (containment >= [`COPY_GROUP_CONTAINMENT`] on the raw shingle
+/// sets, among the LSH candidates). Returns the group of each of the `n`
+/// documents, groups numbered in order of their first document, and the
+/// number of groups.
+fn copy_groups(n: usize, copies: impl Iterator<Item = (u32, u32)>) -> (Vec<u32>, usize) {
     let mut uf = UnionFind::new(n);
     for (a, b) in copies {
         uf.union(a, b);
@@ -203,6 +200,94 @@ fn copy_groups(sets: &[Vec<u32>], candidates: &[(u32, u32)], cfg: &Config) -> (V
         *g = id[r];
     }
     (groups, next as usize)
+}
+
+/// Documents per batch of candidate components (a larger component is a
+/// batch of its own).
+const BATCH_DOCS: usize = 4096;
+
+/// The connected components of the candidate graph that have a pair, cut
+/// into batches of about [`BATCH_DOCS`] documents, each with its members
+/// (sorted) and its candidate pairs (sorted).
+struct Batches {
+    members: Vec<Vec<u32>>,
+    pairs: Vec<Vec<(u32, u32)>>,
+}
+
+impl Batches {
+    fn new(n: usize, candidates: &[(u32, u32)]) -> Batches {
+        let mut uf = UnionFind::new(n);
+        for &(a, b) in candidates {
+            uf.union(a, b);
+        }
+        let mut in_pair = vec![false; n];
+        for &(a, b) in candidates {
+            in_pair[a as usize] = true;
+            in_pair[b as usize] = true;
+        }
+        // Components in order of their root (their smallest document).
+        let mut comp_docs: HashMap<u32, Vec<u32>> = HashMap::new();
+        let mut roots = Vec::new();
+        for d in 0..n as u32 {
+            if !in_pair[d as usize] {
+                continue;
+            }
+            let r = uf.find(d);
+            if r == d {
+                roots.push(r);
+            }
+            comp_docs.entry(r).or_default().push(d);
+        }
+        let mut batch_of_root: HashMap<u32, u32> = HashMap::new();
+        let mut members: Vec<Vec<u32>> = Vec::new();
+        for r in roots {
+            let docs = comp_docs.remove(&r).expect("root listed");
+            if members
+                .last()
+                .is_none_or(|m| m.len() + docs.len() > BATCH_DOCS)
+            {
+                members.push(Vec::new());
+            }
+            batch_of_root.insert(r, members.len() as u32 - 1);
+            members.last_mut().expect("pushed").extend(docs);
+        }
+        let mut pairs: Vec<Vec<(u32, u32)>> = vec![Vec::new(); members.len()];
+        for &(a, b) in candidates {
+            pairs[batch_of_root[&uf.find(a)] as usize].push((a, b));
+        }
+        for m in &mut members {
+            m.sort_unstable();
+        }
+        Batches { members, pairs }
+    }
+
+    fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    fn get(&self, b: usize) -> (&[u32], &[(u32, u32)]) {
+        (&self.members[b], &self.pairs[b])
+    }
+}
+
+/// The position of document `d` among a batch's sorted `members`.
+fn local(members: &[u32], d: u32) -> usize {
+    members
+        .binary_search(&d)
+        .expect("a batch holds its pairs' documents")
+}
+
+/// What one batch gives.
+#[derive(Default)]
+struct BatchResult {
+    /// Distinct shingle keys cut, sorted.
+    cut: Vec<u32>,
+    /// Shingle occurrences cut.
+    cut_occurrences: usize,
+    verified: usize,
+    rejected: usize,
+    groups: Vec<Group>,
+    edges: Vec<Edge>,
 }
 
 /// Share of the copy groups counted for boilerplate when the cut is
@@ -238,7 +323,12 @@ fn union_of<'a, T: Ord + Copy + 'a>(sets: impl Iterator<Item = &'a [T]>) -> Vec<
 pub struct Scan<'e> {
     engine: &'e Engine,
     started: Instant,
-    records: Vec<Record>,
+    /// Kept documents, in the order they were added.
+    infos: Vec<DocInfo>,
+    /// Their signatures, back to back.
+    sigs: Vec<u32>,
+    /// Their shingle-key sets.
+    store: SetStore,
     seen: HashMap<String, usize>,
     skipped: Vec<Skip>,
     warnings: Vec<String>,
@@ -277,7 +367,9 @@ impl Engine {
         Scan {
             engine: self,
             started: Instant::now(),
-            records: Vec::new(),
+            infos: Vec::new(),
+            sigs: Vec::new(),
+            store: SetStore::new(DEFAULT_SET_BUDGET),
             seen: HashMap::new(),
             skipped: Vec::new(),
             warnings: Vec::new(),
@@ -325,7 +417,7 @@ impl Scan<'_> {
         if let Some(&first) = self.seen.get(&rec.info.id) {
             let message = format!(
                 "id {:?} was already used by {}",
-                rec.info.id, self.records[first].info.source
+                rec.info.id, self.infos[first].source
             );
             self.skipped.push(Skip {
                 location: rec.info.source.to_string(),
@@ -334,8 +426,18 @@ impl Scan<'_> {
             });
             return;
         }
-        self.seen.insert(rec.info.id.clone(), self.records.len());
-        self.records.push(rec);
+        self.seen.insert(rec.info.id.clone(), self.infos.len());
+        self.sigs.extend_from_slice(&rec.sig);
+        self.store.push(rec.set);
+        self.infos.push(rec.info);
+    }
+
+    /// Keeps at most `bytes` of shingle sets in memory (default
+    /// [`DEFAULT_SET_BUDGET`]); past that, sets go to an unnamed temporary
+    /// file and are read back batch by batch (see [`crate::store`]). Results
+    /// do not depend on it.
+    pub fn set_memory_budget(&mut self, bytes: usize) {
+        self.store.set_budget(bytes);
     }
 
     /// Adds one in-memory document. Returns the skip when it is not kept
@@ -355,6 +457,8 @@ impl Scan<'_> {
     /// number of input bytes consumed, batch by batch.
     pub fn add_corpus(&mut self, corpus: &Corpus, progress: impl FnMut(u64)) {
         let engine = self.engine;
+        self.sigs
+            .reserve(corpus.entries().saturating_mul(engine.config.perms()));
         corpus.process(
             |doc| engine.record(doc),
             |e| match e {
@@ -368,15 +472,21 @@ impl Scan<'_> {
 
     /// Number of documents kept so far.
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.infos.len()
     }
 
     /// Whether no document was kept so far.
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.infos.is_empty()
     }
 
-    /// Runs boilerplate cut, MinHash, LSH, verification and clustering.
+    /// Runs LSH, the boilerplate cut, verification and clustering.
+    ///
+    /// After LSH, documents are handled one batch of candidate components
+    /// at a time (a component never shares a candidate pair with another,
+    /// so copy groups, verification and clustering never cross one): only
+    /// one batch's sets per thread are loaded, which is what keeps a
+    /// spilled [`SetStore`] out of memory.
     pub fn finish(self) -> ScanResult {
         let cfg = &self.engine.config;
         let mut stages = vec![("read", self.started.elapsed())];
@@ -385,53 +495,102 @@ impl Scan<'_> {
             stages.push((name, lap.elapsed()));
             lap = Instant::now();
         };
-        let mut records = self.records;
-        records.par_sort_by(|x, y| x.info.id.cmp(&y.info.id));
-        let n = records.len();
+        let Scan {
+            started,
+            infos,
+            sigs,
+            mut store,
+            seen,
+            skipped,
+            mut warnings,
+            bytes,
+            ..
+        } = self;
+        drop(seen);
+        store.seal();
+        let n = infos.len();
         let mut stats = ScanStats {
             documents: n,
-            skipped: self.skipped.len(),
-            bytes: self.bytes,
+            skipped: skipped.len(),
+            bytes,
             ..Default::default()
         };
+
+        // Documents are numbered by id from here on; `order[d]` is the
+        // number under which document `d` was added (its store slot).
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.par_sort_by(|&x, &y| infos[x as usize].id.cmp(&infos[y as usize].id));
+        let mut pos = vec![0u32; n];
+        for (i, &d) in order.iter().enumerate() {
+            pos[d as usize] = i as u32;
+        }
 
         // 1. LSH candidates from the signatures computed while reading (on
         //    the raw sets), or every pair in exact mode.
         let perms = cfg.perms();
-        let mut sets: Vec<Vec<u32>> = Vec::with_capacity(n);
-        let mut sigs: Vec<u32> = Vec::with_capacity(n * perms);
-        for r in &mut records {
-            sets.push(std::mem::take(&mut r.set));
-            sigs.extend_from_slice(&r.sig);
-            r.sig = Vec::new();
-        }
         let candidates: Vec<(u32, u32)> = if cfg.exact() {
             (0..n as u32)
                 .into_par_iter()
                 .flat_map_iter(|a| (a + 1..n as u32).map(move |b| (a, b)))
                 .collect()
         } else {
-            let mut c = candidate_pairs(&sigs, perms, cfg.banding(), cfg.max_bucket());
+            let c = candidate_pairs(&sigs, perms, cfg.banding(), cfg.max_bucket());
             // Cheap screen before exact comparison: a pair whose signatures
             // agree on almost nothing cannot pass the decision rule (every
             // duplicate has Jaccard >= containment_min_jaccard).
             let floor = candidate_floor(cfg);
             let sig = |d: u32| &sigs[d as usize * perms..(d as usize + 1) * perms];
-            c.retain(|&(a, b)| estimate_jaccard(sig(a), sig(b)) >= floor);
+            let mut c: Vec<(u32, u32)> = c
+                .into_par_iter()
+                .filter(|&(a, b)| estimate_jaccard(sig(a), sig(b)) >= floor)
+                .map(|(a, b)| {
+                    let (x, y) = (pos[a as usize], pos[b as usize]);
+                    (x.min(y), x.max(y))
+                })
+                .collect();
+            c.par_sort_unstable();
             c
         };
         drop(sigs);
+        drop(pos);
         stats.candidate_pairs = candidates.len();
+        let mut slots: Vec<Option<DocInfo>> = infos.into_iter().map(Some).collect();
+        let docs: Vec<DocInfo> = order
+            .iter()
+            .map(|&d| slots[d as usize].take().expect("each document once"))
+            .collect();
+        drop(slots);
+        let batches = Batches::new(n, &candidates);
+        // The sets of `members` (document numbers, sorted), in that order.
+        let load = |members: &[u32]| {
+            let slots: Vec<u32> = members.iter().map(|&d| order[d as usize]).collect();
+            store.load(&slots)
+        };
         mark("lsh");
 
-        // 2. Boilerplate: shingles in too many documents are dropped.
-        let mut boilerplate = Vec::new();
-        if cfg.boilerplate_cut(n).is_some() {
+        // 2. Boilerplate: shingles in too many groups of near-verbatim
+        //    copies are dropped.
+        let cut = cfg.boilerplate_cut(n);
+        let mut sketch = None;
+        if cut.is_some() {
             // Document frequency is counted per group of near-verbatim
             // copies, not per document: a story syndicated forty times is
             // one group, while an outlet's footer under forty different
             // stories is forty.
-            let (groups, n_groups) = copy_groups(&sets, &candidates, cfg);
+            let copies: Vec<Vec<(u32, u32)>> = (0..batches.len())
+                .into_par_iter()
+                .map(|b| {
+                    let (members, pairs) = batches.get(b);
+                    let sets = load(members);
+                    let set = |d: u32| &*sets[local(members, d)];
+                    pairs
+                        .iter()
+                        .copied()
+                        .filter(|&(x, y)| is_near_copy(set(x), set(y), cfg))
+                        .collect()
+                })
+                .collect();
+            let (groups, n_groups) = copy_groups(n, copies.iter().flatten().copied());
             mark("copy groups");
             let cut = cfg.boilerplate_cut(n_groups).unwrap_or(usize::MAX);
             let mut members: Vec<Vec<u32>> = vec![Vec::new(); n_groups];
@@ -445,83 +604,129 @@ impl Scan<'_> {
             if rate < 1.0 {
                 let bound = (rate * u64::MAX as f64) as u64;
                 members.retain(|m| {
-                    xxhash_rust::xxh3::xxh3_64(records[m[0] as usize].info.id.as_bytes()) <= bound
+                    xxhash_rust::xxh3::xxh3_64(docs[m[0] as usize].id.as_bytes()) <= bound
                 });
             }
-            let sampled_cut = cut as f64 * rate;
             let volume: usize = members
                 .iter()
-                .map(|m| m.iter().map(|&d| sets[d as usize].len()).sum::<usize>())
+                .map(|m| m.iter().map(|&d| docs[d as usize].shingles).sum::<usize>())
                 .sum();
-            let sketch = DfSketch::build(volume, &members, |m| match m.as_slice() {
-                [one] => Cow::Borrowed(sets[*one as usize].as_slice()),
-                many => Cow::Owned(union_of(many.iter().map(|&d| sets[d as usize].as_slice()))),
+            let built = DfSketch::build(volume, &members, |m| {
+                let sets = load(m);
+                if sets.len() == 1 {
+                    Cow::Owned(sets.into_iter().next().expect("one").into_owned())
+                } else {
+                    Cow::Owned(union_of(sets.iter().map(|s| &**s)))
+                }
             });
+            sketch = Some((built, cut as f64 * rate));
             mark("df sketch");
-            // Only documents in a candidate pair are compared again: the
-            // others' sets are dropped instead of cut.
-            let mut compared = vec![false; n];
-            for &(a, b) in &candidates {
-                compared[a as usize] = true;
-                compared[b as usize] = true;
-            }
-            let mut cut_out: Vec<u32> = sets
-                .par_iter_mut()
-                .zip(compared.par_iter())
-                .flat_map_iter(|(s, &keep_set)| {
-                    let mut gone = Vec::new();
-                    if !keep_set {
-                        *s = Vec::new();
-                        return gone;
-                    }
-                    sketch.retain_at_most(s, sampled_cut, &mut gone);
-                    gone
-                })
-                .collect();
-            stats.boilerplate_shingles = cut_out.len();
-            cut_out.par_sort_unstable();
-            cut_out.dedup();
-            boilerplate = cut_out;
-            mark("cut");
         }
 
-        // 3. Verification against the exact sets (boilerplate removed).
-        let check = |a: u32, b: u32| -> Scored {
-            let s = similarity(&sets[a as usize], &sets[b as usize]);
-            Scored {
-                containment: s.containment,
-                edge: cfg.is_duplicate(&s).then_some(Edge {
-                    a,
-                    b,
-                    jaccard: s.jaccard,
-                    containment: s.containment,
-                }),
-            }
-        };
-        let edges: Vec<Edge> = candidates
-            .par_iter()
-            .filter_map(|&(a, b)| check(a, b).edge)
+        // 3. Per batch: cut, verify the candidates against the exact sets,
+        //    cluster.
+        let weight: Vec<u64> = docs.iter().map(|d| d.words as u64).collect();
+        let done: Vec<BatchResult> = (0..batches.len())
+            .into_par_iter()
+            .map(|b| {
+                let (members, pairs) = batches.get(b);
+                let mut out = BatchResult::default();
+                let sets: Vec<Vec<u32>> = load(members)
+                    .into_iter()
+                    .map(|s| {
+                        let mut s = s.into_owned();
+                        if let Some((sketch, limit)) = &sketch {
+                            sketch.retain_at_most(&mut s, *limit, &mut out.cut);
+                        }
+                        s
+                    })
+                    .collect();
+                out.cut_occurrences = out.cut.len();
+                out.cut.sort_unstable();
+                out.cut.dedup();
+                // Local numbering keeps the order of document numbers, so
+                // clustering a batch alone gives what clustering everything
+                // would (its tie-breaks compare numbers).
+                let check = |x: u32, y: u32| -> Scored {
+                    let s = similarity(&sets[x as usize], &sets[y as usize]);
+                    Scored {
+                        containment: s.containment,
+                        edge: cfg.is_duplicate(&s).then_some(Edge {
+                            a: x,
+                            b: y,
+                            jaccard: s.jaccard,
+                            containment: s.containment,
+                        }),
+                    }
+                };
+                let edges: Vec<Edge> = pairs
+                    .iter()
+                    .filter_map(|&(x, y)| {
+                        check(local(members, x) as u32, local(members, y) as u32).edge
+                    })
+                    .collect();
+                out.verified = edges.len();
+                let w: Vec<u64> = members.iter().map(|&d| weight[d as usize]).collect();
+                let mut c = cluster(members.len(), &edges, &w, cfg.linkage(), check);
+                out.rejected = c.rejected_edges;
+                for g in &mut c.groups {
+                    g.representative = members[g.representative as usize];
+                    for m in &mut g.members {
+                        *m = members[*m as usize];
+                    }
+                }
+                for e in &mut c.edges {
+                    e.a = members[e.a as usize];
+                    e.b = members[e.b as usize];
+                }
+                out.groups = c.groups;
+                out.edges = c.edges;
+                out
+            })
             .collect();
-        stats.verified_pairs = edges.len();
-        mark("verify");
+        mark("verify+cluster");
+        warnings.extend(store.take_warnings());
+        drop(store);
 
-        // 4. Clusters.
-        let weight: Vec<u64> = records.iter().map(|r| r.info.words as u64).collect();
-        let clustering = cluster(n, &edges, &weight, cfg.linkage(), check);
-        stats.rejected_pairs = clustering.rejected_edges;
-        mark("cluster");
-
-        let mut by_group: HashMap<u32, Vec<Pair>> = HashMap::new();
-        let group_of = {
-            let mut g = vec![0u32; n];
-            for (i, grp) in clustering.groups.iter().enumerate() {
-                for &d in &grp.members {
-                    g[d as usize] = i as u32;
+        // 4. Clusters, in order of their first document.
+        let mut boilerplate: Vec<u32> = Vec::new();
+        let mut groups: Vec<Group> = Vec::new();
+        let mut edges: Vec<Edge> = Vec::new();
+        let mut in_batch = vec![false; n];
+        for r in done {
+            stats.verified_pairs += r.verified;
+            stats.rejected_pairs += r.rejected;
+            stats.boilerplate_shingles += r.cut_occurrences;
+            boilerplate.extend(r.cut);
+            for g in &r.groups {
+                for &m in &g.members {
+                    in_batch[m as usize] = true;
                 }
             }
-            g
-        };
-        for e in &clustering.edges {
+            groups.extend(r.groups);
+            edges.extend(r.edges);
+        }
+        boilerplate.par_sort_unstable();
+        boilerplate.dedup();
+        groups.extend(
+            (0..n as u32)
+                .filter(|&d| !in_batch[d as usize])
+                .map(|d| Group {
+                    representative: d,
+                    members: vec![d],
+                }),
+        );
+        groups.par_sort_unstable_by_key(|g| g.members[0]);
+        edges.par_sort_unstable_by_key(|e| (e.a, e.b));
+
+        let mut group_of = vec![0u32; n];
+        for (i, grp) in groups.iter().enumerate() {
+            for &d in &grp.members {
+                group_of[d as usize] = i as u32;
+            }
+        }
+        let mut by_group: HashMap<u32, Vec<Pair>> = HashMap::new();
+        for e in &edges {
             by_group
                 .entry(group_of[e.a as usize])
                 .or_default()
@@ -534,7 +739,7 @@ impl Scan<'_> {
         }
         let mut clusters = Vec::new();
         let mut singletons = Vec::new();
-        for (i, g) in clustering.groups.into_iter().enumerate() {
+        for (i, g) in groups.into_iter().enumerate() {
             if g.members.len() < 2 {
                 singletons.push(g.members[0] as usize);
                 continue;
@@ -550,13 +755,13 @@ impl Scan<'_> {
         stats.clustered_documents = clusters.iter().map(|c| c.docs.len()).sum();
         mark("assemble");
         stats.stages = stages;
-        stats.elapsed = self.started.elapsed();
+        stats.elapsed = started.elapsed();
         ScanResult {
-            docs: records.into_iter().map(|r| r.info).collect(),
+            docs,
             clusters,
             singletons,
-            skipped: self.skipped,
-            warnings: self.warnings,
+            skipped,
+            warnings,
             stats,
             boilerplate,
         }

@@ -67,6 +67,7 @@ pub mod minhash;
 pub mod output;
 pub mod report;
 pub mod shingle;
+pub mod store;
 pub mod synth;
 pub mod tokenize;
 pub mod verify;

@@ -107,6 +107,11 @@ struct EngineArgs {
     /// Print the wall time of each stage on stderr (even with --quiet).
     #[arg(long)]
     timings: bool,
+    /// Shingle sets kept in memory, in MB; past it they go to an unnamed
+    /// temporary file (in TMPDIR) and are read back batch by batch. Results
+    /// do not depend on it.
+    #[arg(long, value_name = "MB", default_value_t = 512)]
+    memory_budget: usize,
 }
 
 /// `--scheme` values (see [`Scheme`]).
@@ -338,6 +343,7 @@ fn run_scan(inputs: &[PathBuf], a: &EngineArgs) -> Result<(ScanResult, Config, C
         ProgressBar::hidden()
     };
     let mut scan = engine.scan();
+    scan.set_memory_budget(a.memory_budget.saturating_mul(1 << 20));
     scan.add_corpus(&corpus, |b| bar.inc(b));
     bar.finish_and_clear();
     let spinner = if show {

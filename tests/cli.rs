@@ -212,6 +212,24 @@ fn output_is_identical_whatever_the_thread_count() {
 }
 
 #[test]
+fn output_is_identical_whatever_the_memory_budget() {
+    // --memory-budget 0 sends every shingle set to the temporary file.
+    let dir = shared("data/helsinki-news-2018/docs");
+    let d = dir.to_str().unwrap();
+    let args = ["scan", d, "--format", "jsonl", "--explain", "--timings"];
+    let kept = run(&args);
+    let spilled = run(&[&args[..], &["--memory-budget", "0"]].concat());
+    assert!(kept.status.success() && spilled.status.success());
+    assert!(stdout(&kept).contains("\"passages\""));
+    assert_eq!(kept.stdout, spilled.stdout);
+    // --timings names every stage.
+    let err = String::from_utf8_lossy(&spilled.stderr);
+    for stage in ["read", "lsh", "verify+cluster"] {
+        assert!(err.contains(stage), "{err}");
+    }
+}
+
+#[test]
 fn eval_reports_scores() {
     let o = run(&[
         "eval",

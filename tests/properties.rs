@@ -136,7 +136,12 @@ proptest! {
 }
 
 fn scan_jsonl(engine: &Engine, docs: &[(String, String)]) -> String {
+    scan_jsonl_budget(engine, docs, neardup::store::DEFAULT_SET_BUDGET)
+}
+
+fn scan_jsonl_budget(engine: &Engine, docs: &[(String, String)], budget: usize) -> String {
     let mut scan = engine.scan();
+    scan.set_memory_budget(budget);
     for (id, text) in docs {
         scan.add_text(id, text);
     }
@@ -147,7 +152,7 @@ fn scan_jsonl(engine: &Engine, docs: &[(String, String)]) -> String {
 }
 
 #[test]
-fn same_result_whatever_input_order_and_thread_count() {
+fn same_result_whatever_input_order_thread_count_and_memory_budget() {
     let mut docs = common::wires(3000);
     let engine = Engine::new(Config::default());
     let pool1 = rayon::ThreadPoolBuilder::new()
@@ -164,6 +169,12 @@ fn same_result_whatever_input_order_and_thread_count() {
     docs.reverse();
     let c = pool2.install(|| scan_jsonl(&engine, &docs));
     assert_eq!(a, c);
+    // Shingle sets spilled to a temporary file from the first document,
+    // or from the middle of the corpus: the same output.
+    for budget in [0, 200_000] {
+        let d = pool2.install(|| scan_jsonl_budget(&engine, &docs, budget));
+        assert_eq!(a, d, "memory budget {budget}");
+    }
     assert!(
         a.lines().any(|l| l.contains("\"size\":2")),
         "found some clusters"

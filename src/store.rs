@@ -1,0 +1,290 @@
+//! Where a scan keeps its shingle sets: in memory up to a budget, then in
+//! an anonymous temporary file.
+//!
+//! Verification needs every compared document's exact set, and a corpus of
+//! a million 640-word articles has 2.6 GB of them (sorted 32-bit keys). A
+//! [`SetStore`] holds sets in memory until their total passes its budget;
+//! it then writes them all to an unnamed temporary file (deleted by the
+//! operating system when the scan ends, whatever happens) and appends every
+//! later set there. The scan reads sets back one batch of candidate
+//! components at a time with positioned reads, so its resident memory is
+//! the budget plus one batch per thread, not the corpus. The temporary file
+//! lives in the page cache for as long as memory allows, so reading it back
+//! costs about a memory copy.
+//!
+//! ```
+//! use neardup::store::SetStore;
+//! let mut store = SetStore::new(8); // 8 bytes: the second set spills
+//! store.push(vec![1, 2]);
+//! store.push(vec![3, 5, 8]);
+//! store.seal();
+//! assert!(store.spilled());
+//! let sets = store.load(&[1, 0]);
+//! assert_eq!(&*sets[0], &[3, 5, 8]);
+//! assert_eq!(&*sets[1], &[1, 2]);
+//! ```
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+
+/// Default in-memory budget of a scan's sets: 512 MiB (about 200,000
+/// 640-word articles).
+pub const DEFAULT_SET_BUDGET: usize = 512 << 20;
+
+/// Shingle-key sets by document number (in the order they were pushed).
+#[derive(Debug)]
+pub struct SetStore {
+    budget: usize,
+    in_memory: usize,
+    mem: Vec<Vec<u32>>,
+    state: State,
+    warnings: std::sync::Mutex<Vec<String>>,
+}
+
+#[derive(Debug)]
+enum State {
+    /// Every set is in `mem`.
+    Memory,
+    /// Sets are being appended to the file.
+    Writing(BufWriter<File>, Starts),
+    /// The file is complete and read back by position.
+    Sealed(File, Starts),
+}
+
+/// Start of each set in the file, in keys; set `i` ends where set `i + 1`
+/// starts (the last entry is the end of the file).
+type Starts = Vec<u64>;
+
+impl SetStore {
+    /// An empty store keeping at most `budget` bytes of sets in memory.
+    pub fn new(budget: usize) -> SetStore {
+        SetStore {
+            budget,
+            in_memory: 0,
+            mem: Vec::new(),
+            state: State::Memory,
+            warnings: Default::default(),
+        }
+    }
+
+    /// Changes the in-memory budget; sets already past it spill now.
+    pub fn set_budget(&mut self, budget: usize) {
+        self.budget = budget;
+        if matches!(self.state, State::Memory) && self.in_memory > self.budget {
+            self.spill();
+        }
+    }
+
+    /// Number of sets stored.
+    pub fn len(&self) -> usize {
+        match &self.state {
+            State::Memory => self.mem.len(),
+            State::Writing(_, starts) | State::Sealed(_, starts) => starts.len() - 1,
+        }
+    }
+
+    /// Whether no set is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the sets live in the temporary file.
+    pub fn spilled(&self) -> bool {
+        !matches!(self.state, State::Memory)
+    }
+
+    /// Problems met so far, emptied: a temporary file that could not be
+    /// written (the sets then stay in memory, past the budget) or read back
+    /// (those sets come out empty).
+    pub fn take_warnings(&self) -> Vec<String> {
+        std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn warn(&self, w: String) {
+        self.warnings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(w);
+    }
+
+    /// Appends the next document's set.
+    pub fn push(&mut self, set: Vec<u32>) {
+        if let State::Writing(w, starts) = &mut self.state {
+            match append(w, starts, &set) {
+                Ok(()) => return,
+                Err(e) => {
+                    self.unspill(e);
+                }
+            }
+        }
+        if let State::Sealed(..) = self.state {
+            self.unspill(std::io::Error::other("store already sealed"));
+        }
+        self.in_memory += set.len() * 4;
+        self.mem.push(set);
+        if self.in_memory > self.budget {
+            self.spill();
+        }
+    }
+
+    #[cfg(unix)]
+    fn spill(&mut self) {
+        let result = (|| -> std::io::Result<State> {
+            let file = tempfile::tempfile()?;
+            let mut w = BufWriter::with_capacity(1 << 20, file);
+            let mut starts = vec![0];
+            for set in &self.mem {
+                append(&mut w, &mut starts, set)?;
+            }
+            Ok(State::Writing(w, starts))
+        })();
+        match result {
+            Ok(state) => {
+                self.state = state;
+                self.mem = Vec::new();
+                self.in_memory = 0;
+            }
+            Err(e) => {
+                self.budget = usize::MAX;
+                self.warn(format!(
+                    "cannot write shingle sets to a temporary file ({e}); keeping them in memory"
+                ));
+            }
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn spill(&mut self) {
+        // Positioned reads are only wired up on Unix: keep sets in memory.
+        self.budget = usize::MAX;
+    }
+
+    /// A write failed after spilling began: bring every set back into
+    /// memory and stay there.
+    fn unspill(&mut self, e: std::io::Error) {
+        self.warn(format!(
+            "cannot write shingle sets to a temporary file ({e}); keeping them in memory"
+        ));
+        self.budget = usize::MAX;
+        let state = std::mem::replace(&mut self.state, State::Memory);
+        self.seal_state(state);
+        let n = self.len_of_sealed();
+        let all: Vec<u32> = (0..n as u32).collect();
+        let sets: Vec<Vec<u32>> = self.load(&all).into_iter().map(Cow::into_owned).collect();
+        self.state = State::Memory;
+        self.in_memory = sets.iter().map(|s| s.len() * 4).sum();
+        self.mem = sets;
+    }
+
+    fn len_of_sealed(&self) -> usize {
+        match &self.state {
+            State::Sealed(_, starts) => starts.len() - 1,
+            _ => self.mem.len(),
+        }
+    }
+
+    fn seal_state(&mut self, state: State) {
+        self.state = match state {
+            State::Writing(w, starts) => match w.into_inner() {
+                Ok(file) => State::Sealed(file, starts),
+                Err(e) => {
+                    let n = starts.len() - 1;
+                    self.warn(format!("cannot finish the shingle-set file: {e}"));
+                    // Nothing can be read back: every set reads as empty.
+                    self.mem = vec![Vec::new(); n];
+                    State::Memory
+                }
+            },
+            other => other,
+        };
+    }
+
+    /// Finishes writing; call before [`load`](Self::load) (loading an
+    /// unsealed spilled store gives empty sets and a warning).
+    pub fn seal(&mut self) {
+        let state = std::mem::replace(&mut self.state, State::Memory);
+        self.seal_state(state);
+    }
+
+    /// The sets of `docs`, in that order: borrowed when in memory, read
+    /// back when spilled.
+    pub fn load(&self, docs: &[u32]) -> Vec<Cow<'_, [u32]>> {
+        match &self.state {
+            State::Memory => docs
+                .iter()
+                .map(|&d| Cow::Borrowed(self.mem[d as usize].as_slice()))
+                .collect(),
+            State::Sealed(file, starts) => docs
+                .iter()
+                .map(|&d| match read_at(file, starts, d) {
+                    Ok(v) => Cow::Owned(v),
+                    Err(e) => {
+                        self.warn(format!("cannot read back a shingle set: {e}"));
+                        Cow::Owned(Vec::new())
+                    }
+                })
+                .collect(),
+            State::Writing(..) => {
+                self.warn("shingle sets loaded before the store was sealed".into());
+                docs.iter().map(|_| Cow::Owned(Vec::new())).collect()
+            }
+        }
+    }
+}
+
+fn append(w: &mut BufWriter<File>, starts: &mut Starts, set: &[u32]) -> std::io::Result<()> {
+    let mut bytes = [0u8; 4096];
+    for part in set.chunks(bytes.len() / 4) {
+        for (b, k) in bytes.chunks_exact_mut(4).zip(part) {
+            b.copy_from_slice(&k.to_le_bytes());
+        }
+        w.write_all(&bytes[..part.len() * 4])?;
+    }
+    starts.push(starts.last().copied().unwrap_or(0) + set.len() as u64);
+    Ok(())
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, starts: &Starts, d: u32) -> std::io::Result<Vec<u32>> {
+    use std::os::unix::fs::FileExt;
+    let (s, e) = (starts[d as usize], starts[d as usize + 1]);
+    let mut bytes = vec![0u8; ((e - s) * 4) as usize];
+    file.read_exact_at(&mut bytes, s * 4)?;
+    Ok(bytes
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect())
+}
+
+#[cfg(not(unix))]
+fn read_at(_: &File, _: &Starts, _: u32) -> std::io::Result<Vec<u32>> {
+    Err(std::io::Error::other("not supported on this platform"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_and_spilled_stores_agree() {
+        let sets: Vec<Vec<u32>> = (0..50u32)
+            .map(|i| (0..i * 3).map(|k| k * 7 + i).collect())
+            .collect();
+        for budget in [usize::MAX, 0, 100, 2000] {
+            let mut store = SetStore::new(budget);
+            for s in &sets {
+                store.push(s.clone());
+            }
+            store.seal();
+            assert_eq!(store.len(), 50);
+            assert_eq!(store.spilled(), budget < usize::MAX, "{budget}");
+            let order: Vec<u32> = (0..50).rev().collect();
+            let got = store.load(&order);
+            for (&d, s) in order.iter().zip(&got) {
+                assert_eq!(&**s, sets[d as usize].as_slice());
+            }
+            assert!(store.take_warnings().is_empty());
+        }
+    }
+}
