@@ -157,6 +157,21 @@ impl DfSketch {
         set.truncate(keep);
     }
 
+    /// Appends to `out` the shingles of `set` whose estimated frequency is
+    /// above `cut` (lookups fetched ahead, as in
+    /// [`retain_at_most`](Self::retain_at_most)).
+    pub fn select_above<T: Copy + Into<u64>>(&self, set: &[T], cut: f64, out: &mut Vec<T>) {
+        const AHEAD: usize = 16;
+        for (i, &h) in set.iter().enumerate() {
+            if let Some(&next) = set.get(i + AHEAD) {
+                self.prefetch(next.into());
+            }
+            if self.estimate(h.into()) as f64 > cut {
+                out.push(h);
+            }
+        }
+    }
+
     #[inline(always)]
     fn prefetch(&self, h: u64) {
         #[cfg(target_arch = "x86_64")]
@@ -183,9 +198,107 @@ impl DfSketch {
     }
 }
 
+/// A set of shingle keys (the boilerplate of a scan) with a bitmap in
+/// front: a key is looked up in a bitmap of about 16 bits per member, small
+/// enough to stay in cache, and only on a hit in the sorted list. Cutting a
+/// document's set against it costs a cache hit per shingle, not the sketch's
+/// cache miss.
+#[derive(Debug, Clone, Default)]
+pub struct KeySet {
+    keys: Vec<u32>,
+    bits: Vec<u64>,
+    shift: u32,
+}
+
+impl KeySet {
+    /// The set of `keys` (any order, repeats allowed).
+    pub fn new(mut keys: Vec<u32>) -> KeySet {
+        keys.sort_unstable();
+        keys.dedup();
+        let nbits = (keys.len() * 16)
+            .next_power_of_two()
+            .clamp(1 << 12, 1 << 30);
+        let shift = 32 - nbits.trailing_zeros();
+        let mut bits = vec![0u64; nbits / 64];
+        for &k in &keys {
+            let i = Self::slot(k, shift);
+            bits[i / 64] |= 1 << (i % 64);
+        }
+        KeySet { keys, bits, shift }
+    }
+
+    #[inline(always)]
+    fn slot(k: u32, shift: u32) -> usize {
+        (k.wrapping_mul(0x9E37_79B1) >> shift) as usize
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Whether `k` is in the set.
+    #[inline]
+    pub fn contains(&self, k: u32) -> bool {
+        if self.keys.is_empty() {
+            return false;
+        }
+        let i = Self::slot(k, self.shift);
+        self.bits[i / 64] >> (i % 64) & 1 == 1 && self.keys.binary_search(&k).is_ok()
+    }
+
+    /// Removes the members of this set from `set`, appending them to `gone`.
+    pub fn remove_from(&self, set: &mut Vec<u32>, gone: &mut Vec<u32>) {
+        if self.keys.is_empty() {
+            return;
+        }
+        set.retain(|&k| {
+            let hit = self.contains(k);
+            if hit {
+                gone.push(k);
+            }
+            !hit
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_set_membership() {
+        let keys: Vec<u32> = (0..5000u32)
+            .map(|i| i.wrapping_mul(2_654_435_761))
+            .collect();
+        let set = KeySet::new(
+            keys.iter()
+                .rev()
+                .copied()
+                .chain(keys.iter().copied())
+                .collect(),
+        );
+        assert_eq!(set.len(), 5000);
+        assert!(keys.iter().all(|&k| set.contains(k)));
+        let absent = (0..100_000u32)
+            .map(|i| i.wrapping_mul(2_654_435_761) ^ 1)
+            .filter(|k| keys.binary_search(k).is_err());
+        let mut sorted = keys.clone();
+        sorted.sort_unstable();
+        assert!(absent
+            .filter(|k| sorted.binary_search(k).is_err())
+            .all(|k| !set.contains(k)));
+        let mut doc = vec![keys[0], 7, keys[1], 9];
+        let mut gone = Vec::new();
+        set.remove_from(&mut doc, &mut gone);
+        assert_eq!((doc, gone), (vec![7, 9], vec![keys[0], keys[1]]));
+        assert!(!KeySet::default().contains(3));
+    }
 
     #[test]
     fn never_undercounts_and_is_tight_when_sparse() {

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::boilerplate::DfSketch;
+use crate::boilerplate::{DfSketch, KeySet};
 use crate::cluster::{cluster, Edge, Group, Scored, UnionFind};
 use crate::config::Config;
 use crate::corpus::{Corpus, DocSource, Document, Event, Skip, SkipReason};
@@ -619,7 +619,22 @@ impl Scan<'_> {
                     Cow::Owned(union_of(sets.iter().map(|s| &**s)))
                 }
             });
-            sketch = Some((built, cut as f64 * rate));
+            // The boilerplate: every shingle of a counted group whose
+            // estimate passes the cut. A shingle in no counted group is
+            // never boilerplate (the sketch could only over-count it).
+            let limit = cut as f64 * rate;
+            let keys: Vec<u32> = members
+                .par_iter()
+                .flat_map_iter(|m| {
+                    let sets = load(m);
+                    let mut found: Vec<u32> = Vec::new();
+                    for s in &sets {
+                        built.select_above(s, limit, &mut found);
+                    }
+                    found
+                })
+                .collect();
+            sketch = Some(KeySet::new(keys));
             mark("df sketch");
         }
 
@@ -635,8 +650,8 @@ impl Scan<'_> {
                     .into_iter()
                     .map(|s| {
                         let mut s = s.into_owned();
-                        if let Some((sketch, limit)) = &sketch {
-                            sketch.retain_at_most(&mut s, *limit, &mut out.cut);
+                        if let Some(boilerplate) = &sketch {
+                            boilerplate.remove_from(&mut s, &mut out.cut);
                         }
                         s
                     })
