@@ -14,12 +14,6 @@ use neardup::minhash::Scheme;
 use neardup::report::ReportDoc;
 use neardup::{Config, Corpus, CorpusOptions, Engine, ScanResult};
 
-/// mimalloc: a scan allocates and frees a few buffers per document from
-/// several threads; with glibc's allocator that was about 8% of the cycles
-/// at a million documents.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Find, cluster and explain near-duplicate (syndicated) articles.
 #[derive(Parser, Debug)]
 #[command(name = "neardup", version, about, long_about = None)]
