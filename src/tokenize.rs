@@ -155,7 +155,8 @@ fn push_ascii_word(out: &mut Vec<Token>, buf: &mut String, text: &str, start: us
     out.push(Token { start, end, hash });
 }
 
-/// Word-break classes of ASCII bytes under UAX #29.
+/// Word-break classes of ASCII bytes under UAX #29 (the scalar twin's).
+#[cfg(test)]
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Wb {
     /// ALetter.
@@ -174,6 +175,7 @@ enum Wb {
     Other,
 }
 
+#[cfg(test)]
 const WB_TABLE: [Wb; 256] = {
     let mut t = [Wb::Other; 256];
     let mut i = 0;
@@ -184,11 +186,13 @@ const WB_TABLE: [Wb; 256] = {
     t
 };
 
+#[cfg(test)]
 #[inline(always)]
 fn wb(b: u8) -> Wb {
     WB_TABLE[b as usize]
 }
 
+#[cfg(test)]
 const fn wb_slow(b: u8) -> Wb {
     match b {
         b'a'..=b'z' | b'A'..=b'Z' => Wb::Letter,
@@ -206,8 +210,8 @@ const fn wb_slow(b: u8) -> Wb {
 /// `,` `;` `.` `'` join digits on both sides (WB11-12). Segments without a
 /// letter or digit (a lone `_`) are not words, as in
 /// `unicode_word_indices`.
-#[inline]
-fn ascii_words(text: &str, base: usize, end: usize, out: &mut Vec<Token>, buf: &mut String) {
+#[cfg(test)]
+fn ascii_words_scalar(text: &str, base: usize, end: usize, out: &mut Vec<Token>, buf: &mut String) {
     let b = &text.as_bytes()[base..end];
     let n = b.len();
     let mut i = 0;
@@ -249,6 +253,179 @@ fn ascii_words(text: &str, base: usize, end: usize, out: &mut Vec<Token>, buf: &
         }
         i = j;
     }
+}
+
+/// Character-class bit masks of an ASCII byte range, 64 bytes a word: bit
+/// `i % 64` of word `i / 64` describes byte `i`.
+#[derive(Default)]
+struct ClassMasks {
+    /// Letters.
+    letter: Vec<u64>,
+    /// Digits.
+    digit: Vec<u64>,
+    /// Letters, digits and `_` (always inside a word).
+    word: Vec<u64>,
+    /// `:` `.` `'`: joins two letters.
+    mid_letter: Vec<u64>,
+    /// `,` `;` `.` `'`: joins two digits.
+    mid_num: Vec<u64>,
+}
+
+impl ClassMasks {
+    fn fill(&mut self, bytes: &[u8]) {
+        let words = bytes.len().div_ceil(64);
+        for v in [
+            &mut self.letter,
+            &mut self.digit,
+            &mut self.word,
+            &mut self.mid_letter,
+            &mut self.mid_num,
+        ] {
+            v.clear();
+            v.resize(words, 0);
+        }
+        let mut chunks = bytes.chunks_exact(16);
+        let mut at = 0;
+        for chunk in &mut chunks {
+            let m = classes16(chunk.try_into().expect("16 bytes"));
+            self.put(at, m);
+            at += 16;
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut tail = [b' '; 16];
+            tail[..rest.len()].copy_from_slice(rest);
+            self.put(at, classes16(&tail));
+        }
+    }
+
+    #[inline(always)]
+    fn put(&mut self, at: usize, m: [u16; 5]) {
+        let (w, sh) = (at / 64, at % 64);
+        self.letter[w] |= (m[0] as u64) << sh;
+        self.digit[w] |= (m[1] as u64) << sh;
+        self.word[w] |= (m[2] as u64) << sh;
+        self.mid_letter[w] |= (m[3] as u64) << sh;
+        self.mid_num[w] |= (m[4] as u64) << sh;
+    }
+}
+
+/// Masks (letter, digit, word, mid-letter, mid-num) of 16 ASCII bytes.
+#[inline(always)]
+fn classes16(b: &[u8; 16]) -> [u16; 5] {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: SSE2 is part of the x86_64 baseline; the load is
+        // unaligned and reads exactly the 16 bytes of `b`.
+        unsafe {
+            use std::arch::x86_64::*;
+            let v = _mm_loadu_si128(b.as_ptr() as *const __m128i);
+            let set = |c: u8| _mm_set1_epi8(c as i8);
+            let eq = |c: u8| _mm_cmpeq_epi8(v, set(c));
+            // Bytes are ASCII (below 0x80), so signed comparisons work.
+            let lower = _mm_or_si128(v, set(0x20));
+            let letter = _mm_and_si128(
+                _mm_cmpgt_epi8(lower, set(b'a' - 1)),
+                _mm_cmpgt_epi8(set(b'z' + 1), lower),
+            );
+            let digit = _mm_and_si128(
+                _mm_cmpgt_epi8(v, set(b'0' - 1)),
+                _mm_cmpgt_epi8(set(b'9' + 1), v),
+            );
+            let word = _mm_or_si128(_mm_or_si128(letter, digit), eq(b'_'));
+            let both = _mm_or_si128(eq(b'.'), eq(b'\''));
+            let mid_letter = _mm_or_si128(both, eq(b':'));
+            let mid_num = _mm_or_si128(both, _mm_or_si128(eq(b','), eq(b';')));
+            let mask = |x: __m128i| _mm_movemask_epi8(x) as u16;
+            [
+                mask(letter),
+                mask(digit),
+                mask(word),
+                mask(mid_letter),
+                mask(mid_num),
+            ]
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let mut m = [0u16; 5];
+        for (i, &c) in b.iter().enumerate() {
+            let bits = [
+                c.is_ascii_alphabetic(),
+                c.is_ascii_digit(),
+                c.is_ascii_alphanumeric() || c == b'_',
+                matches!(c, b':' | b'.' | b'\''),
+                matches!(c, b',' | b';' | b'.' | b'\''),
+            ];
+            for (k, on) in bits.into_iter().enumerate() {
+                m[k] |= (on as u16) << i;
+            }
+        }
+        m
+    }
+}
+
+thread_local! {
+    static MASKS: std::cell::RefCell<ClassMasks> = std::cell::RefCell::new(ClassMasks::default());
+}
+
+/// [`ascii_words_scalar`] computed with bit masks: the classes of 16 bytes
+/// at a time (SSE2), then word runs found with shifts and
+/// `trailing_zeros`, with no branch per byte. The same words, checked by the
+/// property tests.
+fn ascii_words(text: &str, base: usize, end: usize, out: &mut Vec<Token>, buf: &mut String) {
+    let bytes = &text.as_bytes()[base..end];
+    MASKS.with(|m| {
+        let m = &mut *m.borrow_mut();
+        m.fill(bytes);
+        let words = m.word.len();
+        let at = |v: &[u64], w: usize| -> u64 { v.get(w).copied().unwrap_or(0) };
+        // Word membership: a word class byte, or a joiner between two
+        // letters or two digits (WB6-7, WB11-12).
+        let member = |w: usize| -> u64 {
+            let prev = |v: &[u64]| (v[w] << 1) | if w > 0 { v[w - 1] >> 63 } else { 0 };
+            let next = |v: &[u64]| (v[w] >> 1) | (at(v, w + 1) << 63);
+            let join = (m.mid_letter[w] & prev(&m.letter) & next(&m.letter))
+                | (m.mid_num[w] & prev(&m.digit) & next(&m.digit));
+            m.word[w] | join
+        };
+        let mut start: Option<usize> = None;
+        for w in 0..words {
+            let inside = member(w);
+            // Bit i of `edges` is set where membership changes at i.
+            let carry = start.is_some() as u64;
+            let mut edges = inside ^ ((inside << 1) | carry);
+            while edges != 0 {
+                let i = w * 64 + edges.trailing_zeros() as usize;
+                edges &= edges - 1;
+                match start.take() {
+                    None => start = Some(i),
+                    Some(s) => push_run(out, buf, text, base, bytes, s, i),
+                }
+            }
+        }
+        if let Some(s) = start {
+            push_run(out, buf, text, base, bytes, s, bytes.len());
+        }
+    });
+}
+
+/// Pushes the run `bytes[s..e]` unless it has no letter or digit (a run of
+/// `_` only; joiners always sit between letters or digits).
+#[inline(always)]
+fn push_run(
+    out: &mut Vec<Token>,
+    buf: &mut String,
+    text: &str,
+    base: usize,
+    bytes: &[u8],
+    s: usize,
+    e: usize,
+) {
+    if bytes[s] == b'_' && bytes[s..e].iter().all(|&c| c == b'_') {
+        return;
+    }
+    push_ascii_word(out, buf, text, base + s, base + e);
 }
 
 /// Splits `text` into words, appending them to `out` (which is cleared first).
@@ -371,6 +548,36 @@ mod tests {
             "tab\there\r\nCRLF\x0c form\x0bfeed end",
         ] {
             assert_eq!(tokenize(text), tokenize_naive(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn bit_masks_match_the_scalar_scan() {
+        let mut texts: Vec<String> = vec![
+            "can't U.S. 3.5% 1,000,000 a.1 1.a __init__ _ __ a_b 'tis dogs' rock'n'roll".into(),
+            "e.g. i.e.: a:b a::b 12;34 12;;34 x.y.z. ...a... ,1, .5 5. 1'2 a'1".into(),
+            String::new(),
+            "_".into(),
+            "a".into(),
+        ];
+        // Words and joiners across the 16- and 64-byte block edges.
+        for pad in 0..70 {
+            texts.push(format!("{}a.b 1,2 __x_ y'z", " ".repeat(pad)));
+            texts.push(format!("{}ab", "x".repeat(pad)));
+            texts.push(format!("{}{}", "_".repeat(pad), "1.5"));
+        }
+        for t in &texts {
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            let mut buf = String::new();
+            ascii_words(t, 0, t.len(), &mut fast, &mut buf);
+            ascii_words_scalar(t, 0, t.len(), &mut slow, &mut buf);
+            assert_eq!(fast, slow, "{t:?}");
+            if t.len() > 4 {
+                let (mut fast, mut slow) = (Vec::new(), Vec::new());
+                ascii_words(t, 2, t.len() - 1, &mut fast, &mut buf);
+                ascii_words_scalar(t, 2, t.len() - 1, &mut slow, &mut buf);
+                assert_eq!(fast, slow, "{t:?} inner");
+            }
         }
     }
 
