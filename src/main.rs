@@ -326,7 +326,9 @@ fn run_scan(inputs: &[PathBuf], a: &EngineArgs) -> Result<(ScanResult, Config, C
         text_field: a.text_field.clone(),
         max_doc_bytes: a.max_doc_bytes,
     };
+    let walk_started = std::time::Instant::now();
     let corpus = Corpus::open(inputs, options.clone())?;
+    let walked = walk_started.elapsed();
     let engine = Engine::new(config.clone());
     let show = !a.quiet && io::stderr().is_terminal();
     let bar = if show {
@@ -357,10 +359,8 @@ fn run_scan(inputs: &[PathBuf], a: &EngineArgs) -> Result<(ScanResult, Config, C
     let result = scan.finish();
     spinner.finish_and_clear();
     if a.timings {
-        let parts: Vec<String> = result
-            .stats
-            .stages
-            .iter()
+        let parts: Vec<String> = std::iter::once(&("walk", walked))
+            .chain(&result.stats.stages)
             .map(|(name, d)| format!("{name} {:.3}s", d.as_secs_f64()))
             .collect();
         eprintln!("neardup: timings: {}", parts.join(", "));
