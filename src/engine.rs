@@ -583,8 +583,10 @@ impl Scan<'_> {
                     let (members, pairs) = batches.get(b);
                     let sets = load(members);
                     let set = |d: u32| &*sets[local(members, d)];
+                    // Pairs in parallel too: one component can hold most
+                    // of the corpus when the banding is permissive.
                     pairs
-                        .iter()
+                        .par_iter()
                         .copied()
                         .filter(|&(x, y)| is_near_copy(set(x), set(y), cfg))
                         .collect()
@@ -646,16 +648,18 @@ impl Scan<'_> {
             .map(|b| {
                 let (members, pairs) = batches.get(b);
                 let mut out = BatchResult::default();
-                let sets: Vec<Vec<u32>> = load(members)
-                    .into_iter()
+                let (sets, cut): (Vec<Vec<u32>>, Vec<Vec<u32>>) = load(members)
+                    .into_par_iter()
                     .map(|s| {
                         let mut s = s.into_owned();
+                        let mut gone = Vec::new();
                         if let Some(boilerplate) = &sketch {
-                            boilerplate.remove_from(&mut s, &mut out.cut);
+                            boilerplate.remove_from(&mut s, &mut gone);
                         }
-                        s
+                        (s, gone)
                     })
-                    .collect();
+                    .unzip();
+                out.cut = cut.concat();
                 out.cut_occurrences = out.cut.len();
                 out.cut.sort_unstable();
                 out.cut.dedup();
@@ -675,7 +679,7 @@ impl Scan<'_> {
                     }
                 };
                 let edges: Vec<Edge> = pairs
-                    .iter()
+                    .par_iter()
                     .filter_map(|&(x, y)| {
                         check(local(members, x) as u32, local(members, y) as u32).edge
                     })

@@ -25,6 +25,8 @@
 //! ```
 
 use std::borrow::Cow;
+
+use rayon::prelude::*;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 
@@ -216,7 +218,7 @@ impl SetStore {
                 .map(|&d| Cow::Borrowed(self.mem[d as usize].as_slice()))
                 .collect(),
             State::Sealed(file, starts) => docs
-                .iter()
+                .par_iter()
                 .map(|&d| match read_at(file, starts, d) {
                     Ok(v) => Cow::Owned(v),
                     Err(e) => {
