@@ -20,6 +20,29 @@ fn set_of(text: &str, k: usize) -> Vec<u64> {
     s
 }
 
+/// Signing `sets` with both schemes at 128 slots; criterion's elements are
+/// shingles. Each scheme's estimate is checked first.
+fn bench_signing(c: &mut Criterion, group: &str, sets: &[Vec<u64>], shingles: u64) {
+    let mut g = c.benchmark_group(group);
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(shingles));
+    for scheme in [Scheme::Classic, Scheme::OnePermutation] {
+        let h = MinHasher::with_scheme(scheme, 128, 1);
+        let est = estimate_jaccard(&h.signature(&sets[0]), &h.signature(&sets[0][1..]));
+        assert!(est > 0.9, "{scheme:?} {est}");
+        g.bench_function(scheme.as_str(), |b| {
+            let mut sig = vec![0u32; 128];
+            b.iter(|| {
+                for s in sets {
+                    h.signature_into(s, &mut sig);
+                }
+                sig[0]
+            })
+        });
+    }
+    g.finish();
+}
+
 fn bench(c: &mut Criterion) {
     let texts: Vec<String> = common::wires(3000).into_iter().map(|(_, t)| t).collect();
     let bytes: u64 = texts.iter().map(|t| t.len() as u64).sum();
@@ -82,24 +105,7 @@ fn bench(c: &mut Criterion) {
     // Signing per shingle (criterion's elements are shingles): classic
     // MinHash against one-permutation hashing, same sets.
     let shingles: u64 = sets.iter().map(|s| s.len() as u64).sum();
-    let mut g = c.benchmark_group("signing");
-    g.sample_size(10);
-    g.throughput(Throughput::Elements(shingles));
-    for scheme in [Scheme::Classic, Scheme::OnePermutation] {
-        let h = MinHasher::with_scheme(scheme, 128, 1);
-        let est = estimate_jaccard(&h.signature(&sets[0]), &h.signature(&sets[0][1..]));
-        assert!(est > 0.9, "{scheme:?} {est}");
-        g.bench_function(scheme.as_str(), |b| {
-            let mut sig = vec![0u32; 128];
-            b.iter(|| {
-                for s in &sets {
-                    h.signature_into(s, &mut sig);
-                }
-                sig[0]
-            })
-        });
-    }
-    g.finish();
+    bench_signing(c, "signing", &sets, shingles);
 
     // The same on 2,000 documents of 640 distinct random shingle hashes
     // (a 640-word article), the input of benches/peers/sign.py for rensa.
@@ -118,22 +124,7 @@ fn bench(c: &mut Criterion) {
             v
         })
         .collect();
-    let mut g = c.benchmark_group("signing_640");
-    g.sample_size(10);
-    g.throughput(Throughput::Elements(2000 * 640));
-    for scheme in [Scheme::Classic, Scheme::OnePermutation] {
-        let h = MinHasher::with_scheme(scheme, 128, 1);
-        g.bench_function(scheme.as_str(), |b| {
-            let mut sig = vec![0u32; 128];
-            b.iter(|| {
-                for s in &long {
-                    h.signature_into(s, &mut sig);
-                }
-                sig[0]
-            })
-        });
-    }
-    g.finish();
+    bench_signing(c, "signing_640", &long, 2000 * 640);
 
     let mut g = c.benchmark_group("stages");
     g.sample_size(10);

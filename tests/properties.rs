@@ -31,6 +31,36 @@ fn set(v: Vec<u64>) -> Vec<u64> {
     v
 }
 
+/// Two random sets sharing `common` elements, with `only_a` and `only_b`
+/// of their own, and their exact Jaccard.
+fn random_pair(
+    common: usize,
+    only_a: usize,
+    only_b: usize,
+    seed: u64,
+) -> (Vec<u64>, Vec<u64>, f64) {
+    let mut next = seed;
+    let mut fresh = || {
+        next = next
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        next
+    };
+    let c: Vec<u64> = (0..common).map(|_| fresh()).collect();
+    let a = set(c
+        .iter()
+        .copied()
+        .chain((0..only_a).map(|_| fresh()))
+        .collect());
+    let b = set(c
+        .iter()
+        .copied()
+        .chain((0..only_b).map(|_| fresh()))
+        .collect());
+    let j = naive_jaccard(&a, &b);
+    (a, b, j)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -41,12 +71,7 @@ proptest! {
         common in 0usize..400, only_a in 0usize..400, only_b in 0usize..400, seed in any::<u64>()
     ) {
         prop_assume!(common + only_a + only_b > 0);
-        let mut next = seed;
-        let mut fresh = || { next = next.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407); next };
-        let c: Vec<u64> = (0..common).map(|_| fresh()).collect();
-        let a = set(c.iter().copied().chain((0..only_a).map(|_| fresh())).collect());
-        let b = set(c.iter().copied().chain((0..only_b).map(|_| fresh())).collect());
-        let j = naive_jaccard(&a, &b);
+        let (a, b, j) = random_pair(common, only_a, only_b, seed);
         let k = 256;
         let h = MinHasher::new(k, seed);
         let est = estimate_jaccard(&h.signature(&a), &h.signature(&b));
@@ -64,12 +89,7 @@ proptest! {
     ) {
         let k = 256;
         prop_assume!(common + only_a + only_b >= k);
-        let mut next = seed;
-        let mut fresh = || { next = next.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407); next };
-        let c: Vec<u64> = (0..common).map(|_| fresh()).collect();
-        let a = set(c.iter().copied().chain((0..only_a).map(|_| fresh())).collect());
-        let b = set(c.iter().copied().chain((0..only_b).map(|_| fresh())).collect());
-        let j = naive_jaccard(&a, &b);
+        let (a, b, j) = random_pair(common, only_a, only_b, seed);
         let h = MinHasher::with_scheme(Scheme::OnePermutation, k, seed);
         let (sa, sb) = (h.signature(&a), h.signature(&b));
         let est = estimate_jaccard(&sa, &sb);
