@@ -245,11 +245,25 @@ impl KeySet {
     /// Whether `k` is in the set.
     #[inline]
     pub fn contains(&self, k: u32) -> bool {
+        self.position(k).is_some()
+    }
+
+    /// The rank of `k` among the keys (sorted), when it is in the set.
+    #[inline]
+    pub fn position(&self, k: u32) -> Option<usize> {
         if self.keys.is_empty() {
-            return false;
+            return None;
         }
         let i = Self::slot(k, self.shift);
-        self.bits[i / 64] >> (i % 64) & 1 == 1 && self.keys.binary_search(&k).is_ok()
+        if self.bits[i / 64] >> (i % 64) & 1 == 0 {
+            return None;
+        }
+        self.keys.binary_search(&k).ok()
+    }
+
+    /// The keys, sorted.
+    pub fn keys(&self) -> &[u32] {
+        &self.keys
     }
 
     /// Removes the members of this set from `set`, appending them to `gone`.
