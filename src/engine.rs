@@ -93,7 +93,8 @@ pub struct ScanStats {
     pub skipped: usize,
     /// Bytes of text read.
     pub bytes: u64,
-    /// Shingle occurrences removed as boilerplate (summed over documents).
+    /// Shingle occurrences removed as boilerplate, summed over the documents
+    /// that are compared (those in some candidate pair).
     pub boilerplate_shingles: usize,
     /// Pairs proposed by LSH.
     pub candidate_pairs: usize,
