@@ -121,6 +121,15 @@ enum SchemeArg {
     OnePermutation,
 }
 
+impl SchemeArg {
+    fn scheme(self) -> Scheme {
+        match self {
+            SchemeArg::Classic => Scheme::Classic,
+            SchemeArg::OnePermutation => Scheme::OnePermutation,
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 struct ScanArgs {
     /// Directories, files or .jsonl/.ndjson files.
@@ -303,10 +312,7 @@ fn build_config(a: &EngineArgs) -> Result<Config> {
         b = b.seed(v);
     }
     if let Some(v) = a.scheme {
-        b = b.scheme(match v {
-            SchemeArg::Classic => Scheme::Classic,
-            SchemeArg::OnePermutation => Scheme::OnePermutation,
-        });
+        b = b.scheme(v.scheme());
     }
     b = b.exact(a.exact);
     Ok(b.build()?)
@@ -704,7 +710,9 @@ fn check_index_flags(index: &neardup::index::Index, a: &EngineArgs) -> Result<()
     let c = index.config();
     let f = |v: Option<f64>| v.map(|v| v.to_string());
     let u = |v: Option<usize>| v.map(|v| v.to_string());
-    let checks: [(&str, Option<String>, String); 11] = [
+    let scheme = a.scheme.map(|v| v.scheme().as_str().to_string());
+    let checks: [(&str, Option<String>, String); 12] = [
+        ("--scheme", scheme, c.scheme().as_str().to_string()),
         ("--threshold", f(a.threshold), c.threshold().to_string()),
         (
             "--containment",

@@ -935,6 +935,14 @@ fn cli_create_add_query_info_remove_optimize() {
     assert!(v["bytes"].as_u64().unwrap() > 10_000);
     let info = ok(&run(&["index", "info", d]));
     assert!(info.contains("documents   41"), "{info}");
+    // A flag that differs from the stored configuration is refused.
+    let o = run(&["query", d, q.to_str().unwrap(), "--scheme", "classic"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--scheme") && err.contains("one-permutation"),
+        "{err}"
+    );
 
     let o = run(&["index", "remove", d, "port-01-wire.txt", "nope"]);
     assert_eq!(o.status.code(), Some(2));
