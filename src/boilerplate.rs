@@ -129,37 +129,9 @@ impl DfSketch {
             .unwrap_or_else(|| DfSketch::with_width_bits(bits))
     }
 
-    /// Keeps the shingles of the sorted set `set` whose estimated frequency
-    /// is at most `cut`, and appends the others to `gone`. The same verdicts
-    /// as [`estimate`](Self::estimate) one by one, with the sketch's cache
-    /// lines fetched a few shingles ahead (the lookups are memory-bound).
-    pub fn retain_at_most<T: Copy + Into<u64>>(
-        &self,
-        set: &mut Vec<T>,
-        cut: f64,
-        gone: &mut Vec<T>,
-    ) {
-        const AHEAD: usize = 16;
-        let n = set.len();
-        let mut keep = 0;
-        for i in 0..n {
-            if i + AHEAD < n {
-                self.prefetch(set[i + AHEAD].into());
-            }
-            let h = set[i];
-            if self.estimate(h.into()) as f64 <= cut {
-                set[keep] = h;
-                keep += 1;
-            } else {
-                gone.push(h);
-            }
-        }
-        set.truncate(keep);
-    }
-
     /// Appends to `out` the shingles of `set` whose estimated frequency is
-    /// above `cut` (lookups fetched ahead, as in
-    /// [`retain_at_most`](Self::retain_at_most)).
+    /// above `cut`. The lookups are memory-bound, so the sketch's cache line
+    /// for the shingle 16 places ahead is fetched early.
     pub fn select_above<T: Copy + Into<u64>>(&self, set: &[T], cut: f64, out: &mut Vec<T>) {
         const AHEAD: usize = 16;
         for (i, &h) in set.iter().enumerate() {

@@ -171,19 +171,12 @@ impl SetStore {
         self.budget = usize::MAX;
         let state = std::mem::replace(&mut self.state, State::Memory);
         self.seal_state(state);
-        let n = self.len_of_sealed();
+        let n = self.len();
         let all: Vec<u32> = (0..n as u32).collect();
         let sets: Vec<Vec<u32>> = self.load(&all).into_iter().map(Cow::into_owned).collect();
         self.state = State::Memory;
         self.in_memory = sets.iter().map(|s| s.len() * 4).sum();
         self.mem = sets;
-    }
-
-    fn len_of_sealed(&self) -> usize {
-        match &self.state {
-            State::Sealed(_, starts) => starts.len() - 1,
-            _ => self.mem.len(),
-        }
     }
 
     fn seal_state(&mut self, state: State) {
