@@ -4,7 +4,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use neardup::lsh::candidate_pairs;
 use neardup::minhash::{estimate_jaccard, MinHasher, Scheme};
-use neardup::shingle::shingles_into;
+use neardup::shingle::{key, shingles_into, sort_keys};
 use neardup::tokenize::{tokenize, tokenize_into};
 use neardup::verify::similarity;
 use neardup::Config;
@@ -126,6 +126,57 @@ fn bench(c: &mut Criterion) {
         .collect();
     bench_signing(c, "signing_640", &long, 2000 * 640);
 
+    // Sorting a document's shingle keys (in text order, as the scan does):
+    // the bucket pass against `sort_unstable`. Elements are keys.
+    let key_lists: Vec<Vec<u32>> = token_lists
+        .iter()
+        .map(|t| {
+            let mut s = Vec::new();
+            shingles_into(t, k, &mut s);
+            s.iter().map(|&h| key(h)).collect()
+        })
+        .collect();
+    let mut sorted = key_lists.clone();
+    let mut scratch = Vec::new();
+    for (s, raw) in sorted.iter_mut().zip(&key_lists) {
+        sort_keys(s, &mut scratch);
+        let mut want = raw.clone();
+        want.sort_unstable();
+        assert_eq!(*s, want);
+    }
+    let mut g = c.benchmark_group("key_sort");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(
+        key_lists.iter().map(|l| l.len() as u64).sum(),
+    ));
+    g.bench_function("sort_keys", |b| {
+        let mut work = Vec::new();
+        b.iter(|| {
+            let mut n = 0;
+            for l in &key_lists {
+                work.clear();
+                work.extend_from_slice(l);
+                sort_keys(&mut work, &mut scratch);
+                n += work[0] as usize;
+            }
+            n
+        })
+    });
+    g.bench_function("sort_unstable", |b| {
+        let mut work = Vec::new();
+        b.iter(|| {
+            let mut n = 0;
+            for l in &key_lists {
+                work.clear();
+                work.extend_from_slice(l);
+                work.sort_unstable();
+                n += work[0] as usize;
+            }
+            n
+        })
+    });
+    g.finish();
+
     let mut g = c.benchmark_group("stages");
     g.sample_size(10);
     g.throughput(Throughput::Bytes(bytes));
@@ -137,7 +188,31 @@ fn bench(c: &mut Criterion) {
         b.iter(|| candidate_pairs(&sigs, cfg.perms(), cfg.banding(), cfg.max_bucket()).len())
     });
 
-    g.bench_function("verify_candidates", |b| {
+    // A scan verifies on sorted 32-bit keys (the SIMD intersection); the
+    // 64-bit hashes take the scalar merge. Both decide the same pairs here.
+    let key_sets: Vec<Vec<u32>> = sets
+        .iter()
+        .map(|s| {
+            let mut k: Vec<u32> = s.iter().map(|&h| key(h)).collect();
+            k.sort_unstable();
+            k.dedup();
+            k
+        })
+        .collect();
+    let verified = |sets: &[Vec<u32>]| {
+        pairs
+            .iter()
+            .filter(|&&(x, y)| cfg.is_duplicate(&similarity(&sets[x as usize], &sets[y as usize])))
+            .count()
+    };
+    let wide = pairs
+        .iter()
+        .filter(|&&(x, y)| cfg.is_duplicate(&similarity(&sets[x as usize], &sets[y as usize])))
+        .count();
+    assert_eq!(verified(&key_sets), wide);
+    assert!(wide > 0);
+    g.bench_function("verify_candidates", |b| b.iter(|| verified(&key_sets)));
+    g.bench_function("verify_candidates_u64", |b| {
         b.iter(|| {
             pairs
                 .iter()

@@ -173,7 +173,7 @@ fn candidate_floor(cfg: &Config) -> f64 {
 /// Whether two raw shingle sets are near-verbatim copies for the boilerplate
 /// count: containment at least [`COPY_GROUP_CONTAINMENT`], both large enough
 /// for the containment rule.
-pub fn is_near_copy<T: Ord + Copy>(a: &[T], b: &[T], cfg: &Config) -> bool {
+pub fn is_near_copy<T: Ord + Copy + 'static>(a: &[T], b: &[T], cfg: &Config) -> bool {
     let s = similarity(a, b);
     s.containment >= COPY_GROUP_CONTAINMENT
         && s.size_a.min(s.size_b) >= cfg.min_containment_shingles()

@@ -114,14 +114,14 @@ pub fn text_keys(text: &str, k: usize, sign: impl FnOnce(&[u64])) -> (usize, Vec
         sign(shingles);
         keys.clear();
         keys.extend(shingles.iter().map(|&h| key(h)));
-        radix_sort(keys, scratch);
+        sort_keys(keys, scratch);
         keys.dedup();
         (tokens.len(), keys.to_vec())
     })
 }
 
 /// Per-thread buffers of [`text_keys`]: tokens, shingle hashes, keys and
-/// the radix sort's scratch.
+/// the key sort's scratch.
 type KeyScratch = (Vec<Token>, Vec<u64>, Vec<u32>, Vec<u32>);
 
 thread_local! {
@@ -129,40 +129,66 @@ thread_local! {
         const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new(), Vec::new())) };
 }
 
-/// Sorts `keys` ascending: least-significant-digit radix sort, four passes
-/// of 8 bits through `scratch` (a few hundred to a few thousand keys per
-/// document, where it beats comparison sorting by about 2x); short inputs
-/// use `sort_unstable`.
-pub fn radix_sort(keys: &mut Vec<u32>, scratch: &mut Vec<u32>) {
-    if keys.len() < 64 {
+/// Sorts `keys` ascending (repeats kept), using `scratch` as a buffer.
+///
+/// Shingle keys are hash values, spread evenly over `u32`, so one
+/// counting pass by the top bits (about one bucket per key) leaves every
+/// key within its small bucket, and one insertion-sort pass finishes the
+/// job: two linear passes instead of a radix sort's five, or a comparison
+/// sort's `n log n`. Inputs whose keys crowd one bucket (repeats, or keys
+/// that are not hashes) fall back to `sort_unstable`, so the worst case
+/// stays `n log n`. Short inputs use `sort_unstable` directly.
+///
+/// ```
+/// let mut keys = vec![7u32, 3, 3, u32::MAX, 0];
+/// neardup::shingle::sort_keys(&mut keys, &mut Vec::new());
+/// assert_eq!(keys, [0, 3, 3, 7, u32::MAX]);
+/// ```
+pub fn sort_keys(keys: &mut [u32], scratch: &mut Vec<u32>) {
+    /// Largest bucket the insertion pass accepts.
+    const CROWD: u32 = 32;
+    let n = keys.len();
+    if n < 64 {
         keys.sort_unstable();
         return;
     }
-    let mut counts = [[0u32; 256]; 4];
-    for &k in keys.iter() {
-        for (d, c) in counts.iter_mut().enumerate() {
-            c[(k >> (8 * d)) as usize & 0xFF] += 1;
-        }
-    }
+    // About one bucket per key (at most 2^16 buckets).
+    let bits = (usize::BITS - (n - 1).leading_zeros() + 1).min(16);
+    let shift = 32 - bits;
+    let buckets = 1usize << bits;
+    // `scratch` holds the output, then the bucket starts.
     scratch.clear();
-    scratch.resize(keys.len(), 0);
-    for (d, c) in counts.iter().enumerate() {
-        if c.iter().any(|&n| n as usize == keys.len()) {
-            continue; // every key has the same digit here
-        }
-        let mut at = [0u32; 256];
-        let mut sum = 0;
-        for (a, &n) in at.iter_mut().zip(c) {
-            *a = sum;
-            sum += n;
-        }
-        for &k in keys.iter() {
-            let b = (k >> (8 * d)) as usize & 0xFF;
-            scratch[at[b] as usize] = k;
-            at[b] += 1;
-        }
-        std::mem::swap(keys, scratch);
+    scratch.resize(n + buckets + 1, 0);
+    let (out, at) = scratch.split_at_mut(n);
+    for &k in keys.iter() {
+        at[(k >> shift) as usize + 1] += 1;
     }
+    let mut sum = 0;
+    for c in at.iter_mut() {
+        if *c > CROWD {
+            keys.sort_unstable();
+            return;
+        }
+        sum += *c;
+        *c = sum;
+    }
+    for &k in keys.iter() {
+        let b = (k >> shift) as usize;
+        out[at[b] as usize] = k;
+        at[b] += 1;
+    }
+    // Each key is now in its bucket, and buckets are in order: an
+    // insertion sort moves each key at most across its own bucket.
+    for i in 1..n {
+        let x = out[i];
+        let mut j = i;
+        while j > 0 && out[j - 1] > x {
+            out[j] = out[j - 1];
+            j -= 1;
+        }
+        out[j] = x;
+    }
+    keys.copy_from_slice(out);
 }
 
 #[cfg(test)]
@@ -180,25 +206,30 @@ mod tests {
     }
 
     #[test]
-    fn radix_sort_sorts() {
+    fn sort_keys_sorts() {
         let mut scratch = Vec::new();
-        for n in [0usize, 1, 63, 64, 65, 640, 5000] {
-            let mut state = n as u64 + 1;
-            let mut v: Vec<u32> = (0..n)
-                .map(|i| {
-                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
-                    // Some repeats and some shared high bytes.
-                    if i % 7 == 0 {
-                        42
-                    } else {
-                        (state >> 40) as u32 & 0x00FF_FFFF
-                    }
-                })
-                .collect();
-            let mut want = v.clone();
-            want.sort_unstable();
-            radix_sort(&mut v, &mut scratch);
-            assert_eq!(v, want, "{n}");
+        // Hash-like keys (the bucket pass), a few repeats, keys crowding
+        // the low buckets (the fallback), and one value repeated.
+        let shapes: [fn(usize, u64) -> u32; 4] = [
+            |_, r| (r >> 32) as u32,
+            |i, r| if i % 50 == 0 { 42 } else { (r >> 32) as u32 },
+            |_, r| (r >> 40) as u32 & 0x00FF_FFFF,
+            |_, _| 7,
+        ];
+        for (s, shape) in shapes.iter().enumerate() {
+            for n in [0usize, 1, 63, 64, 65, 640, 5000, 70_000] {
+                let mut state = n as u64 + 1;
+                let mut v: Vec<u32> = (0..n)
+                    .map(|i| {
+                        state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                        shape(i, state)
+                    })
+                    .collect();
+                let mut want = v.clone();
+                want.sort_unstable();
+                sort_keys(&mut v, &mut scratch);
+                assert_eq!(v, want, "shape {s}, {n} keys");
+            }
         }
     }
 
