@@ -1,20 +1,25 @@
-//! Boilerplate detection by document frequency, in one streaming pass.
+//! Boilerplate detection by document frequency.
 //!
 //! Shingles that occur in many documents (an outlet's header and footer, an
 //! app advert, a syndication disclaimer, a photo caption reused across
-//! stories) say nothing about whether two articles are the same story. They
-//! are counted in a count-min sketch while the corpus streams by (each
-//! document adds its *set* of shingles, so the count is a document
-//! frequency) — one private sketch per thread, summed at the end — and
-//! after the pass every shingle whose estimated frequency is
-//! above the cut is dropped from the sets used for matching.
+//! stories) say nothing about whether two articles are the same story.
+//! Every shingle whose frequency is above the cut is dropped from the sets
+//! used for matching.
 //!
-//! A count-min sketch never under-counts; it over-counts a shingle only when
-//! all of its [`DEPTH`] counters collide with heavier shingles. The width is
-//! sized from the number of shingles seen so that the expected noise per
-//! counter stays far below any sensible cut. Counting is order-independent
-//! (additions commute), so the result does not depend on the thread count,
-//! and two sketches of the same width merge by adding counters.
+//! Two ways to count, for two situations:
+//! - [`frequent_keys`]: exact counts of a batch of sets (what a scan uses,
+//!   over the union of each group of copies), by splitting and sorting.
+//! - [`DfSketch`]: a count-min sketch, for counts that must grow across
+//!   commits (the index). It never under-counts; it over-counts a shingle
+//!   only when all of its [`DEPTH`] counters collide with heavier
+//!   shingles. The width is sized from the number of shingles seen so that
+//!   the expected noise per counter stays far below any sensible cut.
+//!   Counting is order-independent (additions commute), so the result does
+//!   not depend on the thread count, and two sketches of the same width
+//!   merge by adding counters.
+//!
+//! [`KeySet`] holds the verdict: the boilerplate keys, with a bitmap in
+//! front for fast cutting.
 
 use rayon::prelude::*;
 
@@ -93,57 +98,6 @@ impl DfSketch {
         }
     }
 
-    /// Adds the counts of `other`, a sketch of the same width.
-    pub fn merge(&mut self, other: &DfSketch) {
-        assert_eq!(self.width_bits, other.width_bits, "sketch widths differ");
-        for (a, b) in self.counters.iter_mut().zip(&other.counters) {
-            *a = a.saturating_add(*b);
-        }
-    }
-
-    /// Builds a sketch for `volume` occurrences from many sets in parallel:
-    /// one private sketch per thread, merged at the end (the sum does not
-    /// depend on how the items were split). `set_of` makes each item's set
-    /// when it is counted, so at most one made set per thread is alive.
-    pub fn build<'a, T: Sync, K: Copy + Into<u64> + 'a>(
-        volume: usize,
-        items: &'a [T],
-        set_of: impl Fn(&'a T) -> std::borrow::Cow<'a, [K]> + Sync,
-    ) -> DfSketch {
-        let bits = Self::width_bits_for(volume);
-        let threads = rayon::current_num_threads().max(1);
-        let chunk = items.len().div_ceil(threads).max(1);
-        items
-            .par_chunks(chunk)
-            .map(|part| {
-                let mut s = DfSketch::with_width_bits(bits);
-                for item in part {
-                    s.add_set(&set_of(item));
-                }
-                s
-            })
-            .reduce_with(|mut a, b| {
-                a.merge(&b);
-                a
-            })
-            .unwrap_or_else(|| DfSketch::with_width_bits(bits))
-    }
-
-    /// Appends to `out` the shingles of `set` whose estimated frequency is
-    /// above `cut`. The lookups are memory-bound, so the sketch's cache line
-    /// for the shingle 16 places ahead is fetched early.
-    pub fn select_above<T: Copy + Into<u64>>(&self, set: &[T], cut: f64, out: &mut Vec<T>) {
-        const AHEAD: usize = 16;
-        for (i, &h) in set.iter().enumerate() {
-            if let Some(&next) = set.get(i + AHEAD) {
-                self.prefetch(next.into());
-            }
-            if self.estimate(h.into()) as f64 > cut {
-                out.push(h);
-            }
-        }
-    }
-
     #[inline(always)]
     fn prefetch(&self, h: u64) {
         #[cfg(target_arch = "x86_64")]
@@ -167,6 +121,75 @@ impl DfSketch {
             .map(|&i| self.counters[i])
             .min()
             .unwrap_or(0)
+    }
+}
+
+/// The keys that occur more than `limit` times in `keys` (a concatenation
+/// of sets, each key once per set: so the count of a key is the number of
+/// sets holding it), sorted. Exact, and independent of the thread count.
+///
+/// Slices of the keys are split in parallel by their top byte into 256
+/// parts (appends to 256 streams, which stay in cache); then each part,
+/// gathered from every slice, is sorted and its runs counted, in parallel.
+/// A few linear passes and one sort of 1/256 of the keys per part: no
+/// sketch and no hash map.
+///
+/// ```
+/// let keys = vec![5u32, 9, 5, 7, 5, 9];
+/// assert_eq!(neardup::boilerplate::frequent_keys(keys, 1.0), [5, 9]);
+/// ```
+pub fn frequent_keys(keys: Vec<u32>, limit: f64) -> Vec<u32> {
+    const PARTS: usize = 256;
+    let threads = rayon::current_num_threads().max(1);
+    let slice = (keys.len() / (4 * threads)).max(1 << 16);
+    let split: Vec<Vec<Vec<u32>>> = keys
+        .par_chunks(slice)
+        .map(|keys| {
+            let mut parts: Vec<Vec<u32>> = (0..PARTS)
+                .map(|_| Vec::with_capacity(keys.len() / PARTS * 5 / 4))
+                .collect();
+            for &k in keys {
+                parts[(k >> 24) as usize].push(k);
+            }
+            parts
+        })
+        .collect();
+    drop(keys);
+    (0..PARTS)
+        .into_par_iter()
+        .flat_map_iter(|p| {
+            let mut part: Vec<u32> = split.iter().flat_map(|s| s[p].iter().copied()).collect();
+            sort_low24(&mut part);
+            let mut found = Vec::new();
+            for same in part.chunk_by(|x, y| x == y) {
+                if same.len() as f64 > limit {
+                    found.push(same[0]);
+                }
+            }
+            found
+        })
+        .collect()
+}
+
+/// Sorts keys that share their top byte: two counting passes of 12 bits
+/// over the low 24 (repeated keys, which the boilerplate is made of, cost
+/// nothing extra).
+fn sort_low24(keys: &mut Vec<u32>) {
+    let mut other = vec![0u32; keys.len()];
+    for shift in [0u32, 12] {
+        let mut at = vec![0usize; 4097];
+        for &k in keys.iter() {
+            at[((k >> shift) & 0xFFF) as usize + 1] += 1;
+        }
+        for b in 0..4096 {
+            at[b + 1] += at[b];
+        }
+        for &k in keys.iter() {
+            let b = ((k >> shift) & 0xFFF) as usize;
+            other[at[b]] = k;
+            at[b] += 1;
+        }
+        std::mem::swap(keys, &mut other);
     }
 }
 
@@ -284,6 +307,52 @@ mod tests {
         set.remove_from(&mut doc, &mut gone);
         assert_eq!((doc, gone), (vec![7, 9], vec![keys[0], keys[1]]));
         assert!(!KeySet::default().contains(3));
+    }
+
+    #[test]
+    fn sort_low24_sorts() {
+        let mut state = 5u64;
+        let mut v: Vec<u32> = (0..50_000)
+            .map(|i| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                0x7F00_0000 | if i % 3 == 0 { 77 } else { (state >> 40) as u32 }
+            })
+            .collect();
+        let mut want = v.clone();
+        want.sort_unstable();
+        sort_low24(&mut v);
+        assert_eq!(v, want);
+    }
+
+    #[test]
+    fn frequent_keys_counts_exactly() {
+        let mut state = 11u64;
+        let mut keys = Vec::new();
+        let mut want: std::collections::BTreeMap<u32, usize> = Default::default();
+        for _ in 0..300_000 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            // A skewed draw: some keys very common, most rare, some sharing
+            // their top 16 bits.
+            let r = (state >> 33) as u32;
+            let k = match r % 10 {
+                0 => r % 50,
+                1 => 0xABCD_0000 | (r % 300),
+                _ => r.wrapping_mul(2_654_435_761),
+            };
+            keys.push(k);
+            *want.entry(k).or_default() += 1;
+        }
+        for limit in [0.0, 1.0, 2.5, 40.0, 1000.0] {
+            let expect: Vec<u32> = want
+                .iter()
+                .filter(|&(_, &n)| n as f64 > limit)
+                .map(|(&k, _)| k)
+                .collect();
+            assert_eq!(frequent_keys(keys.clone(), limit), expect, "{limit}");
+        }
+        assert!(frequent_keys(Vec::new(), 0.0).is_empty());
     }
 
     #[test]

@@ -15,13 +15,12 @@
 //! assert_eq!(result.cluster_ids(&result.clusters[0]), ["a", "b"]);
 //! ```
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::boilerplate::{DfSketch, KeySet};
+use crate::boilerplate::{frequent_keys, KeySet};
 use crate::cluster::{cluster, Edge, Group, Scored, UnionFind};
 use crate::config::Config;
 use crate::corpus::{Corpus, DocSource, Document, Event, Skip, SkipReason};
@@ -312,11 +311,32 @@ pub fn boilerplate_sample_rate(cut: usize) -> f64 {
 /// [`boilerplate_sample_rate`]).
 pub const BOILERPLATE_SAMPLE: usize = 64;
 
-/// The sorted union of sorted sets.
-fn union_of<'a, T: Ord + Copy + 'a>(sets: impl Iterator<Item = &'a [T]>) -> Vec<T> {
-    let mut union: Vec<T> = sets.flatten().copied().collect();
-    union.sort_unstable();
-    union.dedup();
+/// The sorted union of sorted, repeat-free key sets: merged two at a time
+/// when there are a few, sorted together when there are many.
+fn union_of<'a>(sets: impl Iterator<Item = &'a [u32]>) -> Vec<u32> {
+    let sets: Vec<&[u32]> = sets.collect();
+    if sets.len() > 8 {
+        let mut union: Vec<u32> = sets.iter().flat_map(|s| s.iter().copied()).collect();
+        crate::shingle::sort_keys(&mut union, &mut Vec::new());
+        union.dedup();
+        return union;
+    }
+    let mut union: Vec<u32> = sets.first().map(|s| s.to_vec()).unwrap_or_default();
+    let mut next = Vec::new();
+    for s in &sets[1.min(sets.len())..] {
+        next.clear();
+        next.reserve(union.len() + s.len());
+        let (mut i, mut j) = (0, 0);
+        while i < union.len() && j < s.len() {
+            let (x, y) = (union[i], s[j]);
+            next.push(x.min(y));
+            i += (x <= y) as usize;
+            j += (y <= x) as usize;
+        }
+        next.extend_from_slice(&union[i..]);
+        next.extend_from_slice(&s[j..]);
+        std::mem::swap(&mut union, &mut next);
+    }
     union
 }
 
@@ -572,7 +592,7 @@ impl Scan<'_> {
         // 2. Boilerplate: shingles in too many groups of near-verbatim
         //    copies are dropped.
         let cut = cfg.boilerplate_cut(n);
-        let mut sketch = None;
+        let mut boilerplate_keys = None;
         if cut.is_some() {
             // Document frequency is counted per group of near-verbatim
             // copies, not per document: a story syndicated forty times is
@@ -610,82 +630,23 @@ impl Scan<'_> {
                     xxhash_rust::xxh3::xxh3_64(docs[m[0] as usize].id.as_bytes()) <= bound
                 });
             }
-            let volume: usize = members
-                .iter()
-                .map(|m| m.iter().map(|&d| docs[d as usize].shingles).sum::<usize>())
-                .sum();
-            // The sketch only proposes candidates, which are then counted
-            // exactly (below), so a sampled scan can afford a sketch four
-            // times narrower than exact counts would want (about 16
-            // occurrences a counter): a quarter of the zero-filling,
-            // merging and cache misses.
-            let sized_for = if rate < 1.0 { volume / 4 } else { volume };
-            let built = DfSketch::build(sized_for, &members, |m| {
-                let sets = load(m);
-                if sets.len() == 1 {
-                    Cow::Owned(sets.into_iter().next().expect("one").into_owned())
-                } else {
-                    Cow::Owned(union_of(sets.iter().map(|s| &**s)))
-                }
-            });
-            // The boilerplate: the shingles of the counted groups whose
-            // estimate passes the cut are candidates (a shingle in no
-            // counted group is never boilerplate: the sketch could only
-            // over-count it); each candidate is then counted exactly, once
-            // per counted group, so sketch collisions never decide.
+            // The boilerplate: shingles in more than the (sampled) cut of the
+            // counted groups, each group's shingles counted once (the union
+            // of its members' sets), counted exactly.
             let limit = cut as f64 * rate;
-            let proposed: Vec<u32> = members
+            let counted: Vec<u32> = members
                 .par_iter()
                 .flat_map_iter(|m| {
                     let sets = load(m);
-                    let mut found: Vec<u32> = Vec::new();
-                    for s in &sets {
-                        built.select_above(s, limit, &mut found);
+                    if sets.len() == 1 {
+                        sets.into_iter().next().expect("one").into_owned()
+                    } else {
+                        union_of(sets.iter().map(|s| &**s))
                     }
-                    found
                 })
                 .collect();
-            drop(built);
-            let proposed = KeySet::new(proposed);
-            let counts: Vec<u32> = members
-                .par_iter()
-                .fold(
-                    || vec![0u32; proposed.len()],
-                    |mut counts, m| {
-                        let sets = load(m);
-                        let union;
-                        let set: &[u32] = if sets.len() == 1 {
-                            &sets[0]
-                        } else {
-                            union = union_of(sets.iter().map(|s| &**s));
-                            &union
-                        };
-                        for &k in set {
-                            if let Some(i) = proposed.position(k) {
-                                counts[i] += 1;
-                            }
-                        }
-                        counts
-                    },
-                )
-                .reduce(
-                    || vec![0u32; proposed.len()],
-                    |mut a, b| {
-                        for (x, y) in a.iter_mut().zip(b) {
-                            *x += y;
-                        }
-                        a
-                    },
-                );
-            let keys: Vec<u32> = proposed
-                .keys()
-                .iter()
-                .zip(&counts)
-                .filter(|&(_, &n)| n as f64 > limit)
-                .map(|(&k, _)| k)
-                .collect();
-            sketch = Some(KeySet::new(keys));
-            mark("df sketch");
+            boilerplate_keys = Some(KeySet::new(frequent_keys(counted, limit)));
+            mark("boilerplate");
         }
 
         // 3. Per batch: cut, verify the candidates against the exact sets,
@@ -701,7 +662,7 @@ impl Scan<'_> {
                     .map(|s| {
                         let mut s = s.into_owned();
                         let mut gone = Vec::new();
-                        if let Some(boilerplate) = &sketch {
+                        if let Some(boilerplate) = &boilerplate_keys {
                             boilerplate.remove_from(&mut s, &mut gone);
                         }
                         (s, gone)
@@ -852,7 +813,20 @@ mod tests {
 
     #[test]
     fn union_of_sorted_sets() {
-        let sets: [&[u64]; 3] = [&[1, 4, 9], &[2, 4], &[9, 10]];
+        let sets: [&[u32]; 3] = [&[1, 4, 9], &[2, 4], &[9, 10]];
         assert_eq!(union_of(sets.into_iter()), [1, 2, 4, 9, 10]);
+        assert_eq!(union_of(std::iter::empty()), Vec::<u32>::new());
+        // Many sets take the sorting path; the result is the same.
+        let many: Vec<Vec<u32>> = (0..20u32).map(|i| vec![i, i + 3, 40 - i]).collect();
+        let mut want: Vec<u32> = many.iter().flatten().copied().collect();
+        want.sort_unstable();
+        want.dedup();
+        assert_eq!(union_of(many.iter().map(|s| &s[..])), want);
+        assert_eq!(union_of(many[..5].iter().map(|s| &s[..])), {
+            let mut w: Vec<u32> = many[..5].iter().flatten().copied().collect();
+            w.sort_unstable();
+            w.dedup();
+            w
+        });
     }
 }
