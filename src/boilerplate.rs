@@ -261,18 +261,13 @@ impl KeySet {
         &self.keys
     }
 
-    /// Removes the members of this set from `set`, appending them to `gone`.
-    pub fn remove_from(&self, set: &mut Vec<u32>, gone: &mut Vec<u32>) {
+    /// Appends to `out` the keys of `set` that are members of this set, in
+    /// the order of `set`.
+    pub fn members_of(&self, set: &[u32], out: &mut Vec<u32>) {
         if self.keys.is_empty() {
             return;
         }
-        set.retain(|&k| {
-            let hit = self.contains(k);
-            if hit {
-                gone.push(k);
-            }
-            !hit
-        });
+        out.extend(set.iter().copied().filter(|&k| self.contains(k)));
     }
 }
 
@@ -302,10 +297,10 @@ mod tests {
         assert!(absent
             .filter(|k| sorted.binary_search(k).is_err())
             .all(|k| !set.contains(k)));
-        let mut doc = vec![keys[0], 7, keys[1], 9];
+        let doc = vec![keys[0], 7, keys[1], 9];
         let mut gone = Vec::new();
-        set.remove_from(&mut doc, &mut gone);
-        assert_eq!((doc, gone), (vec![7, 9], vec![keys[0], keys[1]]));
+        set.members_of(&doc, &mut gone);
+        assert_eq!(gone, vec![keys[0], keys[1]]);
         assert!(!KeySet::default().contains(3));
     }
 

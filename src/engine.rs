@@ -28,7 +28,7 @@ use crate::lsh::candidate_pairs;
 use crate::minhash::{estimate_jaccard, MinHasher};
 use crate::shingle::{text_keys, text_set};
 use crate::store::{SetStore, DEFAULT_SET_BUDGET};
-use crate::verify::{similarity, Similarity};
+use crate::verify::{intersection_size, similarity, Similarity};
 
 /// Containment (on raw shingle sets) above which two documents count as one
 /// for the boilerplate document frequency.
@@ -173,7 +173,11 @@ fn candidate_floor(cfg: &Config) -> f64 {
 /// count: containment at least [`COPY_GROUP_CONTAINMENT`], both large enough
 /// for the containment rule.
 pub fn is_near_copy<T: Ord + Copy + 'static>(a: &[T], b: &[T], cfg: &Config) -> bool {
-    let s = similarity(a, b);
+    is_near_copy_by(&similarity(a, b), cfg)
+}
+
+/// [`is_near_copy`] from the similarity of the raw sets.
+fn is_near_copy_by(s: &Similarity, cfg: &Config) -> bool {
     s.containment >= COPY_GROUP_CONTAINMENT
         && s.size_a.min(s.size_b) >= cfg.min_containment_shingles()
 }
@@ -593,12 +597,15 @@ impl Scan<'_> {
         //    copies are dropped.
         let cut = cfg.boilerplate_cut(n);
         let mut boilerplate_keys = None;
+        let mut raw_inter: Option<Vec<Vec<u32>>> = None;
         if cut.is_some() {
             // Document frequency is counted per group of near-verbatim
             // copies, not per document: a story syndicated forty times is
             // one group, while an outlet's footer under forty different
             // stories is forty.
-            let copies: Vec<Vec<(u32, u32)>> = (0..batches.len())
+            // The raw intersection of every candidate pair, kept for
+            // verification (which subtracts the boilerplate both share).
+            let inter: Vec<Vec<u32>> = (0..batches.len())
                 .into_par_iter()
                 .map(|b| {
                     let (members, pairs) = batches.get(b);
@@ -608,12 +615,20 @@ impl Scan<'_> {
                     // of the corpus when the banding is permissive.
                     pairs
                         .par_iter()
-                        .copied()
-                        .filter(|&(x, y)| is_near_copy(set(x), set(y), cfg))
+                        .map(|&(x, y)| intersection_size(set(x), set(y)) as u32)
                         .collect()
                 })
                 .collect();
-            let (groups, n_groups) = copy_groups(n, copies.iter().flatten().copied());
+            let copies = (0..batches.len()).flat_map(|b| {
+                let pairs = batches.get(b).1;
+                pairs.iter().zip(&inter[b]).filter_map(|(&(x, y), &i)| {
+                    let (sx, sy) = (docs[x as usize].shingles, docs[y as usize].shingles);
+                    is_near_copy_by(&Similarity::from_counts(i as usize, sx, sy), cfg)
+                        .then_some((x, y))
+                })
+            });
+            let (groups, n_groups) = copy_groups(n, copies);
+            raw_inter = Some(inter);
             mark("copy groups");
             let cut = cfg.boilerplate_cut(n_groups).unwrap_or(usize::MAX);
             let mut members: Vec<Vec<u32>> = vec![Vec::new(); n_groups];
@@ -657,26 +672,37 @@ impl Scan<'_> {
             .map(|b| {
                 let (members, pairs) = batches.get(b);
                 let mut out = BatchResult::default();
-                let (sets, cut): (Vec<Vec<u32>>, Vec<Vec<u32>>) = load(members)
-                    .into_par_iter()
+                let sets = load(members);
+                // Each document's boilerplate keys. The cut sets are never
+                // built: the intersection of two cut sets is that of the
+                // raw sets less the boilerplate both hold.
+                let gone: Vec<Vec<u32>> = sets
+                    .par_iter()
                     .map(|s| {
-                        let mut s = s.into_owned();
                         let mut gone = Vec::new();
                         if let Some(boilerplate) = &boilerplate_keys {
-                            boilerplate.remove_from(&mut s, &mut gone);
+                            boilerplate.members_of(s, &mut gone);
                         }
-                        (s, gone)
+                        gone
                     })
-                    .unzip();
-                out.cut = cut.concat();
+                    .collect();
+                out.cut = gone.concat();
                 out.cut_occurrences = out.cut.len();
                 out.cut.sort_unstable();
                 out.cut.dedup();
-                // Local numbering keeps the order of document numbers, so
-                // clustering a batch alone gives what clustering everything
-                // would (its tie-breaks compare numbers).
-                let check = |x: u32, y: u32| -> Scored {
-                    let s = similarity(&sets[x as usize], &sets[y as usize]);
+                // Similarity of the cut sets of `x` and `y` (local numbers),
+                // given their raw intersection when it is known.
+                let cut_similarity = |x: usize, y: usize, raw: Option<u32>| {
+                    let raw =
+                        raw.map_or_else(|| intersection_size(&sets[x], &sets[y]), |i| i as usize);
+                    let shared = intersection_size(&gone[x], &gone[y]);
+                    Similarity::from_counts(
+                        raw - shared,
+                        sets[x].len() - gone[x].len(),
+                        sets[y].len() - gone[y].len(),
+                    )
+                };
+                let scored = |x: u32, y: u32, s: Similarity| -> Scored {
                     Scored {
                         containment: s.containment,
                         edge: cfg.is_duplicate(&s).then_some(Edge {
@@ -687,10 +713,19 @@ impl Scan<'_> {
                         }),
                     }
                 };
+                // Local numbering keeps the order of document numbers, so
+                // clustering a batch alone gives what clustering everything
+                // would (its tie-breaks compare numbers).
+                let check =
+                    |x: u32, y: u32| scored(x, y, cut_similarity(x as usize, y as usize, None));
+                let known = raw_inter.as_ref().map(|r| &r[b]);
                 let edges: Vec<Edge> = pairs
                     .par_iter()
-                    .filter_map(|&(x, y)| {
-                        check(local(members, x) as u32, local(members, y) as u32).edge
+                    .enumerate()
+                    .filter_map(|(i, &(x, y))| {
+                        let (x, y) = (local(members, x), local(members, y));
+                        let s = cut_similarity(x, y, known.map(|k| k[i]));
+                        scored(x as u32, y as u32, s).edge
                     })
                     .collect();
                 out.verified = edges.len();

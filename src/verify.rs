@@ -89,23 +89,35 @@ fn intersection_size_u32(a: &[u32], b: &[u32]) -> usize {
 /// assert_eq!(s.containment, 1.0);
 /// ```
 pub fn similarity<T: Ord + Copy + 'static>(a: &[T], b: &[T]) -> Similarity {
-    let inter = intersection_size(a, b);
-    let union = a.len() + b.len() - inter;
-    let small = a.len().min(b.len());
-    Similarity {
-        jaccard: if union == 0 {
-            0.0
-        } else {
-            inter as f64 / union as f64
-        },
-        containment: if small == 0 {
-            0.0
-        } else {
-            inter as f64 / small as f64
-        },
-        intersection: inter,
-        size_a: a.len(),
-        size_b: b.len(),
+    Similarity::from_counts(intersection_size(a, b), a.len(), b.len())
+}
+
+impl Similarity {
+    /// The similarity of two sets of `size_a` and `size_b` members sharing
+    /// `intersection` of them.
+    ///
+    /// ```
+    /// use neardup::verify::{similarity, Similarity};
+    /// assert_eq!(Similarity::from_counts(2, 4, 2), similarity(&[1, 2, 3, 4], &[3, 4]));
+    /// ```
+    pub fn from_counts(intersection: usize, size_a: usize, size_b: usize) -> Similarity {
+        let union = size_a + size_b - intersection;
+        let small = size_a.min(size_b);
+        Similarity {
+            jaccard: if union == 0 {
+                0.0
+            } else {
+                intersection as f64 / union as f64
+            },
+            containment: if small == 0 {
+                0.0
+            } else {
+                intersection as f64 / small as f64
+            },
+            intersection,
+            size_a,
+            size_b,
+        }
     }
 }
 
