@@ -224,18 +224,98 @@ impl IgnoreList {
         if self.patterns.is_empty() {
             return false;
         }
-        let path = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/");
-        let name = rel
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        self.matches_id(&components_id(rel))
+    }
+
+    /// Whether a relative path, written as a document id (components
+    /// joined by `/`), is ignored: a pattern matches the whole path or its
+    /// last component.
+    pub fn matches_id(&self, id: &str) -> bool {
+        if self.patterns.is_empty() {
+            return false;
+        }
+        let name = id.rsplit('/').next().unwrap_or(id);
         self.patterns
             .iter()
-            .any(|p| glob(p.as_bytes(), path.as_bytes()) || glob(p.as_bytes(), name.as_bytes()))
+            .any(|p| glob(p.as_bytes(), id.as_bytes()) || glob(p.as_bytes(), name.as_bytes()))
+    }
+}
+
+/// The components of `rel` joined by `/` (lossily decoded).
+fn components_id(rel: &Path) -> String {
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The id of a walked file: its path below `root`, components joined by
+/// `/` (lossily decoded).
+fn relative_id(root: &Path, path: &Path) -> String {
+    #[cfg(unix)]
+    {
+        if let Some(rest) = plain_rest(root, path) {
+            return String::from_utf8_lossy(rest).into_owned();
+        }
+    }
+    components_id(path.strip_prefix(root).unwrap_or(path))
+}
+
+/// Walked paths are `root` with names pushed on, so the path below `root`
+/// is just the bytes after `root` and a separator when those are plain
+/// names (the components of `root` then prefix those of `path`, whatever
+/// `root` looks like). `None` otherwise, and the caller strips component by
+/// component; a unit test checks both give the same id.
+#[cfg(unix)]
+fn plain_rest<'a>(root: &Path, path: &'a Path) -> Option<&'a [u8]> {
+    use std::os::unix::ffi::OsStrExt;
+    let (r, p) = (root.as_os_str().as_bytes(), path.as_os_str().as_bytes());
+    let rest = p.strip_prefix(r)?;
+    let rest = if r.ends_with(b"/") {
+        rest
+    } else {
+        rest.strip_prefix(b"/")?
+    };
+    let plain = !rest.is_empty()
+        && !rest.starts_with(b"/")
+        && !rest.ends_with(b"/")
+        && !rest.windows(2).any(|w| w == b"//")
+        && !rest.split(|&c| c == b'/').any(|c| c == b"." || c == b"..");
+    plain.then_some(rest)
+}
+
+/// The walk's order key of `path`: its components below `root`, raw
+/// bytes joined by a zero byte (which no name holds), so that comparing
+/// keys compares component by component, as a walk that visits each
+/// directory's entries sorted by name orders its files.
+fn walk_order_key(root: &Path, path: &Path) -> Vec<u8> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        if let Some(rest) = plain_rest(root, path) {
+            return rest
+                .iter()
+                .map(|&c| if c == b'/' { 0 } else { c })
+                .collect();
+        }
+        let mut key = Vec::new();
+        for (i, c) in path
+            .strip_prefix(root)
+            .unwrap_or(path)
+            .components()
+            .enumerate()
+        {
+            if i > 0 {
+                key.push(0);
+            }
+            key.extend_from_slice(c.as_os_str().as_bytes());
+        }
+        key
+    }
+    #[cfg(not(unix))]
+    {
+        let id = relative_id(root, path);
+        id.bytes().map(|c| if c == b'/' { 0 } else { c }).collect()
     }
 }
 
@@ -285,48 +365,55 @@ impl Corpus {
                     path: root.to_path_buf(),
                     source,
                 })?;
+                // Entries of each directory are visited in name order. The
+                // walk itself is unsorted (walkdir's sort re-parses both
+                // paths at every comparison); the entries are sorted after,
+                // by keys that compare component by component, which is
+                // the same order.
                 let walker = walkdir::WalkDir::new(root)
                     .follow_links(true)
-                    .sort_by_file_name()
                     .into_iter()
                     .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
                 let ignore = IgnoreList::load(root);
+                let mut walked: Vec<(Vec<u8>, Entry)> = Vec::new();
                 for item in walker {
-                    if let Ok(e) = &item {
-                        let rel = e.path().strip_prefix(root).unwrap_or(e.path());
-                        if e.depth() > 0 && ignore.matches(rel) {
-                            continue;
-                        }
-                    }
                     match item {
                         Ok(e) if e.file_type().is_file() => {
-                            let path = e.path().to_path_buf();
+                            let path = e.into_path();
+                            let id = relative_id(root, &path);
+                            if ignore.matches_id(&id) {
+                                continue;
+                            }
+                            let key = walk_order_key(root, &path);
                             if is_jsonl(&path) {
-                                entries.push(Entry::Jsonl { path });
+                                walked.push((key, Entry::Jsonl { path }));
                             } else {
-                                let rel = path.strip_prefix(root).unwrap_or(&path);
-                                let id = rel
-                                    .components()
-                                    .map(|c| c.as_os_str().to_string_lossy())
-                                    .collect::<Vec<_>>()
-                                    .join("/");
-                                entries.push(Entry::File { path, id });
+                                walked.push((key, Entry::File { path, id }));
                             }
                         }
                         Ok(_) => {}
                         Err(err) => {
+                            let key = err
+                                .path()
+                                .map(|p| walk_order_key(root, p))
+                                .unwrap_or_default();
                             let location = err
                                 .path()
                                 .map(|p| p.display().to_string())
                                 .unwrap_or_else(|| root.display().to_string());
-                            entries.push(Entry::Broken(Skip {
-                                location,
-                                reason: SkipReason::Walk,
-                                message: err.to_string(),
-                            }));
+                            walked.push((
+                                key,
+                                Entry::Broken(Skip {
+                                    location,
+                                    reason: SkipReason::Walk,
+                                    message: err.to_string(),
+                                }),
+                            ));
                         }
                     }
                 }
+                walked.sort_by(|a, b| a.0.cmp(&b.0));
+                entries.extend(walked.into_iter().map(|(_, e)| e));
             } else if is_jsonl(root) {
                 entries.push(Entry::Jsonl {
                     path: root.to_path_buf(),
@@ -773,6 +860,75 @@ fn read_line_bounded(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn walk_order_is_a_sorted_walk() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = [
+            "a/b.txt",
+            "a.b",
+            "a-c",
+            "a/b/c.txt",
+            "a/b0",
+            "B",
+            "a b/x",
+            "a/.hid/x",
+            "z",
+            "a/b/",
+            "ü/x",
+            "a0/y",
+        ];
+        for n in names {
+            let p = dir.path().join(n);
+            if n.ends_with('/') {
+                std::fs::create_dir_all(&p).unwrap();
+                continue;
+            }
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, "text").unwrap();
+        }
+        let want: Vec<String> = walkdir::WalkDir::new(dir.path())
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()))
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_file())
+            .map(|e| relative_id(dir.path(), e.path()))
+            .collect();
+        let corpus = Corpus::open(&[dir.path()], CorpusOptions::default()).unwrap();
+        let got: Vec<String> = corpus
+            .entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::File { id, .. } => Some(id.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(got.len(), 10);
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn relative_ids_match_component_stripping() {
+        let roots = [
+            "docs", "docs/", "./docs", "a/./b", "a/../b", "/", "/tmp/x//", ".", "a/.",
+        ];
+        let rests = [
+            "x.txt",
+            "sub/x.txt",
+            "a b/ü.txt",
+            "deep/er/x",
+            "..x",
+            ".hidden/y",
+        ];
+        for root in roots {
+            for rest in rests {
+                let path = Path::new(root).join(rest);
+                let slow = components_id(path.strip_prefix(root).unwrap_or(&path));
+                assert_eq!(relative_id(Path::new(root), &path), slow, "{root} + {rest}");
+            }
+        }
+    }
 
     #[test]
     fn glob_matches() {
