@@ -460,45 +460,75 @@ impl Corpus {
         S: FnMut(Event<R>),
     {
         let opts = &self.options;
+        let f = &f;
+        // Each batch of files is read and processed in parallel while the
+        // previous batch's results go to `sink` on this thread, so the sink
+        // (serial by nature) does not leave the workers idle.
+        type Done<R> = Vec<(Vec<Event<R>>, u64)>;
+        let mut pending: Option<Done<R>> = None;
+        let deliver = |done: Done<R>, sink: &mut S, progress: &mut dyn FnMut(u64)| {
+            let mut bytes = 0;
+            for (events, b) in done {
+                bytes += b;
+                for e in events {
+                    sink(e);
+                }
+            }
+            progress(bytes);
+        };
+        let flush = |files: &mut Vec<(PathBuf, String)>,
+                     pending: &mut Option<Done<R>>,
+                     sink: &mut S,
+                     progress: &mut dyn FnMut(u64)| {
+            let batch = std::mem::take(files);
+            let before = pending.take();
+            let mut out: Done<R> = Vec::new();
+            rayon::in_place_scope(|s| {
+                if !batch.is_empty() {
+                    s.spawn(|_| {
+                        out = batch
+                            .par_iter()
+                            .map(|(path, id)| read_file_doc(path, id, opts, f))
+                            .collect();
+                    });
+                }
+                if let Some(done) = before {
+                    deliver(done, sink, progress);
+                }
+            });
+            if !batch.is_empty() {
+                *pending = Some(out);
+            }
+        };
+        // Everything listed so far reaches `sink`: the batch being filled,
+        // then the one still pending.
+        let drain = |files: &mut Vec<(PathBuf, String)>,
+                     pending: &mut Option<Done<R>>,
+                     sink: &mut S,
+                     progress: &mut dyn FnMut(u64)| {
+            flush(files, pending, sink, progress);
+            flush(files, pending, sink, progress);
+        };
         let mut files: Vec<(PathBuf, String)> = Vec::new();
-        let flush =
-            |files: &mut Vec<(PathBuf, String)>, sink: &mut S, progress: &mut dyn FnMut(u64)| {
-                if files.is_empty() {
-                    return;
-                }
-                let out: Vec<(Vec<Event<R>>, u64)> = files
-                    .par_iter()
-                    .map(|(path, id)| read_file_doc(path, id, opts, &f))
-                    .collect();
-                files.clear();
-                let mut bytes = 0;
-                for (events, b) in out {
-                    bytes += b;
-                    for e in events {
-                        sink(e);
-                    }
-                }
-                progress(bytes);
-            };
         for entry in &self.entries {
             match entry {
                 Entry::File { path, id } => {
                     files.push((path.clone(), id.clone()));
                     if files.len() >= BATCH {
-                        flush(&mut files, &mut sink, &mut progress);
+                        flush(&mut files, &mut pending, &mut sink, &mut progress);
                     }
                 }
                 Entry::Jsonl { path } => {
-                    flush(&mut files, &mut sink, &mut progress);
-                    read_jsonl(path, opts, &f, &mut sink, &mut progress);
+                    drain(&mut files, &mut pending, &mut sink, &mut progress);
+                    read_jsonl(path, opts, f, &mut sink, &mut progress);
                 }
                 Entry::Broken(skip) => {
-                    flush(&mut files, &mut sink, &mut progress);
+                    drain(&mut files, &mut pending, &mut sink, &mut progress);
                     sink(Event::Skip(skip.clone()));
                 }
             }
         }
-        flush(&mut files, &mut sink, &mut progress);
+        drain(&mut files, &mut pending, &mut sink, &mut progress);
     }
 }
 
@@ -524,22 +554,28 @@ fn looks_binary(bytes: &[u8]) -> bool {
     bytes[..bytes.len().min(8192)].contains(&0)
 }
 
-enum Bytes {
-    Vec(Vec<u8>),
+enum Bytes<'a> {
+    Buf(&'a [u8]),
     Map(memmap2::Mmap),
 }
 
-impl std::ops::Deref for Bytes {
+impl std::ops::Deref for Bytes<'_> {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
         match self {
-            Bytes::Vec(v) => v,
+            Bytes::Buf(v) => v,
             Bytes::Map(m) => m,
         }
     }
 }
 
-fn read_bytes(path: &Path, max: u64) -> std::result::Result<Bytes, (SkipReason, String)> {
+/// Reads the file at `path` into `buf` (cleared first; small files) or
+/// maps it (large ones).
+fn read_bytes<'a>(
+    path: &Path,
+    max: u64,
+    buf: &'a mut Vec<u8>,
+) -> std::result::Result<Bytes<'a>, (SkipReason, String)> {
     let file = File::open(path).map_err(|e| (SkipReason::Unreadable, e.to_string()))?;
     let len = file
         .metadata()
@@ -560,18 +596,19 @@ fn read_bytes(path: &Path, max: u64) -> std::result::Result<Bytes, (SkipReason, 
             .map_err(|e| (SkipReason::Unreadable, e.to_string()))?;
         Ok(Bytes::Map(map))
     } else {
-        let mut v = Vec::with_capacity(len as usize);
+        buf.clear();
+        buf.reserve(len as usize + 1);
         (&file)
             .take(max + 1)
-            .read_to_end(&mut v)
+            .read_to_end(buf)
             .map_err(|e| (SkipReason::Unreadable, e.to_string()))?;
-        if v.len() as u64 > max {
+        if buf.len() as u64 > max {
             return Err((
                 SkipReason::TooLarge,
                 format!("over the limit of {max} bytes (--max-doc-bytes)"),
             ));
         }
-        Ok(Bytes::Vec(v))
+        Ok(Bytes::Buf(buf))
     }
 }
 
@@ -584,7 +621,9 @@ pub fn load_source(source: &DocSource, options: &CorpusOptions) -> Result<String
     };
     match source {
         DocSource::File(path) => {
-            let bytes = read_bytes(path, options.max_doc_bytes).map_err(|(_, m)| io(path, m))?;
+            let mut buf = Vec::new();
+            let bytes =
+                read_bytes(path, options.max_doc_bytes, &mut buf).map_err(|(_, m)| io(path, m))?;
             Ok(decode(&bytes).0.into_owned())
         }
         DocSource::JsonlLine { path, line, offset } => {
@@ -623,35 +662,48 @@ fn read_file_doc<R>(
     opts: &CorpusOptions,
     f: &(impl Fn(Document<'_>) -> R + Sync),
 ) -> (Vec<Event<R>>, u64) {
-    let location = path.display().to_string();
     let skip = |reason, message| {
         vec![Event::Skip(Skip {
-            location: location.clone(),
+            location: path.display().to_string(),
             reason,
             message,
         })]
     };
-    let bytes = match read_bytes(path, opts.max_doc_bytes) {
-        Ok(b) => b,
-        Err((reason, message)) => return (skip(reason, message), 0),
-    };
-    let n = bytes.len() as u64;
-    if looks_binary(&bytes) {
-        return (skip(SkipReason::Binary, "contains NUL bytes".into()), n);
-    }
-    let (text, replaced) = decode(&bytes);
-    let mut events = Vec::with_capacity(2);
-    if replaced {
-        events.push(Event::Warning(format!(
-            "{location}: invalid UTF-8 replaced by '?'"
-        )));
-    }
-    events.push(Event::Doc(f(Document {
-        id: id.to_string(),
-        text,
-        source: DocSource::File(path.to_path_buf()),
-    })));
-    (events, n)
+    // Small files are read into a buffer kept per thread, not one
+    // allocation each.
+    READ_BUF.with(|buf| {
+        let buf = &mut *buf.borrow_mut();
+        let bytes = match read_bytes(path, opts.max_doc_bytes, buf) {
+            Ok(b) => b,
+            Err((reason, message)) => return (skip(reason, message), 0),
+        };
+        let n = bytes.len() as u64;
+        if looks_binary(&bytes) {
+            return (skip(SkipReason::Binary, "contains NUL bytes".into()), n);
+        }
+        let (text, replaced) = decode(&bytes);
+        let mut events = Vec::with_capacity(2);
+        if replaced {
+            events.push(Event::Warning(format!(
+                "{}: invalid UTF-8 replaced by '?'",
+                path.display()
+            )));
+        }
+        events.push(Event::Doc(f(Document {
+            id: id.to_string(),
+            text,
+            source: DocSource::File(path.to_path_buf()),
+        })));
+        drop(bytes);
+        if buf.capacity() > 4 * MMAP_MIN_BYTES as usize {
+            *buf = Vec::new(); // a file grew while read: do not keep its size
+        }
+        (events, n)
+    })
+}
+
+thread_local! {
+    static READ_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 fn parse_json_line(

@@ -133,7 +133,7 @@ pub fn candidate_pairs(
                     Some((h, d as u32))
                 })
                 .collect();
-            keys.sort_unstable();
+            sort_by_hash(&mut keys);
             let mut out = Vec::new();
             let mut i = 0;
             while i < keys.len() {
@@ -158,9 +158,88 @@ pub fn candidate_pairs(
     pairs
 }
 
+/// Sorts band keys `(hash, document)` by hash, documents ascending within a
+/// hash when they come in ascending (they do: documents are listed in
+/// order), like `sort_unstable` on the pairs.
+///
+/// Band hashes are uniform, so one stable counting pass by the top bits
+/// (about one bucket per key) leaves every key within its bucket, and an
+/// insertion pass finishes; equal hashes (the copies LSH is looking for)
+/// are already in order and cost nothing. Should the insertion pass move
+/// keys too often (inputs that are not hashes), it stops and the keys are
+/// sorted by comparison instead.
+fn sort_by_hash(keys: &mut Vec<(u64, u32)>) {
+    let n = keys.len();
+    if n < 64 {
+        keys.sort_unstable();
+        return;
+    }
+    let bits = (usize::BITS - (n - 1).leading_zeros()).min(20);
+    let shift = 64 - bits;
+    let mut at = vec![0usize; (1 << bits) + 1];
+    for &(h, _) in keys.iter() {
+        at[(h >> shift) as usize + 1] += 1;
+    }
+    for b in 0..1usize << bits {
+        at[b + 1] += at[b];
+    }
+    let mut out = vec![(0u64, 0u32); n];
+    for &k in keys.iter() {
+        let b = (k.0 >> shift) as usize;
+        out[at[b]] = k;
+        at[b] += 1;
+    }
+    let mut moves = 0usize;
+    for i in 1..n {
+        let x = out[i];
+        let mut j = i;
+        while j > 0 && out[j - 1].0 > x.0 {
+            out[j] = out[j - 1];
+            j -= 1;
+        }
+        out[j] = x;
+        moves += i - j;
+        if moves > 8 * n {
+            keys.sort_unstable();
+            return;
+        }
+    }
+    *keys = out;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sort_by_hash_is_sort_unstable() {
+        let mut state = 9u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state
+        };
+        for n in [0usize, 5, 63, 64, 100, 5000, 70_000] {
+            for shape in 0..3 {
+                let mut keys: Vec<(u64, u32)> = (0..n as u32)
+                    .map(|d| {
+                        let r = next();
+                        let h = match shape {
+                            0 => r,                        // hashes
+                            1 => r % 40 * (u64::MAX / 40), // a few big clusters
+                            _ => r >> 40,                  // not hashes: the fallback
+                        };
+                        (h, d)
+                    })
+                    .collect();
+                let mut want = keys.clone();
+                want.sort_unstable();
+                sort_by_hash(&mut keys);
+                assert_eq!(keys, want, "{n} {shape}");
+            }
+        }
+    }
 
     #[test]
     fn s_curve_shape() {
