@@ -71,6 +71,7 @@ pub mod store;
 pub mod synth;
 pub mod tokenize;
 pub mod verify;
+mod xxh3;
 
 pub use config::{Config, ConfigBuilder};
 pub use corpus::{Corpus, CorpusOptions};

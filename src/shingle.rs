@@ -32,6 +32,19 @@ pub fn shingles_into(tokens: &[Token], k: usize, out: &mut Vec<u64>) {
         return;
     }
     out.reserve(tokens.len() + 1 - k);
+    if (3..=16).contains(&k) {
+        // The same value as `shingle_hash`, from the token hashes as words
+        // (`crate::xxh3::words`), computed in place: the hash of the window
+        // starting at `i` overwrites token `i`'s hash, which no later
+        // window reads.
+        out.extend(tokens.iter().map(|t| t.hash));
+        let windows = tokens.len() + 1 - k;
+        for i in 0..windows {
+            out[i] = crate::xxh3::words(&out[i..i + k]);
+        }
+        out.truncate(windows);
+        return;
+    }
     if k <= 8 {
         // The same bytes as `shingle_hash`, gathered on the stack.
         let mut bytes = [0u8; 64];
@@ -246,6 +259,25 @@ mod tests {
         seen.sort_unstable();
         seen.dedup();
         assert_eq!(seen, set);
+    }
+
+    #[test]
+    fn every_shingle_size_hashes_as_defined() {
+        let tokens = tokenize("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty");
+        for k in 1..=20 {
+            let mut got = Vec::new();
+            shingles_into(&tokens, k, &mut got);
+            let mut buf = Vec::new();
+            let want: Vec<u64> = if tokens.len() < k {
+                vec![shingle_hash(&tokens, &mut buf)]
+            } else {
+                tokens
+                    .windows(k)
+                    .map(|w| shingle_hash(w, &mut buf))
+                    .collect()
+            };
+            assert_eq!(got, want, "k = {k}");
+        }
     }
 
     #[test]

@@ -117,75 +117,6 @@ fn lower_ascii_swar(x: u64) -> u64 {
     x | ((ge_a & !gt_z & (0x80 * ONES)) >> 2)
 }
 
-/// The first 64 bytes of XXH3's default secret (the only ones inputs of
-/// up to 16 bytes use).
-const XXH3_SECRET: [u8; 64] = [
-    0xb8, 0xfe, 0x6c, 0x39, 0x23, 0xa4, 0x4b, 0xbe, 0x7c, 0x01, 0x81, 0x2c, 0xf7, 0x21, 0xad, 0x1c,
-    0xde, 0xd4, 0x6d, 0xe9, 0x83, 0x90, 0x97, 0xdb, 0x72, 0x40, 0xa4, 0xa4, 0xb7, 0xb3, 0x67, 0x1f,
-    0xcb, 0x79, 0xe6, 0x4e, 0xcc, 0xc0, 0xe5, 0x78, 0x82, 0x5a, 0xd0, 0x7d, 0xcc, 0xff, 0x72, 0x21,
-    0xb8, 0x08, 0x46, 0x74, 0xf7, 0x43, 0x24, 0x8e, 0xe0, 0x35, 0x90, 0xe6, 0x81, 0x3a, 0x26, 0x4c,
-];
-
-const fn secret64(at: usize) -> u64 {
-    let mut v = 0u64;
-    let mut i = 0;
-    while i < 8 {
-        v |= (XXH3_SECRET[at + i] as u64) << (8 * i);
-        i += 1;
-    }
-    v
-}
-
-const fn secret32(at: usize) -> u32 {
-    secret64(at) as u32
-}
-
-/// `xxh3_64` (seed 0) of the `len` bytes (1 to 16) held little-endian in
-/// `lo` (bytes 0-7) and `hi` (bytes 8-15), every byte past `len` zero: the
-/// same value as [`xxh3_64`] on those bytes (a unit test checks every
-/// length), computed from registers instead of memory.
-#[inline(always)]
-fn xxh3_short(lo: u64, hi: u64, len: usize) -> u64 {
-    debug_assert!((1..=16).contains(&len));
-    if len > 8 {
-        const FLIP1: u64 = secret64(24) ^ secret64(32);
-        const FLIP2: u64 = secret64(40) ^ secret64(48);
-        // Bytes len-8 .. len, the last eight.
-        let last = ((((hi as u128) << 64) | lo as u128) >> (8 * (len - 8))) as u64;
-        let (a, b) = (lo ^ FLIP1, last ^ FLIP2);
-        let m = (a as u128) * (b as u128);
-        let acc = (len as u64)
-            .wrapping_add(a.swap_bytes())
-            .wrapping_add(b)
-            .wrapping_add((m as u64) ^ ((m >> 64) as u64));
-        // XXH3 avalanche.
-        let h = (acc ^ (acc >> 37)).wrapping_mul(0x1656_6791_9E37_79F9);
-        h ^ (h >> 32)
-    } else if len >= 4 {
-        const FLIP: u64 = secret64(8) ^ secret64(16);
-        let first = lo as u32 as u64;
-        let last = (lo >> (8 * (len - 4))) as u32 as u64;
-        let mut h = (last.wrapping_add(first << 32)) ^ FLIP;
-        // XXH3 rrmxmx.
-        h ^= h.rotate_left(49) ^ h.rotate_left(24);
-        h = h.wrapping_mul(0x9FB2_1C65_1E98_DF25);
-        h ^= (h >> 35).wrapping_add(len as u64);
-        h = h.wrapping_mul(0x9FB2_1C65_1E98_DF25);
-        h ^ (h >> 28)
-    } else {
-        const FLIP: u64 = (secret32(0) ^ secret32(4)) as u64;
-        let byte = |i: usize| (lo >> (8 * i)) & 0xFF;
-        let combo = (byte(0) << 16) | (byte(len >> 1) << 24) | byte(len - 1) | ((len as u64) << 8);
-        // XXH64 avalanche.
-        let mut h = combo ^ FLIP;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
-        h ^= h >> 29;
-        h = h.wrapping_mul(0x1656_67B1_9E37_79F9);
-        h ^ (h >> 32)
-    }
-}
-
 /// [`push_word`] for the ASCII word `text[start..end]`. Words of up to 16
 /// bytes with 16 readable bytes from their start (nearly all of them) are
 /// loaded and folded as two 64-bit words; the hash is the same.
@@ -207,7 +138,7 @@ fn push_ascii_word(out: &mut Vec<Token>, buf: &mut String, text: &str, start: us
         };
         lo &= keep(len);
         hi &= keep(len.saturating_sub(8));
-        xxh3_short(lower_ascii_swar(lo), lower_ascii_swar(hi), len)
+        crate::xxh3::short(lower_ascii_swar(lo), lower_ascii_swar(hi), len)
     } else if len <= 32 {
         let mut tmp = [0u8; 32];
         for (t, b) in tmp.iter_mut().zip(&bytes[start..end]) {
@@ -651,25 +582,6 @@ mod tests {
     fn empty_and_punctuation_only() {
         assert!(tokenize("").is_empty());
         assert!(tokenize(" .,;:!? -- ").is_empty());
-    }
-
-    #[test]
-    fn short_hash_is_xxh3() {
-        let mut state = 3u64;
-        for len in 1..=16usize {
-            for _ in 0..2000 {
-                let mut bytes = [0u8; 16];
-                for b in &mut bytes[..len] {
-                    state = state
-                        .wrapping_mul(6364136223846793005)
-                        .wrapping_add(1442695040888963407);
-                    *b = (state >> 56) as u8;
-                }
-                let lo = u64::from_le_bytes(bytes[..8].try_into().unwrap());
-                let hi = u64::from_le_bytes(bytes[8..].try_into().unwrap());
-                assert_eq!(xxh3_short(lo, hi, len), xxh3_64(&bytes[..len]), "{len}");
-            }
-        }
     }
 
     #[test]
