@@ -453,7 +453,7 @@ impl Scan<'_> {
         }
         self.seen.insert(rec.info.id.clone(), self.infos.len());
         self.sigs.extend_from_slice(&rec.sig);
-        self.store.push(&rec.set);
+        self.store.push(rec.set);
         self.infos.push(rec.info);
     }
 

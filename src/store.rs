@@ -15,8 +15,8 @@
 //! ```
 //! use neardup::store::SetStore;
 //! let mut store = SetStore::new(8); // 8 bytes: the second set spills
-//! store.push(&[1, 2]);
-//! store.push(&[3, 5, 8]);
+//! store.push(vec![1, 2]);
+//! store.push(vec![3, 5, 8]);
 //! store.seal();
 //! assert!(store.spilled());
 //! let sets = store.load(&[1, 0]);
@@ -38,10 +38,8 @@ pub const DEFAULT_SET_BUDGET: usize = 512 << 20;
 #[derive(Debug)]
 pub struct SetStore {
     budget: usize,
-    /// In memory: every set's keys back to back, and where each starts
-    /// (the last entry is the end), as in the file.
-    mem: Vec<u32>,
-    mem_starts: Starts,
+    in_memory: usize,
+    mem: Vec<Vec<u32>>,
     state: State,
     warnings: std::sync::Mutex<Vec<String>>,
 }
@@ -65,8 +63,8 @@ impl SetStore {
     pub fn new(budget: usize) -> SetStore {
         SetStore {
             budget,
+            in_memory: 0,
             mem: Vec::new(),
-            mem_starts: vec![0],
             state: State::Memory,
             warnings: Default::default(),
         }
@@ -75,7 +73,7 @@ impl SetStore {
     /// Changes the in-memory budget; sets already past it spill now.
     pub fn set_budget(&mut self, budget: usize) {
         self.budget = budget;
-        if matches!(self.state, State::Memory) && self.in_memory() > self.budget {
+        if matches!(self.state, State::Memory) && self.in_memory > self.budget {
             self.spill();
         }
     }
@@ -83,7 +81,7 @@ impl SetStore {
     /// Number of sets stored.
     pub fn len(&self) -> usize {
         match &self.state {
-            State::Memory => self.mem_starts.len() - 1,
+            State::Memory => self.mem.len(),
             State::Writing(_, starts) | State::Sealed(_, starts) => starts.len() - 1,
         }
     }
@@ -112,16 +110,10 @@ impl SetStore {
             .push(w);
     }
 
-    /// Bytes of sets held in memory.
-    fn in_memory(&self) -> usize {
-        self.mem.len() * 4
-    }
-
-    /// Appends the next document's set (copied: in memory, sets are kept
-    /// back to back in one buffer, not one allocation each).
-    pub fn push(&mut self, set: &[u32]) {
+    /// Appends the next document's set.
+    pub fn push(&mut self, set: Vec<u32>) {
         if let State::Writing(w, starts) = &mut self.state {
-            match append(w, starts, set) {
+            match append(w, starts, &set) {
                 Ok(()) => return,
                 Err(e) => {
                     self.unspill(e);
@@ -131,9 +123,9 @@ impl SetStore {
         if let State::Sealed(..) = self.state {
             self.unspill(std::io::Error::other("store already sealed"));
         }
-        self.mem.extend_from_slice(set);
-        self.mem_starts.push(self.mem.len() as u64);
-        if self.in_memory() > self.budget {
+        self.in_memory += set.len() * 4;
+        self.mem.push(set);
+        if self.in_memory > self.budget {
             self.spill();
         }
     }
@@ -144,12 +136,8 @@ impl SetStore {
             let file = tempfile::tempfile()?;
             let mut w = BufWriter::with_capacity(1 << 20, file);
             let mut starts = vec![0];
-            for set in self.mem_starts.windows(2) {
-                append(
-                    &mut w,
-                    &mut starts,
-                    &self.mem[set[0] as usize..set[1] as usize],
-                )?;
+            for set in &self.mem {
+                append(&mut w, &mut starts, set)?;
             }
             Ok(State::Writing(w, starts))
         })();
@@ -157,7 +145,7 @@ impl SetStore {
             Ok(state) => {
                 self.state = state;
                 self.mem = Vec::new();
-                self.mem_starts = vec![0];
+                self.in_memory = 0;
             }
             Err(e) => {
                 self.budget = usize::MAX;
@@ -185,17 +173,10 @@ impl SetStore {
         self.seal_state(state);
         let n = self.len();
         let all: Vec<u32> = (0..n as u32).collect();
-        let sets = self.load(&all);
-        let mut mem = Vec::new();
-        let mut mem_starts = vec![0];
-        for s in &sets {
-            mem.extend_from_slice(s);
-            mem_starts.push(mem.len() as u64);
-        }
-        drop(sets);
+        let sets: Vec<Vec<u32>> = self.load(&all).into_iter().map(Cow::into_owned).collect();
         self.state = State::Memory;
-        self.mem = mem;
-        self.mem_starts = mem_starts;
+        self.in_memory = sets.iter().map(|s| s.len() * 4).sum();
+        self.mem = sets;
     }
 
     fn seal_state(&mut self, state: State) {
@@ -206,8 +187,7 @@ impl SetStore {
                     let n = starts.len() - 1;
                     self.warn(format!("cannot finish the shingle-set file: {e}"));
                     // Nothing can be read back: every set reads as empty.
-                    self.mem = Vec::new();
-                    self.mem_starts = vec![0; n + 1];
+                    self.mem = vec![Vec::new(); n];
                     State::Memory
                 }
             },
@@ -228,10 +208,7 @@ impl SetStore {
         match &self.state {
             State::Memory => docs
                 .iter()
-                .map(|&d| {
-                    let (s, e) = (self.mem_starts[d as usize], self.mem_starts[d as usize + 1]);
-                    Cow::Borrowed(&self.mem[s as usize..e as usize])
-                })
+                .map(|&d| Cow::Borrowed(self.mem[d as usize].as_slice()))
                 .collect(),
             State::Sealed(file, starts) => docs
                 .par_iter()
@@ -292,7 +269,7 @@ mod tests {
         for budget in [usize::MAX, 0, 100, 2000] {
             let mut store = SetStore::new(budget);
             for s in &sets {
-                store.push(s);
+                store.push(s.clone());
             }
             store.seal();
             assert_eq!(store.len(), 50);
