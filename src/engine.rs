@@ -354,7 +354,10 @@ pub struct Scan<'e> {
     sigs: Vec<u32>,
     /// Their shingle-key sets.
     store: SetStore,
-    seen: HashMap<String, usize>,
+    /// Ids kept so far (hashed with XXH3 under a per-scan random seed:
+    /// faster than the default SipHash, and still no crafted ids can make
+    /// it slow).
+    seen: HashMap<String, usize, xxhash_rust::xxh3::Xxh3Builder>,
     skipped: Vec<Skip>,
     warnings: Vec<String>,
     bytes: u64,
@@ -395,7 +398,12 @@ impl Engine {
             infos: Vec::new(),
             sigs: Vec::new(),
             store: SetStore::new(DEFAULT_SET_BUDGET),
-            seen: HashMap::new(),
+            seen: HashMap::with_hasher(xxhash_rust::xxh3::Xxh3Builder::new().with_seed({
+                use std::hash::{BuildHasher, Hasher};
+                std::collections::hash_map::RandomState::new()
+                    .build_hasher()
+                    .finish()
+            })),
             skipped: Vec::new(),
             warnings: Vec::new(),
             bytes: 0,
@@ -549,6 +557,7 @@ impl Scan<'_> {
         for (i, &d) in order.iter().enumerate() {
             pos[d as usize] = i as u32;
         }
+        mark("ids");
 
         // 1. LSH candidates from the signatures computed while reading (on
         //    the raw sets), or every pair in exact mode.
@@ -579,6 +588,7 @@ impl Scan<'_> {
         drop(sigs);
         drop(pos);
         stats.candidate_pairs = candidates.len();
+        mark("lsh");
         let mut slots: Vec<Option<DocInfo>> = infos.into_iter().map(Some).collect();
         let docs: Vec<DocInfo> = order
             .iter()
@@ -591,7 +601,7 @@ impl Scan<'_> {
             let slots: Vec<u32> = members.iter().map(|&d| order[d as usize]).collect();
             store.load(&slots)
         };
-        mark("lsh");
+        mark("batches");
 
         // 2. Boilerplate: shingles in too many groups of near-verbatim
         //    copies are dropped.

@@ -106,49 +106,47 @@ pub fn candidate_pairs(
     assert!(banding.bands * banding.rows <= perms);
     let n = signatures.len() / perms;
     let max_bucket = max_bucket.max(1);
-    let mut pairs: Vec<(u32, u32)> = (0..banding.bands)
+    // Bands are taken four at a time: their rows sit side by side in each
+    // signature (one cache line for 4 x 4 rows), so one pass over the
+    // signatures serves the four.
+    const GROUP: usize = 4;
+    let groups: Vec<std::ops::Range<usize>> = (0..banding.bands)
+        .step_by(GROUP)
+        .map(|b| b..(b + GROUP).min(banding.bands))
+        .collect();
+    let mut pairs: Vec<(u32, u32)> = groups
         .into_par_iter()
-        .flat_map_iter(|band| {
-            let lo = band * banding.rows;
-            let hi = lo + banding.rows;
-            let mut keys: Vec<(u64, u32)> = (0..n)
-                .filter_map(|d| {
-                    let sig = &signatures[d * perms..(d + 1) * perms];
-                    if sig[0] == EMPTY {
-                        return None;
-                    }
-                    let band_vals = &sig[lo..hi];
-                    // SAFETY-free byte view through an explicit copy.
-                    let mut bytes = [0u8; 256];
-                    let len = band_vals.len() * 4;
-                    let h = if len <= bytes.len() {
-                        for (i, v) in band_vals.iter().enumerate() {
-                            bytes[i * 4..i * 4 + 4].copy_from_slice(&v.to_le_bytes());
-                        }
-                        xxh3_64(&bytes[..len])
-                    } else {
-                        let v: Vec<u8> = band_vals.iter().flat_map(|v| v.to_le_bytes()).collect();
-                        xxh3_64(&v)
-                    };
-                    Some((h, d as u32))
-                })
-                .collect();
-            sort_by_hash(&mut keys);
+        .flat_map_iter(|bands| {
+            let mut keys: Vec<Vec<(u64, u32)>> =
+                bands.clone().map(|_| Vec::with_capacity(n)).collect();
+            for d in 0..n {
+                let sig = &signatures[d * perms..(d + 1) * perms];
+                if sig[0] == EMPTY {
+                    continue;
+                }
+                for (k, band) in keys.iter_mut().zip(bands.clone()) {
+                    let lo = band * banding.rows;
+                    k.push((band_hash(&sig[lo..lo + banding.rows]), d as u32));
+                }
+            }
             let mut out = Vec::new();
-            let mut i = 0;
-            while i < keys.len() {
-                let mut j = i + 1;
-                while j < keys.len() && keys[j].0 == keys[i].0 {
-                    j += 1;
-                }
-                let bucket = &keys[i..j];
-                for (x, &(_, a)) in bucket.iter().enumerate() {
-                    let stop = (x + 1 + max_bucket).min(bucket.len());
-                    for &(_, b) in &bucket[x + 1..stop] {
-                        out.push((a, b));
+            for mut keys in keys {
+                sort_by_hash(&mut keys);
+                let mut i = 0;
+                while i < keys.len() {
+                    let mut j = i + 1;
+                    while j < keys.len() && keys[j].0 == keys[i].0 {
+                        j += 1;
                     }
+                    let bucket = &keys[i..j];
+                    for (x, &(_, a)) in bucket.iter().enumerate() {
+                        let stop = (x + 1 + max_bucket).min(bucket.len());
+                        for &(_, b) in &bucket[x + 1..stop] {
+                            out.push((a, b));
+                        }
+                    }
+                    i = j;
                 }
-                i = j;
             }
             out
         })
@@ -158,34 +156,90 @@ pub fn candidate_pairs(
     pairs
 }
 
+/// Hash of one band's rows: `xxh3_64` of their little-endian bytes
+/// (computed from registers for bands of up to four rows, or an even
+/// number of rows from 6 to 32).
+fn band_hash(rows: &[u32]) -> u64 {
+    let word =
+        |i: usize| rows[2 * i] as u64 | (rows.get(2 * i + 1).copied().unwrap_or(0) as u64) << 32;
+    match rows.len() {
+        1..=2 => crate::xxh3::short(word(0), 0, rows.len() * 4),
+        3..=4 => crate::xxh3::short(word(0), word(1), rows.len() * 4),
+        r if r % 2 == 0 && (6..=32).contains(&r) => {
+            let mut w = [0u64; 16];
+            for (i, x) in w[..r / 2].iter_mut().enumerate() {
+                *x = word(i);
+            }
+            crate::xxh3::words(&w[..r / 2])
+        }
+        _ => {
+            let bytes: Vec<u8> = rows.iter().flat_map(|v| v.to_le_bytes()).collect();
+            xxh3_64(&bytes)
+        }
+    }
+}
+
 /// Sorts band keys `(hash, document)` by hash, documents ascending within a
 /// hash when they come in ascending (they do: documents are listed in
 /// order), like `sort_unstable` on the pairs.
 ///
-/// Band hashes are uniform, so one stable counting pass by the top bits
+/// Band hashes are uniform, so a stable counting pass by the top bits
 /// (about one bucket per key) leaves every key within its bucket, and an
 /// insertion pass finishes; equal hashes (the copies LSH is looking for)
-/// are already in order and cost nothing. Should the insertion pass move
-/// keys too often (inputs that are not hashes), it stops and the keys are
-/// sorted by comparison instead.
+/// are already in order and cost nothing. Past 2^16 keys, a first counting
+/// pass splits them by their top byte into 256 parts, each then sorted the
+/// same way inside the cache. Should an insertion pass move keys too often
+/// (inputs that are not hashes), that part is sorted by comparison instead.
 fn sort_by_hash(keys: &mut Vec<(u64, u32)>) {
     let n = keys.len();
+    if n <= 1 << 16 {
+        let mut out = vec![(0u64, 0u32); n];
+        bucket_sort(keys, &mut out, 0);
+        *keys = out;
+        return;
+    }
+    let mut at = [0usize; 257];
+    for &(h, _) in keys.iter() {
+        at[(h >> 56) as usize + 1] += 1;
+    }
+    for b in 0..256 {
+        at[b + 1] += at[b];
+    }
+    let mut parts = vec![(0u64, 0u32); n];
+    let mut next = at;
+    for &k in keys.iter() {
+        let b = (k.0 >> 56) as usize;
+        parts[next[b]] = k;
+        next[b] += 1;
+    }
+    for p in 0..256 {
+        let (s, e) = (at[p], at[p + 1]);
+        bucket_sort(&parts[s..e], &mut keys[s..e], 8);
+    }
+}
+
+/// Sorts `keys` into `out` (same length) by hash, stably, using the bits
+/// of the hash below its top `skip` bits (the ones above are equal).
+fn bucket_sort(keys: &[(u64, u32)], out: &mut [(u64, u32)], skip: u32) {
+    let n = keys.len();
     if n < 64 {
-        keys.sort_unstable();
+        out.copy_from_slice(keys);
+        out.sort_unstable();
         return;
     }
     let bits = (usize::BITS - (n - 1).leading_zeros()).min(20);
-    let shift = 64 - bits;
+    let shift = 64 - skip - bits;
+    let mask = (1usize << bits) - 1;
+    let bucket = |h: u64| (h >> shift) as usize & mask;
     let mut at = vec![0usize; (1 << bits) + 1];
-    for &(h, _) in keys.iter() {
-        at[(h >> shift) as usize + 1] += 1;
+    for &(h, _) in keys {
+        at[bucket(h) + 1] += 1;
     }
     for b in 0..1usize << bits {
         at[b + 1] += at[b];
     }
-    let mut out = vec![(0u64, 0u32); n];
-    for &k in keys.iter() {
-        let b = (k.0 >> shift) as usize;
+    for &k in keys {
+        let b = bucket(k.0);
         out[at[b]] = k;
         at[b] += 1;
     }
@@ -200,16 +254,27 @@ fn sort_by_hash(keys: &mut Vec<(u64, u32)>) {
         out[j] = x;
         moves += i - j;
         if moves > 8 * n {
-            keys.sort_unstable();
+            out.copy_from_slice(keys);
+            out.sort_unstable();
             return;
         }
     }
-    *keys = out;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn band_hash_is_xxh3_of_the_rows() {
+        for r in 1..=40usize {
+            let rows: Vec<u32> = (0..r as u32)
+                .map(|i| i.wrapping_mul(2_654_435_761) ^ 0xDEAD)
+                .collect();
+            let bytes: Vec<u8> = rows.iter().flat_map(|v| v.to_le_bytes()).collect();
+            assert_eq!(band_hash(&rows), xxh3_64(&bytes), "{r} rows");
+        }
+    }
 
     #[test]
     fn sort_by_hash_is_sort_unstable() {
@@ -220,7 +285,7 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             state
         };
-        for n in [0usize, 5, 63, 64, 100, 5000, 70_000] {
+        for n in [0usize, 5, 63, 64, 100, 5000, 70_000, 300_000] {
             for shape in 0..3 {
                 let mut keys: Vec<(u64, u32)> = (0..n as u32)
                     .map(|d| {

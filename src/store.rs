@@ -145,6 +145,7 @@ impl SetStore {
             Ok(state) => {
                 self.state = state;
                 self.mem = Vec::new();
+                release_freed_memory();
                 self.in_memory = 0;
             }
             Err(e) => {
@@ -228,6 +229,20 @@ impl SetStore {
     }
 }
 
+/// Hands memory just freed back to the operating system. Each set was
+/// allocated by the worker thread that read its document, and glibc keeps
+/// the freed blocks of those per-thread heaps resident: without this, the
+/// sets written out at a spill (the whole budget) would stay in the
+/// process's resident memory for the rest of the scan.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages to the kernel; it does
+    // not touch memory in use.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 fn append(w: &mut BufWriter<File>, starts: &mut Starts, set: &[u32]) -> std::io::Result<()> {
     let mut bytes = [0u8; 4096];
     for part in set.chunks(bytes.len() / 4) {
@@ -244,12 +259,19 @@ fn append(w: &mut BufWriter<File>, starts: &mut Starts, set: &[u32]) -> std::io:
 fn read_at(file: &File, starts: &Starts, d: u32) -> std::io::Result<Vec<u32>> {
     use std::os::unix::fs::FileExt;
     let (s, e) = (starts[d as usize], starts[d as usize + 1]);
-    let mut bytes = vec![0u8; ((e - s) * 4) as usize];
-    file.read_exact_at(&mut bytes, s * 4)?;
-    Ok(bytes
-        .chunks_exact(4)
-        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect())
+    let mut keys = vec![0u32; (e - s) as usize];
+    // SAFETY: the bytes of a `[u32]` may hold any value, and the view
+    // covers exactly the vector's initialized elements.
+    let bytes =
+        unsafe { std::slice::from_raw_parts_mut(keys.as_mut_ptr() as *mut u8, keys.len() * 4) };
+    // Read straight into the keys (stored little-endian).
+    file.read_exact_at(bytes, s * 4)?;
+    if cfg!(target_endian = "big") {
+        for k in &mut keys {
+            *k = u32::from_le(*k);
+        }
+    }
+    Ok(keys)
 }
 
 #[cfg(not(unix))]

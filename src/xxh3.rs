@@ -1,11 +1,12 @@
 //! XXH3-64 (seed 0, default secret) of short inputs held in registers.
 //!
 //! The tokenizer hashes each word and each shingle with `xxh3_64`; those
-//! values are part of the persistent contract. For the two shapes that
-//! dominate a scan, words of up to 16 bytes and shingles of 3 to 16 token
-//! hashes, the same values are computed here from `u64`s already in
-//! registers, skipping the copy to memory and the length dispatch of the
-//! general function. Unit tests check every length against `xxh3_64`.
+//! values are part of the persistent contract. For the shapes that
+//! dominate a scan (words of up to 16 bytes, shingles of 3 to 16 token
+//! hashes, LSH bands of a few rows), the same values are computed here from
+//! `u64`s already in registers, skipping the copy to memory and the length
+//! dispatch of the general function. Unit tests check every length against
+//! `xxh3_64`.
 
 /// The first 128 bytes of XXH3's default secret (the only ones inputs of
 /// up to 128 bytes use).
