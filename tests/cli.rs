@@ -224,7 +224,17 @@ fn output_is_identical_whatever_the_memory_budget() {
     assert_eq!(kept.stdout, spilled.stdout);
     // --timings names every stage.
     let err = String::from_utf8_lossy(&spilled.stderr);
-    for stage in ["read", "lsh", "verify+cluster"] {
+    for stage in [
+        "walk ",
+        "read ",
+        "ids ",
+        "lsh ",
+        "batches ",
+        "copy groups ",
+        "boilerplate ",
+        "verify+cluster ",
+        "assemble ",
+    ] {
         assert!(err.contains(stage), "{err}");
     }
 }
