@@ -149,32 +149,26 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(
         key_lists.iter().map(|l| l.len() as u64).sum(),
     ));
-    g.bench_function("sort_keys", |b| {
-        let mut work = Vec::new();
-        b.iter(|| {
-            let mut n = 0;
-            for l in &key_lists {
-                work.clear();
-                work.extend_from_slice(l);
-                sort_keys(&mut work, &mut scratch);
-                n += work[0] as usize;
-            }
-            n
-        })
-    });
-    g.bench_function("sort_unstable", |b| {
-        let mut work = Vec::new();
-        b.iter(|| {
-            let mut n = 0;
-            for l in &key_lists {
-                work.clear();
-                work.extend_from_slice(l);
-                work.sort_unstable();
-                n += work[0] as usize;
-            }
-            n
-        })
-    });
+    type Sort = fn(&mut Vec<u32>, &mut Vec<u32>);
+    let sorters: [(&str, Sort); 2] = [
+        ("sort_keys", |w, scratch| sort_keys(w, scratch)),
+        ("sort_unstable", |w, _| w.sort_unstable()),
+    ];
+    for (name, sort) in sorters {
+        g.bench_function(name, |b| {
+            let mut work = Vec::new();
+            b.iter(|| {
+                let mut n = 0;
+                for l in &key_lists {
+                    work.clear();
+                    work.extend_from_slice(l);
+                    sort(&mut work, &mut scratch);
+                    n += work[0] as usize;
+                }
+                n
+            })
+        });
+    }
     g.finish();
 
     let mut g = c.benchmark_group("stages");

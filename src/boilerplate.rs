@@ -306,11 +306,15 @@ mod tests {
 
     #[test]
     fn sort_low24_sorts() {
-        let mut state = 5u64;
+        let mut next = crate::testutil::lcg(5);
         let mut v: Vec<u32> = (0..50_000)
             .map(|i| {
-                state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
-                0x7F00_0000 | if i % 3 == 0 { 77 } else { (state >> 40) as u32 }
+                0x7F00_0000
+                    | if i % 3 == 0 {
+                        77
+                    } else {
+                        (next() >> 40) as u32
+                    }
             })
             .collect();
         let mut want = v.clone();
@@ -321,16 +325,13 @@ mod tests {
 
     #[test]
     fn frequent_keys_counts_exactly() {
-        let mut state = 11u64;
+        let mut next = crate::testutil::lcg(11);
         let mut keys = Vec::new();
         let mut want: std::collections::BTreeMap<u32, usize> = Default::default();
         for _ in 0..300_000 {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
             // A skewed draw: some keys very common, most rare, some sharing
             // their top 16 bits.
-            let r = (state >> 33) as u32;
+            let r = (next() >> 33) as u32;
             let k = match r % 10 {
                 0 => r % 50,
                 1 => 0xABCD_0000 | (r % 300),

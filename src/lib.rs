@@ -69,6 +69,8 @@ pub mod report;
 pub mod shingle;
 pub mod store;
 pub mod synth;
+#[cfg(test)]
+mod testutil;
 pub mod tokenize;
 pub mod verify;
 mod xxh3;

@@ -278,13 +278,7 @@ mod tests {
 
     #[test]
     fn sort_by_hash_is_sort_unstable() {
-        let mut state = 9u64;
-        let mut next = move || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            state
-        };
+        let mut next = crate::testutil::lcg(9);
         for n in [0usize, 5, 63, 64, 100, 5000, 70_000, 300_000] {
             for shape in 0..3 {
                 let mut keys: Vec<(u64, u32)> = (0..n as u32)

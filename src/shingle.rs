@@ -231,13 +231,8 @@ mod tests {
         ];
         for (s, shape) in shapes.iter().enumerate() {
             for n in [0usize, 1, 63, 64, 65, 640, 5000, 70_000] {
-                let mut state = n as u64 + 1;
-                let mut v: Vec<u32> = (0..n)
-                    .map(|i| {
-                        state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
-                        shape(i, state)
-                    })
-                    .collect();
+                let mut next = crate::testutil::lcg(n as u64 + 1);
+                let mut v: Vec<u32> = (0..n).map(|i| shape(i, next())).collect();
                 let mut want = v.clone();
                 want.sort_unstable();
                 sort_keys(&mut v, &mut scratch);

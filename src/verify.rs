@@ -137,13 +137,7 @@ mod tests {
 
     #[test]
     fn simd_blocks_match_the_merge() {
-        let mut state = 7u64;
-        let mut next = move || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            state
-        };
+        let mut next = crate::testutil::lcg(7);
         for round in 0..2000 {
             // Sets drawn from a small universe overlap a lot; the sizes
             // cover empty, shorter than a block and long.

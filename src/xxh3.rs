@@ -124,15 +124,12 @@ mod tests {
 
     #[test]
     fn short_hash_is_xxh3() {
-        let mut state = 3u64;
+        let mut next = crate::testutil::lcg(3);
         for len in 1..=16usize {
             for _ in 0..2000 {
                 let mut bytes = [0u8; 16];
                 for b in &mut bytes[..len] {
-                    state = state
-                        .wrapping_mul(6364136223846793005)
-                        .wrapping_add(1442695040888963407);
-                    *b = (state >> 56) as u8;
+                    *b = (next() >> 56) as u8;
                 }
                 let lo = u64::from_le_bytes(bytes[..8].try_into().unwrap());
                 let hi = u64::from_le_bytes(bytes[8..].try_into().unwrap());
@@ -143,17 +140,10 @@ mod tests {
 
     #[test]
     fn words_hash_is_xxh3() {
-        let mut state = 5u64;
+        let mut next = crate::testutil::lcg(5);
         for k in 3..=16usize {
             for _ in 0..500 {
-                let w: Vec<u64> = (0..k)
-                    .map(|_| {
-                        state = state
-                            .wrapping_mul(6364136223846793005)
-                            .wrapping_add(1442695040888963407);
-                        state
-                    })
-                    .collect();
+                let w: Vec<u64> = (0..k).map(|_| next()).collect();
                 let bytes: Vec<u8> = w.iter().flat_map(|x| x.to_le_bytes()).collect();
                 assert_eq!(words(&w), xxh3_64(&bytes), "{k}");
             }
