@@ -48,20 +48,30 @@ struct JsonCluster<'a> {
 }
 
 /// Extra fields per pair (for example the passages of an explanation).
-pub type PairExtra<'a> = dyn Fn(&Pair) -> Option<serde_json::Map<String, serde_json::Value>> + 'a;
+/// Called from several threads at once.
+pub type PairExtra<'a> =
+    dyn Fn(&Pair) -> Option<serde_json::Map<String, serde_json::Value>> + Sync + 'a;
 
 /// Writes JSON Lines: one line per cluster (and per single document when
 /// `all` is set). `extra` may add fields to each pair.
+///
+/// Lines are made in parallel, a window of clusters at a time, and written
+/// in order, so the output does not depend on the thread count and only one
+/// window of text is held in memory.
 pub fn write_jsonl(
     result: &ScanResult,
     w: &mut dyn Write,
     all: bool,
     extra: Option<&PairExtra<'_>>,
 ) -> io::Result<()> {
+    use rayon::prelude::*;
+    /// Clusters per parallel task, and tasks per window.
+    const CHUNK: usize = 256;
+    const WINDOW: usize = 64 * CHUNK;
     let id = |d: usize| result.docs[d].id.as_str();
-    let write_one = |w: &mut dyn Write, n: usize, c: &Cluster| -> io::Result<()> {
+    let write_one = |w: &mut Vec<u8>, c: &Cluster| -> io::Result<()> {
         let obj = JsonCluster {
-            cluster: n,
+            cluster: c.id,
             size: c.docs.len(),
             representative: id(c.representative),
             docs: c.docs.iter().map(|&d| id(d)).collect(),
@@ -80,20 +90,37 @@ pub fn write_jsonl(
         serde_json::to_writer(&mut *w, &obj)?;
         w.write_all(b"\n")
     };
-    for c in &result.clusters {
-        write_one(w, c.id, c)?;
-    }
-    if all {
-        let base = result.clusters.len();
-        for (i, &d) in result.singletons.iter().enumerate() {
-            let c = Cluster {
-                id: base + i,
-                representative: d,
-                docs: vec![d],
-                pairs: vec![],
-            };
-            write_one(w, c.id, &c)?;
+    let singleton = |i: usize| Cluster {
+        id: result.clusters.len() + i,
+        representative: result.singletons[i],
+        docs: vec![result.singletons[i]],
+        pairs: vec![],
+    };
+    // Cluster `k` of the output: the clusters, then (with `all`) one per
+    // single document.
+    let total = result.clusters.len() + if all { result.singletons.len() } else { 0 };
+    let mut start = 0;
+    while start < total {
+        let end = (start + WINDOW).min(total);
+        let parts: Vec<io::Result<Vec<u8>>> = (start..end)
+            .step_by(CHUNK)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|from| {
+                let mut buf = Vec::new();
+                for k in from..(from + CHUNK).min(end) {
+                    match result.clusters.get(k) {
+                        Some(c) => write_one(&mut buf, c)?,
+                        None => write_one(&mut buf, &singleton(k - result.clusters.len()))?,
+                    }
+                }
+                Ok(buf)
+            })
+            .collect();
+        for part in parts {
+            w.write_all(&part?)?;
         }
+        start = end;
     }
     Ok(())
 }
