@@ -209,6 +209,12 @@ fn output_is_identical_whatever_the_thread_count() {
     assert!(!one.stdout.is_empty());
     assert_eq!(one.stdout, two.stdout);
     assert_eq!(two.stdout, again.stdout);
+    // Explanations and single documents are written in parallel too.
+    let args = ["scan", d, "--format", "jsonl", "--explain", "--all"];
+    let one = run(&[&args[..], &["--threads", "1"]].concat());
+    let four = run(&[&args[..], &["--threads", "4"]].concat());
+    assert!(one.status.success() && stdout(&one).contains("\"passages\""));
+    assert_eq!(one.stdout, four.stdout);
 }
 
 #[test]
