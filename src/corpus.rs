@@ -284,6 +284,20 @@ fn plain_rest<'a>(root: &Path, path: &'a Path) -> Option<&'a [u8]> {
     plain.then_some(rest)
 }
 
+/// [`relative_id`] and [`walk_order_key`] of a walked file, looking at its
+/// path once when it is plain (nearly always).
+fn id_and_order_key(root: &Path, path: &Path) -> (String, Vec<u8>) {
+    #[cfg(unix)]
+    if let Some(rest) = plain_rest(root, path) {
+        let key = rest
+            .iter()
+            .map(|&c| if c == b'/' { 0 } else { c })
+            .collect();
+        return (String::from_utf8_lossy(rest).into_owned(), key);
+    }
+    (relative_id(root, path), walk_order_key(root, path))
+}
+
 /// The walk's order key of `path`: its components below `root`, raw
 /// bytes joined by a zero byte (which no name holds), so that comparing
 /// keys compares component by component, as a walk that visits each
@@ -380,11 +394,10 @@ impl Corpus {
                     match item {
                         Ok(e) if e.file_type().is_file() => {
                             let path = e.into_path();
-                            let id = relative_id(root, &path);
+                            let (id, key) = id_and_order_key(root, &path);
                             if ignore.matches_id(&id) {
                                 continue;
                             }
-                            let key = walk_order_key(root, &path);
                             if is_jsonl(&path) {
                                 walked.push((key, Entry::Jsonl { path }));
                             } else {

@@ -45,17 +45,7 @@ pub fn shingles_into(tokens: &[Token], k: usize, out: &mut Vec<u64>) {
         out.truncate(windows);
         return;
     }
-    if k <= 8 {
-        // The same bytes as `shingle_hash`, gathered on the stack.
-        let mut bytes = [0u8; 64];
-        for w in tokens.windows(k) {
-            for (i, t) in w.iter().enumerate() {
-                bytes[i * 8..i * 8 + 8].copy_from_slice(&t.hash.to_le_bytes());
-            }
-            out.push(xxh3_64(&bytes[..8 * k]));
-        }
-        return;
-    }
+    // Other sizes (1, 2, or over 16 words): the definition itself.
     for w in tokens.windows(k) {
         out.push(shingle_hash(w, &mut buf));
     }
