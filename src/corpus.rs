@@ -489,7 +489,7 @@ impl Corpus {
             }
             progress(bytes);
         };
-        let flush = |files: &mut Vec<(PathBuf, String)>,
+        let flush = |files: &mut Vec<(&Path, &str)>,
                      pending: &mut Option<Done<R>>,
                      sink: &mut S,
                      progress: &mut dyn FnMut(u64)| {
@@ -501,7 +501,9 @@ impl Corpus {
                     s.spawn(|_| {
                         out = batch
                             .par_iter()
-                            .map(|(path, id)| read_file_doc(path, id, opts, f))
+                            .map_init(Opener::default, |opener, (path, id)| {
+                                read_file_doc(path, id, opts, f, opener)
+                            })
                             .collect();
                     });
                 }
@@ -515,18 +517,18 @@ impl Corpus {
         };
         // Everything listed so far reaches `sink`: the batch being filled,
         // then the one still pending.
-        let drain = |files: &mut Vec<(PathBuf, String)>,
+        let drain = |files: &mut Vec<(&Path, &str)>,
                      pending: &mut Option<Done<R>>,
                      sink: &mut S,
                      progress: &mut dyn FnMut(u64)| {
             flush(files, pending, sink, progress);
             flush(files, pending, sink, progress);
         };
-        let mut files: Vec<(PathBuf, String)> = Vec::new();
+        let mut files: Vec<(&Path, &str)> = Vec::new();
         for entry in &self.entries {
             match entry {
                 Entry::File { path, id } => {
-                    files.push((path.clone(), id.clone()));
+                    files.push((path, id));
                     if files.len() >= BATCH {
                         flush(&mut files, &mut pending, &mut sink, &mut progress);
                     }
@@ -582,47 +584,123 @@ impl std::ops::Deref for Bytes<'_> {
     }
 }
 
+/// Opens files, on Linux relative to a descriptor of their directory kept
+/// from the file before: files come in walk order, so most share the
+/// previous file's directory, and the kernel then resolves one name instead
+/// of every component of the path.
+#[derive(Default)]
+struct Opener {
+    #[cfg(target_os = "linux")]
+    dir: Option<(PathBuf, std::os::fd::OwnedFd)>,
+}
+
+impl Opener {
+    fn open(&mut self, path: &Path) -> std::io::Result<File> {
+        #[cfg(target_os = "linux")]
+        if let Some(file) = self.open_at(path) {
+            return file;
+        }
+        File::open(path)
+    }
+
+    /// `None` when the directory cannot be opened (the plain open then
+    /// reports the error) or the name does not fit the stack buffer.
+    #[cfg(target_os = "linux")]
+    fn open_at(&mut self, path: &Path) -> Option<std::io::Result<File>> {
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        use std::os::unix::ffi::OsStrExt;
+        let (parent, name) = (path.parent()?, path.file_name()?.as_bytes());
+        let mut cname = [0u8; 256];
+        if name.len() >= cname.len() || parent.as_os_str().is_empty() {
+            return None;
+        }
+        cname[..name.len()].copy_from_slice(name);
+        if self.dir.as_ref().map(|(p, _)| p.as_path()) != Some(parent) {
+            self.dir = None;
+            let cdir = std::ffi::CString::new(parent.as_os_str().as_bytes()).ok()?;
+            // SAFETY: `cdir` is a NUL-terminated path; the descriptor
+            // returned, when valid, is owned by nothing else.
+            let fd = unsafe {
+                libc::open(
+                    cdir.as_ptr(),
+                    libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+                )
+            };
+            if fd < 0 {
+                return None;
+            }
+            // SAFETY: `fd` was just opened and is owned here only.
+            self.dir = Some((parent.to_path_buf(), unsafe { OwnedFd::from_raw_fd(fd) }));
+        }
+        let dir = self.dir.as_ref()?.1.as_raw_fd();
+        // SAFETY: `cname` is NUL-terminated (the name is shorter than the
+        // buffer and holds no NUL); `dir` is a live directory descriptor.
+        let fd =
+            unsafe { libc::openat(dir, cname.as_ptr().cast(), libc::O_RDONLY | libc::O_CLOEXEC) };
+        Some(if fd < 0 {
+            Err(std::io::Error::last_os_error())
+        } else {
+            // SAFETY: as above.
+            Ok(File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
+        })
+    }
+}
+
+/// Bytes read before asking the file for its size: most documents are
+/// smaller, and need no `stat` at all.
+const FIRST_READ: usize = 256 << 10;
+
 /// Reads the file at `path` into `buf` (cleared first; small files) or
 /// maps it (large ones).
 fn read_bytes<'a>(
     path: &Path,
     max: u64,
     buf: &'a mut Vec<u8>,
+    opener: &mut Opener,
 ) -> std::result::Result<Bytes<'a>, (SkipReason, String)> {
-    let file = File::open(path).map_err(|e| (SkipReason::Unreadable, e.to_string()))?;
-    let len = file
-        .metadata()
-        .map_err(|e| (SkipReason::Unreadable, e.to_string()))?
-        .len();
-    if len > max {
-        return Err((
+    let unreadable = |e: std::io::Error| (SkipReason::Unreadable, e.to_string());
+    let too_large = |len: u64| {
+        (
             SkipReason::TooLarge,
             format!("{len} bytes is over the limit of {max} bytes (--max-doc-bytes)"),
+        )
+    };
+    let mut file = opener.open(path).map_err(unreadable)?;
+    buf.clear();
+    // One read into a buffer larger than most documents; only a file that
+    // fills it is asked for its size (to refuse or map it).
+    let first = (FIRST_READ as u64).min(max.saturating_add(1)) as usize;
+    buf.reserve(first);
+    (&mut file)
+        .take(first as u64)
+        .read_to_end(buf)
+        .map_err(unreadable)?;
+    if buf.len() == first {
+        let len = file.metadata().map_err(unreadable)?.len();
+        if len > max {
+            return Err(too_large(len));
+        }
+        if len >= MMAP_MIN_BYTES {
+            // SAFETY: the map is read-only and dropped before this
+            // document's processing ends; a file truncated by another
+            // process meanwhile can fault, which is the documented memmap2
+            // caveat for inputs that change while being scanned.
+            let map = unsafe { memmap2::Mmap::map(&file) }.map_err(unreadable)?;
+            return Ok(Bytes::Map(map));
+        }
+        buf.reserve(len.saturating_sub(first as u64) as usize + 1);
+        (&mut file)
+            .take(max + 1 - first as u64)
+            .read_to_end(buf)
+            .map_err(unreadable)?;
+    }
+    if buf.len() as u64 > max {
+        return Err((
+            SkipReason::TooLarge,
+            format!("over the limit of {max} bytes (--max-doc-bytes)"),
         ));
     }
-    if len >= MMAP_MIN_BYTES {
-        // SAFETY: the map is read-only and dropped before this document's
-        // processing ends; a file truncated by another process meanwhile can
-        // fault, which is the documented memmap2 caveat for inputs that
-        // change while being scanned.
-        let map = unsafe { memmap2::Mmap::map(&file) }
-            .map_err(|e| (SkipReason::Unreadable, e.to_string()))?;
-        Ok(Bytes::Map(map))
-    } else {
-        buf.clear();
-        buf.reserve(len as usize + 1);
-        (&file)
-            .take(max + 1)
-            .read_to_end(buf)
-            .map_err(|e| (SkipReason::Unreadable, e.to_string()))?;
-        if buf.len() as u64 > max {
-            return Err((
-                SkipReason::TooLarge,
-                format!("over the limit of {max} bytes (--max-doc-bytes)"),
-            ));
-        }
-        Ok(Bytes::Buf(buf))
-    }
+    Ok(Bytes::Buf(buf))
 }
 
 /// Reads a text the way the corpus reader does (binary check, UTF-8
@@ -635,8 +713,13 @@ pub fn load_source(source: &DocSource, options: &CorpusOptions) -> Result<String
     match source {
         DocSource::File(path) => {
             let mut buf = Vec::new();
-            let bytes =
-                read_bytes(path, options.max_doc_bytes, &mut buf).map_err(|(_, m)| io(path, m))?;
+            let bytes = read_bytes(
+                path,
+                options.max_doc_bytes,
+                &mut buf,
+                &mut Opener::default(),
+            )
+            .map_err(|(_, m)| io(path, m))?;
             Ok(decode(&bytes).0.into_owned())
         }
         DocSource::JsonlLine { path, line, offset } => {
@@ -674,6 +757,7 @@ fn read_file_doc<R>(
     id: &str,
     opts: &CorpusOptions,
     f: &(impl Fn(Document<'_>) -> R + Sync),
+    opener: &mut Opener,
 ) -> (Vec<Event<R>>, u64) {
     let skip = |reason, message| {
         vec![Event::Skip(Skip {
@@ -686,7 +770,7 @@ fn read_file_doc<R>(
     // allocation each.
     READ_BUF.with(|buf| {
         let buf = &mut *buf.borrow_mut();
-        let bytes = match read_bytes(path, opts.max_doc_bytes, buf) {
+        let bytes = match read_bytes(path, opts.max_doc_bytes, buf, opener) {
             Ok(b) => b,
             Err((reason, message)) => return (skip(reason, message), 0),
         };
@@ -1008,6 +1092,54 @@ mod tests {
         assert!(list.matches(Path::new("sub/README.md")));
         assert!(list.matches(Path::new("gen/x.txt")));
         assert!(!list.matches(Path::new("story.txt")));
+    }
+
+    #[test]
+    fn reads_every_size_around_the_thresholds() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        let first = FIRST_READ as u64;
+        let sizes = [
+            0,
+            1,
+            first - 1,
+            first,
+            first + 1,
+            MMAP_MIN_BYTES - 1,
+            MMAP_MIN_BYTES,
+            MMAP_MIN_BYTES + 5,
+        ];
+        let mut opener = Opener::default();
+        let mut buf = Vec::new();
+        for (i, &len) in sizes.iter().enumerate() {
+            // Alternate directories so the opener switches between them.
+            let path = if i % 2 == 0 { &sub } else { dir.path() }.join(format!("f{i}"));
+            let bytes: Vec<u8> = (0..len).map(|j| b'a' + (j % 26) as u8).collect();
+            std::fs::write(&path, &bytes).unwrap();
+            for max in [u64::MAX, len, len.saturating_sub(1), 10] {
+                let got = read_bytes(&path, max, &mut buf, &mut opener);
+                if len > max {
+                    let (reason, message) = got.err().expect("too large");
+                    assert_eq!(reason, SkipReason::TooLarge, "{len} {max}");
+                    assert!(message.contains("--max-doc-bytes"), "{message}");
+                } else {
+                    let got = got.map_err(|e| e.1).unwrap();
+                    assert!(*got == *bytes, "{len} {max}");
+                }
+            }
+        }
+        // A missing file gives the plain open's message, in either folder.
+        for folder in [dir.path(), &sub] {
+            let missing = folder.join("missing");
+            let want = File::open(&missing).unwrap_err().to_string();
+            let got = read_bytes(&missing, u64::MAX, &mut buf, &mut opener).err();
+            assert_eq!(got, Some((SkipReason::Unreadable, want)));
+        }
+        // A file named relative to the working directory has no parent to
+        // open: the plain open serves it.
+        let got = read_bytes(Path::new("Cargo.toml"), u64::MAX, &mut buf, &mut opener);
+        assert!(got.map_err(|e| e.1).unwrap().starts_with(b"[package]"));
     }
 
     #[test]
