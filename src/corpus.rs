@@ -477,15 +477,16 @@ impl Corpus {
         // Each batch of files is read and processed in parallel while the
         // previous batch's results go to `sink` on this thread, so the sink
         // (serial by nature) does not leave the workers idle.
-        type Done<R> = Vec<(Vec<Event<R>>, u64)>;
+        type Done<R> = Vec<FileDone<R>>;
         let mut pending: Option<Done<R>> = None;
         let deliver = |done: Done<R>, sink: &mut S, progress: &mut dyn FnMut(u64)| {
             let mut bytes = 0;
-            for (events, b) in done {
-                bytes += b;
-                for e in events {
-                    sink(e);
+            for d in done {
+                bytes += d.bytes;
+                if let Some(w) = d.warning {
+                    sink(Event::Warning(w));
                 }
+                sink(d.event);
             }
             progress(bytes);
         };
@@ -752,19 +753,29 @@ pub fn load_source(source: &DocSource, options: &CorpusOptions) -> Result<String
     }
 }
 
+/// What reading one file gave: a warning to tell first (if any), the
+/// document or the skip, and the bytes read. No allocation of its own.
+struct FileDone<R> {
+    warning: Option<String>,
+    event: Event<R>,
+    bytes: u64,
+}
+
 fn read_file_doc<R>(
     path: &Path,
     id: &str,
     opts: &CorpusOptions,
     f: &(impl Fn(Document<'_>) -> R + Sync),
     opener: &mut Opener,
-) -> (Vec<Event<R>>, u64) {
-    let skip = |reason, message| {
-        vec![Event::Skip(Skip {
+) -> FileDone<R> {
+    let skip = |reason, message, bytes| FileDone {
+        warning: None,
+        event: Event::Skip(Skip {
             location: path.display().to_string(),
             reason,
             message,
-        })]
+        }),
+        bytes,
     };
     // Small files are read into a buffer kept per thread, not one
     // allocation each.
@@ -772,30 +783,29 @@ fn read_file_doc<R>(
         let buf = &mut *buf.borrow_mut();
         let bytes = match read_bytes(path, opts.max_doc_bytes, buf, opener) {
             Ok(b) => b,
-            Err((reason, message)) => return (skip(reason, message), 0),
+            Err((reason, message)) => return skip(reason, message, 0),
         };
         let n = bytes.len() as u64;
         if looks_binary(&bytes) {
-            return (skip(SkipReason::Binary, "contains NUL bytes".into()), n);
+            return skip(SkipReason::Binary, "contains NUL bytes".into(), n);
         }
         let (text, replaced) = decode(&bytes);
-        let mut events = Vec::with_capacity(2);
-        if replaced {
-            events.push(Event::Warning(format!(
-                "{}: invalid UTF-8 replaced by '?'",
-                path.display()
-            )));
-        }
-        events.push(Event::Doc(f(Document {
+        let warning =
+            replaced.then(|| format!("{}: invalid UTF-8 replaced by '?'", path.display()));
+        let event = Event::Doc(f(Document {
             id: id.to_string(),
             text,
             source: DocSource::File(path.to_path_buf()),
-        })));
+        }));
         drop(bytes);
         if buf.capacity() > 4 * MMAP_MIN_BYTES as usize {
             *buf = Vec::new(); // a file grew while read: do not keep its size
         }
-        (events, n)
+        FileDone {
+            warning,
+            event,
+            bytes: n,
+        }
     })
 }
 

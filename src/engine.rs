@@ -15,6 +15,7 @@
 //! assert_eq!(result.cluster_ids(&result.clusters[0]), ["a", "b"]);
 //! ```
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -153,9 +154,72 @@ impl ScanResult {
 
 struct Record {
     info: DocInfo,
+    /// XXH3 of the id under the scan's seed.
+    id_hash: u64,
     /// Sorted shingle keys ([`crate::shingle::key`]).
     set: Vec<u32>,
-    sig: Vec<u32>,
+    sig: SigBuf,
+}
+
+/// Signature slots kept inline (no allocation per document, and no free on
+/// the thread that stores them) up to this many permutations.
+const INLINE_SLOTS: usize = 128;
+
+/// A document's signature on its way from a reading thread to the scan.
+struct SigBuf {
+    len: usize,
+    inline: [u32; INLINE_SLOTS],
+    heap: Vec<u32>,
+}
+
+impl SigBuf {
+    fn new(perms: usize) -> SigBuf {
+        let heap = if perms > INLINE_SLOTS {
+            vec![crate::minhash::EMPTY; perms]
+        } else {
+            Vec::new()
+        };
+        SigBuf {
+            len: perms,
+            inline: [crate::minhash::EMPTY; INLINE_SLOTS],
+            heap,
+        }
+    }
+
+    fn as_slice(&self) -> &[u32] {
+        if self.len > INLINE_SLOTS {
+            &self.heap
+        } else {
+            &self.inline[..self.len]
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [u32] {
+        if self.len > INLINE_SLOTS {
+            &mut self.heap
+        } else {
+            &mut self.inline[..self.len]
+        }
+    }
+}
+
+/// The hasher of the id table: its keys are already seeded XXH3 values.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` keys are hashed; fold anything else in all the same.
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8)) ^ b as u64;
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
 }
 
 /// The estimated (raw-set) Jaccard below which a candidate is dropped
@@ -354,10 +418,15 @@ pub struct Scan<'e> {
     sigs: Vec<u32>,
     /// Their shingle-key sets.
     store: SetStore,
-    /// Ids kept so far (hashed with XXH3 under a per-scan random seed:
-    /// faster than the default SipHash, and still no crafted ids can make
-    /// it slow).
-    seen: HashMap<String, usize, xxhash_rust::xxh3::Xxh3Builder>,
+    /// Ids kept so far, by their XXH3 under `id_seed` (computed by the
+    /// thread that read the document): the index of the first document
+    /// with that hash. A per-scan random seed means no crafted ids can
+    /// make the table slow.
+    seen: HashMap<u64, usize, std::hash::BuildHasherDefault<IdHasher>>,
+    /// Ids whose hash is that of a different, earlier id (a 64-bit
+    /// collision: in practice never), compared whole.
+    seen_colliding: HashMap<String, usize>,
+    id_seed: u64,
     skipped: Vec<Skip>,
     warnings: Vec<String>,
     bytes: u64,
@@ -398,12 +467,14 @@ impl Engine {
             infos: Vec::new(),
             sigs: Vec::new(),
             store: SetStore::new(DEFAULT_SET_BUDGET),
-            seen: HashMap::with_hasher(xxhash_rust::xxh3::Xxh3Builder::new().with_seed({
+            seen: HashMap::default(),
+            seen_colliding: HashMap::new(),
+            id_seed: {
                 use std::hash::{BuildHasher, Hasher};
                 std::collections::hash_map::RandomState::new()
                     .build_hasher()
                     .finish()
-            })),
+            },
             skipped: Vec::new(),
             warnings: Vec::new(),
             bytes: 0,
@@ -417,12 +488,13 @@ impl Engine {
         scan.finish()
     }
 
-    fn record(&self, doc: Document<'_>) -> Record {
-        let mut sig = vec![crate::minhash::EMPTY; self.hasher.perms()];
+    fn record(&self, doc: Document<'_>, id_seed: u64) -> Record {
+        let mut sig = SigBuf::new(self.hasher.perms());
         let (words, set) = text_keys(&doc.text, self.config.shingle(), |shingles| {
-            self.hasher.signature_into(shingles, &mut sig)
+            self.hasher.signature_into(shingles, sig.as_mut_slice())
         });
         Record {
+            id_hash: xxhash_rust::xxh3::xxh3_64_with_seed(doc.id.as_bytes(), id_seed),
             info: DocInfo {
                 id: doc.id,
                 source: doc.source,
@@ -447,7 +519,22 @@ impl Scan<'_> {
             });
             return;
         }
-        if let Some(&first) = self.seen.get(&rec.info.id) {
+        let next = self.infos.len();
+        let first = match self.seen.entry(rec.id_hash) {
+            Entry::Vacant(v) => {
+                v.insert(next);
+                None
+            }
+            Entry::Occupied(o) if self.infos[*o.get()].id == rec.info.id => Some(*o.get()),
+            Entry::Occupied(_) => match self.seen_colliding.get(&rec.info.id) {
+                Some(&first) => Some(first),
+                None => {
+                    self.seen_colliding.insert(rec.info.id.clone(), next);
+                    None
+                }
+            },
+        };
+        if let Some(first) = first {
             let message = format!(
                 "id {:?} was already used by {}",
                 rec.info.id, self.infos[first].source
@@ -459,8 +546,7 @@ impl Scan<'_> {
             });
             return;
         }
-        self.seen.insert(rec.info.id.clone(), self.infos.len());
-        self.sigs.extend_from_slice(&rec.sig);
+        self.sigs.extend_from_slice(rec.sig.as_slice());
         self.store.push(rec.set);
         self.infos.push(rec.info);
     }
@@ -477,11 +563,14 @@ impl Scan<'_> {
     /// (no words, or an id used before).
     pub fn add_text(&mut self, id: &str, text: &str) -> Option<Skip> {
         let before = self.skipped.len();
-        let rec = self.engine.record(Document {
-            id: id.to_string(),
-            text: text.into(),
-            source: DocSource::Memory,
-        });
+        let rec = self.engine.record(
+            Document {
+                id: id.to_string(),
+                text: text.into(),
+                source: DocSource::Memory,
+            },
+            self.id_seed,
+        );
         self.push(rec);
         (self.skipped.len() > before).then(|| self.skipped.last().cloned().unwrap())
     }
@@ -489,11 +578,12 @@ impl Scan<'_> {
     /// Streams a corpus into the scan, in parallel. `progress` receives the
     /// number of input bytes consumed, batch by batch.
     pub fn add_corpus(&mut self, corpus: &Corpus, progress: impl FnMut(u64)) {
-        let engine = self.engine;
+        let (engine, id_seed) = (self.engine, self.id_seed);
         self.sigs
             .reserve(corpus.entries().saturating_mul(engine.config.perms()));
+        self.seen.reserve(corpus.entries());
         corpus.process(
-            |doc| engine.record(doc),
+            |doc| engine.record(doc, id_seed),
             |e| match e {
                 Event::Doc(rec) => self.push(rec),
                 Event::Skip(s) => self.skipped.push(s),
@@ -534,12 +624,13 @@ impl Scan<'_> {
             sigs,
             mut store,
             seen,
+            seen_colliding,
             skipped,
             mut warnings,
             bytes,
             ..
         } = self;
-        drop(seen);
+        drop((seen, seen_colliding));
         store.seal();
         let n = infos.len();
         let mut stats = ScanStats {
@@ -844,6 +935,56 @@ impl Scan<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_whose_hashes_collide_are_still_told_apart() {
+        let engine = Engine::new(Config::default());
+        let mut scan = engine.scan();
+        let mut push = |id: &str| {
+            let before = scan.skipped.len();
+            let doc = Document {
+                id: id.into(),
+                text: "some words to shingle here and there".into(),
+                source: DocSource::Memory,
+            };
+            let mut rec = engine.record(doc, scan.id_seed);
+            rec.id_hash = 7; // every id collides
+            scan.push(rec);
+            scan.skipped.len() > before
+        };
+        assert!(!push("a"));
+        assert!(!push("b"));
+        assert!(!push("c"));
+        assert!(push("b"));
+        assert!(push("a"));
+        assert!(push("c"));
+        assert!(!push("d"));
+        let ids: Vec<&str> = scan.infos.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c", "d"]);
+        assert!(scan.skipped[0].message.contains("\"b\" was already used"));
+    }
+
+    #[test]
+    fn signatures_wider_than_the_inline_slots_are_kept_whole() {
+        for perms in [64, INLINE_SLOTS, INLINE_SLOTS + 64] {
+            let engine = Engine::new(Config::builder().perms(perms).build().unwrap());
+            let text = "one story told twice, one story told twice over and over";
+            let rec = engine.record(
+                Document {
+                    id: "x".into(),
+                    text: text.into(),
+                    source: DocSource::Memory,
+                },
+                0,
+            );
+            let keys = crate::shingle::text_set(text, engine.config.shingle()).1;
+            assert_eq!(
+                rec.sig.as_slice(),
+                engine.hasher.signature(&keys),
+                "{perms}"
+            );
+        }
+    }
 
     #[test]
     fn boilerplate_sample_rate_keeps_the_expected_count_at_the_cut() {
