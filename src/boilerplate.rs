@@ -128,33 +128,45 @@ impl DfSketch {
 /// of sets, each key once per set: so the count of a key is the number of
 /// sets holding it), sorted. Exact, and independent of the thread count.
 ///
-/// Slices of the keys are split in parallel by their top byte into 256
-/// parts (appends to 256 streams, which stay in cache); then each part,
-/// gathered from every slice, is sorted and its runs counted, in parallel.
-/// A few linear passes and one sort of 1/256 of the keys per part: no
-/// sketch and no hash map.
-///
 /// ```
 /// let keys = vec![5u32, 9, 5, 7, 5, 9];
 /// assert_eq!(neardup::boilerplate::frequent_keys(keys, 1.0), [5, 9]);
 /// ```
 pub fn frequent_keys(keys: Vec<u32>, limit: f64) -> Vec<u32> {
-    const PARTS: usize = 256;
     let threads = rayon::current_num_threads().max(1);
     let slice = (keys.len() / (4 * threads)).max(1 << 16);
-    let split: Vec<Vec<Vec<u32>>> = keys
-        .par_chunks(slice)
-        .map(|keys| {
-            let mut parts: Vec<Vec<u32>> = (0..PARTS)
-                .map(|_| Vec::with_capacity(keys.len() / PARTS * 5 / 4))
-                .collect();
-            for &k in keys {
-                parts[(k >> 24) as usize].push(k);
-            }
-            parts
-        })
+    let slices: Vec<&[u32]> = keys.chunks(slice).collect();
+    frequent_keys_in(&slices, limit)
+}
+
+/// [`frequent_keys`] of the keys of `sets` taken together, without
+/// concatenating them first.
+///
+/// The sets are split in parallel by their keys' top byte into 256 parts
+/// (appends to 256 streams, which stay in cache); then each part, gathered
+/// from every split, is sorted and its runs counted, in parallel. A few
+/// linear passes and one sort of 1/256 of the keys per part: no sketch and
+/// no hash map.
+///
+/// ```
+/// let sets: [&[u32]; 3] = [&[5, 9], &[5, 7], &[5, 9]];
+/// assert_eq!(neardup::boilerplate::frequent_keys_in(&sets, 1.0), [5, 9]);
+/// ```
+pub fn frequent_keys_in<S: AsRef<[u32]> + Sync>(sets: &[S], limit: f64) -> Vec<u32> {
+    const PARTS: usize = 256;
+    let split: Vec<Vec<Vec<u32>>> = sets
+        .par_iter()
+        .with_min_len(64)
+        .fold(
+            || vec![Vec::new(); PARTS],
+            |mut parts: Vec<Vec<u32>>, set| {
+                for &k in set.as_ref() {
+                    parts[(k >> 24) as usize].push(k);
+                }
+                parts
+            },
+        )
         .collect();
-    drop(keys);
     (0..PARTS)
         .into_par_iter()
         .flat_map_iter(|p| {

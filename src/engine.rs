@@ -15,13 +15,14 @@
 //! assert_eq!(result.cluster_ids(&result.clusters[0]), ["a", "b"]);
 //! ```
 
+use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::boilerplate::{frequent_keys, KeySet};
+use crate::boilerplate::{frequent_keys_in, KeySet};
 use crate::cluster::{cluster, Edge, Group, Scored, UnionFind};
 use crate::config::Config;
 use crate::corpus::{Corpus, DocSource, Document, Event, Skip, SkipReason};
@@ -288,43 +289,45 @@ impl Batches {
         for &(a, b) in candidates {
             uf.union(a, b);
         }
-        let mut in_pair = vec![false; n];
+        const NONE: u32 = u32::MAX;
+        // Each paired document's root (its component's smallest document),
+        // and each component's size, by root.
+        let mut root = vec![NONE; n];
         for &(a, b) in candidates {
-            in_pair[a as usize] = true;
-            in_pair[b as usize] = true;
+            root[a as usize] = 0;
+            root[b as usize] = 0;
         }
-        // Components in order of their root (their smallest document).
-        let mut comp_docs: HashMap<u32, Vec<u32>> = HashMap::new();
-        let mut roots = Vec::new();
+        let mut size = vec![0u32; n];
         for d in 0..n as u32 {
-            if !in_pair[d as usize] {
-                continue;
+            if root[d as usize] != NONE {
+                let r = uf.find(d);
+                root[d as usize] = r;
+                size[r as usize] += 1;
             }
-            let r = uf.find(d);
-            if r == d {
-                roots.push(r);
-            }
-            comp_docs.entry(r).or_default().push(d);
         }
-        let mut batch_of_root: HashMap<u32, u32> = HashMap::new();
-        let mut members: Vec<Vec<u32>> = Vec::new();
-        for r in roots {
-            let docs = comp_docs.remove(&r).expect("root listed");
-            if members
-                .last()
-                .is_none_or(|m| m.len() + docs.len() > BATCH_DOCS)
-            {
-                members.push(Vec::new());
+        // Components in order of their root fill batches in turn.
+        let mut batch_of_root = vec![NONE; n];
+        let mut filled: Vec<usize> = Vec::new();
+        for d in 0..n {
+            if root[d] == d as u32 {
+                let docs = size[d] as usize;
+                if filled.last().is_none_or(|&f| f + docs > BATCH_DOCS) {
+                    filled.push(0);
+                }
+                *filled.last_mut().expect("pushed") += docs;
+                batch_of_root[d] = filled.len() as u32 - 1;
             }
-            batch_of_root.insert(r, members.len() as u32 - 1);
-            members.last_mut().expect("pushed").extend(docs);
+        }
+        // Members in document order: each batch's list comes out sorted.
+        let mut members: Vec<Vec<u32>> = filled.iter().map(|&f| Vec::with_capacity(f)).collect();
+        for (d, &r) in root.iter().enumerate() {
+            if r != NONE {
+                members[batch_of_root[r as usize] as usize].push(d as u32);
+            }
         }
         let mut pairs: Vec<Vec<(u32, u32)>> = vec![Vec::new(); members.len()];
         for &(a, b) in candidates {
-            pairs[batch_of_root[&uf.find(a)] as usize].push((a, b));
-        }
-        for m in &mut members {
-            m.sort_unstable();
+            pairs[batch_of_root[root[a as usize] as usize] as usize].push((a, b));
         }
         Batches { members, pairs }
     }
@@ -732,36 +735,56 @@ impl Scan<'_> {
             raw_inter = Some(inter);
             mark("copy groups");
             let cut = cfg.boilerplate_cut(n_groups).unwrap_or(usize::MAX);
-            let mut members: Vec<Vec<u32>> = vec![Vec::new(); n_groups];
-            for (d, &g) in groups.iter().enumerate() {
-                members[g as usize].push(d as u32);
-            }
             // Large corpora count a deterministic sample of the groups (see
             // `boilerplate_sample_rate`), chosen by the id of each group's
-            // first document.
+            // first document. Groups are numbered in order of their first
+            // document.
             let rate = boilerplate_sample_rate(cut);
-            if rate < 1.0 {
+            let mut first = Vec::with_capacity(n_groups);
+            for (d, &g) in groups.iter().enumerate() {
+                if g as usize == first.len() {
+                    first.push(d as u32);
+                }
+            }
+            let kept: Vec<bool> = if rate < 1.0 {
                 let bound = (rate * u64::MAX as f64) as u64;
-                members.retain(|m| {
-                    xxhash_rust::xxh3::xxh3_64(docs[m[0] as usize].id.as_bytes()) <= bound
-                });
+                first
+                    .par_iter()
+                    .map(|&d| xxhash_rust::xxh3::xxh3_64(docs[d as usize].id.as_bytes()) <= bound)
+                    .collect()
+            } else {
+                vec![true; n_groups]
+            };
+            // Members of the kept groups, in group order.
+            let mut slot = vec![u32::MAX; n_groups];
+            let mut members: Vec<Vec<u32>> = Vec::new();
+            for (g, _) in kept.iter().enumerate().filter(|(_, &k)| k) {
+                slot[g] = members.len() as u32;
+                members.push(Vec::new());
+            }
+            for (d, &g) in groups.iter().enumerate() {
+                if let Some(m) = members.get_mut(slot[g as usize] as usize) {
+                    m.push(d as u32);
+                }
             }
             // The boilerplate: shingles in more than the (sampled) cut of the
             // counted groups, each group's shingles counted once (the union
             // of its members' sets), counted exactly.
             let limit = cut as f64 * rate;
-            let counted: Vec<u32> = members
+            // A lone document's set is counted where it lies.
+            let counted: Vec<Cow<'_, [u32]>> = members
                 .par_iter()
-                .flat_map_iter(|m| {
-                    let sets = load(m);
+                .map(|m| {
+                    let mut sets = load(m);
                     if sets.len() == 1 {
-                        sets.into_iter().next().expect("one").into_owned()
+                        sets.pop().expect("one")
                     } else {
-                        union_of(sets.iter().map(|s| &**s))
+                        Cow::Owned(union_of(sets.iter().map(|s| &**s)))
                     }
                 })
                 .collect();
-            boilerplate_keys = Some(KeySet::new(frequent_keys(counted, limit)));
+            boilerplate_keys = Some(KeySet::new(frequent_keys_in(&counted, limit)));
+            drop(counted);
             mark("boilerplate");
         }
 
@@ -850,71 +873,56 @@ impl Scan<'_> {
             .collect();
         mark("verify+cluster");
         warnings.extend(store.take_warnings());
-        drop(store);
+        // Freeing a hundred thousand sets takes a while; the pool is idle
+        // now, so it does that while the clusters are put together.
+        rayon::spawn(move || drop(store));
 
-        // 4. Clusters, in order of their first document.
+        // 4. Clusters (groups of two or more), in order of their first
+        //    document; every other document is a singleton.
         let mut boilerplate: Vec<u32> = Vec::new();
         let mut groups: Vec<Group> = Vec::new();
         let mut edges: Vec<Edge> = Vec::new();
-        let mut in_batch = vec![false; n];
         for r in done {
             stats.verified_pairs += r.verified;
             stats.rejected_pairs += r.rejected;
             stats.boilerplate_shingles += r.cut_occurrences;
             boilerplate.extend(r.cut);
-            for g in &r.groups {
-                for &m in &g.members {
-                    in_batch[m as usize] = true;
-                }
-            }
-            groups.extend(r.groups);
+            groups.extend(r.groups.into_iter().filter(|g| g.members.len() > 1));
             edges.extend(r.edges);
         }
         boilerplate.par_sort_unstable();
         boilerplate.dedup();
-        groups.extend(
-            (0..n as u32)
-                .filter(|&d| !in_batch[d as usize])
-                .map(|d| Group {
-                    representative: d,
-                    members: vec![d],
-                }),
-        );
         groups.par_sort_unstable_by_key(|g| g.members[0]);
         edges.par_sort_unstable_by_key(|e| (e.a, e.b));
 
-        let mut group_of = vec![0u32; n];
+        const ALONE: u32 = u32::MAX;
+        let mut group_of = vec![ALONE; n];
         for (i, grp) in groups.iter().enumerate() {
             for &d in &grp.members {
                 group_of[d as usize] = i as u32;
             }
         }
-        let mut by_group: HashMap<u32, Vec<Pair>> = HashMap::new();
+        let mut by_group: Vec<Vec<Pair>> = vec![Vec::new(); groups.len()];
         for e in &edges {
-            by_group
-                .entry(group_of[e.a as usize])
-                .or_default()
-                .push(Pair {
-                    a: e.a as usize,
-                    b: e.b as usize,
-                    jaccard: e.jaccard,
-                    containment: e.containment,
-                });
-        }
-        let mut clusters = Vec::new();
-        let mut singletons = Vec::new();
-        for (i, g) in groups.into_iter().enumerate() {
-            if g.members.len() < 2 {
-                singletons.push(g.members[0] as usize);
-                continue;
-            }
-            clusters.push(Cluster {
-                id: clusters.len(),
-                representative: g.representative as usize,
-                docs: g.members.iter().map(|&d| d as usize).collect(),
-                pairs: by_group.remove(&(i as u32)).unwrap_or_default(),
+            by_group[group_of[e.a as usize] as usize].push(Pair {
+                a: e.a as usize,
+                b: e.b as usize,
+                jaccard: e.jaccard,
+                containment: e.containment,
             });
         }
+        let singletons: Vec<usize> = (0..n).filter(|&d| group_of[d] == ALONE).collect();
+        let clusters: Vec<Cluster> = groups
+            .into_iter()
+            .zip(by_group)
+            .enumerate()
+            .map(|(id, (g, pairs))| Cluster {
+                id,
+                representative: g.representative as usize,
+                docs: g.members.iter().map(|&d| d as usize).collect(),
+                pairs,
+            })
+            .collect();
         stats.clusters = clusters.len();
         stats.clustered_documents = clusters.iter().map(|c| c.docs.len()).sum();
         mark("assemble");
