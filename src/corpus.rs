@@ -389,22 +389,24 @@ impl Corpus {
                     .into_iter()
                     .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
                 let ignore = IgnoreList::load(root);
-                let mut walked: Vec<(Vec<u8>, Entry)> = Vec::new();
-                for item in walker {
-                    match item {
+                // Listing is serial; ids, keys and the sort are not.
+                let items: Vec<walkdir::Result<walkdir::DirEntry>> = walker.collect();
+                let mut walked: Vec<(Vec<u8>, Entry)> = items
+                    .into_par_iter()
+                    .with_min_len(1024)
+                    .filter_map(|item| match item {
                         Ok(e) if e.file_type().is_file() => {
                             let path = e.into_path();
                             let (id, key) = id_and_order_key(root, &path);
                             if ignore.matches_id(&id) {
-                                continue;
-                            }
-                            if is_jsonl(&path) {
-                                walked.push((key, Entry::Jsonl { path }));
+                                None
+                            } else if is_jsonl(&path) {
+                                Some((key, Entry::Jsonl { path }))
                             } else {
-                                walked.push((key, Entry::File { path, id }));
+                                Some((key, Entry::File { path, id }))
                             }
                         }
-                        Ok(_) => {}
+                        Ok(_) => None,
                         Err(err) => {
                             let key = err
                                 .path()
@@ -414,18 +416,18 @@ impl Corpus {
                                 .path()
                                 .map(|p| p.display().to_string())
                                 .unwrap_or_else(|| root.display().to_string());
-                            walked.push((
+                            Some((
                                 key,
                                 Entry::Broken(Skip {
                                     location,
                                     reason: SkipReason::Walk,
                                     message: err.to_string(),
                                 }),
-                            ));
+                            ))
                         }
-                    }
-                }
-                walked.sort_by(|a, b| a.0.cmp(&b.0));
+                    })
+                    .collect();
+                walked.par_sort_by(|a, b| a.0.cmp(&b.0));
                 entries.extend(walked.into_iter().map(|(_, e)| e));
             } else if is_jsonl(root) {
                 entries.push(Entry::Jsonl {
