@@ -252,58 +252,48 @@ fn ascii_words_scalar(text: &str, base: usize, end: usize, out: &mut Vec<Token>,
     }
 }
 
-/// Character-class bit masks of an ASCII byte range, 64 bytes a word: bit
-/// `i % 64` of word `i / 64` describes byte `i`.
-#[derive(Default)]
-struct ClassMasks {
+/// Character-class bit masks of 64 ASCII bytes: bit `i` describes byte
+/// `i` of the block.
+#[derive(Clone, Copy, Default)]
+struct Block {
     /// Letters.
-    letter: Vec<u64>,
+    letter: u64,
     /// Digits.
-    digit: Vec<u64>,
+    digit: u64,
     /// Letters, digits and `_` (always inside a word).
-    word: Vec<u64>,
+    word: u64,
     /// `:` `.` `'`: joins two letters.
-    mid_letter: Vec<u64>,
+    mid_letter: u64,
     /// `,` `;` `.` `'`: joins two digits.
-    mid_num: Vec<u64>,
+    mid_num: u64,
 }
 
-impl ClassMasks {
-    fn fill(&mut self, bytes: &[u8]) {
-        let words = bytes.len().div_ceil(64);
-        for v in [
-            &mut self.letter,
-            &mut self.digit,
-            &mut self.word,
-            &mut self.mid_letter,
-            &mut self.mid_num,
-        ] {
-            v.clear();
-            v.resize(words, 0);
-        }
-        let mut chunks = bytes.chunks_exact(16);
-        let mut at = 0;
-        for chunk in &mut chunks {
-            let m = classes16(chunk.try_into().expect("16 bytes"));
-            self.put(at, m);
-            at += 16;
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut tail = [b' '; 16];
-            tail[..rest.len()].copy_from_slice(rest);
-            self.put(at, classes16(&tail));
-        }
-    }
-
+impl Block {
+    /// The masks of block `w` of `bytes` (bytes `64 w ..`); bytes past the
+    /// end count as spaces.
     #[inline(always)]
-    fn put(&mut self, at: usize, m: [u16; 5]) {
-        let (w, sh) = (at / 64, at % 64);
-        self.letter[w] |= (m[0] as u64) << sh;
-        self.digit[w] |= (m[1] as u64) << sh;
-        self.word[w] |= (m[2] as u64) << sh;
-        self.mid_letter[w] |= (m[3] as u64) << sh;
-        self.mid_num[w] |= (m[4] as u64) << sh;
+    fn at(bytes: &[u8], w: usize) -> Block {
+        let at = w * 64;
+        let mut tail = [b' '; 64];
+        let block: &[u8; 64] = match bytes.get(at..at + 64) {
+            Some(b) => b.try_into().expect("64 bytes"),
+            None if at < bytes.len() => {
+                tail[..bytes.len() - at].copy_from_slice(&bytes[at..]);
+                &tail
+            }
+            None => return Block::default(),
+        };
+        let mut m = Block::default();
+        for (q, chunk) in block.chunks_exact(16).enumerate() {
+            let c = classes16(chunk.try_into().expect("16 bytes"));
+            let sh = 16 * q;
+            m.letter |= (c[0] as u64) << sh;
+            m.digit |= (c[1] as u64) << sh;
+            m.word |= (c[2] as u64) << sh;
+            m.mid_letter |= (c[3] as u64) << sh;
+            m.mid_num |= (c[4] as u64) << sh;
+        }
+        m
     }
 }
 
@@ -362,49 +352,43 @@ fn classes16(b: &[u8; 16]) -> [u16; 5] {
     }
 }
 
-thread_local! {
-    static MASKS: std::cell::RefCell<ClassMasks> = std::cell::RefCell::new(ClassMasks::default());
-}
-
-/// [`ascii_words_scalar`] computed with bit masks: the classes of 16 bytes
-/// at a time (SSE2), then word runs found with shifts and
-/// `trailing_zeros`, with no branch per byte. The same words, checked by the
-/// property tests.
+/// [`ascii_words_scalar`] computed with bit masks: the classes of 64
+/// bytes at a time (SSE2, 16 bytes an instruction), then word runs found
+/// with shifts and `trailing_zeros`, with no branch per byte. The same
+/// words, checked by the property tests.
 fn ascii_words(text: &str, base: usize, end: usize, out: &mut Vec<Token>, buf: &mut String) {
     let bytes = &text.as_bytes()[base..end];
-    MASKS.with(|m| {
-        let m = &mut *m.borrow_mut();
-        m.fill(bytes);
-        let words = m.word.len();
-        let at = |v: &[u64], w: usize| -> u64 { v.get(w).copied().unwrap_or(0) };
+    let blocks = bytes.len().div_ceil(64);
+    // Each block's masks are made once, a block ahead: word membership at
+    // a block's edges needs the neighbouring blocks' letters and digits.
+    let (mut prev, mut cur) = (Block::default(), Block::at(bytes, 0));
+    let mut start: Option<usize> = None;
+    for w in 0..blocks {
+        let next = Block::at(bytes, w + 1);
         // Word membership: a word class byte, or a joiner between two
         // letters or two digits (WB6-7, WB11-12).
-        let member = |w: usize| -> u64 {
-            let prev = |v: &[u64]| (v[w] << 1) | if w > 0 { v[w - 1] >> 63 } else { 0 };
-            let next = |v: &[u64]| (v[w] >> 1) | (at(v, w + 1) << 63);
-            let join = (m.mid_letter[w] & prev(&m.letter) & next(&m.letter))
-                | (m.mid_num[w] & prev(&m.digit) & next(&m.digit));
-            m.word[w] | join
-        };
-        let mut start: Option<usize> = None;
-        for w in 0..words {
-            let inside = member(w);
-            // Bit i of `edges` is set where membership changes at i.
-            let carry = start.is_some() as u64;
-            let mut edges = inside ^ ((inside << 1) | carry);
-            while edges != 0 {
-                let i = w * 64 + edges.trailing_zeros() as usize;
-                edges &= edges - 1;
-                match start.take() {
-                    None => start = Some(i),
-                    Some(s) => push_run(out, buf, text, base, bytes, s, i),
-                }
+        let before = |c: u64, p: u64| (c << 1) | (p >> 63);
+        let after = |c: u64, n: u64| (c >> 1) | (n << 63);
+        let join =
+            (cur.mid_letter & before(cur.letter, prev.letter) & after(cur.letter, next.letter))
+                | (cur.mid_num & before(cur.digit, prev.digit) & after(cur.digit, next.digit));
+        let inside = cur.word | join;
+        // Bit i of `edges` is set where membership changes at i.
+        let carry = start.is_some() as u64;
+        let mut edges = inside ^ ((inside << 1) | carry);
+        while edges != 0 {
+            let i = w * 64 + edges.trailing_zeros() as usize;
+            edges &= edges - 1;
+            match start.take() {
+                None => start = Some(i),
+                Some(s) => push_run(out, buf, text, base, bytes, s, i),
             }
         }
-        if let Some(s) = start {
-            push_run(out, buf, text, base, bytes, s, bytes.len());
-        }
-    });
+        (prev, cur) = (cur, next);
+    }
+    if let Some(s) = start {
+        push_run(out, buf, text, base, bytes, s, bytes.len());
+    }
 }
 
 /// Pushes the run `bytes[s..e]` unless it has no letter or digit (a run of
