@@ -117,9 +117,25 @@ pub fn text_keys(text: &str, k: usize, sign: impl FnOnce(&[u64])) -> (usize, Vec
         sign(shingles);
         keys.clear();
         keys.extend(shingles.iter().map(|&h| key(h)));
-        sort_keys(keys, scratch);
-        keys.dedup();
-        (tokens.len(), keys.to_vec())
+        let sorted = if sort_keys_apart(keys, scratch) {
+            &keys[..]
+        } else {
+            &scratch[..keys.len()]
+        };
+        // One pass copies the keys to their own vector and drops repeats.
+        let mut set = Vec::with_capacity(sorted.len());
+        if let Some(&first) = sorted.first() {
+            set.push(first);
+            for w in sorted.windows(2) {
+                if w[1] != w[0] {
+                    set.push(w[1]);
+                }
+            }
+        }
+        if set.capacity() - set.len() > set.len() / 8 {
+            set.shrink_to_fit(); // a text repeating itself: keep no slack
+        }
+        (tokens.len(), set)
     })
 }
 
@@ -148,15 +164,26 @@ thread_local! {
 /// assert_eq!(keys, [0, 3, 3, 7, u32::MAX]);
 /// ```
 pub fn sort_keys(keys: &mut [u32], scratch: &mut Vec<u32>) {
+    if !sort_keys_apart(keys, scratch) {
+        keys.copy_from_slice(&scratch[..keys.len()]);
+    }
+}
+
+/// [`sort_keys`] leaving the sorted keys in `keys` (returns `true`) or in
+/// the first `keys.len()` entries of `scratch` (returns `false`), whichever
+/// the sort wrote last: the caller copies them once, to where they go.
+pub(crate) fn sort_keys_apart(keys: &mut [u32], scratch: &mut Vec<u32>) -> bool {
     /// Largest bucket the insertion pass accepts.
     const CROWD: u32 = 32;
     let n = keys.len();
     if n < 64 {
         keys.sort_unstable();
-        return;
+        return true;
     }
-    // About one bucket per key (at most 2^16 buckets).
-    let bits = (usize::BITS - (n - 1).leading_zeros() + 1).min(16);
+    // About one bucket per key or a little more (at most 2^16 buckets):
+    // more buckets cost more in the prefix sum than they save in the
+    // insertion pass.
+    let bits = (usize::BITS - (n - 1).leading_zeros()).min(16);
     let shift = 32 - bits;
     let buckets = 1usize << bits;
     // `scratch` holds the output, then the bucket starts.
@@ -170,7 +197,7 @@ pub fn sort_keys(keys: &mut [u32], scratch: &mut Vec<u32>) {
     for c in at.iter_mut() {
         if *c > CROWD {
             keys.sort_unstable();
-            return;
+            return true;
         }
         sum += *c;
         *c = sum;
@@ -191,7 +218,7 @@ pub fn sort_keys(keys: &mut [u32], scratch: &mut Vec<u32>) {
         }
         out[j] = x;
     }
-    keys.copy_from_slice(out);
+    false
 }
 
 #[cfg(test)]
@@ -233,17 +260,28 @@ mod tests {
 
     #[test]
     fn keys_are_the_folded_set() {
-        let text = "The cat sat on the mat and the cat sat on the hat";
-        let (words, set) = text_set(text, 3);
-        let mut seen = Vec::new();
-        let (w2, keys) = text_keys(text, 3, |s| seen = s.to_vec());
-        assert_eq!(words, w2);
-        let mut folded: Vec<u32> = set.iter().map(|&h| key(h)).collect();
-        folded.sort_unstable();
-        assert_eq!(keys, folded);
-        seen.sort_unstable();
-        seen.dedup();
-        assert_eq!(seen, set);
+        let varied: String = (0..400).map(|i| format!("w{} ", i * 7919 % 1000)).collect();
+        let texts = [
+            "The cat sat on the mat and the cat sat on the hat".to_string(),
+            varied,
+            // Long and repetitive: many repeated keys to drop.
+            "spam and eggs ".repeat(200),
+            "the same five words again ".repeat(30) + "then an ending",
+        ];
+        for text in &texts {
+            let (words, set) = text_set(text, 3);
+            let mut seen = Vec::new();
+            let (w2, keys) = text_keys(text, 3, |s| seen = s.to_vec());
+            assert_eq!(words, w2);
+            let mut folded: Vec<u32> = set.iter().map(|&h| key(h)).collect();
+            folded.sort_unstable();
+            folded.dedup();
+            assert_eq!(keys, folded);
+            assert!(keys.capacity() <= keys.len() + keys.len() / 8 + 1);
+            seen.sort_unstable();
+            seen.dedup();
+            assert_eq!(seen, set);
+        }
     }
 
     #[test]
