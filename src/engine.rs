@@ -28,8 +28,8 @@ use crate::config::Config;
 use crate::corpus::{Corpus, DocSource, Document, Event, Skip, SkipReason};
 use crate::lsh::candidate_pairs;
 use crate::minhash::{estimate_jaccard, MinHasher};
-use crate::shingle::{text_keys, text_set};
-use crate::store::{SetStore, DEFAULT_SET_BUDGET};
+use crate::shingle::{text_keys_with, text_set};
+use crate::store::{SetStore, StoredKeys, DEFAULT_SET_BUDGET};
 use crate::verify::{intersection_size, similarity, Similarity};
 
 /// Containment (on raw shingle sets) above which two documents count as one
@@ -158,7 +158,7 @@ struct Record {
     /// XXH3 of the id under the scan's seed.
     id_hash: u64,
     /// Sorted shingle keys ([`crate::shingle::key`]).
-    set: Vec<u32>,
+    set: StoredKeys,
     sig: SigBuf,
 }
 
@@ -491,11 +491,21 @@ impl Engine {
         scan.finish()
     }
 
-    fn record(&self, doc: Document<'_>, id_seed: u64) -> Record {
+    /// A document's record; `keep` stores its set (packed into the
+    /// thread's slab, or in a vector of its own).
+    fn record(
+        &self,
+        doc: Document<'_>,
+        id_seed: u64,
+        keep: impl FnOnce(&[u32]) -> StoredKeys,
+    ) -> Record {
         let mut sig = SigBuf::new(self.hasher.perms());
-        let (words, set) = text_keys(&doc.text, self.config.shingle(), |shingles| {
-            self.hasher.signature_into(shingles, sig.as_mut_slice())
-        });
+        let (words, set) = text_keys_with(
+            &doc.text,
+            self.config.shingle(),
+            |shingles| self.hasher.signature_into(shingles, sig.as_mut_slice()),
+            keep,
+        );
         Record {
             id_hash: xxhash_rust::xxh3::xxh3_64_with_seed(doc.id.as_bytes(), id_seed),
             info: DocInfo {
@@ -573,6 +583,7 @@ impl Scan<'_> {
                 source: DocSource::Memory,
             },
             self.id_seed,
+            |keys| keys.to_vec().into(),
         );
         self.push(rec);
         (self.skipped.len() > before).then(|| self.skipped.last().cloned().unwrap())
@@ -586,7 +597,7 @@ impl Scan<'_> {
             .reserve(corpus.entries().saturating_mul(engine.config.perms()));
         self.seen.reserve(corpus.entries());
         corpus.process(
-            |doc| engine.record(doc, id_seed),
+            |doc| engine.record(doc, id_seed, StoredKeys::packed),
             |e| match e {
                 Event::Doc(rec) => self.push(rec),
                 Event::Skip(s) => self.skipped.push(s),
@@ -594,6 +605,8 @@ impl Scan<'_> {
             },
             progress,
         );
+        // The slabs the reading threads were filling get no further sets.
+        StoredKeys::release_thread_slabs();
     }
 
     /// Number of documents kept so far.
@@ -955,7 +968,7 @@ mod tests {
                 text: "some words to shingle here and there".into(),
                 source: DocSource::Memory,
             };
-            let mut rec = engine.record(doc, scan.id_seed);
+            let mut rec = engine.record(doc, scan.id_seed, StoredKeys::packed);
             rec.id_hash = 7; // every id collides
             scan.push(rec);
             scan.skipped.len() > before
@@ -984,6 +997,7 @@ mod tests {
                     source: DocSource::Memory,
                 },
                 0,
+                StoredKeys::packed,
             );
             let keys = crate::shingle::text_set(text, engine.config.shingle()).1;
             assert_eq!(

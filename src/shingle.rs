@@ -110,6 +110,17 @@ pub fn key(h: u64) -> u32 {
 /// assert_eq!((words, keys.len()), (6, 5));
 /// ```
 pub fn text_keys(text: &str, k: usize, sign: impl FnOnce(&[u64])) -> (usize, Vec<u32>) {
+    text_keys_with(text, k, sign, <[u32]>::to_vec)
+}
+
+/// [`text_keys`] handing the sorted, repeat-free keys to `keep` (which
+/// copies them where they are to live) instead of returning a vector.
+pub(crate) fn text_keys_with<T>(
+    text: &str,
+    k: usize,
+    sign: impl FnOnce(&[u64]),
+    keep: impl FnOnce(&[u32]) -> T,
+) -> (usize, T) {
     KEY_SCRATCH.with(|s| {
         let (tokens, shingles, keys, scratch) = &mut *s.borrow_mut();
         crate::tokenize::tokenize_into(text, tokens);
@@ -117,24 +128,22 @@ pub fn text_keys(text: &str, k: usize, sign: impl FnOnce(&[u64])) -> (usize, Vec
         sign(shingles);
         keys.clear();
         keys.extend(shingles.iter().map(|&h| key(h)));
-        let sorted = if sort_keys_apart(keys, scratch) {
-            &keys[..]
+        // Repeats dropped in place (in whichever buffer holds the keys),
+        // then one copy to where the set lives.
+        let buf: &mut [u32] = if sort_keys_apart(keys, scratch) {
+            keys
         } else {
-            &scratch[..keys.len()]
+            let n = keys.len();
+            &mut scratch[..n]
         };
-        // One pass copies the keys to their own vector and drops repeats.
-        let mut set = Vec::with_capacity(sorted.len());
-        if let Some(&first) = sorted.first() {
-            set.push(first);
-            for w in sorted.windows(2) {
-                if w[1] != w[0] {
-                    set.push(w[1]);
-                }
+        let mut len = 0;
+        for i in 0..buf.len() {
+            if i == 0 || buf[i] != buf[len - 1] {
+                buf[len] = buf[i];
+                len += 1;
             }
         }
-        if set.capacity() - set.len() > set.len() / 8 {
-            set.shrink_to_fit(); // a text repeating itself: keep no slack
-        }
+        let set = keep(&buf[..len]);
         (tokens.len(), set)
     })
 }

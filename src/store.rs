@@ -25,6 +25,9 @@
 //! ```
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::ptr::NonNull;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use std::fs::File;
@@ -39,7 +42,7 @@ pub const DEFAULT_SET_BUDGET: usize = 512 << 20;
 pub struct SetStore {
     budget: usize,
     in_memory: usize,
-    mem: Vec<Vec<u32>>,
+    mem: Vec<StoredKeys>,
     state: State,
     warnings: std::sync::Mutex<Vec<String>>,
 }
@@ -110,8 +113,10 @@ impl SetStore {
             .push(w);
     }
 
-    /// Appends the next document's set.
-    pub fn push(&mut self, set: Vec<u32>) {
+    /// Appends the next document's set: a vector, or keys already
+    /// [packed](StoredKeys::packed) by the thread that made them.
+    pub fn push(&mut self, set: impl Into<StoredKeys>) {
+        let set: StoredKeys = set.into();
         if let State::Writing(w, starts) = &mut self.state {
             match append(w, starts, &set) {
                 Ok(()) => return,
@@ -174,7 +179,11 @@ impl SetStore {
         self.seal_state(state);
         let n = self.len();
         let all: Vec<u32> = (0..n as u32).collect();
-        let sets: Vec<Vec<u32>> = self.load(&all).into_iter().map(Cow::into_owned).collect();
+        let sets: Vec<StoredKeys> = self
+            .load(&all)
+            .into_iter()
+            .map(|s| StoredKeys::from(s.into_owned()))
+            .collect();
         self.state = State::Memory;
         self.in_memory = sets.iter().map(|s| s.len() * 4).sum();
         self.mem = sets;
@@ -188,7 +197,7 @@ impl SetStore {
                     let n = starts.len() - 1;
                     self.warn(format!("cannot finish the shingle-set file: {e}"));
                     // Nothing can be read back: every set reads as empty.
-                    self.mem = vec![Vec::new(); n];
+                    self.mem = (0..n).map(|_| StoredKeys::from(Vec::new())).collect();
                     State::Memory
                 }
             },
@@ -209,7 +218,7 @@ impl SetStore {
         match &self.state {
             State::Memory => docs
                 .iter()
-                .map(|&d| Cow::Borrowed(self.mem[d as usize].as_slice()))
+                .map(|&d| Cow::Borrowed(&*self.mem[d as usize]))
                 .collect(),
             State::Sealed(file, starts) => docs
                 .par_iter()
@@ -227,6 +236,147 @@ impl SetStore {
             }
         }
     }
+}
+
+/// One document's keys as the store holds them: a vector of its own, or a
+/// range of a slab shared with other sets packed by the same thread.
+///
+/// A scan keeps a set per document, a few kilobytes each, made by the
+/// reading threads. Packed into slabs of 4 MiB (one being filled per
+/// thread), they cost no allocation each, they do not grow the
+/// allocator's per-thread heaps a page at a time, and they do not sit
+/// between the small allocations that outlive them (a document's id and
+/// path): when a spill drops the sets, whole slabs go back to the system
+/// at once, where sets freed one by one would leave heaps too fragmented
+/// to shrink (measured at a million documents: 1.22 GB peak with slabs or
+/// with interleaved short-lived allocations, 1.6 GB without either). A
+/// slab is freed when its last set is.
+///
+/// ```
+/// use neardup::store::StoredKeys;
+/// let a = StoredKeys::packed(&[1, 5, 9]);
+/// let b = StoredKeys::from(vec![2, 3]);
+/// assert_eq!((&*a, &*b), (&[1u32, 5, 9][..], &[2u32, 3][..]));
+/// StoredKeys::release_thread_slabs();
+/// assert_eq!(&*a, &[1, 5, 9]); // still readable: the set keeps its slab
+/// ```
+pub struct StoredKeys(Repr);
+
+enum Repr {
+    Vec(Vec<u32>),
+    Slab {
+        slab: Arc<Slab>,
+        start: usize,
+        len: usize,
+    },
+}
+
+impl std::fmt::Debug for StoredKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl From<Vec<u32>> for StoredKeys {
+    fn from(keys: Vec<u32>) -> StoredKeys {
+        StoredKeys(Repr::Vec(keys))
+    }
+}
+
+impl std::ops::Deref for StoredKeys {
+    type Target = [u32];
+    fn deref(&self) -> &[u32] {
+        match &self.0 {
+            Repr::Vec(v) => v,
+            // SAFETY: `start..start + len` lies inside the slab, was written
+            // by `packed` before this value existed and is never written
+            // again; the `Arc` keeps the mapping alive.
+            Repr::Slab { slab, start, len } => unsafe {
+                std::slice::from_raw_parts(slab.base.as_ptr().add(*start), *len)
+            },
+        }
+    }
+}
+
+/// Keys per slab (4 MiB).
+const SLAB_KEYS: usize = 1 << 20;
+
+/// An anonymous mapping holding sets back to back. Only the thread filling
+/// it writes, and only past every range handed out; ranges handed out are
+/// only read.
+struct Slab {
+    base: NonNull<u32>,
+    _map: memmap2::MmapMut,
+}
+
+// SAFETY: `base` points into `_map`, which the slab owns; writes happen
+// only through the filling thread's `SlabWriter`, to ranges no
+// `StoredKeys` covers yet, so sharing a slab across threads is sound.
+unsafe impl Send for Slab {}
+// SAFETY: as above.
+unsafe impl Sync for Slab {}
+
+struct SlabWriter {
+    slab: Arc<Slab>,
+    used: usize,
+}
+
+thread_local! {
+    static SLAB: RefCell<Option<SlabWriter>> = const { RefCell::new(None) };
+}
+
+impl StoredKeys {
+    /// Copies `keys` into the slab this thread is filling (starting a new
+    /// one when it is full); large sets, and any set when no slab can be
+    /// mapped, get a vector of their own.
+    pub fn packed(keys: &[u32]) -> StoredKeys {
+        if keys.len() > SLAB_KEYS / 8 {
+            return StoredKeys::from(keys.to_vec());
+        }
+        SLAB.with(|w| {
+            let mut w = w.borrow_mut();
+            if w.as_ref().is_none_or(|w| w.used + keys.len() > SLAB_KEYS) {
+                *w = new_slab().map(|slab| SlabWriter { slab, used: 0 });
+            }
+            let Some(w) = w.as_mut() else {
+                return StoredKeys::from(keys.to_vec());
+            };
+            let start = w.used;
+            // SAFETY: `start + keys.len() <= SLAB_KEYS`, the slab's size,
+            // and no `StoredKeys` covers `start..` yet (see `Slab`).
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    keys.as_ptr(),
+                    w.slab.base.as_ptr().add(start),
+                    keys.len(),
+                );
+            }
+            w.used += keys.len();
+            StoredKeys(Repr::Slab {
+                slab: Arc::clone(&w.slab),
+                start,
+                len: keys.len(),
+            })
+        })
+    }
+
+    /// Lets go of the slab each thread of the current rayon pool (and the
+    /// calling thread) is filling, so that its memory returns to the
+    /// system once the sets packed in it are dropped. A scan calls it when
+    /// its corpus is read.
+    pub fn release_thread_slabs() {
+        rayon::broadcast(|_| SLAB.with(|w| w.borrow_mut().take()));
+        SLAB.with(|w| w.borrow_mut().take());
+    }
+}
+
+fn new_slab() -> Option<Arc<Slab>> {
+    // No MADV_HUGEPAGE: on this VM the first touch of a huge page costs
+    // more than the 512 page faults it saves (measured: +0.15 s of system
+    // time at 100k documents).
+    let mut map = memmap2::MmapMut::map_anon(SLAB_KEYS * 4).ok()?;
+    let base = NonNull::new(map.as_mut_ptr() as *mut u32)?;
+    Some(Arc::new(Slab { base, _map: map }))
 }
 
 /// Hands memory just freed back to the operating system. Each set was
@@ -282,6 +432,36 @@ fn read_at(_: &File, _: &Starts, _: u32) -> std::io::Result<Vec<u32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packed_sets_survive_spills_and_slab_changes() {
+        // Enough keys to fill several slabs, from two threads.
+        let sets: Vec<Vec<u32>> = (0..600u32)
+            .map(|i| (0..(i % 7) * 3000 + 1).map(|k| k * 3 + i).collect())
+            .collect();
+        for budget in [usize::MAX, 1 << 20] {
+            let mut store = SetStore::new(budget);
+            let packed: Vec<StoredKeys> = sets
+                .par_iter()
+                .with_min_len(50)
+                .map(|s| StoredKeys::packed(s))
+                .collect();
+            StoredKeys::release_thread_slabs();
+            for p in packed {
+                store.push(p);
+            }
+            store.seal();
+            assert_eq!(store.spilled(), budget < usize::MAX);
+            let all: Vec<u32> = (0..sets.len() as u32).collect();
+            for (got, want) in store.load(&all).iter().zip(&sets) {
+                assert_eq!(&**got, want.as_slice());
+            }
+        }
+        // Sets larger than an eighth of a slab get a vector of their own.
+        let big: Vec<u32> = (0..SLAB_KEYS as u32 / 8 + 1).collect();
+        assert!(matches!(StoredKeys::packed(&big).0, Repr::Vec(_)));
+        assert!(matches!(StoredKeys::packed(&big[1..]).0, Repr::Slab { .. }));
+    }
 
     #[test]
     fn memory_and_spilled_stores_agree() {
