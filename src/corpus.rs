@@ -728,7 +728,7 @@ fn read_bytes<'a>(
         }
         buf.reserve(len.saturating_sub(first as u64) as usize + 1);
         (&mut file)
-            .take(max + 1 - first as u64)
+            .take(max.saturating_add(1) - first as u64)
             .read_to_end(buf)
             .map_err(unreadable)?;
     }
