@@ -154,23 +154,42 @@ pub fn frequent_keys(keys: Vec<u32>, limit: f64) -> Vec<u32> {
 /// ```
 pub fn frequent_keys_in<S: AsRef<[u32]> + Sync>(sets: &[S], limit: f64) -> Vec<u32> {
     const PARTS: usize = 256;
-    let split: Vec<Vec<Vec<u32>>> = sets
-        .par_iter()
-        .with_min_len(64)
-        .fold(
-            || vec![Vec::new(); PARTS],
-            |mut parts: Vec<Vec<u32>>, set| {
-                for &k in set.as_ref() {
-                    parts[(k >> 24) as usize].push(k);
-                }
-                parts
-            },
-        )
+    // Runs of sets holding about 64K keys each, split in parallel: each
+    // run's 256 parts are counted first and allocated at their size.
+    let mut bounds = vec![0];
+    let mut keys = 0;
+    for (i, s) in sets.iter().enumerate() {
+        keys += s.as_ref().len();
+        if keys >= 1 << 16 {
+            bounds.push(i + 1);
+            keys = 0;
+        }
+    }
+    if bounds.last() != Some(&sets.len()) {
+        bounds.push(sets.len());
+    }
+    let split: Vec<Vec<Vec<u32>>> = bounds
+        .par_windows(2)
+        .map(|w| {
+            let run = &sets[w[0]..w[1]];
+            let mut count = [0usize; PARTS];
+            for &k in run.iter().flat_map(|s| s.as_ref()) {
+                count[(k >> 24) as usize] += 1;
+            }
+            let mut parts: Vec<Vec<u32>> = count.iter().map(|&c| Vec::with_capacity(c)).collect();
+            for &k in run.iter().flat_map(|s| s.as_ref()) {
+                parts[(k >> 24) as usize].push(k);
+            }
+            parts
+        })
         .collect();
     (0..PARTS)
         .into_par_iter()
         .flat_map_iter(|p| {
-            let mut part: Vec<u32> = split.iter().flat_map(|s| s[p].iter().copied()).collect();
+            let mut part = Vec::with_capacity(split.iter().map(|s| s[p].len()).sum());
+            for s in &split {
+                part.extend_from_slice(&s[p]);
+            }
             sort_low24(&mut part);
             let mut found = Vec::new();
             for same in part.chunk_by(|x, y| x == y) {
@@ -188,8 +207,9 @@ pub fn frequent_keys_in<S: AsRef<[u32]> + Sync>(sets: &[S], limit: f64) -> Vec<u
 /// nothing extra).
 fn sort_low24(keys: &mut Vec<u32>) {
     let mut other = vec![0u32; keys.len()];
+    let mut at = vec![0u32; 4097];
     for shift in [0u32, 12] {
-        let mut at = vec![0usize; 4097];
+        at.fill(0);
         for &k in keys.iter() {
             at[((k >> shift) & 0xFFF) as usize + 1] += 1;
         }
@@ -198,7 +218,7 @@ fn sort_low24(keys: &mut Vec<u32>) {
         }
         for &k in keys.iter() {
             let b = ((k >> shift) & 0xFFF) as usize;
-            other[at[b]] = k;
+            other[at[b] as usize] = k;
             at[b] += 1;
         }
         std::mem::swap(keys, &mut other);
