@@ -290,16 +290,17 @@ impl Batches {
             uf.union(a, b);
         }
         const NONE: u32 = u32::MAX;
+        const PAIRED: u32 = u32::MAX - 1;
         // Each paired document's root (its component's smallest document),
         // and each component's size, by root.
         let mut root = vec![NONE; n];
         for &(a, b) in candidates {
-            root[a as usize] = 0;
-            root[b as usize] = 0;
+            root[a as usize] = PAIRED;
+            root[b as usize] = PAIRED;
         }
         let mut size = vec![0u32; n];
         for d in 0..n as u32 {
-            if root[d as usize] != NONE {
+            if root[d as usize] == PAIRED {
                 let r = uf.find(d);
                 root[d as usize] = r;
                 size[r as usize] += 1;
