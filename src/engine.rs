@@ -396,17 +396,25 @@ fn union_of<'a>(sets: impl Iterator<Item = &'a [u32]>) -> Vec<u32> {
     let mut union: Vec<u32> = sets.first().map(|s| s.to_vec()).unwrap_or_default();
     let mut next = Vec::new();
     for s in &sets[1.min(sets.len())..] {
+        // Branch-free merge into a buffer sized for the worst case (written
+        // by index: no capacity check per key), then cut to length.
         next.clear();
-        next.reserve(union.len() + s.len());
-        let (mut i, mut j) = (0, 0);
+        next.resize(union.len() + s.len(), 0);
+        let (mut i, mut j, mut o) = (0, 0, 0);
         while i < union.len() && j < s.len() {
             let (x, y) = (union[i], s[j]);
-            next.push(x.min(y));
+            next[o] = x.min(y);
+            o += 1;
             i += (x <= y) as usize;
             j += (y <= x) as usize;
         }
-        next.extend_from_slice(&union[i..]);
-        next.extend_from_slice(&s[j..]);
+        let rest = if i < union.len() {
+            &union[i..]
+        } else {
+            &s[j..]
+        };
+        next[o..o + rest.len()].copy_from_slice(rest);
+        next.truncate(o + rest.len());
         std::mem::swap(&mut union, &mut next);
     }
     union

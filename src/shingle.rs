@@ -22,33 +22,47 @@ pub fn shingle_hash(window: &[Token], buf: &mut Vec<u8>) -> u64 {
 /// repeats), to `out` (cleared first).
 pub fn shingles_into(tokens: &[Token], k: usize, out: &mut Vec<u64>) {
     out.clear();
+    out.extend(tokens.iter().map(|t| t.hash));
+    shingles_in_place(out, k);
+}
+
+/// Replaces the word hashes in `hashes` by the hash of every k-gram of
+/// them, in text order: the values [`shingles_into`] gives for the tokens
+/// of those hashes. The window starting at `i` overwrites word `i`'s hash,
+/// which no later window reads.
+pub(crate) fn shingles_in_place(hashes: &mut Vec<u64>, k: usize) {
     let k = k.max(1);
-    if tokens.is_empty() {
+    if hashes.is_empty() {
         return;
     }
     let mut buf = Vec::with_capacity(8 * k);
-    if tokens.len() < k {
-        out.push(shingle_hash(tokens, &mut buf));
-        return;
-    }
-    out.reserve(tokens.len() + 1 - k);
-    if (3..=16).contains(&k) {
-        // The same value as `shingle_hash`, from the token hashes as words
-        // (`crate::xxh3::words`), computed in place: the hash of the window
-        // starting at `i` overwrites token `i`'s hash, which no later
-        // window reads.
-        out.extend(tokens.iter().map(|t| t.hash));
-        let windows = tokens.len() + 1 - k;
-        for i in 0..windows {
-            out[i] = crate::xxh3::words(&out[i..i + k]);
+    let mut bytes_hash = |w: &[u64]| {
+        buf.clear();
+        for h in w {
+            buf.extend_from_slice(&h.to_le_bytes());
         }
-        out.truncate(windows);
+        xxh3_64(&buf)
+    };
+    if hashes.len() < k {
+        let h = bytes_hash(hashes);
+        hashes.clear();
+        hashes.push(h);
         return;
     }
-    // Other sizes (1, 2, or over 16 words): the definition itself.
-    for w in tokens.windows(k) {
-        out.push(shingle_hash(w, &mut buf));
+    let windows = hashes.len() + 1 - k;
+    if (3..=16).contains(&k) {
+        // The same value as `shingle_hash`, from the hashes as words
+        // (`crate::xxh3::words`).
+        for i in 0..windows {
+            hashes[i] = crate::xxh3::words(&hashes[i..i + k]);
+        }
+    } else {
+        // Other sizes (1, 2, or over 16 words): the definition itself.
+        for i in 0..windows {
+            hashes[i] = bytes_hash(&hashes[i..i + k]);
+        }
     }
+    hashes.truncate(windows);
 }
 
 /// The set of k-shingle hashes of `tokens`: sorted, without repeats.
@@ -122,9 +136,11 @@ pub(crate) fn text_keys_with<T>(
     keep: impl FnOnce(&[u32]) -> T,
 ) -> (usize, T) {
     KEY_SCRATCH.with(|s| {
-        let (tokens, shingles, keys, scratch) = &mut *s.borrow_mut();
-        crate::tokenize::tokenize_into(text, tokens);
-        shingles_into(tokens, k, shingles);
+        let (shingles, keys, scratch) = &mut *s.borrow_mut();
+        // Word hashes only (no offsets), turned into shingles in place.
+        crate::tokenize::word_hashes_into(text, shingles);
+        let words = shingles.len();
+        shingles_in_place(shingles, k);
         sign(shingles);
         keys.clear();
         keys.extend(shingles.iter().map(|&h| key(h)));
@@ -144,17 +160,17 @@ pub(crate) fn text_keys_with<T>(
             }
         }
         let set = keep(&buf[..len]);
-        (tokens.len(), set)
+        (words, set)
     })
 }
 
-/// Per-thread buffers of [`text_keys`]: tokens, shingle hashes, keys and
-/// the key sort's scratch.
-type KeyScratch = (Vec<Token>, Vec<u64>, Vec<u32>, Vec<u32>);
+/// Per-thread buffers of [`text_keys`]: word then shingle hashes, keys
+/// and the key sort's scratch.
+type KeyScratch = (Vec<u64>, Vec<u32>, Vec<u32>);
 
 thread_local! {
     static KEY_SCRATCH: std::cell::RefCell<KeyScratch> =
-        const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new(), Vec::new())) };
+        const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
 }
 
 /// Sorts `keys` ascending (repeats kept), using `scratch` as a buffer.

@@ -40,6 +40,36 @@ impl Token {
     }
 }
 
+/// Where the tokenizer puts each word it finds: full tokens (offsets and
+/// hash) for explanations, or the hashes alone for a scan, which needs
+/// nothing else (a third of the bytes written per word).
+pub(crate) trait WordSink {
+    /// Takes the word `start..end` with its hash.
+    fn word(&mut self, start: usize, end: usize, hash: u64);
+    /// Empties the sink.
+    fn clear(&mut self);
+}
+
+impl WordSink for Vec<Token> {
+    #[inline(always)]
+    fn word(&mut self, start: usize, end: usize, hash: u64) {
+        self.push(Token { start, end, hash });
+    }
+    fn clear(&mut self) {
+        Vec::clear(self);
+    }
+}
+
+impl WordSink for Vec<u64> {
+    #[inline(always)]
+    fn word(&mut self, _start: usize, _end: usize, hash: u64) {
+        self.push(hash);
+    }
+    fn clear(&mut self) {
+        Vec::clear(self);
+    }
+}
+
 /// Hash of one case-folded word, as stored in [`Token::hash`].
 ///
 /// `word` must already be lowercase; use [`hash_word`] for raw text.
@@ -77,7 +107,7 @@ fn fold_into(word: &str, buf: &mut String) {
 }
 
 #[inline]
-fn push_word(out: &mut Vec<Token>, buf: &mut String, start: usize, word: &str) {
+fn push_word<S: WordSink>(out: &mut S, buf: &mut String, start: usize, word: &str) {
     let bytes = word.as_bytes();
     let hash = if word.is_ascii() {
         if bytes.iter().any(u8::is_ascii_uppercase) {
@@ -99,11 +129,7 @@ fn push_word(out: &mut Vec<Token>, buf: &mut String, start: usize, word: &str) {
         fold_into(word, buf);
         hash_folded(buf.as_bytes())
     };
-    out.push(Token {
-        start,
-        end: start + word.len(),
-        hash,
-    });
+    out.word(start, start + word.len(), hash);
 }
 
 /// Lowercases the ASCII bytes of `x` eight at a time (every byte must be
@@ -121,7 +147,13 @@ fn lower_ascii_swar(x: u64) -> u64 {
 /// bytes with 16 readable bytes from their start (nearly all of them) are
 /// loaded and folded as two 64-bit words; the hash is the same.
 #[inline(always)]
-fn push_ascii_word(out: &mut Vec<Token>, buf: &mut String, text: &str, start: usize, end: usize) {
+fn push_ascii_word<S: WordSink>(
+    out: &mut S,
+    buf: &mut String,
+    text: &str,
+    start: usize,
+    end: usize,
+) {
     let bytes = text.as_bytes();
     let len = end - start;
     let hash = if len <= 16 && start + 16 <= bytes.len() {
@@ -149,7 +181,7 @@ fn push_ascii_word(out: &mut Vec<Token>, buf: &mut String, text: &str, start: us
         fold_into(&text[start..end], buf);
         hash_folded(buf.as_bytes())
     };
-    out.push(Token { start, end, hash });
+    out.word(start, end, hash);
 }
 
 /// Word-break classes of ASCII bytes under UAX #29 (the scalar twin's).
@@ -356,7 +388,7 @@ fn classes16(b: &[u8; 16]) -> [u16; 5] {
 /// bytes at a time (SSE2, 16 bytes an instruction), then word runs found
 /// with shifts and `trailing_zeros`, with no branch per byte. The same
 /// words, checked by the property tests.
-fn ascii_words(text: &str, base: usize, end: usize, out: &mut Vec<Token>, buf: &mut String) {
+fn ascii_words<S: WordSink>(text: &str, base: usize, end: usize, out: &mut S, buf: &mut String) {
     let bytes = &text.as_bytes()[base..end];
     let blocks = bytes.len().div_ceil(64);
     // Each block's masks are made once, a block ahead: word membership at
@@ -394,8 +426,8 @@ fn ascii_words(text: &str, base: usize, end: usize, out: &mut Vec<Token>, buf: &
 /// Pushes the run `bytes[s..e]` unless it has no letter or digit (a run of
 /// `_` only; joiners always sit between letters or digits).
 #[inline(always)]
-fn push_run(
-    out: &mut Vec<Token>,
+fn push_run<S: WordSink>(
+    out: &mut S,
     buf: &mut String,
     text: &str,
     base: usize,
@@ -421,6 +453,28 @@ fn push_run(
 /// `unicode_word_indices` over the whole text (a property test checks it
 /// against that naive twin).
 pub fn tokenize_into(text: &str, out: &mut Vec<Token>) {
+    words_into(text, out);
+}
+
+/// The hashes of the words of `text` (what [`tokenize_into`] gives as
+/// [`Token::hash`]), appended to `out` (which is cleared first): all a scan
+/// needs of the tokens.
+///
+/// ```
+/// use neardup::tokenize::{tokenize, word_hashes_into};
+/// let text = "Officials told EV makers to 'self-regulate.'";
+/// let mut hashes = Vec::new();
+/// word_hashes_into(text, &mut hashes);
+/// let want: Vec<u64> = tokenize(text).iter().map(|t| t.hash).collect();
+/// assert_eq!(hashes, want);
+/// ```
+pub fn word_hashes_into(text: &str, out: &mut Vec<u64>) {
+    words_into(text, out);
+}
+
+/// [`tokenize_into`] for any sink.
+#[inline(always)]
+fn words_into<S: WordSink>(text: &str, out: &mut S) {
     out.clear();
     let mut buf = String::with_capacity(32);
     let bytes = text.as_bytes();
@@ -548,13 +602,13 @@ mod tests {
             texts.push(format!("{}{}", "_".repeat(pad), "1.5"));
         }
         for t in &texts {
-            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            let (mut fast, mut slow) = (Vec::<Token>::new(), Vec::new());
             let mut buf = String::new();
             ascii_words(t, 0, t.len(), &mut fast, &mut buf);
             ascii_words_scalar(t, 0, t.len(), &mut slow, &mut buf);
             assert_eq!(fast, slow, "{t:?}");
             if t.len() > 4 {
-                let (mut fast, mut slow) = (Vec::new(), Vec::new());
+                let (mut fast, mut slow) = (Vec::<Token>::new(), Vec::new());
                 ascii_words(t, 2, t.len() - 1, &mut fast, &mut buf);
                 ascii_words_scalar(t, 2, t.len() - 1, &mut slow, &mut buf);
                 assert_eq!(fast, slow, "{t:?} inner");

@@ -111,10 +111,23 @@ proptest! {
         ]), 0..60)
     ) {
         let text: String = parts.concat();
-        prop_assert_eq!(
-            neardup::tokenize::tokenize(&text),
-            neardup::tokenize::tokenize_naive(&text)
-        );
+        let naive = neardup::tokenize::tokenize_naive(&text);
+        prop_assert_eq!(&neardup::tokenize::tokenize(&text), &naive);
+        // The hash-only path (what a scan uses) gives the same hashes.
+        let mut hashes = Vec::new();
+        neardup::tokenize::word_hashes_into(&text, &mut hashes);
+        prop_assert_eq!(hashes, naive.iter().map(|t| t.hash).collect::<Vec<_>>());
+        // And the scan's keys are those of the token path's shingles.
+        for k in [1usize, 2, 5, 17] {
+            let mut shingles = Vec::new();
+            neardup::shingle::shingles_into(&naive, k, &mut shingles);
+            let mut want: Vec<u32> = shingles.iter().map(|&h| neardup::shingle::key(h)).collect();
+            want.sort_unstable();
+            want.dedup();
+            let (words, keys) = neardup::shingle::text_keys(&text, k, |_| {});
+            prop_assert_eq!(words, naive.len());
+            prop_assert_eq!(keys, want);
+        }
     }
 
     /// Exact verification agrees with the naive computation and is symmetric.
