@@ -489,8 +489,9 @@ impl Corpus {
 
     /// Total size in bytes of the listed files (for progress reporting).
     pub fn total_bytes(&self) -> u64 {
+        // One `stat` per file, in parallel.
         self.entries
-            .iter()
+            .par_iter()
             .map(|e| match e {
                 Entry::File { path, .. } | Entry::Jsonl { path } => {
                     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
