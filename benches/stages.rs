@@ -6,7 +6,7 @@ use neardup::boilerplate::{frequent_keys_in, KeySet};
 use neardup::lsh::candidate_pairs;
 use neardup::minhash::{estimate_jaccard, MinHasher, Scheme};
 use neardup::shingle::{key, shingles_into, sort_keys};
-use neardup::tokenize::{tokenize, tokenize_into};
+use neardup::tokenize::{tokenize, tokenize_into, word_hashes_into};
 use neardup::verify::similarity;
 use neardup::Config;
 
@@ -66,6 +66,22 @@ fn bench(c: &mut Criterion) {
             let mut n = 0;
             for t in &texts {
                 tokenize_into(t, &mut out);
+                n += out.len();
+            }
+            n
+        })
+    });
+
+    // What a scan runs: the hashes alone, checked against the tokens'.
+    let mut hashes = Vec::new();
+    word_hashes_into(first, &mut hashes);
+    assert_eq!(hashes, words.iter().map(|t| t.hash).collect::<Vec<_>>());
+    g.bench_function("word_hashes", |b| {
+        let mut out = Vec::new();
+        b.iter(|| {
+            let mut n = 0;
+            for t in &texts {
+                word_hashes_into(t, &mut out);
                 n += out.len();
             }
             n
