@@ -226,8 +226,8 @@ fn sort_low24(keys: &mut Vec<u32>) {
 }
 
 /// A set of shingle keys (the boilerplate of a scan) with a bitmap in
-/// front: a key is looked up in a bitmap of about 32 bits per member, small
-/// enough to stay in cache, and only on a hit in the sorted list. Cutting a
+/// front: a key is looked up in a bitmap of about 128 bits per member, small
+/// enough to stay in cache, and only on a hit in a table of the keys. Cutting a
 /// document's set against it costs a cache hit per shingle, not the sketch's
 /// cache miss.
 #[derive(Debug, Clone, Default)]
