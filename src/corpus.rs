@@ -689,8 +689,9 @@ impl Opener {
 /// smaller, and need no `stat` at all.
 const FIRST_READ: usize = 256 << 10;
 
-/// Reads the file at `path` into `buf` (cleared first; small files) or
-/// maps it (large ones).
+/// Reads the file at `path` into `buf` (small files: the bytes returned
+/// are a prefix of `buf`, which keeps whatever length it had) or maps it
+/// (large ones).
 fn read_bytes<'a>(
     path: &Path,
     max: u64,
@@ -705,34 +706,45 @@ fn read_bytes<'a>(
         )
     };
     let mut file = opener.open(path).map_err(unreadable)?;
-    buf.clear();
-    // One read into a buffer larger than most documents; only a file that
-    // fills it is asked for its size (to refuse or map it).
+    // Reads straight into a buffer larger than most documents (kept
+    // initialized, so each read may ask for all of it: one read for the
+    // text and one for the end of the file, whatever the text's size);
+    // only a file that fills it is asked for its size (to refuse or map
+    // it).
     let first = (FIRST_READ as u64).min(max.saturating_add(1)) as usize;
-    buf.reserve(first);
+    if buf.len() < first {
+        buf.resize(first, 0);
+    }
+    let mut n = 0;
+    while n < first {
+        match file.read(&mut buf[n..first]) {
+            Ok(0) => break,
+            Ok(got) => n += got,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(unreadable(e)),
+        }
+    }
+    if n < first {
+        return Ok(Bytes::Buf(&buf[..n]));
+    }
+    buf.truncate(first);
+    let len = file.metadata().map_err(unreadable)?.len();
+    if len > max {
+        return Err(too_large(len));
+    }
+    if len >= MMAP_MIN_BYTES {
+        // SAFETY: the map is read-only and dropped before this
+        // document's processing ends; a file truncated by another
+        // process meanwhile can fault, which is the documented memmap2
+        // caveat for inputs that change while being scanned.
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(unreadable)?;
+        return Ok(Bytes::Map(map));
+    }
+    buf.reserve(len.saturating_sub(first as u64) as usize + 1);
     (&mut file)
-        .take(first as u64)
+        .take(max.saturating_add(1) - first as u64)
         .read_to_end(buf)
         .map_err(unreadable)?;
-    if buf.len() == first {
-        let len = file.metadata().map_err(unreadable)?.len();
-        if len > max {
-            return Err(too_large(len));
-        }
-        if len >= MMAP_MIN_BYTES {
-            // SAFETY: the map is read-only and dropped before this
-            // document's processing ends; a file truncated by another
-            // process meanwhile can fault, which is the documented memmap2
-            // caveat for inputs that change while being scanned.
-            let map = unsafe { memmap2::Mmap::map(&file) }.map_err(unreadable)?;
-            return Ok(Bytes::Map(map));
-        }
-        buf.reserve(len.saturating_sub(first as u64) as usize + 1);
-        (&mut file)
-            .take(max.saturating_add(1) - first as u64)
-            .read_to_end(buf)
-            .map_err(unreadable)?;
-    }
     if buf.len() as u64 > max {
         return Err((
             SkipReason::TooLarge,
@@ -751,15 +763,17 @@ pub fn load_source(source: &DocSource, options: &CorpusOptions) -> Result<String
     };
     match source {
         DocSource::File(path) => {
-            let mut buf = Vec::new();
-            let bytes = read_bytes(
-                path,
-                options.max_doc_bytes,
-                &mut buf,
-                &mut Opener::default(),
-            )
-            .map_err(|(_, m)| io(path, m))?;
-            Ok(decode(&bytes).0.into_owned())
+            let read = |buf: &mut Vec<u8>| {
+                let bytes = read_bytes(path, options.max_doc_bytes, buf, &mut Opener::default())
+                    .map_err(|(_, m)| io(path, m))?;
+                Ok(decode(&bytes).0.into_owned())
+            };
+            // The thread's read buffer (initialized once), unless it is
+            // in use further up this thread's stack.
+            READ_BUF.with(|buf| match buf.try_borrow_mut() {
+                Ok(mut buf) => read(&mut buf),
+                Err(_) => read(&mut Vec::new()),
+            })
         }
         DocSource::JsonlLine { path, line, offset } => {
             let mut file = File::open(path).map_err(|source| Error::Io {
