@@ -942,19 +942,17 @@ pub fn read_jsonl_from<R: Send>(
     progress: &mut impl FnMut(u64),
 ) {
     // (line number, offset, bytes or too-long marker)
-    let mut batch: Vec<(usize, u64, std::result::Result<Vec<u8>, u64>)> = Vec::new();
+    type Lines = Vec<(usize, u64, std::result::Result<Vec<u8>, u64>)>;
     let mut line_no = 0usize;
     let mut offset = 0u64;
     let mut done = false;
-    while !done {
-        let mut batch_bytes = 0u64;
-        while batch.len() < BATCH && batch_bytes < (64 << 20) {
+    // The next batch of lines (and its size in bytes), read on this thread.
+    let mut read_batch = |sink: &mut dyn FnMut(Event<R>)| -> (Lines, u64) {
+        let (mut batch, mut batch_bytes) = (Vec::new(), 0u64);
+        while !done && batch.len() < BATCH && batch_bytes < (64 << 20) {
             line_no += 1;
             match read_line_bounded(&mut reader, opts.max_doc_bytes) {
-                Ok(None) => {
-                    done = true;
-                    break;
-                }
+                Ok(None) => done = true,
                 Ok(Some((line, consumed))) => {
                     batch_bytes += consumed;
                     batch.push((line_no, offset, line));
@@ -967,11 +965,13 @@ pub fn read_jsonl_from<R: Send>(
                         message: e.to_string(),
                     }));
                     done = true;
-                    break;
                 }
             }
         }
-        let results: Vec<Option<Vec<Event<R>>>> = batch
+        (batch, batch_bytes)
+    };
+    let process = |batch: &Lines| -> LineEvents<R> {
+        batch
             .par_iter()
             .map(|(line, off, bytes)| {
                 let location = format!("{}:{line}", path.display());
@@ -1011,16 +1011,38 @@ pub fn read_jsonl_from<R: Send>(
                     Err((reason, message)) => skip(reason, message),
                 }
             })
-            .collect();
-        batch.clear();
-        for events in results.into_iter().flatten() {
-            for e in events {
-                sink(e);
+            .collect()
+    };
+    // Each batch is processed in parallel while this thread hands the
+    // previous batch's results to `sink` and reads the next batch's lines
+    // (serial by nature), as for files.
+    let mut current = read_batch(sink);
+    let mut pending: Option<(LineEvents<R>, u64)> = None;
+    while !current.0.is_empty() || pending.is_some() {
+        let mut results = Vec::new();
+        let mut next = (Vec::new(), 0);
+        rayon::in_place_scope(|s| {
+            if !current.0.is_empty() {
+                s.spawn(|_| results = process(&current.0));
             }
+            if let Some((events, bytes)) = pending.take() {
+                for e in events.into_iter().flatten().flatten() {
+                    sink(e);
+                }
+                progress(bytes);
+            }
+            next = read_batch(sink);
+        });
+        if !current.0.is_empty() {
+            pending = Some((results, current.1));
         }
-        progress(batch_bytes);
+        current = next;
     }
 }
+
+/// The events of a batch of JSON Lines, one entry per line (`None` for a
+/// blank line).
+type LineEvents<R> = Vec<Option<Vec<Event<R>>>>;
 
 /// Reads one line (without its newline), keeping at most `max` bytes: a
 /// longer line is consumed and returned as `Err(length)`.
@@ -1040,7 +1062,7 @@ fn read_line_bounded(
             }
             break;
         }
-        let (chunk, found) = match buf.iter().position(|&b| b == b'\n') {
+        let (chunk, found) = match memchr::memchr(b'\n', buf) {
             Some(i) => (&buf[..=i], true),
             None => (buf, false),
         };
