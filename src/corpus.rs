@@ -512,77 +512,79 @@ impl Corpus {
     {
         let opts = &self.options;
         let f = &f;
-        // Each batch of files is read and processed in parallel while the
-        // previous batch's results go to `sink` on this thread, so the sink
-        // (serial by nature) does not leave the workers idle.
-        type Done<R> = Vec<FileDone<R>>;
-        let mut pending: Option<Done<R>> = None;
-        let deliver = |done: Done<R>, sink: &mut S, progress: &mut dyn FnMut(u64)| {
-            let mut bytes = 0;
-            for d in done {
-                bytes += d.bytes;
-                if let Some(w) = d.warning {
-                    sink(Event::Warning(w));
-                }
-                sink(d.event);
-            }
-            progress(bytes);
-        };
-        let flush = |files: &mut Vec<(&Path, &str)>,
-                     pending: &mut Option<Done<R>>,
-                     sink: &mut S,
-                     progress: &mut dyn FnMut(u64)| {
-            let batch = std::mem::take(files);
-            let before = pending.take();
-            let mut out: Done<R> = Vec::new();
-            rayon::in_place_scope(|s| {
-                if !batch.is_empty() {
-                    s.spawn(|_| {
-                        out = batch
+        let mut rest = &self.entries[..];
+        while let Some(entry) = rest.first() {
+            match entry {
+                Entry::File { .. } => {
+                    // A run of files, read in batches.
+                    let files: Vec<(&Path, &str)> = rest
+                        .iter()
+                        .map_while(|e| match e {
+                            Entry::File { path, id } => Some((path.as_path(), id.as_str())),
+                            _ => None,
+                        })
+                        .collect();
+                    rest = &rest[files.len()..];
+                    let read = |batch: &&[(&Path, &str)]| -> Vec<FileDone<R>> {
+                        batch
                             .par_iter()
                             .map_init(Opener::default, |opener, (path, id)| {
                                 read_file_doc(path, id, opts, f, opener)
                             })
-                            .collect();
+                            .collect()
+                    };
+                    pipelined(files.chunks(BATCH), read, |done| {
+                        let mut bytes = 0;
+                        for d in done {
+                            bytes += d.bytes;
+                            if let Some(w) = d.warning {
+                                sink(Event::Warning(w));
+                            }
+                            sink(d.event);
+                        }
+                        progress(bytes);
                     });
                 }
-                if let Some(done) = before {
-                    deliver(done, sink, progress);
-                }
-            });
-            if !batch.is_empty() {
-                *pending = Some(out);
-            }
-        };
-        // Everything listed so far reaches `sink`: the batch being filled,
-        // then the one still pending.
-        let drain = |files: &mut Vec<(&Path, &str)>,
-                     pending: &mut Option<Done<R>>,
-                     sink: &mut S,
-                     progress: &mut dyn FnMut(u64)| {
-            flush(files, pending, sink, progress);
-            flush(files, pending, sink, progress);
-        };
-        let mut files: Vec<(&Path, &str)> = Vec::new();
-        for entry in &self.entries {
-            match entry {
-                Entry::File { path, id } => {
-                    files.push((path, id));
-                    if files.len() >= BATCH {
-                        flush(&mut files, &mut pending, &mut sink, &mut progress);
-                    }
-                }
                 Entry::Jsonl { path } => {
-                    drain(&mut files, &mut pending, &mut sink, &mut progress);
                     read_jsonl(path, opts, f, &mut sink, &mut progress);
+                    rest = &rest[1..];
                 }
                 Entry::Broken(skip) => {
-                    drain(&mut files, &mut pending, &mut sink, &mut progress);
                     sink(Event::Skip(skip.clone()));
+                    rest = &rest[1..];
                 }
             }
         }
-        drain(&mut files, &mut pending, &mut sink, &mut progress);
+    }
+}
+
+/// Runs `work` on each batch that `batches` gives, in parallel on the pool,
+/// while this thread hands the previous batch's output to `deliver` and
+/// takes the next batch: both are serial by nature (a sink in input order,
+/// lines read from a stream) and would otherwise leave the workers idle.
+/// Outputs reach `deliver` in batch order.
+fn pipelined<B: Sync, O: Send>(
+    mut batches: impl Iterator<Item = B>,
+    work: impl Fn(&B) -> O + Sync,
+    mut deliver: impl FnMut(O),
+) {
+    let mut current = batches.next();
+    let mut pending: Option<O> = None;
+    while current.is_some() || pending.is_some() {
+        let (mut out, mut next) = (None, None);
+        rayon::in_place_scope(|s| {
+            if let Some(batch) = &current {
+                s.spawn(|_| out = Some(work(batch)));
+            }
+            if let Some(done) = pending.take() {
+                deliver(done);
+            }
+            if current.is_some() {
+                next = batches.next();
+            }
+        });
+        pending = out;
+        current = next;
     }
 }
 
@@ -946,9 +948,10 @@ pub fn read_jsonl_from<R: Send>(
     let mut line_no = 0usize;
     let mut offset = 0u64;
     let mut done = false;
-    // The next batch of lines (and its size in bytes), read on this thread.
-    let mut read_batch = |sink: &mut dyn FnMut(Event<R>)| -> (Lines, u64) {
-        let (mut batch, mut batch_bytes) = (Vec::new(), 0u64);
+    // Batches of lines, read on this thread: the lines, their size in
+    // bytes, and a read error that ended the file after them.
+    let batches = std::iter::from_fn(|| {
+        let (mut batch, mut batch_bytes, mut error) = (Lines::new(), 0u64, None);
         while !done && batch.len() < BATCH && batch_bytes < (64 << 20) {
             line_no += 1;
             match read_line_bounded(&mut reader, opts.max_doc_bytes) {
@@ -959,85 +962,71 @@ pub fn read_jsonl_from<R: Send>(
                     offset += consumed;
                 }
                 Err(e) => {
-                    sink(Event::Skip(Skip {
+                    error = Some(Skip {
                         location: format!("{}:{line_no}", path.display()),
                         reason: SkipReason::Unreadable,
                         message: e.to_string(),
-                    }));
+                    });
                     done = true;
                 }
             }
         }
-        (batch, batch_bytes)
-    };
-    let process = |batch: &Lines| -> LineEvents<R> {
-        batch
-            .par_iter()
-            .map(|(line, off, bytes)| {
-                let location = format!("{}:{line}", path.display());
-                let skip = |reason, message| {
-                    Some(vec![Event::Skip(Skip {
-                        location: location.clone(),
-                        reason,
-                        message,
-                    })])
-                };
-                let bytes = match bytes {
-                    Ok(b) => b,
-                    Err(len) => {
-                        return skip(
-                            SkipReason::TooLarge,
-                            format!(
+        (!batch.is_empty() || error.is_some()).then_some((batch, batch_bytes, error))
+    });
+    let work =
+        |(batch, bytes, error): &(Lines, u64, Option<Skip>)| -> (LineEvents<R>, u64, Option<Skip>) {
+            let events = batch
+                .par_iter()
+                .map(|(line, off, bytes)| {
+                    let location = format!("{}:{line}", path.display());
+                    let skip = |reason, message| {
+                        Some(vec![Event::Skip(Skip {
+                            location: location.clone(),
+                            reason,
+                            message,
+                        })])
+                    };
+                    let bytes = match bytes {
+                        Ok(b) => b,
+                        Err(len) => {
+                            return skip(
+                                SkipReason::TooLarge,
+                                format!(
                             "line of {len} bytes is over the limit of {} bytes (--max-doc-bytes)",
                             opts.max_doc_bytes
                         ),
-                        )
+                            )
+                        }
+                    };
+                    let trimmed = bytes.trim_ascii();
+                    if trimmed.is_empty() {
+                        return None; // blank lines are not documents
                     }
-                };
-                let trimmed = bytes.trim_ascii();
-                if trimmed.is_empty() {
-                    return None; // blank lines are not documents
-                }
-                match parse_json_line(trimmed, opts) {
-                    Ok((id, text)) => Some(vec![Event::Doc(f(Document {
-                        id,
-                        text: Cow::Owned(text),
-                        source: DocSource::JsonlLine {
-                            path: path.to_path_buf(),
-                            line: *line,
-                            offset: *off,
-                        },
-                    }))]),
-                    Err((reason, message)) => skip(reason, message),
-                }
-            })
-            .collect()
-    };
-    // Each batch is processed in parallel while this thread hands the
-    // previous batch's results to `sink` and reads the next batch's lines
-    // (serial by nature), as for files.
-    let mut current = read_batch(sink);
-    let mut pending: Option<(LineEvents<R>, u64)> = None;
-    while !current.0.is_empty() || pending.is_some() {
-        let mut results = Vec::new();
-        let mut next = (Vec::new(), 0);
-        rayon::in_place_scope(|s| {
-            if !current.0.is_empty() {
-                s.spawn(|_| results = process(&current.0));
-            }
-            if let Some((events, bytes)) = pending.take() {
-                for e in events.into_iter().flatten().flatten() {
-                    sink(e);
-                }
-                progress(bytes);
-            }
-            next = read_batch(sink);
-        });
-        if !current.0.is_empty() {
-            pending = Some((results, current.1));
+                    match parse_json_line(trimmed, opts) {
+                        Ok((id, text)) => Some(vec![Event::Doc(f(Document {
+                            id,
+                            text: Cow::Owned(text),
+                            source: DocSource::JsonlLine {
+                                path: path.to_path_buf(),
+                                line: *line,
+                                offset: *off,
+                            },
+                        }))]),
+                        Err((reason, message)) => skip(reason, message),
+                    }
+                })
+                .collect();
+            (events, *bytes, error.clone())
+        };
+    pipelined(batches, work, |(events, bytes, error)| {
+        for e in events.into_iter().flatten().flatten() {
+            sink(e);
         }
-        current = next;
-    }
+        if let Some(error) = error {
+            sink(Event::Skip(error));
+        }
+        progress(bytes);
+    });
 }
 
 /// The events of a batch of JSON Lines, one entry per line (`None` for a
