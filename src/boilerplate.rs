@@ -100,18 +100,7 @@ impl DfSketch {
 
     #[inline(always)]
     fn prefetch(&self, h: u64) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            let i = self.slots(h)[0];
-            // SAFETY: SSE is part of the x86_64 baseline, and a prefetch
-            // has no effect on memory; `i` is in bounds anyway.
-            unsafe {
-                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-                _mm_prefetch::<_MM_HINT_T0>(self.counters.as_ptr().add(i) as *const i8);
-            }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = h;
+        crate::prefetch::line(&self.counters[self.slots(h)[0]]);
     }
 
     /// Estimated number of documents containing `h` (never below the truth).

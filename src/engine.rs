@@ -383,24 +383,6 @@ pub fn boilerplate_sample_rate(cut: usize) -> f64 {
 /// [`boilerplate_sample_rate`]).
 pub const BOILERPLATE_SAMPLE: usize = 64;
 
-/// Asks the CPU for the first cache lines of `keys` (no effect on
-/// results): the hardware prefetcher takes a set over once it is read in
-/// order, but not its start.
-#[inline(always)]
-fn prefetch_start(keys: &[u32]) {
-    #[cfg(target_arch = "x86_64")]
-    for at in (0..keys.len().min(256)).step_by(16) {
-        // SAFETY: SSE is part of the x86_64 baseline; a prefetch reads
-        // nothing, and `at` is inside `keys` anyway.
-        unsafe {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            _mm_prefetch::<_MM_HINT_T0>(keys.as_ptr().add(at).cast());
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = keys;
-}
-
 /// The sorted union of sorted, repeat-free key sets: merged two at a time
 /// when there are a few, sorted together when there are many.
 fn union_of<'a>(sets: impl Iterator<Item = &'a [u32]>) -> Vec<u32> {
@@ -764,8 +746,8 @@ impl Scan<'_> {
                         .flat_map_iter(|run| {
                             run.iter().enumerate().map(move |(i, &(x, y))| {
                                 if let Some(&(nx, ny)) = run.get(i + 2) {
-                                    prefetch_start(set(nx));
-                                    prefetch_start(set(ny));
+                                    crate::prefetch::start(set(nx));
+                                    crate::prefetch::start(set(ny));
                                 }
                                 intersection_size(set(x), set(y)) as u32
                             })

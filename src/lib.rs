@@ -65,6 +65,7 @@ pub mod index;
 pub mod lsh;
 pub mod minhash;
 pub mod output;
+mod prefetch;
 pub mod report;
 pub mod shingle;
 pub mod store;

@@ -126,7 +126,7 @@ pub fn candidate_pairs(
             let first = bands.start * banding.rows;
             for d in 0..n {
                 if let Some(next) = signatures.get((d + AHEAD) * perms + first) {
-                    prefetch(next);
+                    crate::prefetch::line(next);
                 }
                 let sig = &signatures[d * perms..(d + 1) * perms];
                 if sig[0] == EMPTY {
@@ -162,20 +162,6 @@ pub fn candidate_pairs(
     pairs.par_sort_unstable();
     pairs.dedup();
     pairs
-}
-
-/// Asks the CPU to bring the cache line of `x` in (no effect on results).
-#[inline(always)]
-fn prefetch(x: &u32) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: SSE is part of the x86_64 baseline; a prefetch reads nothing
-    // and `x` is a valid reference anyway.
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>((x as *const u32).cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = x;
 }
 
 /// Hash of one band's rows: `xxh3_64` of their little-endian bytes
