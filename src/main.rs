@@ -353,6 +353,10 @@ fn run_scan(inputs: &[PathBuf], a: &EngineArgs) -> Result<(ScanResult, Config, C
     let mut scan = engine.scan();
     scan.set_memory_budget(a.memory_budget.saturating_mul(1 << 20));
     scan.add_corpus(&corpus, |b| bar.inc(b));
+    // The listing is not needed again, and the process is short-lived:
+    // it is left for the system to reclaim at exit rather than freed
+    // entry by entry on the main thread.
+    std::mem::forget(corpus);
     bar.finish_and_clear();
     let spinner = if show {
         let s = ProgressBar::new_spinner();
@@ -483,7 +487,12 @@ fn scan_cmd(args: ScanArgs) -> Result<ExitCode> {
     if !args.engine.quiet {
         eprintln!("{}", summary(&result));
     }
-    Ok(exit_for(&result, args.engine.strict))
+    let code = exit_for(&result, args.engine.strict);
+    // The process ends here: its memory goes back to the system at once,
+    // sooner than freeing a few hundred thousand ids, paths and pairs one
+    // by one (18 ms at 100,000 documents, on one core).
+    std::mem::forget(result);
+    Ok(code)
 }
 
 fn explain_cmd(args: ExplainArgs) -> Result<ExitCode> {
