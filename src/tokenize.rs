@@ -46,6 +46,14 @@ impl Token {
 pub(crate) trait WordSink {
     /// Takes the word `start..end` with its hash.
     fn word(&mut self, start: usize, end: usize, hash: u64);
+    /// Takes the word `start..end` of 1 to 16 ASCII bytes, unhashed and
+    /// not yet folded: the 16 bytes from its start, little-endian in `lo`
+    /// and `hi` (the bytes past `len` may be anything).
+    #[inline(always)]
+    fn short_word(&mut self, start: usize, end: usize, lo: u64, hi: u64, len: usize) {
+        let (lo, hi) = fold_short(lo, hi, len);
+        self.word(start, end, crate::xxh3::short(lo, hi, len));
+    }
     /// Empties the sink.
     fn clear(&mut self);
 }
@@ -143,6 +151,24 @@ fn lower_ascii_swar(x: u64) -> u64 {
     x | ((ge_a & !gt_z & (0x80 * ONES)) >> 2)
 }
 
+/// The folded form of an ASCII word of `len` (1 to 16) bytes held in
+/// `lo`, `hi` with whatever follows it: the bytes past `len` zeroed (they
+/// may be anything, even non-ASCII), the rest lowercased.
+#[inline(always)]
+fn fold_short(lo: u64, hi: u64, len: usize) -> (u64, u64) {
+    let keep = |n: usize| {
+        if n >= 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * n)) - 1
+        }
+    };
+    (
+        lower_ascii_swar(lo & keep(len)),
+        lower_ascii_swar(hi & keep(len.saturating_sub(8))),
+    )
+}
+
 /// [`push_word`] for the ASCII word `text[start..end]`. Words of up to 16
 /// bytes with 16 readable bytes from their start (nearly all of them) are
 /// loaded and folded as two 64-bit words; the hash is the same.
@@ -157,20 +183,10 @@ fn push_ascii_word<S: WordSink>(
     let bytes = text.as_bytes();
     let len = end - start;
     let hash = if len <= 16 && start + 16 <= bytes.len() {
-        let mut lo = u64::from_le_bytes(bytes[start..start + 8].try_into().expect("8 bytes"));
-        let mut hi = u64::from_le_bytes(bytes[start + 8..start + 16].try_into().expect("8 bytes"));
-        // Keep the word's bytes only (the rest may be anything, even
-        // non-ASCII): the mask zeroes bytes past `len`.
-        let keep = |n: usize| {
-            if n >= 8 {
-                u64::MAX
-            } else {
-                (1u64 << (8 * n)) - 1
-            }
-        };
-        lo &= keep(len);
-        hi &= keep(len.saturating_sub(8));
-        crate::xxh3::short(lower_ascii_swar(lo), lower_ascii_swar(hi), len)
+        let lo = u64::from_le_bytes(bytes[start..start + 8].try_into().expect("8 bytes"));
+        let hi = u64::from_le_bytes(bytes[start + 8..start + 16].try_into().expect("8 bytes"));
+        out.short_word(start, end, lo, hi, len);
+        return;
     } else if len <= 32 {
         let mut tmp = [0u8; 32];
         for (t, b) in tmp.iter_mut().zip(&bytes[start..end]) {
@@ -469,7 +485,77 @@ pub fn tokenize_into(text: &str, out: &mut Vec<Token>) {
 /// assert_eq!(hashes, want);
 /// ```
 pub fn word_hashes_into(text: &str, out: &mut Vec<u64>) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::xxh3::has_short_x8() {
+        STAGED.with(|staged| {
+            let staged = &mut *staged.borrow_mut();
+            words_into(text, staged);
+            staged.hash_into(out);
+        });
+        return;
+    }
     words_into(text, out);
+}
+
+/// Words found but not yet hashed, kept column by column so that eight
+/// can be folded and hashed at once ([`crate::xxh3::short_x8`]): the 16
+/// bytes from the start and the length of each short ASCII word, or the
+/// finished hash (length 0) of any other.
+#[cfg(target_arch = "x86_64")]
+#[derive(Default)]
+struct Staged {
+    /// `[lo, hi, len]` of each word.
+    words: Vec<[u64; 3]>,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl WordSink for Staged {
+    #[inline(always)]
+    fn word(&mut self, _start: usize, _end: usize, hash: u64) {
+        self.words.push([hash, 0, 0]);
+    }
+    #[inline(always)]
+    fn short_word(&mut self, _start: usize, _end: usize, lo: u64, hi: u64, len: usize) {
+        self.words.push([lo, hi, len as u64]);
+    }
+    fn clear(&mut self) {
+        self.words.clear();
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Staged {
+    /// The hashes of the staged words, in order, into `out` (cleared
+    /// first). Only on a CPU where [`crate::xxh3::has_short_x8`] holds.
+    fn hash_into(&self, out: &mut Vec<u64>) {
+        out.clear();
+        out.resize(self.words.len(), 0);
+        let mut hashes = out.chunks_exact_mut(8);
+        let mut words = self.words.chunks_exact(8);
+        for (h, w) in (&mut hashes).zip(&mut words) {
+            // SAFETY: the caller checked the CPU features.
+            unsafe {
+                crate::xxh3::short_x8(
+                    w.try_into().expect("eight words"),
+                    h.try_into().expect("eight hashes"),
+                )
+            };
+        }
+        for (h, &[lo, hi, len]) in hashes.into_remainder().iter_mut().zip(words.remainder()) {
+            *h = match len {
+                0 => lo,
+                len => {
+                    let (lo, hi) = fold_short(lo, hi, len as usize);
+                    crate::xxh3::short(lo, hi, len as usize)
+                }
+            };
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+thread_local! {
+    static STAGED: std::cell::RefCell<Staged> = std::cell::RefCell::new(Staged::default());
 }
 
 /// [`tokenize_into`] for any sink.

@@ -117,6 +117,156 @@ pub(crate) fn words(w: &[u64]) -> u64 {
     avalanche(acc)
 }
 
+/// Whether this CPU runs [`short_x8`] (AVX-512 F, DQ, BW and VBMI2),
+/// checked once.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn has_short_x8() -> bool {
+    use std::sync::OnceLock;
+    static HAS: OnceLock<bool> = OnceLock::new();
+    *HAS.get_or_init(|| {
+        std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+            && std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("avx512vbmi2")
+    })
+}
+
+/// [`short`] of eight ASCII words at once, one per 64-bit lane, folded
+/// first: `lo` and `hi` hold the 16 bytes from the word's start (bytes
+/// past `len` are zeroed, the rest lowercased, as the tokenizer folds
+/// words), except that a lane whose `len` is 0 gives its `lo` back
+/// unchanged (a hash computed elsewhere). The three length
+/// classes of XXH3 are all computed and the right one kept per lane; the
+/// 64 x 64 -> 128-bit product of the 9-16-byte class is built from four
+/// 32-bit products. A unit test checks every length against [`short`].
+///
+/// # Safety
+/// The CPU must have AVX-512 F, DQ, BW and VBMI2 ([`has_short_x8`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vbmi2")]
+pub(crate) unsafe fn short_x8(words: &[[u64; 3]; 8], out: &mut [u64; 8]) {
+    use std::arch::x86_64::*;
+    let c = |x: u64| _mm512_set1_epi64(x as i64);
+    // SAFETY (loads): `words` is 24 u64s; each index vector is 8 i64s.
+    let at = |i: usize| unsafe { _mm512_loadu_si512(words.as_ptr().cast::<u64>().add(i).cast()) };
+    let idx = |x: [i64; 8]| unsafe { _mm512_loadu_si512(x.as_ptr().cast()) };
+    let (v0, v1, v2) = (at(0), at(8), at(16));
+    // Columns out of the rows `[lo, hi, len]`: the first five or six of
+    // each from `v0`, `v1`, the rest from `v2`.
+    let column = |first: [i64; 8], then: [i64; 8]| {
+        _mm512_permutex2var_epi64(_mm512_permutex2var_epi64(v0, idx(first), v1), idx(then), v2)
+    };
+    let raw = column([0, 3, 6, 9, 12, 15, 0, 0], [0, 1, 2, 3, 4, 5, 10, 13]);
+    let hi = column([1, 4, 7, 10, 13, 0, 0, 0], [0, 1, 2, 3, 4, 8, 11, 14]);
+    let len = column([2, 5, 8, 11, 14, 0, 0, 0], [0, 1, 2, 3, 4, 9, 12, 15]);
+    let low32 = c(0xFFFF_FFFF);
+
+    // Folding: bytes past `len` zeroed (a shift by 64 or more gives 0, so
+    // words of 8 bytes or more keep all of `lo`; `hi` only matters past 8),
+    // then ASCII uppercase letters lowercased eight bytes a lane, as
+    // `lower_ascii_swar` does (every byte kept is below 0x80).
+    let ones = c(u64::MAX);
+    let eight_len = _mm512_slli_epi64::<3>(len);
+    let lo = _mm512_andnot_si512(_mm512_sllv_epi64(ones, eight_len), raw);
+    let hi = _mm512_maskz_andnot_epi64(
+        _mm512_cmpgt_epu64_mask(len, c(8)),
+        _mm512_sllv_epi64(ones, _mm512_sub_epi64(eight_len, c(64))),
+        hi,
+    );
+    let lower = |x: __m512i| {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        let ge_a = _mm512_add_epi64(x, c((0x80 - b'A' as u64) * ONES));
+        let gt_z = _mm512_add_epi64(x, c((0x80 - b'Z' as u64 - 1) * ONES));
+        let upper = _mm512_and_si512(_mm512_andnot_si512(gt_z, ge_a), c(0x80 * ONES));
+        _mm512_or_si512(x, _mm512_srli_epi64::<2>(upper))
+    };
+    let (lo, hi) = (lower(lo), lower(hi));
+
+    // 9 to 16 bytes. The last eight bytes: `hi:lo` shifted right by
+    // 8 (len - 8) bytes (a shift of 64 wraps to 0 in the instruction, so
+    // 16-byte words take `hi` itself).
+    let shift = _mm512_slli_epi64::<3>(_mm512_sub_epi64(len, c(8)));
+    let last = _mm512_mask_blend_epi64(
+        _mm512_cmpeq_epi64_mask(len, c(16)),
+        _mm512_shrdv_epi64(lo, hi, shift),
+        hi,
+    );
+    let a = _mm512_xor_si512(lo, c(secret64(24) ^ secret64(32)));
+    let b = _mm512_xor_si512(last, c(secret64(40) ^ secret64(48)));
+    let (a_hi, b_hi) = (_mm512_srli_epi64::<32>(a), _mm512_srli_epi64::<32>(b));
+    let p00 = _mm512_mul_epu32(a, b);
+    let p01 = _mm512_mul_epu32(a, b_hi);
+    let p10 = _mm512_mul_epu32(a_hi, b);
+    let p11 = _mm512_mul_epu32(a_hi, b_hi);
+    let t = _mm512_add_epi64(p10, _mm512_srli_epi64::<32>(p00));
+    let w = _mm512_add_epi64(_mm512_and_si512(t, low32), p01);
+    let prod_hi = _mm512_add_epi64(
+        _mm512_add_epi64(p11, _mm512_srli_epi64::<32>(t)),
+        _mm512_srli_epi64::<32>(w),
+    );
+    let prod_lo = _mm512_or_si512(_mm512_slli_epi64::<32>(w), _mm512_and_si512(p00, low32));
+    // Bytes of each 64-bit lane reversed.
+    let swap = _mm512_set_epi64(
+        0x0809_0A0B_0C0D_0E0F,
+        0x0001_0203_0405_0607,
+        0x0809_0A0B_0C0D_0E0F,
+        0x0001_0203_0405_0607,
+        0x0809_0A0B_0C0D_0E0F,
+        0x0001_0203_0405_0607,
+        0x0809_0A0B_0C0D_0E0F,
+        0x0001_0203_0405_0607,
+    );
+    let acc = _mm512_add_epi64(
+        _mm512_add_epi64(len, _mm512_shuffle_epi8(a, swap)),
+        _mm512_add_epi64(b, _mm512_xor_si512(prod_lo, prod_hi)),
+    );
+    let h = _mm512_mullo_epi64(
+        _mm512_xor_si512(acc, _mm512_srli_epi64::<37>(acc)),
+        c(0x1656_6791_9E37_79F9),
+    );
+    let long = _mm512_xor_si512(h, _mm512_srli_epi64::<32>(h));
+
+    // 4 to 8 bytes (shift counts of shorter lanes wrap to large values,
+    // which the instruction turns into 0; those lanes are not kept).
+    let first = _mm512_and_si512(lo, low32);
+    let shift = _mm512_slli_epi64::<3>(_mm512_sub_epi64(len, c(4)));
+    let last = _mm512_and_si512(_mm512_srlv_epi64(lo, shift), low32);
+    let mut h = _mm512_xor_si512(
+        _mm512_add_epi64(last, _mm512_slli_epi64::<32>(first)),
+        c(secret64(8) ^ secret64(16)),
+    );
+    h = _mm512_xor_si512(
+        h,
+        _mm512_xor_si512(_mm512_rol_epi64::<49>(h), _mm512_rol_epi64::<24>(h)),
+    );
+    h = _mm512_mullo_epi64(h, c(0x9FB2_1C65_1E98_DF25));
+    h = _mm512_xor_si512(h, _mm512_add_epi64(_mm512_srli_epi64::<35>(h), len));
+    h = _mm512_mullo_epi64(h, c(0x9FB2_1C65_1E98_DF25));
+    let mid = _mm512_xor_si512(h, _mm512_srli_epi64::<28>(h));
+
+    // 1 to 3 bytes.
+    let byte = |at: __m512i| _mm512_and_si512(_mm512_srlv_epi64(lo, at), c(0xFF));
+    let b0 = _mm512_and_si512(lo, c(0xFF));
+    let b_mid = byte(_mm512_slli_epi64::<3>(_mm512_srli_epi64::<1>(len)));
+    let b_last = byte(_mm512_slli_epi64::<3>(_mm512_sub_epi64(len, c(1))));
+    let combo = _mm512_or_si512(
+        _mm512_or_si512(_mm512_slli_epi64::<16>(b0), _mm512_slli_epi64::<24>(b_mid)),
+        _mm512_or_si512(b_last, _mm512_slli_epi64::<8>(len)),
+    );
+    let mut h = _mm512_xor_si512(combo, c((secret32(0) ^ secret32(4)) as u64));
+    h = _mm512_xor_si512(h, _mm512_srli_epi64::<33>(h));
+    h = _mm512_mullo_epi64(h, c(0xC2B2_AE3D_27D4_EB4F));
+    h = _mm512_xor_si512(h, _mm512_srli_epi64::<29>(h));
+    h = _mm512_mullo_epi64(h, c(0x1656_67B1_9E37_79F9));
+    let short3 = _mm512_xor_si512(h, _mm512_srli_epi64::<32>(h));
+
+    let mut r = _mm512_mask_blend_epi64(_mm512_cmpgt_epu64_mask(len, c(3)), short3, mid);
+    r = _mm512_mask_blend_epi64(_mm512_cmpgt_epu64_mask(len, c(8)), r, long);
+    r = _mm512_mask_blend_epi64(_mm512_cmpeq_epi64_mask(len, c(0)), r, raw);
+    // SAFETY: `out` is eight u64s.
+    unsafe { _mm512_storeu_si512(out.as_mut_ptr().cast(), r) };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +296,54 @@ mod tests {
                 let w: Vec<u64> = (0..k).map(|_| next()).collect();
                 let bytes: Vec<u8> = w.iter().flat_map(|x| x.to_le_bytes()).collect();
                 assert_eq!(words(&w), xxh3_64(&bytes), "{k}");
+            }
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn eight_lane_hash_is_short() {
+        if !has_short_x8() {
+            eprintln!("no AVX-512 here: eight-lane hash not tested");
+            return;
+        }
+        let mut next = crate::testutil::lcg(11);
+        for round in 0..4000 {
+            let mut words = [[0u64; 3]; 8];
+            for (k, w) in words.iter_mut().enumerate() {
+                // Every length in turn, 0 (pass-through) included.
+                // ASCII words (letters of both cases, digits, `_`) with
+                // anything at all after them.
+                let n = (round * 8 + k) % 17;
+                let mut bytes = [0u8; 16];
+                const CHARS: &[u8] = b"AZaz09_QqMmXx'.";
+                for (i, b) in bytes.iter_mut().enumerate() {
+                    let r = next();
+                    *b = if i < n {
+                        CHARS[(r >> 59) as usize % CHARS.len()]
+                    } else {
+                        (r >> 56) as u8
+                    };
+                }
+                *w = [
+                    u64::from_le_bytes(bytes[..8].try_into().unwrap()),
+                    u64::from_le_bytes(bytes[8..].try_into().unwrap()),
+                    n as u64,
+                ];
+            }
+            let mut out = [0u64; 8];
+            // SAFETY: checked above that the CPU has the features.
+            unsafe { short_x8(&words, &mut out) };
+            for (k, &[lo, hi, len]) in words.iter().enumerate() {
+                let want = match len as usize {
+                    0 => lo,
+                    n => {
+                        let mut bytes = [lo.to_le_bytes(), hi.to_le_bytes()].concat();
+                        bytes.truncate(n);
+                        bytes.make_ascii_lowercase();
+                        xxh3_64(&bytes)
+                    }
+                };
+                assert_eq!(out[k], want, "length {len}");
             }
         }
     }
