@@ -486,7 +486,7 @@ pub fn tokenize_into(text: &str, out: &mut Vec<Token>) {
 /// ```
 pub fn word_hashes_into(text: &str, out: &mut Vec<u64>) {
     #[cfg(target_arch = "x86_64")]
-    if crate::xxh3::has_short_x8() {
+    if crate::xxh3::has_x8() {
         STAGED.with(|staged| {
             let staged = &mut *staged.borrow_mut();
             words_into(text, staged);
@@ -526,7 +526,7 @@ impl WordSink for Staged {
 #[cfg(target_arch = "x86_64")]
 impl Staged {
     /// The hashes of the staged words, in order, into `out` (cleared
-    /// first). Only on a CPU where [`crate::xxh3::has_short_x8`] holds.
+    /// first). Only on a CPU where [`crate::xxh3::has_x8`] holds.
     fn hash_into(&self, out: &mut Vec<u64>) {
         out.clear();
         out.resize(self.words.len(), 0);

@@ -117,10 +117,10 @@ pub(crate) fn words(w: &[u64]) -> u64 {
     avalanche(acc)
 }
 
-/// Whether this CPU runs [`short_x8`] (AVX-512 F, DQ, BW and VBMI2),
-/// checked once.
+/// Whether this CPU runs [`short_x8`] and [`words_x8`] (AVX-512 F, DQ,
+/// BW and VBMI2), checked once.
 #[cfg(target_arch = "x86_64")]
-pub(crate) fn has_short_x8() -> bool {
+pub(crate) fn has_x8() -> bool {
     use std::sync::OnceLock;
     static HAS: OnceLock<bool> = OnceLock::new();
     *HAS.get_or_init(|| {
@@ -141,7 +141,7 @@ pub(crate) fn has_short_x8() -> bool {
 /// 32-bit products. A unit test checks every length against [`short`].
 ///
 /// # Safety
-/// The CPU must have AVX-512 F, DQ, BW and VBMI2 ([`has_short_x8`]).
+/// The CPU must have AVX-512 F, DQ, BW and VBMI2 ([`has_x8`]).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vbmi2")]
 pub(crate) unsafe fn short_x8(words: &[[u64; 3]; 8], out: &mut [u64; 8]) {
@@ -193,18 +193,7 @@ pub(crate) unsafe fn short_x8(words: &[[u64; 3]; 8], out: &mut [u64; 8]) {
     );
     let a = _mm512_xor_si512(lo, c(secret64(24) ^ secret64(32)));
     let b = _mm512_xor_si512(last, c(secret64(40) ^ secret64(48)));
-    let (a_hi, b_hi) = (_mm512_srli_epi64::<32>(a), _mm512_srli_epi64::<32>(b));
-    let p00 = _mm512_mul_epu32(a, b);
-    let p01 = _mm512_mul_epu32(a, b_hi);
-    let p10 = _mm512_mul_epu32(a_hi, b);
-    let p11 = _mm512_mul_epu32(a_hi, b_hi);
-    let t = _mm512_add_epi64(p10, _mm512_srli_epi64::<32>(p00));
-    let w = _mm512_add_epi64(_mm512_and_si512(t, low32), p01);
-    let prod_hi = _mm512_add_epi64(
-        _mm512_add_epi64(p11, _mm512_srli_epi64::<32>(t)),
-        _mm512_srli_epi64::<32>(w),
-    );
-    let prod_lo = _mm512_or_si512(_mm512_slli_epi64::<32>(w), _mm512_and_si512(p00, low32));
+    let fold = mul_fold_x8(a, b);
     // Bytes of each 64-bit lane reversed.
     let swap = _mm512_set_epi64(
         0x0809_0A0B_0C0D_0E0F,
@@ -218,7 +207,7 @@ pub(crate) unsafe fn short_x8(words: &[[u64; 3]; 8], out: &mut [u64; 8]) {
     );
     let acc = _mm512_add_epi64(
         _mm512_add_epi64(len, _mm512_shuffle_epi8(a, swap)),
-        _mm512_add_epi64(b, _mm512_xor_si512(prod_lo, prod_hi)),
+        _mm512_add_epi64(b, fold),
     );
     let h = _mm512_mullo_epi64(
         _mm512_xor_si512(acc, _mm512_srli_epi64::<37>(acc)),
@@ -267,6 +256,78 @@ pub(crate) unsafe fn short_x8(words: &[[u64; 3]; 8], out: &mut [u64; 8]) {
     unsafe { _mm512_storeu_si512(out.as_mut_ptr().cast(), r) };
 }
 
+/// Per 64-bit lane, the 128-bit product of `a` and `b` folded to 64 bits
+/// (low half xor high half), from four 32 x 32-bit products.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn mul_fold_x8(
+    a: std::arch::x86_64::__m512i,
+    b: std::arch::x86_64::__m512i,
+) -> std::arch::x86_64::__m512i {
+    use std::arch::x86_64::*;
+    let low32 = _mm512_set1_epi64(0xFFFF_FFFF);
+    let (a_hi, b_hi) = (_mm512_srli_epi64::<32>(a), _mm512_srli_epi64::<32>(b));
+    let p00 = _mm512_mul_epu32(a, b);
+    let p01 = _mm512_mul_epu32(a, b_hi);
+    let p10 = _mm512_mul_epu32(a_hi, b);
+    let p11 = _mm512_mul_epu32(a_hi, b_hi);
+    let t = _mm512_add_epi64(p10, _mm512_srli_epi64::<32>(p00));
+    let w = _mm512_add_epi64(_mm512_and_si512(t, low32), p01);
+    let hi = _mm512_add_epi64(
+        _mm512_add_epi64(p11, _mm512_srli_epi64::<32>(t)),
+        _mm512_srli_epi64::<32>(w),
+    );
+    let lo = _mm512_or_si512(_mm512_slli_epi64::<32>(w), _mm512_and_si512(p00, low32));
+    _mm512_xor_si512(lo, hi)
+}
+
+/// [`words`] of the eight windows of `k` words (3 to 16) starting at
+/// `w[0]` to `w[7]`, one per lane, into `out`; `w` holds at least
+/// `k + 7` words. A unit test checks every `k` against [`words`].
+///
+/// # Safety
+/// The CPU must have AVX-512 F, DQ, BW and VBMI2 ([`has_x8`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vbmi2")]
+pub(crate) unsafe fn words_x8(w: &[u64], k: usize, out: &mut [u64; 8]) {
+    use std::arch::x86_64::*;
+    assert!((3..=16).contains(&k) && w.len() >= k + 7);
+    let c = |x: u64| _mm512_set1_epi64(x as i64);
+    // Lane j of column `i` is word `j + i`: the eight windows side by side.
+    // SAFETY: `i + 8 <= k + 7 <= w.len()` for every column read (`i < k`).
+    let col = |i: usize| unsafe { _mm512_loadu_si512(w.as_ptr().add(i).cast()) };
+    // The 16-byte mixes of `words`, in the same pairs (the sum's order does
+    // not change it).
+    let mut acc = c((8 * k as u64).wrapping_mul(0x9E37_79B1_85EB_CA87));
+    let mut mix = |i: usize, j: usize, at: usize| {
+        let a = _mm512_xor_si512(col(i), c(secret64(at)));
+        let b = _mm512_xor_si512(col(j), c(secret64(at + 8)));
+        acc = _mm512_add_epi64(acc, mul_fold_x8(a, b));
+    };
+    if k > 4 {
+        if k > 8 {
+            if k > 12 {
+                mix(6, 7, 96);
+                mix(k - 8, k - 7, 112);
+            }
+            mix(4, 5, 64);
+            mix(k - 6, k - 5, 80);
+        }
+        mix(2, 3, 32);
+        mix(k - 4, k - 3, 48);
+    }
+    mix(0, 1, 0);
+    mix(k - 2, k - 1, 16);
+    let h = _mm512_mullo_epi64(
+        _mm512_xor_si512(acc, _mm512_srli_epi64::<37>(acc)),
+        c(0x1656_6791_9E37_79F9),
+    );
+    let h = _mm512_xor_si512(h, _mm512_srli_epi64::<32>(h));
+    // SAFETY: `out` is eight u64s.
+    unsafe { _mm512_storeu_si512(out.as_mut_ptr().cast(), h) };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,7 +363,7 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn eight_lane_hash_is_short() {
-        if !has_short_x8() {
+        if !has_x8() {
             eprintln!("no AVX-512 here: eight-lane hash not tested");
             return;
         }
@@ -344,6 +405,26 @@ mod tests {
                     }
                 };
                 assert_eq!(out[k], want, "length {len}");
+            }
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn eight_window_hash_is_words() {
+        if !has_x8() {
+            eprintln!("no AVX-512 here: eight-window hash not tested");
+            return;
+        }
+        let mut next = crate::testutil::lcg(13);
+        for k in 3..=16usize {
+            for _ in 0..300 {
+                let w: Vec<u64> = (0..k + 7).map(|_| next()).collect();
+                let mut out = [0u64; 8];
+                // SAFETY: checked above that the CPU has the features.
+                unsafe { words_x8(&w, k, &mut out) };
+                for (j, &h) in out.iter().enumerate() {
+                    assert_eq!(h, words(&w[j..j + k]), "k {k}, window {j}");
+                }
             }
         }
     }
