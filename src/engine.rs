@@ -358,8 +358,9 @@ struct BatchResult {
     cut_occurrences: usize,
     verified: usize,
     rejected: usize,
-    groups: Vec<Group>,
-    edges: Vec<Edge>,
+    /// Its groups of two or more documents, each with its kept pairs
+    /// (sorted), in document numbers.
+    clusters: Vec<(Group, Vec<Pair>)>,
 }
 
 /// Share of the copy groups counted for boilerplate when the cut is
@@ -888,18 +889,32 @@ impl Scan<'_> {
                 let w: Vec<u64> = members.iter().map(|&d| weight[d as usize]).collect();
                 let mut c = cluster(members.len(), &edges, &w, cfg.linkage(), check);
                 out.rejected = c.rejected_edges;
-                for g in &mut c.groups {
-                    g.representative = members[g.representative as usize];
-                    for m in &mut g.members {
-                        *m = members[*m as usize];
+                // Each kept pair goes to its group (both ends are in it);
+                // local numbers keep the order of document numbers, so
+                // pairs sorted here are sorted in the output too.
+                const ALONE: u32 = u32::MAX;
+                let mut slot = vec![ALONE; members.len()];
+                let mut found: Vec<(Group, Vec<Pair>)> = Vec::new();
+                for g in c.groups.iter().filter(|g| g.members.len() > 1) {
+                    for &m in &g.members {
+                        slot[m as usize] = found.len() as u32;
                     }
+                    let global = Group {
+                        representative: members[g.representative as usize],
+                        members: g.members.iter().map(|&m| members[m as usize]).collect(),
+                    };
+                    found.push((global, Vec::new()));
                 }
-                for e in &mut c.edges {
-                    e.a = members[e.a as usize];
-                    e.b = members[e.b as usize];
+                c.edges.sort_unstable_by_key(|e| (e.a, e.b));
+                for e in &c.edges {
+                    found[slot[e.a as usize] as usize].1.push(Pair {
+                        a: members[e.a as usize] as usize,
+                        b: members[e.b as usize] as usize,
+                        jaccard: e.jaccard,
+                        containment: e.containment,
+                    });
                 }
-                out.groups = c.groups;
-                out.edges = c.edges;
+                out.clusters = found;
                 out
             })
             .collect();
@@ -912,41 +927,27 @@ impl Scan<'_> {
         // 4. Clusters (groups of two or more), in order of their first
         //    document; every other document is a singleton.
         let mut boilerplate: Vec<u32> = Vec::new();
-        let mut groups: Vec<Group> = Vec::new();
-        let mut edges: Vec<Edge> = Vec::new();
+        let mut found: Vec<(Group, Vec<Pair>)> = Vec::new();
         for r in done {
             stats.verified_pairs += r.verified;
             stats.rejected_pairs += r.rejected;
             stats.boilerplate_shingles += r.cut_occurrences;
             boilerplate.extend(r.cut);
-            groups.extend(r.groups.into_iter().filter(|g| g.members.len() > 1));
-            edges.extend(r.edges);
+            found.extend(r.clusters);
         }
         boilerplate.par_sort_unstable();
         boilerplate.dedup();
-        groups.par_sort_unstable_by_key(|g| g.members[0]);
-        edges.par_sort_unstable_by_key(|e| (e.a, e.b));
+        found.par_sort_unstable_by_key(|(g, _)| g.members[0]);
 
-        const ALONE: u32 = u32::MAX;
-        let mut group_of = vec![ALONE; n];
-        for (i, grp) in groups.iter().enumerate() {
-            for &d in &grp.members {
-                group_of[d as usize] = i as u32;
+        let mut grouped = vec![false; n];
+        for (g, _) in &found {
+            for &d in &g.members {
+                grouped[d as usize] = true;
             }
         }
-        let mut by_group: Vec<Vec<Pair>> = vec![Vec::new(); groups.len()];
-        for e in &edges {
-            by_group[group_of[e.a as usize] as usize].push(Pair {
-                a: e.a as usize,
-                b: e.b as usize,
-                jaccard: e.jaccard,
-                containment: e.containment,
-            });
-        }
-        let singletons: Vec<usize> = (0..n).filter(|&d| group_of[d] == ALONE).collect();
-        let clusters: Vec<Cluster> = groups
-            .into_iter()
-            .zip(by_group)
+        let singletons: Vec<usize> = (0..n).filter(|&d| !grouped[d]).collect();
+        let clusters: Vec<Cluster> = found
+            .into_par_iter()
             .enumerate()
             .map(|(id, (g, pairs))| Cluster {
                 id,
