@@ -360,11 +360,14 @@ mod tests {
             }
         }
     }
+
+    /// The eight-lane (AVX-512) hashes against the scalar ones: words of
+    /// every length with junk after them, and shingle windows of every `k`.
     #[cfg(target_arch = "x86_64")]
     #[test]
-    fn eight_lane_hash_is_short() {
+    fn eight_lane_hashes_are_the_scalar_ones() {
         if !has_x8() {
-            eprintln!("no AVX-512 here: eight-lane hash not tested");
+            eprintln!("no AVX-512 here: eight-lane hashes not tested");
             return;
         }
         let mut next = crate::testutil::lcg(11);
@@ -407,15 +410,7 @@ mod tests {
                 assert_eq!(out[k], want, "length {len}");
             }
         }
-    }
-    #[cfg(target_arch = "x86_64")]
-    #[test]
-    fn eight_window_hash_is_words() {
-        if !has_x8() {
-            eprintln!("no AVX-512 here: eight-window hash not tested");
-            return;
-        }
-        let mut next = crate::testutil::lcg(13);
+        // Shingle windows: eight side by side, for every k.
         for k in 3..=16usize {
             for _ in 0..300 {
                 let w: Vec<u64> = (0..k + 7).map(|_| next()).collect();
