@@ -487,53 +487,69 @@ pub fn tokenize_into(text: &str, out: &mut Vec<Token>) {
 pub fn word_hashes_into(text: &str, out: &mut Vec<u64>) {
     #[cfg(target_arch = "x86_64")]
     if crate::xxh3::has_x8() {
-        STAGED.with(|staged| {
-            let staged = &mut *staged.borrow_mut();
-            words_into(text, staged);
-            staged.hash_into(out);
+        STAGED.with(|words| {
+            let mut staged = Staged {
+                words: &mut words.borrow_mut(),
+                out,
+            };
+            words_into(text, &mut staged);
+            staged.flush();
         });
         return;
     }
     words_into(text, out);
 }
 
-/// Words found but not yet hashed, kept column by column so that eight
-/// can be folded and hashed at once ([`crate::xxh3::short_x8`]): the 16
-/// bytes from the start and the length of each short ASCII word, or the
-/// finished hash (length 0) of any other.
+/// Hashes words eight at a time ([`crate::xxh3::short_x8`]): holds up to
+/// [`Staged::BATCH`] words not yet hashed (the 16 bytes from the start and
+/// the length of each short ASCII word, or the finished hash, length 0,
+/// of any other), then appends their hashes to `out`. The batch bounds the
+/// staging memory whatever the document's size and keeps it in cache.
 #[cfg(target_arch = "x86_64")]
-#[derive(Default)]
-struct Staged {
-    /// `[lo, hi, len]` of each word.
-    words: Vec<[u64; 3]>,
+struct Staged<'a> {
+    /// `[lo, hi, len]` of each word not yet hashed.
+    words: &'a mut Vec<[u64; 3]>,
+    out: &'a mut Vec<u64>,
 }
 
 #[cfg(target_arch = "x86_64")]
-impl WordSink for Staged {
+impl WordSink for Staged<'_> {
     #[inline(always)]
     fn word(&mut self, _start: usize, _end: usize, hash: u64) {
-        self.words.push([hash, 0, 0]);
+        self.stage([hash, 0, 0]);
     }
     #[inline(always)]
     fn short_word(&mut self, _start: usize, _end: usize, lo: u64, hi: u64, len: usize) {
-        self.words.push([lo, hi, len as u64]);
+        self.stage([lo, hi, len as u64]);
     }
     fn clear(&mut self) {
         self.words.clear();
+        self.out.clear();
     }
 }
 
 #[cfg(target_arch = "x86_64")]
-impl Staged {
-    /// The hashes of the staged words, in order, into `out` (cleared
-    /// first). Only on a CPU where [`crate::xxh3::has_x8`] holds.
-    fn hash_into(&self, out: &mut Vec<u64>) {
-        out.clear();
-        out.resize(self.words.len(), 0);
-        let mut hashes = out.chunks_exact_mut(8);
+impl Staged<'_> {
+    /// Words hashed together (96 KiB of staging).
+    const BATCH: usize = 4096;
+
+    #[inline(always)]
+    fn stage(&mut self, word: [u64; 3]) {
+        self.words.push(word);
+        if self.words.len() == Self::BATCH {
+            self.flush();
+        }
+    }
+
+    /// Appends the hashes of the staged words, in order, to `out`. Only on
+    /// a CPU where [`crate::xxh3::has_x8`] holds.
+    fn flush(&mut self) {
+        let from = self.out.len();
+        self.out.resize(from + self.words.len(), 0);
+        let mut hashes = self.out[from..].chunks_exact_mut(8);
         let mut words = self.words.chunks_exact(8);
         for (h, w) in (&mut hashes).zip(&mut words) {
-            // SAFETY: the caller checked the CPU features.
+            // SAFETY: `word_hashes_into` checked the CPU features.
             unsafe {
                 crate::xxh3::short_x8(
                     w.try_into().expect("eight words"),
@@ -550,12 +566,13 @@ impl Staged {
                 }
             };
         }
+        self.words.clear();
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 thread_local! {
-    static STAGED: std::cell::RefCell<Staged> = std::cell::RefCell::new(Staged::default());
+    static STAGED: std::cell::RefCell<Vec<[u64; 3]>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// [`tokenize_into`] for any sink.
@@ -706,6 +723,35 @@ mod tests {
     fn empty_and_punctuation_only() {
         assert!(tokenize("").is_empty());
         assert!(tokenize(" .,;:!? -- ").is_empty());
+    }
+
+    #[test]
+    fn word_hashes_of_long_texts_are_the_tokens_hashes() {
+        // Several staging batches, with words of every kind: short and
+        // long ASCII (mixed case), non-ASCII, and words at the very end.
+        let mut next = crate::testutil::lcg(23);
+        let pieces = [
+            "Reuters", "the", "a", "Über", "naïve", "I", "3.5", "U.S", "can't",
+        ];
+        let mut text = String::new();
+        for i in 0..10_000 {
+            let r = next();
+            if r.is_multiple_of(7) {
+                let long: String = (0..(r >> 40) % 30 + 17)
+                    .map(|j| (b'a' + (j % 26) as u8) as char)
+                    .collect();
+                text.push_str(&long.to_uppercase());
+            } else {
+                text.push_str(pieces[(r >> 32) as usize % pieces.len()]);
+            }
+            text.push_str(if i % 13 == 0 { ", " } else { " " });
+        }
+        text.push_str("EndWord");
+        let mut hashes = Vec::new();
+        word_hashes_into(&text, &mut hashes);
+        let want: Vec<u64> = tokenize(&text).iter().map(|t| t.hash).collect();
+        assert!(want.len() > 10_000);
+        assert_eq!(hashes, want);
     }
 
     #[test]
