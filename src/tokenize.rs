@@ -171,7 +171,9 @@ fn fold_short(lo: u64, hi: u64, len: usize) -> (u64, u64) {
 
 /// [`push_word`] for the ASCII word `text[start..end]`. Words of up to 16
 /// bytes with 16 readable bytes from their start (nearly all of them) are
-/// loaded and folded as two 64-bit words; the hash is the same.
+/// loaded as two 64-bit words and handed to the sink unhashed
+/// ([`WordSink::short_word`], which folds and hashes them, one at a time or
+/// eight at a time); the hash is the same.
 #[inline(always)]
 fn push_ascii_word<S: WordSink>(
     out: &mut S,
