@@ -184,12 +184,13 @@ fn push_ascii_word<S: WordSink>(
 ) {
     let bytes = text.as_bytes();
     let len = end - start;
-    let hash = if len <= 16 && start + 16 <= bytes.len() {
+    if len <= 16 && start + 16 <= bytes.len() {
         let lo = u64::from_le_bytes(bytes[start..start + 8].try_into().expect("8 bytes"));
         let hi = u64::from_le_bytes(bytes[start + 8..start + 16].try_into().expect("8 bytes"));
         out.short_word(start, end, lo, hi, len);
         return;
-    } else if len <= 32 {
+    }
+    let hash = if len <= 32 {
         let mut tmp = [0u8; 32];
         for (t, b) in tmp.iter_mut().zip(&bytes[start..end]) {
             *t = b.to_ascii_lowercase();
