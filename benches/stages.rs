@@ -8,7 +8,7 @@ use criterion::{
 use neardup::boilerplate::{frequent_keys_in, KeySet};
 use neardup::lsh::candidate_pairs;
 use neardup::minhash::{estimate_jaccard, MinHasher, Scheme};
-use neardup::shingle::{key, shingles_into, sort_keys};
+use neardup::shingle::{key, shingles_into, sort_keys, sorted_unique};
 use neardup::tokenize::{tokenize, tokenize_into, word_hashes_into};
 use neardup::verify::similarity;
 use neardup::Config;
@@ -160,16 +160,27 @@ fn bench(c: &mut Criterion) {
         let mut want = raw.clone();
         want.sort_unstable();
         assert_eq!(*s, want);
+        let mut work = raw.clone();
+        want.dedup();
+        assert_eq!(sorted_unique(&mut work, &mut scratch), want);
     }
     let mut g = c.benchmark_group("key_sort");
     g.sample_size(10);
     g.throughput(Throughput::Elements(
         key_lists.iter().map(|l| l.len() as u64).sum(),
     ));
-    type Sort = fn(&mut Vec<u32>, &mut Vec<u32>);
-    let sorters: [(&str, Sort); 2] = [
-        ("sort_keys", |w, scratch| sort_keys(w, scratch)),
-        ("sort_unstable", |w, _| w.sort_unstable()),
+    // Each returns the smallest key.
+    type Sort = fn(&mut Vec<u32>, &mut Vec<u32>) -> u32;
+    let sorters: [(&str, Sort); 3] = [
+        ("sort_keys", |w, scratch| {
+            sort_keys(w, scratch);
+            w[0]
+        }),
+        ("sorted_unique", |w, scratch| sorted_unique(w, scratch)[0]),
+        ("sort_unstable", |w, _| {
+            w.sort_unstable();
+            w[0]
+        }),
     ];
     for (name, sort) in sorters {
         g.bench_function(name, |b| {
@@ -179,8 +190,7 @@ fn bench(c: &mut Criterion) {
                 for l in &key_lists {
                     work.clear();
                     work.extend_from_slice(l);
-                    sort(&mut work, &mut scratch);
-                    n += work[0] as usize;
+                    n += sort(&mut work, &mut scratch) as usize;
                 }
                 n
             })

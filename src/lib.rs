@@ -62,6 +62,8 @@ pub mod explain;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod index;
+#[cfg(target_arch = "x86_64")]
+mod keysort;
 pub mod lsh;
 pub mod minhash;
 pub mod output;

@@ -158,22 +158,8 @@ pub(crate) fn text_keys_with<T>(
         sign(shingles);
         keys.clear();
         keys.extend(shingles.iter().map(|&h| key(h)));
-        // Repeats dropped in place (in whichever buffer holds the keys),
-        // then one copy to where the set lives.
-        let buf: &mut [u32] = if sort_keys_apart(keys, scratch) {
-            keys
-        } else {
-            let n = keys.len();
-            &mut scratch[..n]
-        };
-        let mut len = 0;
-        for i in 0..buf.len() {
-            if i == 0 || buf[i] != buf[len - 1] {
-                buf[len] = buf[i];
-                len += 1;
-            }
-        }
-        let set = keep(&buf[..len]);
+        // Then one copy to where the set lives.
+        let set = keep(sorted_unique(keys, scratch));
         (words, set)
     })
 }
@@ -206,6 +192,44 @@ pub fn sort_keys(keys: &mut [u32], scratch: &mut Vec<u32>) {
     if !sort_keys_apart(keys, scratch) {
         keys.copy_from_slice(&scratch[..keys.len()]);
     }
+}
+
+/// The distinct values of `keys`, sorted ascending: a slice of `keys` or
+/// of `scratch`, whichever holds them (both are left as scratch).
+///
+/// Keys are sorted as by [`sort_keys`], except on CPUs with AVX-512, where
+/// buckets of a few keys are sorted in registers by a sorting network
+/// (the repeats dropped on the way): about twice as fast on a document's
+/// keys (`cargo bench --bench stages key_sort`).
+///
+/// ```
+/// let mut keys = vec![7u32, 3, 3, u32::MAX, 0, 7];
+/// let mut scratch = Vec::new();
+/// let set = neardup::shingle::sorted_unique(&mut keys, &mut scratch);
+/// assert_eq!(set, [0, 3, 7, u32::MAX]);
+/// ```
+pub fn sorted_unique<'a>(keys: &'a mut [u32], scratch: &'a mut Vec<u32>) -> &'a [u32] {
+    #[cfg(target_arch = "x86_64")]
+    if crate::keysort::available() {
+        // SAFETY: the CPU has AVX-512 F (checked just above).
+        let len = unsafe { crate::keysort::sort_unique(keys, scratch) };
+        return &scratch[..len];
+    }
+    // Repeats dropped in place, in whichever buffer holds the keys.
+    let buf: &mut [u32] = if sort_keys_apart(keys, scratch) {
+        keys
+    } else {
+        let n = keys.len();
+        &mut scratch[..n]
+    };
+    let mut len = 0;
+    for i in 0..buf.len() {
+        if i == 0 || buf[i] != buf[len - 1] {
+            buf[len] = buf[i];
+            len += 1;
+        }
+    }
+    &buf[..len]
 }
 
 /// [`sort_keys`] leaving the sorted keys in `keys` (returns `true`) or in
