@@ -250,15 +250,23 @@ impl MinHasher {
         if shingles.is_empty() {
             return;
         }
-        // `filled` marks bins that got a value of their own; a bin whose
-        // minimum is exactly EMPTY is still filled.
+        // A bin got a value of its own when its minimum is below EMPTY, or
+        // (rarely) when a shingle hashed to exactly EMPTY there, which
+        // `filled` records. Marking every bin as it is hit would chain each
+        // shingle to the last through the few words of `filled` (a
+        // store-to-load round trip each).
         let mut filled = [0u64; 4096 / 64];
         for &x in shingles {
             let h = fmix64(x ^ self.key);
             let bin = bin_of(h, n);
             let v = h as u32;
             out[bin] = out[bin].min(v);
-            filled[bin / 64] |= 1 << (bin % 64);
+            if v == EMPTY {
+                filled[bin / 64] |= 1 << (bin % 64);
+            }
+        }
+        for (i, &v) in out.iter().enumerate() {
+            filled[i / 64] |= ((v != EMPTY) as u64) << (i % 64);
         }
         let is_filled = |j: usize| filled[j / 64] >> (j % 64) & 1 == 1;
         for i in 0..n {
@@ -332,6 +340,37 @@ pub fn estimate_jaccard(a: &[u32], b: &[u32]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The `x` with `fmix64(x) == h` (each step of `fmix64` undone).
+    fn unmix64(mut h: u64) -> u64 {
+        // Inverse of an odd multiplier modulo 2^64 (Newton's iteration).
+        let inv = |a: u64| {
+            (0..6).fold(a, |x, _| {
+                x.wrapping_mul(2u64.wrapping_sub(a.wrapping_mul(x)))
+            })
+        };
+        h ^= h >> 33; // `h ^= h >> 33` undoes itself
+        h = h.wrapping_mul(inv(0xc4ce_b9fe_1a85_ec53));
+        h ^= h >> 33;
+        h = h.wrapping_mul(inv(0xff51_afd7_ed55_8ccd));
+        h ^ (h >> 33)
+    }
+
+    #[test]
+    fn a_bin_whose_minimum_is_exactly_empty_counts_as_filled() {
+        let m = MinHasher::with_scheme(Scheme::OnePermutation, 128, 7);
+        // A shingle hashing to EMPTY (in bin 0) and one hashing elsewhere.
+        let at_empty = unmix64(EMPTY as u64) ^ m.key;
+        let other = unmix64(0x8000_0000_0000_1234) ^ m.key;
+        assert_eq!(fmix64(at_empty ^ m.key) as u32, EMPTY);
+        // With another shingle, its own bin keeps EMPTY instead of
+        // copying the other's value.
+        let sig = m.signature(&[at_empty, other]);
+        assert_eq!(sig[0], EMPTY);
+        assert_eq!(sig[bin_of(fmix64(other ^ m.key), 128)], 0x1234);
+        // Alone, it fills every bin (by densification) with EMPTY.
+        assert_eq!(m.signature(&[at_empty]), vec![EMPTY; 128]);
+    }
 
     const PINNED: [u32; 4] = [467205672, 55022824, 335269817, 804704872];
     const PINNED_OPH: [u32; 4] = [3345469822, 3345469822, 1360142738, 3261126087];
