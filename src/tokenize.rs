@@ -424,16 +424,25 @@ fn ascii_words<S: WordSink>(text: &str, base: usize, end: usize, out: &mut S, bu
             (cur.mid_letter & before(cur.letter, prev.letter) & after(cur.letter, next.letter))
                 | (cur.mid_num & before(cur.digit, prev.digit) & after(cur.digit, next.digit));
         let inside = cur.word | join;
-        // Bit i of `edges` is set where membership changes at i.
-        let carry = start.is_some() as u64;
-        let mut edges = inside ^ ((inside << 1) | carry);
-        while edges != 0 {
-            let i = w * 64 + edges.trailing_zeros() as usize;
-            edges &= edges - 1;
-            match start.take() {
-                None => start = Some(i),
-                Some(s) => push_run(out, buf, text, base, bytes, s, i),
+        // Bit i of `before` is set when byte i - 1 is inside a word; of
+        // `starts` and `ends`, where a word starts or has just ended.
+        let before = (inside << 1) | start.is_some() as u64;
+        let (mut starts, mut ends) = (inside & !before, !inside & before);
+        let at = |m: u64| w * 64 + m.trailing_zeros() as usize;
+        if ends != 0 {
+            if let Some(s) = start.take() {
+                push_run(out, buf, text, base, bytes, s, at(ends));
+                ends &= ends - 1;
             }
+        }
+        // Every end left has its start in this block, before it.
+        while ends != 0 {
+            push_run(out, buf, text, base, bytes, at(starts), at(ends));
+            starts &= starts - 1;
+            ends &= ends - 1;
+        }
+        if starts != 0 {
+            start = Some(at(starts));
         }
         (prev, cur) = (cur, next);
     }
@@ -491,8 +500,13 @@ pub fn word_hashes_into(text: &str, out: &mut Vec<u64>) {
     #[cfg(target_arch = "x86_64")]
     if crate::xxh3::has_x8() {
         STAGED.with(|words| {
+            let words = &mut *words.borrow_mut();
+            words.clear();
+            words.reserve(Staged::BATCH);
             let mut staged = Staged {
-                words: &mut words.borrow_mut(),
+                at: words.as_mut_ptr(),
+                staged: 0,
+                words,
                 out,
             };
             words_into(text, &mut staged);
@@ -510,8 +524,14 @@ pub fn word_hashes_into(text: &str, out: &mut Vec<u64>) {
 /// staging memory whatever the document's size and keeps it in cache.
 #[cfg(target_arch = "x86_64")]
 struct Staged<'a> {
-    /// `[lo, hi, len]` of each word not yet hashed.
+    /// `[lo, hi, len]` of each word not yet hashed: the first `staged`
+    /// entries of the capacity (at least `BATCH`) of `words`, whose length
+    /// is set only when they are hashed.
     words: &'a mut Vec<[u64; 3]>,
+    /// `words`' buffer and the number of words in it, kept here so that
+    /// staging a word does not go through the vector's fields.
+    at: *mut [u64; 3],
+    staged: usize,
     out: &'a mut Vec<u64>,
 }
 
@@ -526,7 +546,7 @@ impl WordSink for Staged<'_> {
         self.stage([lo, hi, len as u64]);
     }
     fn clear(&mut self) {
-        self.words.clear();
+        self.staged = 0;
         self.out.clear();
     }
 }
@@ -538,8 +558,11 @@ impl Staged<'_> {
 
     #[inline(always)]
     fn stage(&mut self, word: [u64; 3]) {
-        self.words.push(word);
-        if self.words.len() == Self::BATCH {
+        // SAFETY: `staged < BATCH` (a full batch is flushed at once) and
+        // `at` holds `BATCH` entries or more.
+        unsafe { self.at.add(self.staged).write(word) };
+        self.staged += 1;
+        if self.staged == Self::BATCH {
             self.flush();
         }
     }
@@ -547,6 +570,9 @@ impl Staged<'_> {
     /// Appends the hashes of the staged words, in order, to `out`. Only on
     /// a CPU where [`crate::xxh3::has_x8`] holds.
     fn flush(&mut self) {
+        // SAFETY: the first `staged` entries were written by `stage`.
+        unsafe { self.words.set_len(self.staged) };
+        self.staged = 0;
         let from = self.out.len();
         self.out.resize(from + self.words.len(), 0);
         let mut hashes = self.out[from..].chunks_exact_mut(8);
