@@ -239,6 +239,19 @@ fn bench(c: &mut Criterion) {
     // scan cuts), checked against a binary search first.
     let frequent = KeySet::new(frequent_keys_in(&key_sets, 4.0));
     assert!(frequent.len() > 100, "{}", frequent.len());
+    // Counting them: keys in more than 4 of the sets, checked against a
+    // plain sort of all the keys.
+    let mut all: Vec<u32> = key_sets.iter().flatten().copied().collect();
+    all.sort_unstable();
+    let want: Vec<u32> = all
+        .chunk_by(|a, b| a == b)
+        .filter(|run| run.len() > 4)
+        .map(|run| run[0])
+        .collect();
+    assert_eq!(frequent.keys(), want);
+    g.bench_function("boilerplate_count", |b| {
+        b.iter(|| frequent_keys_in(&key_sets, 4.0).len())
+    });
     let cut = |sets: &[Vec<u32>]| {
         let mut out = Vec::new();
         let mut n = 0;

@@ -131,11 +131,12 @@ pub fn frequent_keys(keys: Vec<u32>, limit: f64) -> Vec<u32> {
 /// [`frequent_keys`] of the keys of `sets` taken together, without
 /// concatenating them first.
 ///
-/// The sets are split in parallel by their keys' top byte into 256 parts
-/// (appends to 256 streams, which stay in cache); then each part, gathered
-/// from every split, is sorted and its runs counted, in parallel. A few
-/// linear passes and one sort of 1/256 of the keys per part: no sketch and
-/// no hash map.
+/// The sets are cut into runs of about 64K keys; each run's keys are
+/// counted by top byte, then copied, in parallel, into the run's own
+/// stretch of one buffer, grouped by top byte (256 parts, each a stream
+/// that stays in cache). Each part, a piece from every run, is then
+/// counted where it lies (see `frequent_in_part`): one copy of the keys in
+/// all, and only the keys that may be frequent are sorted.
 ///
 /// ```
 /// let sets: [&[u32]; 3] = [&[5, 9], &[5, 7], &[5, 9]];
@@ -143,8 +144,6 @@ pub fn frequent_keys(keys: Vec<u32>, limit: f64) -> Vec<u32> {
 /// ```
 pub fn frequent_keys_in<S: AsRef<[u32]> + Sync>(sets: &[S], limit: f64) -> Vec<u32> {
     const PARTS: usize = 256;
-    // Runs of sets holding about 64K keys each, split in parallel: each
-    // run's 256 parts are counted first and allocated at their size.
     let mut bounds = vec![0];
     let mut keys = 0;
     for (i, s) in sets.iter().enumerate() {
@@ -157,61 +156,87 @@ pub fn frequent_keys_in<S: AsRef<[u32]> + Sync>(sets: &[S], limit: f64) -> Vec<u
     if bounds.last() != Some(&sets.len()) {
         bounds.push(sets.len());
     }
-    let split: Vec<Vec<Vec<u32>>> = bounds
-        .par_windows(2)
-        .map(|w| {
-            let run = &sets[w[0]..w[1]];
+    let runs: Vec<&[S]> = bounds.windows(2).map(|w| &sets[w[0]..w[1]]).collect();
+    // Each run's keys by top byte; then each run's stretch of the buffer.
+    let counts: Vec<[usize; PARTS]> = runs
+        .par_iter()
+        .map(|run| {
             let mut count = [0usize; PARTS];
             for &k in run.iter().flat_map(|s| s.as_ref()) {
                 count[(k >> 24) as usize] += 1;
             }
-            let mut parts: Vec<Vec<u32>> = count.iter().map(|&c| Vec::with_capacity(c)).collect();
-            for &k in run.iter().flat_map(|s| s.as_ref()) {
-                parts[(k >> 24) as usize].push(k);
-            }
-            parts
+            count
         })
         .collect();
-    (0..PARTS)
-        .into_par_iter()
-        .flat_map_iter(|p| {
-            let mut part = Vec::with_capacity(split.iter().map(|s| s[p].len()).sum());
-            for s in &split {
-                part.extend_from_slice(&s[p]);
+    let sizes: Vec<usize> = counts.iter().map(|c| c.iter().sum()).collect();
+    let mut buffer = vec![0u32; sizes.iter().sum()];
+    let mut stretches: Vec<&mut [u32]> = Vec::with_capacity(runs.len());
+    let mut rest = &mut buffer[..];
+    for &size in &sizes {
+        let (stretch, after) = rest.split_at_mut(size);
+        stretches.push(stretch);
+        rest = after;
+    }
+    stretches
+        .par_iter_mut()
+        .zip(&runs)
+        .zip(&counts)
+        .for_each(|((stretch, run), count)| {
+            let mut at = [0usize; PARTS];
+            let mut sum = 0;
+            for (a, &c) in at.iter_mut().zip(count) {
+                *a = sum;
+                sum += c;
             }
-            sort_low24(&mut part);
-            let mut found = Vec::new();
-            for same in part.chunk_by(|x, y| x == y) {
-                if same.len() as f64 > limit {
-                    found.push(same[0]);
-                }
+            for &k in run.iter().flat_map(|s| s.as_ref()) {
+                let p = (k >> 24) as usize;
+                stretch[at[p]] = k;
+                at[p] += 1;
             }
-            found
+        });
+    // Where part `p` lies in each run's stretch.
+    let mut pieces: Vec<Vec<&[u32]>> = (0..PARTS).map(|_| Vec::with_capacity(runs.len())).collect();
+    for (stretch, count) in stretches.iter().zip(&counts) {
+        let mut from = 0;
+        for (p, &c) in count.iter().enumerate() {
+            pieces[p].push(&stretch[from..from + c]);
+            from += c;
+        }
+    }
+    pieces
+        .par_iter()
+        .map_init(Vec::new, |counts, part| {
+            frequent_in_part(part, limit, counts)
         })
+        .flatten_iter()
         .collect()
 }
 
-/// Sorts keys that share their top byte: two counting passes of 12 bits
-/// over the low 24 (repeated keys, which the boilerplate is made of, cost
-/// nothing extra).
-fn sort_low24(keys: &mut Vec<u32>) {
-    let mut other = vec![0u32; keys.len()];
-    let mut at = vec![0u32; 4097];
-    for shift in [0u32, 12] {
-        at.fill(0);
-        for &k in keys.iter() {
-            at[((k >> shift) & 0xFFF) as usize + 1] += 1;
-        }
-        for b in 0..4096 {
-            at[b + 1] += at[b];
-        }
-        for &k in keys.iter() {
-            let b = ((k >> shift) & 0xFFF) as usize;
-            other[at[b] as usize] = k;
-            at[b] += 1;
-        }
-        std::mem::swap(keys, &mut other);
+/// The keys (sorted) found more than `limit` times in `pieces`, whose keys
+/// share their top byte. Keys are first counted by their low bits in
+/// `counts`, about one key per counter: a key found more than `limit`
+/// times has a counter above `limit`, so only keys with such a counter
+/// (the frequent ones, and the few that share a counter with them or
+/// crowd one by chance) are sorted and counted exactly.
+fn frequent_in_part(pieces: &[&[u32]], limit: f64, counts: &mut Vec<u32>) -> Vec<u32> {
+    let keys = || pieces.iter().flat_map(|p| p.iter().copied());
+    let n: usize = pieces.iter().map(|p| p.len()).sum();
+    let size = n.next_power_of_two().clamp(256, 1 << 16);
+    let mask = size as u32 - 1;
+    counts.clear();
+    counts.resize(size, 0);
+    for k in keys() {
+        counts[(k & mask) as usize] += 1;
     }
+    let mut candidates: Vec<u32> = keys()
+        .filter(|&k| counts[(k & mask) as usize] as f64 > limit)
+        .collect();
+    candidates.sort_unstable();
+    candidates
+        .chunk_by(|x, y| x == y)
+        .filter(|same| same.len() as f64 > limit)
+        .map(|same| same[0])
+        .collect()
 }
 
 /// A set of shingle keys (the boilerplate of a scan) with a bitmap in
@@ -230,6 +255,64 @@ pub struct KeySet {
     table: Vec<u32>,
     /// Which slots of `table` hold a key.
     filled: Vec<u64>,
+    /// The keys once more, in two tables of equal size side by side
+    /// (cuckoo hashing): key `k` sits at slot `h1(k)` of the first or
+    /// `h2(k)` of the second, so that a lookup is two loads and two
+    /// compares with no branch, sixteen keys at a time with AVX-512
+    /// gathers. Empty slots hold `vacant`, a value not in the set. Empty
+    /// when the keys could not be placed (never seen with hash keys).
+    cuckoo: Vec<u32>,
+    cuckoo_shift: u32,
+    vacant: u32,
+}
+
+/// Multipliers of the two cuckoo tables' slots.
+const CUCKOO: [u32; 2] = [0x9E37_79B1, 0x85EB_CA6B];
+
+/// Slot of `k` in cuckoo table `side` of `2^(32 - shift)` slots.
+#[inline(always)]
+fn cuckoo_slot(k: u32, side: usize, shift: u32) -> usize {
+    (k.wrapping_mul(CUCKOO[side]) >> shift) as usize
+}
+
+/// Two-choice tables holding `keys` (sorted, distinct), each at most a
+/// quarter full, doubled until every key finds a place; `None` past 2^24
+/// slots per table (keys that are not hashes, in numbers no scan cuts).
+fn cuckoo_tables(keys: &[u32]) -> Option<(Vec<u32>, u32, u32)> {
+    // The smallest value not in `keys` marks empty slots.
+    let mut vacant = 0u32;
+    for &k in keys {
+        if k == vacant {
+            vacant = vacant.checked_add(1)?;
+        } else if k > vacant {
+            break;
+        }
+    }
+    let mut size = (keys.len() * 2).next_power_of_two().max(16);
+    'grow: while size <= 1 << 24 {
+        let shift = 32 - size.trailing_zeros();
+        let mut t = vec![vacant; 2 * size];
+        for &key in keys {
+            let (mut k, mut side) = (key, 0);
+            let mut placed = false;
+            for _ in 0..64 {
+                let i = side * size + cuckoo_slot(k, side, shift);
+                std::mem::swap(&mut t[i], &mut k);
+                if k == vacant {
+                    placed = true;
+                    break;
+                }
+                // `k` was pushed out of its slot: its other slot next.
+                side ^= 1;
+            }
+            if !placed {
+                size *= 2;
+                continue 'grow;
+            }
+        }
+        return Some((t, shift, vacant));
+    }
+    None
 }
 
 impl KeySet {
@@ -259,12 +342,16 @@ impl KeySet {
             table[j] = k;
             filled[j / 64] |= 1 << (j % 64);
         }
+        let (cuckoo, cuckoo_shift, vacant) = cuckoo_tables(&keys).unwrap_or_default();
         KeySet {
             keys,
             bits,
             shift,
             table,
             filled,
+            cuckoo,
+            cuckoo_shift,
+            vacant,
         }
     }
 
@@ -342,6 +429,12 @@ impl KeySet {
         if self.keys.is_empty() {
             return;
         }
+        #[cfg(target_arch = "x86_64")]
+        if !self.cuckoo.is_empty() && crate::keysort::available() {
+            // SAFETY: the CPU has AVX-512 F (checked just above).
+            unsafe { self.members_x16(set, out) };
+            return;
+        }
         // Groups of eight keys through the bitmap, the rest one by one.
         let (groups, rest) = set.split_at(set.len() - set.len() % 8);
         #[cfg(target_arch = "x86_64")]
@@ -395,6 +488,48 @@ impl KeySet {
         }
     }
 
+    /// [`members_of`](Self::members_of) sixteen keys at a time through the
+    /// cuckoo tables: both slots of each key gathered and compared, the
+    /// members compressed out in order. No branch but the loop's.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512 F, and `cuckoo` must not be empty.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn members_x16(&self, set: &[u32], out: &mut Vec<u32>) {
+        use std::arch::x86_64::*;
+        let size = self.cuckoo.len() / 2;
+        let first = self.cuckoo.as_ptr() as *const i32;
+        // SAFETY: the second table starts `size` entries in.
+        let second = unsafe { first.add(size) };
+        let shift = _mm_cvtsi32_si128(self.cuckoo_shift as i32);
+        let mul = [0, 1].map(|side| _mm512_set1_epi32(CUCKOO[side] as i32));
+        let vacant = _mm512_set1_epi32(self.vacant as i32);
+        let mut found = [0u32; 16];
+        for chunk in set.chunks(16) {
+            let live = (u32::MAX >> (32 - chunk.len())) as __mmask16;
+            // SAFETY: lanes past `chunk` are masked off the load; every
+            // slot index is below `size` (the shift keeps log2(size)
+            // bits), so each gather stays in its table; `found` holds 16.
+            let count = unsafe {
+                let k = _mm512_maskz_loadu_epi32(live, chunk.as_ptr() as *const i32);
+                let slot = |side: usize| _mm512_srl_epi32(_mm512_mullo_epi32(k, mul[side]), shift);
+                let a = _mm512_i32gather_epi32::<4>(slot(0), first);
+                let b = _mm512_i32gather_epi32::<4>(slot(1), second);
+                let hit = (_mm512_cmpeq_epi32_mask(a, k) | _mm512_cmpeq_epi32_mask(b, k))
+                    & _mm512_cmpneq_epi32_mask(k, vacant)
+                    & live;
+                let members = _mm512_maskz_compress_epi32(hit, k);
+                _mm512_storeu_si512(found.as_mut_ptr() as *mut __m512i, members);
+                hit.count_ones() as usize
+            };
+            // Most blocks hold no member.
+            if count > 0 {
+                out.extend_from_slice(&found[..count]);
+            }
+        }
+    }
+
     /// [`members_of`](Self::members_of) of `set` (a multiple of eight keys)
     /// without SIMD.
     fn groups_scalar(&self, set: &[u32], out: &mut Vec<u32>) {
@@ -416,6 +551,42 @@ impl KeySet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cuckoo_lookups_find_exactly_the_members() {
+        let mut next = crate::testutil::lcg(21);
+        for n in [1usize, 2, 15, 16, 17, 723, 5000, 70_000] {
+            // Hash keys, plus 0 and 1 for some sizes (the value marking
+            // empty slots is then 2 or more).
+            let mut keys: Vec<u32> = (0..n).map(|_| (next() >> 32) as u32).collect();
+            if n % 2 == 1 {
+                keys.extend([0, 1]);
+            }
+            let set = KeySet::new(keys.clone());
+            assert!(!set.cuckoo.is_empty(), "{n} keys placed");
+            assert!(set.keys().binary_search(&set.vacant).is_err());
+            // Members, non-members, and the empty-slot value itself, at
+            // every position of a 16-key block and in a short tail.
+            for len in [1usize, 5, 16, 33, 640] {
+                let doc: Vec<u32> = (0..len)
+                    .map(|i| match next() % 4 {
+                        0 => keys[(next() >> 40) as usize % keys.len()],
+                        1 if i % 7 == 0 => set.vacant,
+                        _ => (next() >> 32) as u32,
+                    })
+                    .collect();
+                let want: Vec<u32> = doc
+                    .iter()
+                    .copied()
+                    .filter(|k| set.keys().binary_search(k).is_ok())
+                    .collect();
+                let mut gone = vec![42];
+                set.members_of(&doc, &mut gone);
+                assert_eq!(gone[0], 42, "appends");
+                assert_eq!(gone[1..], want, "{n} keys, {len} probes");
+            }
+        }
+    }
 
     #[test]
     fn key_set_membership() {
@@ -465,35 +636,28 @@ mod tests {
                 .filter(|k| sorted.binary_search(k).is_ok())
                 .collect();
             assert_eq!(gone, want, "{len}");
-            // The scalar path too (the dispatch takes AVX2 where present).
-            gone.clear();
+            // The other paths too (the dispatch takes the fastest the CPU
+            // has).
             let whole = len - len % 8;
+            let rest = |gone: &mut Vec<u32>| {
+                gone.extend(doc[whole..].iter().copied().filter(|&k| set.contains(k)))
+            };
+            gone.clear();
             set.groups_scalar(&doc[..whole], &mut gone);
-            gone.extend(doc[whole..].iter().copied().filter(|&k| set.contains(k)));
+            rest(&mut gone);
             assert_eq!(gone, want, "scalar {len}");
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx2") {
+                gone.clear();
+                // SAFETY: AVX2 was just detected.
+                unsafe { set.groups_avx2(&doc[..whole], &mut gone) };
+                rest(&mut gone);
+                assert_eq!(gone, want, "avx2 {len}");
+            }
             assert!(want
                 .iter()
                 .all(|&k| set.position(k) == sorted.binary_search(&k).ok()));
         }
-    }
-
-    #[test]
-    fn sort_low24_sorts() {
-        let mut next = crate::testutil::lcg(5);
-        let mut v: Vec<u32> = (0..50_000)
-            .map(|i| {
-                0x7F00_0000
-                    | if i % 3 == 0 {
-                        77
-                    } else {
-                        (next() >> 40) as u32
-                    }
-            })
-            .collect();
-        let mut want = v.clone();
-        want.sort_unstable();
-        sort_low24(&mut v);
-        assert_eq!(v, want);
     }
 
     #[test]
