@@ -114,7 +114,9 @@ pub fn candidate_pairs(
         .step_by(GROUP)
         .map(|b| b..(b + GROUP).min(banding.bands))
         .collect();
-    let mut pairs: Vec<(u32, u32)> = groups
+    // Pairs as one 64-bit integer each (`a` high): sorted by plain
+    // integer compares.
+    let mut pairs: Vec<u64> = groups
         .into_par_iter()
         .flat_map_iter(|bands| {
             let mut keys: Vec<Vec<(u64, u32)>> =
@@ -150,7 +152,7 @@ pub fn candidate_pairs(
                     for (x, &(_, a)) in bucket.iter().enumerate() {
                         let stop = (x + 1 + max_bucket).min(bucket.len());
                         for &(_, b) in &bucket[x + 1..stop] {
-                            out.push((a, b));
+                            out.push((a as u64) << 32 | b as u64);
                         }
                     }
                     i = j;
@@ -161,7 +163,7 @@ pub fn candidate_pairs(
         .collect();
     pairs.par_sort_unstable();
     pairs.dedup();
-    pairs
+    pairs.into_iter().map(|p| ((p >> 32) as u32, p as u32)).collect()
 }
 
 /// Hash of one band's rows: `xxh3_64` of their little-endian bytes
