@@ -163,7 +163,10 @@ pub fn candidate_pairs(
         .collect();
     pairs.par_sort_unstable();
     pairs.dedup();
-    pairs.into_iter().map(|p| ((p >> 32) as u32, p as u32)).collect()
+    pairs
+        .into_iter()
+        .map(|p| ((p >> 32) as u32, p as u32))
+        .collect()
 }
 
 /// Hash of one band's rows: `xxh3_64` of their little-endian bytes

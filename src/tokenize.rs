@@ -322,8 +322,10 @@ struct Block {
 impl Block {
     /// The masks of block `w` of `bytes` (bytes `64 w ..`); bytes past the
     /// end count as spaces.
+    /// `wide`: the CPU has AVX-512 BW ([`crate::xxh3::has_x8`]), and the
+    /// 64 bytes are classified by one instruction a class.
     #[inline(always)]
-    fn at(bytes: &[u8], w: usize) -> Block {
+    fn at(bytes: &[u8], w: usize, wide: bool) -> Block {
         let at = w * 64;
         let mut tail = [b' '; 64];
         let block: &[u8; 64] = match bytes.get(at..at + 64) {
@@ -334,6 +336,12 @@ impl Block {
             }
             None => return Block::default(),
         };
+        #[cfg(target_arch = "x86_64")]
+        if wide {
+            // SAFETY: the caller checked the CPU features.
+            return unsafe { Block::wide(block) };
+        }
+        let _ = wide;
         let mut m = Block::default();
         for (q, chunk) in block.chunks_exact(16).enumerate() {
             let c = classes16(chunk.try_into().expect("16 bytes"));
@@ -345,6 +353,37 @@ impl Block {
             m.mid_num |= (c[4] as u64) << sh;
         }
         m
+    }
+}
+
+impl Block {
+    /// [`Block::at`] of 64 ASCII bytes with AVX-512 BW: each class one or
+    /// two compares straight into a 64-bit mask.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512 F and BW.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw")]
+    fn wide(b: &[u8; 64]) -> Block {
+        use std::arch::x86_64::*;
+        // SAFETY: an unaligned load of exactly the 64 bytes of `b`.
+        let v = unsafe { _mm512_loadu_si512(b.as_ptr() as *const __m512i) };
+        let set = |c: u8| _mm512_set1_epi8(c as i8);
+        let eq = |c: u8| _mm512_cmpeq_epi8_mask(v, set(c));
+        // `c - lo <= span` (wrapping, unsigned): `lo <= c <= lo + span`.
+        let within = |x: __m512i, lo: u8, span: u8| {
+            _mm512_cmple_epu8_mask(_mm512_sub_epi8(x, set(lo)), set(span))
+        };
+        let letter = within(_mm512_or_si512(v, set(0x20)), b'a', 25);
+        let digit = within(v, b'0', 9);
+        let both = eq(b'.') | eq(b'\'');
+        Block {
+            letter,
+            digit,
+            word: letter | digit | eq(b'_'),
+            mid_letter: both | eq(b':'),
+            mid_num: both | eq(b',') | eq(b';'),
+        }
     }
 }
 
@@ -412,10 +451,14 @@ fn ascii_words<S: WordSink>(text: &str, base: usize, end: usize, out: &mut S, bu
     let blocks = bytes.len().div_ceil(64);
     // Each block's masks are made once, a block ahead: word membership at
     // a block's edges needs the neighbouring blocks' letters and digits.
-    let (mut prev, mut cur) = (Block::default(), Block::at(bytes, 0));
+    #[cfg(target_arch = "x86_64")]
+    let wide = crate::xxh3::has_x8();
+    #[cfg(not(target_arch = "x86_64"))]
+    let wide = false;
+    let (mut prev, mut cur) = (Block::default(), Block::at(bytes, 0, wide));
     let mut start: Option<usize> = None;
     for w in 0..blocks {
-        let next = Block::at(bytes, w + 1);
+        let next = Block::at(bytes, w + 1, wide);
         // Word membership: a word class byte, or a joiner between two
         // letters or two digits (WB6-7, WB11-12).
         let before = |c: u64, p: u64| (c << 1) | (p >> 63);
