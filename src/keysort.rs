@@ -212,30 +212,13 @@ mod tests {
             return;
         }
         let mut out = Vec::new();
-        // Hash-like keys, repeats, keys crowding a few buckets (runs of
-        // more than 16: the fallback), one value, the extremes.
-        let shapes: [fn(usize, u64) -> u32; 6] = [
-            |_, r| (r >> 32) as u32,
-            |i, r| if i % 7 == 0 { 42 } else { (r >> 32) as u32 },
-            |_, r| (r >> 40) as u32 & 0x00FF_FFFF,
-            |_, _| 7,
-            |i, r| {
-                if i % 3 == 0 {
-                    u32::MAX
-                } else {
-                    (r >> 32) as u32 | 0xFFFF_0000
-                }
-            },
-            |i, r| [0, u32::MAX, 1, u32::MAX - 1][i % 4] ^ (r >> 62) as u32,
-        ];
-        for (s, shape) in shapes.iter().enumerate() {
-            for n in (0..70).chain([100, 127, 128, 129, 640, 1000, 4097, 70_000, 300_000]) {
-                let mut next = crate::testutil::lcg((n * 31 + s) as u64 + 1);
-                let keys: Vec<u32> = (0..n).map(|i| shape(i, next())).collect();
-                // SAFETY: checked above.
-                let len = unsafe { sort_unique(&keys, &mut out) };
-                assert_eq!(&out[..len], reference(&keys), "shape {s}, {n} keys");
-            }
+        let sizes: Vec<usize> = (0..70)
+            .chain([100, 127, 128, 129, 640, 1000, 4097, 70_000, 300_000])
+            .collect();
+        for (s, n, keys) in crate::testutil::key_lists(&sizes) {
+            // SAFETY: checked above.
+            let len = unsafe { sort_unique(&keys, &mut out) };
+            assert_eq!(&out[..len], reference(&keys), "shape {s}, {n} keys");
         }
     }
 

@@ -303,23 +303,12 @@ mod tests {
     #[test]
     fn sort_keys_sorts() {
         let mut scratch = Vec::new();
-        // Hash-like keys (the bucket pass), a few repeats, keys crowding
-        // the low buckets (the fallback), and one value repeated.
-        let shapes: [fn(usize, u64) -> u32; 4] = [
-            |_, r| (r >> 32) as u32,
-            |i, r| if i % 50 == 0 { 42 } else { (r >> 32) as u32 },
-            |_, r| (r >> 40) as u32 & 0x00FF_FFFF,
-            |_, _| 7,
-        ];
-        for (s, shape) in shapes.iter().enumerate() {
-            for n in [0usize, 1, 63, 64, 65, 640, 5000, 70_000] {
-                let mut next = crate::testutil::lcg(n as u64 + 1);
-                let mut v: Vec<u32> = (0..n).map(|i| shape(i, next())).collect();
-                let mut want = v.clone();
-                want.sort_unstable();
-                sort_keys(&mut v, &mut scratch);
-                assert_eq!(v, want, "shape {s}, {n} keys");
-            }
+        let sizes = [0usize, 1, 63, 64, 65, 640, 5000, 70_000];
+        for (s, n, mut v) in crate::testutil::key_lists(&sizes) {
+            let mut want = v.clone();
+            want.sort_unstable();
+            sort_keys(&mut v, &mut scratch);
+            assert_eq!(v, want, "shape {s}, {n} keys");
         }
     }
 
