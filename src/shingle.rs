@@ -198,9 +198,9 @@ pub fn sort_keys(keys: &mut [u32], scratch: &mut Vec<u32>) {
 /// of `scratch`, whichever holds them (both are left as scratch).
 ///
 /// Keys are sorted as by [`sort_keys`], except on CPUs with AVX-512, where
-/// buckets of a few keys are sorted in registers by a sorting network
-/// (the repeats dropped on the way): about twice as fast on a document's
-/// keys (`cargo bench --bench stages key_sort`).
+/// buckets of a few keys are sorted in registers by a sorting network and
+/// the repeats dropped on the way (`cargo bench --bench stages key_sort`:
+/// 1.24 ms against 1.45 ms for `sort_keys`, which keeps the repeats).
 ///
 /// ```
 /// let mut keys = vec![7u32, 3, 3, u32::MAX, 0, 7];
@@ -215,7 +215,12 @@ pub fn sorted_unique<'a>(keys: &'a mut [u32], scratch: &'a mut Vec<u32>) -> &'a 
         let len = unsafe { crate::keysort::sort_unique(keys, scratch) };
         return &scratch[..len];
     }
-    // Repeats dropped in place, in whichever buffer holds the keys.
+    sorted_unique_scalar(keys, scratch)
+}
+
+/// [`sorted_unique`] without AVX-512: [`sort_keys`], then the repeats
+/// dropped in place, in whichever buffer holds the keys.
+fn sorted_unique_scalar<'a>(keys: &'a mut [u32], scratch: &'a mut Vec<u32>) -> &'a [u32] {
     let buf: &mut [u32] = if sort_keys_apart(keys, scratch) {
         keys
     } else {
@@ -309,6 +314,26 @@ mod tests {
             want.sort_unstable();
             sort_keys(&mut v, &mut scratch);
             assert_eq!(v, want, "shape {s}, {n} keys");
+        }
+    }
+
+    #[test]
+    fn sorted_unique_is_sort_and_dedup_on_either_path() {
+        let mut scratch = Vec::new();
+        let sizes = [0usize, 1, 15, 16, 17, 63, 64, 65, 640, 5000];
+        for (s, n, keys) in crate::testutil::key_lists(&sizes) {
+            let mut want = keys.clone();
+            want.sort_unstable();
+            want.dedup();
+            let mut work = keys.clone();
+            assert_eq!(
+                sorted_unique(&mut work, &mut scratch),
+                want,
+                "shape {s}, {n}"
+            );
+            let mut work = keys.clone();
+            let got = sorted_unique_scalar(&mut work, &mut scratch);
+            assert_eq!(got, want, "scalar: shape {s}, {n}");
         }
     }
 

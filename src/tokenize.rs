@@ -776,7 +776,23 @@ mod tests {
             texts.push(format!("{}ab", "x".repeat(pad)));
             texts.push(format!("{}{}", "_".repeat(pad), "1.5"));
         }
+        // Every ASCII byte, at every offset of a block.
+        let all: String = (0u8..128).map(char::from).collect();
+        texts.push(all.repeat(3));
         for t in &texts {
+            // The class masks of both ways of making them (the words below
+            // are found with the CPU's own).
+            #[cfg(target_arch = "x86_64")]
+            if crate::xxh3::has_x8() {
+                for w in 0..=t.len() / 64 {
+                    let (a, b) = (
+                        Block::at(t.as_bytes(), w, false),
+                        Block::at(t.as_bytes(), w, true),
+                    );
+                    let masks = |m: Block| [m.letter, m.digit, m.word, m.mid_letter, m.mid_num];
+                    assert_eq!(masks(a), masks(b), "{t:?} block {w}");
+                }
+            }
             let (mut fast, mut slow) = (Vec::<Token>::new(), Vec::new());
             let mut buf = String::new();
             ascii_words(t, 0, t.len(), &mut fast, &mut buf);

@@ -210,6 +210,10 @@ mod tests {
             let want = merge_count(&a, &b);
             assert_eq!(intersection_size(&a, &b), want, "round {round}");
             assert_eq!(intersection_size(&b, &a), want, "round {round}");
+            // The SSE2 blocks alone too (the dispatch takes AVX-512 where
+            // the CPU has it).
+            #[cfg(target_arch = "x86_64")]
+            assert_eq!(intersection_size_x4(&a, &b), want, "round {round}");
             let wide: (Vec<u64>, Vec<u64>) = (
                 a.iter().map(|&x| x as u64).collect(),
                 b.iter().map(|&x| x as u64).collect(),
