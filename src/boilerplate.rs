@@ -430,7 +430,7 @@ impl KeySet {
             return;
         }
         #[cfg(target_arch = "x86_64")]
-        if !self.cuckoo.is_empty() && crate::keysort::available() {
+        if !self.cuckoo.is_empty() && crate::cpu::avx512f() {
             // SAFETY: the CPU has AVX-512 F (checked just above).
             unsafe { self.members_x16(set, out) };
             return;

@@ -16,13 +16,6 @@
 
 use std::arch::x86_64::*;
 
-/// Whether this CPU can run [`sort_unique`] (AVX-512 F), checked once.
-pub(crate) fn available() -> bool {
-    use std::sync::OnceLock;
-    static HAS: OnceLock<bool> = OnceLock::new();
-    *HAS.get_or_init(|| std::arch::is_x86_feature_detected!("avx512f"))
-}
-
 /// Largest input sorted by buckets (four keys per bucket at 2^16
 /// buckets); larger ones go to `sort_unstable` whole.
 const MOST: usize = 4 << 16;
@@ -31,7 +24,7 @@ const MOST: usize = 4 << 16;
 /// (`out` is resized as needed; its other entries are scratch).
 ///
 /// # Safety
-/// The CPU must support AVX-512 F ([`available`]).
+/// The CPU must support AVX-512 F ([`crate::cpu::avx512f`]).
 #[target_feature(enable = "avx512f")]
 pub(crate) unsafe fn sort_unique(keys: &[u32], out: &mut Vec<u32>) -> usize {
     let n = keys.len();
@@ -207,7 +200,7 @@ mod tests {
 
     #[test]
     fn sorts_and_drops_repeats_like_sort_and_dedup() {
-        if !available() {
+        if !crate::cpu::avx512f() {
             eprintln!("no AVX-512 F on this CPU: nothing to test");
             return;
         }
@@ -224,7 +217,7 @@ mod tests {
 
     #[test]
     fn the_network_sorts_every_zero_one_input() {
-        if !available() {
+        if !crate::cpu::avx512f() {
             return;
         }
         // Every 0/1 input of 16 lanes sorted means the network sorts

@@ -55,6 +55,7 @@ pub mod boilerplate;
 pub mod cluster;
 pub mod config;
 pub mod corpus;
+mod cpu;
 pub mod engine;
 pub mod error;
 pub mod eval;

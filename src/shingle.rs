@@ -210,7 +210,7 @@ pub fn sort_keys(keys: &mut [u32], scratch: &mut Vec<u32>) {
 /// ```
 pub fn sorted_unique<'a>(keys: &'a mut [u32], scratch: &'a mut Vec<u32>) -> &'a [u32] {
     #[cfg(target_arch = "x86_64")]
-    if crate::keysort::available() {
+    if crate::cpu::avx512f() {
         // SAFETY: the CPU has AVX-512 F (checked just above).
         let len = unsafe { crate::keysort::sort_unique(keys, scratch) };
         return &scratch[..len];

@@ -321,8 +321,7 @@ struct Block {
 
 impl Block {
     /// The masks of block `w` of `bytes` (bytes `64 w ..`); bytes past the
-    /// end count as spaces.
-    /// `wide`: the CPU has AVX-512 BW ([`crate::xxh3::has_x8`]), and the
+    /// end count as spaces. `wide`: the CPU has AVX-512 BW ([`crate::xxh3::has_x8`]), and the
     /// 64 bytes are classified by one instruction a class.
     #[inline(always)]
     fn at(bytes: &[u8], w: usize, wide: bool) -> Block {
@@ -354,9 +353,7 @@ impl Block {
         }
         m
     }
-}
 
-impl Block {
     /// [`Block::at`] of 64 ASCII bytes with AVX-512 BW: each class one or
     /// two compares straight into a 64-bit mask.
     ///

@@ -54,7 +54,7 @@ fn merge_count<T: Ord + Copy>(a: &[T], b: &[T]) -> usize {
 /// where the CPU has it, else four by four with SSE2.
 #[cfg(target_arch = "x86_64")]
 fn intersection_size_u32(a: &[u32], b: &[u32]) -> usize {
-    if crate::keysort::available() {
+    if crate::cpu::avx512f() {
         // SAFETY: the CPU has AVX-512 F (checked just above).
         return unsafe { intersection_size_x16(a, b) };
     }
