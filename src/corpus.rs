@@ -525,14 +525,7 @@ impl Corpus {
                         })
                         .collect();
                     rest = &rest[files.len()..];
-                    let read = |batch: &&[(&Path, &str)]| -> Vec<FileDone<R>> {
-                        batch
-                            .par_iter()
-                            .map_init(Opener::default, |opener, (path, id)| {
-                                read_file_doc(path, id, opts, f, opener)
-                            })
-                            .collect()
-                    };
+                    let read = |batch: &&[(&Path, &str)]| read_file_batch(batch, opts, f);
                     pipelined(files.chunks(BATCH), read, |done| {
                         let mut bytes = 0;
                         for d in done {
@@ -559,32 +552,63 @@ impl Corpus {
 }
 
 /// Runs `work` on each batch that `batches` gives, in parallel on the pool,
-/// while this thread hands the previous batch's output to `deliver` and
-/// takes the next batch: both are serial by nature (a sink in input order,
-/// lines read from a stream) and would otherwise leave the workers idle.
-/// Outputs reach `deliver` in batch order.
-fn pipelined<B: Sync, O: Send>(
-    mut batches: impl Iterator<Item = B>,
+/// and hands the outputs to `deliver` in batch order on this thread, which
+/// also takes the batches: both are serial by nature (a sink in input
+/// order, lines read from a stream). A few batches are kept in flight, so
+/// the workers go on to the next batch while this thread delivers one, and
+/// never wait at a batch's end for it to hand them the next.
+fn pipelined<B: Send, O: Send>(
+    batches: impl Iterator<Item = B>,
     work: impl Fn(&B) -> O + Sync,
     mut deliver: impl FnMut(O),
 ) {
-    let mut current = batches.next();
-    let mut pending: Option<O> = None;
-    while current.is_some() || pending.is_some() {
-        let (mut out, mut next) = (None, None);
-        rayon::in_place_scope(|s| {
-            if let Some(batch) = &current {
-                s.spawn(|_| out = Some(work(batch)));
+    use std::sync::mpsc;
+    /// Batches given out beyond the one awaited.
+    const AHEAD: usize = 2;
+    let work = &work;
+    rayon::in_place_scope(|s| {
+        let mut in_flight = std::collections::VecDeque::with_capacity(AHEAD + 1);
+        for batch in batches {
+            let (tx, rx) = mpsc::sync_channel(1);
+            s.spawn(move |_| {
+                // The receiver only goes away when a batch before this one
+                // panicked: the scope then reports that panic.
+                let _ = tx.send(work(&batch));
+            });
+            in_flight.push_back(rx);
+            if in_flight.len() > AHEAD {
+                let rx = in_flight.pop_front().expect("more than AHEAD in flight");
+                match wait(&rx) {
+                    Some(out) => deliver(out),
+                    None => return, // the batch panicked: the scope re-raises it
+                }
             }
-            if let Some(done) = pending.take() {
-                deliver(done);
+        }
+        for rx in in_flight {
+            match wait(&rx) {
+                Some(out) => deliver(out),
+                None => return,
             }
-            if current.is_some() {
-                next = batches.next();
-            }
-        });
-        pending = out;
-        current = next;
+        }
+    });
+}
+
+/// Waits for a batch's output: blocking when called from outside the pool,
+/// running the pool's jobs meanwhile when called from one of its threads (a
+/// blocked worker could leave the batch with no thread to run it). `None`
+/// when the batch's job ended without an output (it panicked).
+fn wait<O>(rx: &std::sync::mpsc::Receiver<O>) -> Option<O> {
+    use std::sync::mpsc::TryRecvError;
+    loop {
+        match rx.try_recv() {
+            Ok(out) => return Some(out),
+            Err(TryRecvError::Disconnected) => return None,
+            Err(TryRecvError::Empty) => match rayon::yield_now() {
+                None => return rx.recv().ok(),
+                Some(rayon::Yield::Executed) => {}
+                Some(rayon::Yield::Idle) => std::thread::yield_now(),
+            },
+        }
     }
 }
 
@@ -691,33 +715,79 @@ impl Opener {
 /// smaller, and need no `stat` at all.
 const FIRST_READ: usize = 256 << 10;
 
+/// Why a file gave no bytes: the skip's reason and message.
+type Failed = (SkipReason, String);
+
 /// Reads the file at `path` into `buf` (small files: the bytes returned
 /// are a prefix of `buf`, which keeps whatever length it had) or maps it
-/// (large ones).
+/// (large ones), waiting for the disk if need be.
 fn read_bytes<'a>(
     path: &Path,
     max: u64,
     buf: &'a mut Vec<u8>,
     opener: &mut Opener,
-) -> std::result::Result<Bytes<'a>, (SkipReason, String)> {
-    let unreadable = |e: std::io::Error| (SkipReason::Unreadable, e.to_string());
+) -> std::result::Result<Bytes<'a>, Failed> {
+    let file = opener.open(path).map_err(unreadable)?;
+    read_rest(file, 0, max, buf)
+}
+
+/// Like [`read_bytes`], but gives the open file back (`Ok(Err(file))`),
+/// having asked the kernel to fetch it, when none of its data is in the
+/// page cache: the caller reads other files meanwhile and comes back to it
+/// with [`read_rest`], instead of leaving its core idle while the disk
+/// answers. Where reads that do not wait are not supported, reads as
+/// [`read_bytes`] does.
+fn read_bytes_cached<'a>(
+    path: &Path,
+    max: u64,
+    buf: &'a mut Vec<u8>,
+    opener: &mut Opener,
+) -> std::result::Result<std::result::Result<Bytes<'a>, File>, Failed> {
+    let file = opener.open(path).map_err(unreadable)?;
+    let first = first_read_len(max);
+    if buf.len() < first {
+        buf.resize(first, 0);
+    }
+    match read_without_waiting(&file, &mut buf[..first]) {
+        NoWait::Read(n) => read_rest(file, n, max, buf).map(Ok),
+        NoWait::NotCached => Ok(Err(file)),
+        NoWait::Unsupported => read_rest(file, 0, max, buf).map(Ok),
+    }
+}
+
+fn unreadable(e: std::io::Error) -> Failed {
+    (SkipReason::Unreadable, e.to_string())
+}
+
+/// How much of a file the first read asks for (one byte over `max`, so
+/// that a file just over the limit is seen to be).
+fn first_read_len(max: u64) -> usize {
+    (FIRST_READ as u64).min(max.saturating_add(1)) as usize
+}
+
+/// Reads the rest of `file`, whose first `n` bytes are already at the
+/// start of `buf` (see [`read_bytes`]).
+fn read_rest<'a>(
+    mut file: File,
+    mut n: usize,
+    max: u64,
+    buf: &'a mut Vec<u8>,
+) -> std::result::Result<Bytes<'a>, Failed> {
     let too_large = |len: u64| {
         (
             SkipReason::TooLarge,
             format!("{len} bytes is over the limit of {max} bytes (--max-doc-bytes)"),
         )
     };
-    let mut file = opener.open(path).map_err(unreadable)?;
     // Reads straight into a buffer larger than most documents (kept
     // initialized, so each read may ask for all of it: one read for the
     // text and one for the end of the file, whatever the text's size);
     // only a file that fills it is asked for its size (to refuse or map
     // it).
-    let first = (FIRST_READ as u64).min(max.saturating_add(1)) as usize;
+    let first = first_read_len(max);
     if buf.len() < first {
         buf.resize(first, 0);
     }
-    let mut n = 0;
     while n < first {
         match file.read(&mut buf[n..first]) {
             Ok(0) => break,
@@ -754,6 +824,54 @@ fn read_bytes<'a>(
         ));
     }
     Ok(Bytes::Buf(buf))
+}
+
+/// What a read that does not wait for the disk gave.
+#[derive(Debug, PartialEq)]
+enum NoWait {
+    /// This many bytes (0 at the end of the file), from the page cache.
+    Read(usize),
+    /// None of the data asked for is in memory; the kernel was asked to
+    /// fetch the file.
+    NotCached,
+    /// Not supported here (or another error, which a plain read reports).
+    Unsupported,
+}
+
+/// Reads into `buf` from the file's position only what the page cache
+/// holds (`preadv2` with `RWF_NOWAIT`).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn read_without_waiting(file: &File, buf: &mut [u8]) -> NoWait {
+    use std::os::fd::AsRawFd;
+    let fd = file.as_raw_fd();
+    let iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    loop {
+        // SAFETY: `iov` describes `buf`, which is valid for writes of its
+        // length; offset -1 reads at (and advances) the file's position.
+        let got = unsafe { libc::preadv2(fd, &iov, 1, -1, libc::RWF_NOWAIT) };
+        if got >= 0 {
+            return NoWait::Read(got as usize);
+        }
+        match std::io::Error::last_os_error().raw_os_error() {
+            Some(libc::EINTR) => continue,
+            Some(libc::EAGAIN) => {
+                // Starts reading the file in; the answer is only advice,
+                // so its result does not matter.
+                // SAFETY: plain system call on a live descriptor.
+                unsafe { libc::posix_fadvise(fd, 0, 0, libc::POSIX_FADV_WILLNEED) };
+                return NoWait::NotCached;
+            }
+            _ => return NoWait::Unsupported,
+        }
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn read_without_waiting(_file: &File, _buf: &mut [u8]) -> NoWait {
+    NoWait::Unsupported
 }
 
 /// Reads a text the way the corpus reader does (binary check, UTF-8
@@ -815,13 +933,17 @@ struct FileDone<R> {
     bytes: u64,
 }
 
-fn read_file_doc<R>(
+/// Reads one file's document with `read` (into the thread's buffer) and
+/// runs `f` on it. `Err(later)` when `read` gives the file back to be read
+/// later (see [`read_bytes_cached`]).
+fn read_file_doc<R, L>(
     path: &Path,
     id: &str,
-    opts: &CorpusOptions,
     f: &(impl Fn(Document<'_>) -> R + Sync),
-    opener: &mut Opener,
-) -> FileDone<R> {
+    read: impl for<'b> FnOnce(
+        &'b mut Vec<u8>,
+    ) -> std::result::Result<std::result::Result<Bytes<'b>, L>, Failed>,
+) -> std::result::Result<FileDone<R>, L> {
     let skip = |reason, message, bytes| FileDone {
         warning: None,
         event: Event::Skip(Skip {
@@ -835,13 +957,14 @@ fn read_file_doc<R>(
     // allocation each.
     READ_BUF.with(|buf| {
         let buf = &mut *buf.borrow_mut();
-        let bytes = match read_bytes(path, opts.max_doc_bytes, buf, opener) {
-            Ok(b) => b,
-            Err((reason, message)) => return skip(reason, message, 0),
+        let bytes = match read(buf) {
+            Ok(Ok(b)) => b,
+            Ok(Err(later)) => return Err(later),
+            Err((reason, message)) => return Ok(skip(reason, message, 0)),
         };
         let n = bytes.len() as u64;
         if looks_binary(&bytes) {
-            return skip(SkipReason::Binary, "contains NUL bytes".into(), n);
+            return Ok(skip(SkipReason::Binary, "contains NUL bytes".into(), n));
         }
         let (text, replaced) = decode(&bytes);
         let warning =
@@ -855,12 +978,59 @@ fn read_file_doc<R>(
         if buf.capacity() > 4 * MMAP_MIN_BYTES as usize {
             *buf = Vec::new(); // a file grew while read: do not keep its size
         }
-        FileDone {
+        Ok(FileDone {
             warning,
             event,
             bytes: n,
-        }
+        })
     })
+}
+
+/// Reads a batch of files in parallel. A file whose data is not in the
+/// page cache is not waited for: the kernel is asked for it and it is read
+/// after the rest of the batch, by when the disk has mostly answered.
+fn read_file_batch<R: Send>(
+    batch: &[(&Path, &str)],
+    opts: &CorpusOptions,
+    f: &(impl Fn(Document<'_>) -> R + Sync),
+) -> Vec<FileDone<R>> {
+    let max = opts.max_doc_bytes;
+    let first: Vec<std::result::Result<FileDone<R>, File>> = batch
+        .par_iter()
+        .map_init(Opener::default, |opener, (path, id)| {
+            read_file_doc(path, id, f, |buf| read_bytes_cached(path, max, buf, opener))
+        })
+        .collect();
+    let mut later = Vec::new();
+    let mut done: Vec<Option<FileDone<R>>> = first
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| match r {
+            Ok(d) => Some(d),
+            Err(file) => {
+                later.push((i, file));
+                None
+            }
+        })
+        .collect();
+    if !later.is_empty() {
+        let read_later: Vec<(usize, FileDone<R>)> = later
+            .into_par_iter()
+            .map(|(i, file)| {
+                let (path, id) = batch[i];
+                let Ok(d) = read_file_doc::<R, std::convert::Infallible>(path, id, f, |buf| {
+                    read_rest(file, 0, max, buf).map(Ok)
+                });
+                (i, d)
+            })
+            .collect();
+        for (i, d) in read_later {
+            done[i] = Some(d);
+        }
+    }
+    done.into_iter()
+        .map(|d| d.expect("every file of the batch was read"))
+        .collect()
 }
 
 thread_local! {
@@ -1209,6 +1379,21 @@ mod tests {
                 }
             }
         }
+        // Reads that do not wait give the same bytes or the same skip,
+        // straight away or through the file they give back.
+        for (i, &len) in sizes.iter().enumerate() {
+            let path = if i % 2 == 0 { &sub } else { dir.path() }.join(format!("f{i}"));
+            for max in [u64::MAX, len, len.saturating_sub(1), 10] {
+                let want = read_bytes(&path, max, &mut buf, &mut opener).map(|b| b.to_vec());
+                let mut other = Vec::new();
+                let got = match read_bytes_cached(&path, max, &mut other, &mut opener) {
+                    Ok(Ok(b)) => Ok(b.to_vec()),
+                    Ok(Err(file)) => read_rest(file, 0, max, &mut other).map(|b| b.to_vec()),
+                    Err(e) => Err(e),
+                };
+                assert_eq!(got, want, "{len} {max}");
+            }
+        }
         // A missing file gives the plain open's message, in either folder.
         for folder in [dir.path(), &sub] {
             let missing = folder.join("missing");
@@ -1220,6 +1405,79 @@ mod tests {
         // open: the plain open serves it.
         let got = read_bytes(Path::new("Cargo.toml"), u64::MAX, &mut buf, &mut opener);
         assert!(got.map_err(|e| e.1).unwrap().starts_with(b"[package]"));
+    }
+
+    /// Drops the file's pages from the page cache; whether none is left.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    fn evict(path: &Path) -> bool {
+        use std::os::fd::AsRawFd;
+        let file = File::open(path).unwrap();
+        file.sync_all().unwrap();
+        let len = file.metadata().unwrap().len() as usize;
+        // SAFETY: plain system call on a live descriptor.
+        unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+        // SAFETY: a read-only map of a file nothing else writes.
+        let map = unsafe { memmap2::Mmap::map(&file) }.unwrap();
+        let mut resident = vec![0u8; len.div_ceil(4096)];
+        // SAFETY: `resident` has one byte per page of the mapping.
+        let r = unsafe { libc::mincore(map.as_ptr() as *mut _, len, resident.as_mut_ptr()) };
+        assert_eq!(r, 0);
+        resident.iter().all(|&b| b & 1 == 0)
+    }
+
+    #[test]
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    fn files_out_of_the_page_cache_are_read_after_their_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let texts: Vec<String> = (0..40)
+            .map(|i| format!("document {i} ").repeat(50 + 40 * i))
+            .collect();
+        let paths: Vec<PathBuf> = (0..texts.len())
+            .map(|i| dir.path().join(format!("{i:02}.txt")))
+            .collect();
+        for (path, text) in paths.iter().zip(&texts) {
+            std::fs::write(path, text).unwrap();
+        }
+        // Every third file is put out of memory (where the file system
+        // lets it go: a file system held in memory keeps it).
+        let evicted: Vec<bool> = paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| i % 3 == 0 && evict(p))
+            .collect();
+        let (mut buf, mut opener) = (Vec::new(), Opener::default());
+        for (i, path) in paths.iter().enumerate() {
+            if i % 3 == 0 {
+                match read_bytes_cached(path, u64::MAX, &mut buf, &mut opener).unwrap() {
+                    Ok(bytes) => {
+                        assert!(!evicted[i], "{i}: read although not in memory");
+                        assert_eq!(*bytes, *texts[i].as_bytes());
+                    }
+                    Err(file) => {
+                        assert!(evicted[i], "{i}: given back although in memory");
+                        let bytes = read_rest(file, 0, u64::MAX, &mut buf).unwrap();
+                        assert_eq!(*bytes, *texts[i].as_bytes());
+                    }
+                }
+                evict(path);
+            }
+        }
+        // A batch gives every document, in order, wherever its bytes were.
+        let batch: Vec<(&Path, &str)> = paths
+            .iter()
+            .zip(["x"; 40])
+            .map(|(p, id)| (p.as_path(), id))
+            .collect();
+        let opts = CorpusOptions::default();
+        let done = read_file_batch(&batch, &opts, &|d: Document<'_>| d.text.into_owned());
+        assert_eq!(done.len(), texts.len());
+        for (d, text) in done.iter().zip(&texts) {
+            match &d.event {
+                Event::Doc(got) => assert_eq!(got, text),
+                _ => panic!("not a document"),
+            }
+            assert_eq!(d.bytes, text.len() as u64);
+        }
     }
 
     #[test]
