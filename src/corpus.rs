@@ -997,7 +997,15 @@ fn read_file_batch<R: Send>(
     let max = opts.max_doc_bytes;
     let first: Vec<std::result::Result<FileDone<R>, File>> = batch
         .par_iter()
-        .map_init(Opener::default, |opener, (path, id)| {
+        .enumerate()
+        .map_init(Opener::default, |opener, (i, (path, id))| {
+            // The names, allocated one by one at the walk, are far apart
+            // in memory: the next file's are asked for while this one is
+            // read.
+            if let Some((path, id)) = batch.get(i + 1) {
+                crate::prefetch::bytes(path.as_os_str().as_encoded_bytes());
+                crate::prefetch::bytes(id.as_bytes());
+            }
             read_file_doc(path, id, f, |buf| read_bytes_cached(path, max, buf, opener))
         })
         .collect();

@@ -24,3 +24,13 @@ pub(crate) fn start(keys: &[u32]) {
         line(k);
     }
 }
+
+/// Asks for a short byte string (a path, an id: allocated one by one, so
+/// scattered in memory), its first and its last cache line.
+#[inline(always)]
+pub(crate) fn bytes(b: &[u8]) {
+    if let (Some(first), Some(last)) = (b.first(), b.last()) {
+        line(first);
+        line(last);
+    }
+}
