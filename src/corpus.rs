@@ -1489,6 +1489,63 @@ mod tests {
     }
 
     #[test]
+    fn pipelined_delivers_in_order_from_any_thread() {
+        let run = || {
+            let mut got = Vec::new();
+            pipelined(
+                (0..200u64).map(|i| vec![i; (i % 7) as usize + 1]),
+                |b: &Vec<u64>| {
+                    // Later batches finish first now and then.
+                    if b[0] % 5 == 0 {
+                        std::thread::sleep(std::time::Duration::from_micros(200));
+                    }
+                    b.iter().sum::<u64>() / b.len() as u64
+                },
+                |out| got.push(out),
+            );
+            got
+        };
+        let want: Vec<u64> = (0..200).collect();
+        // From outside the pool, and from the only thread of a pool (which
+        // must run the batches itself while it waits for them).
+        assert_eq!(run(), want);
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            assert_eq!(pool.install(run), want, "{threads} threads");
+        }
+        // No batches, no deliveries.
+        let mut delivered = 0;
+        pipelined(std::iter::empty::<u8>(), |_| (), |_| delivered += 1);
+        assert_eq!(delivered, 0);
+    }
+
+    #[test]
+    fn pipelined_reports_a_batch_that_panics() {
+        let result = std::panic::catch_unwind(|| {
+            let mut got = Vec::new();
+            pipelined(
+                0..50u32,
+                |&i| {
+                    assert!(i != 30, "batch 30 fails");
+                    i
+                },
+                |out| got.push(out),
+            );
+            got
+        });
+        let message = result.expect_err("the panic reaches the caller");
+        let text = message
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| message.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        assert!(text.contains("batch 30 fails"), "{text}");
+    }
+
+    #[test]
     fn decode_keeps_offsets() {
         let bytes = b"caf\xff latte \xfe\xfd ok";
         let (text, replaced) = decode(bytes);
