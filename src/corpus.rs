@@ -1496,7 +1496,7 @@ mod tests {
                 (0..200u64).map(|i| vec![i; (i % 7) as usize + 1]),
                 |b: &Vec<u64>| {
                     // Later batches finish first now and then.
-                    if b[0] % 5 == 0 {
+                    if b[0].is_multiple_of(5) {
                         std::thread::sleep(std::time::Duration::from_micros(200));
                     }
                     b.iter().sum::<u64>() / b.len() as u64
