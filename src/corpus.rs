@@ -731,18 +731,24 @@ fn read_bytes<'a>(
     read_rest(file, 0, max, buf)
 }
 
-/// Like [`read_bytes`], but gives the open file back (`Ok(Err(file))`),
-/// having asked the kernel to fetch it, when none of its data is in the
-/// page cache: the caller reads other files meanwhile and comes back to it
-/// with [`read_rest`], instead of leaving its core idle while the disk
-/// answers. Where reads that do not wait are not supported, reads as
-/// [`read_bytes`] does.
+/// A file none of whose data was in the page cache: the kernel was asked
+/// to fetch it, and it is to be read again later.
+#[derive(Debug)]
+struct NotCached;
+
+/// Like [`read_bytes`], but gives up (`Ok(Err(NotCached))`), having asked
+/// the kernel to fetch the file, when none of its data is in the page
+/// cache: the caller reads other files meanwhile and comes back to it with
+/// [`read_bytes`], instead of leaving its core idle while the disk answers.
+/// The file is closed meanwhile (a batch of files out of memory would
+/// otherwise hold hundreds of descriptors). Where reads that do not wait
+/// are not supported, reads as [`read_bytes`] does.
 fn read_bytes_cached<'a>(
     path: &Path,
     max: u64,
     buf: &'a mut Vec<u8>,
     opener: &mut Opener,
-) -> std::result::Result<std::result::Result<Bytes<'a>, File>, Failed> {
+) -> std::result::Result<std::result::Result<Bytes<'a>, NotCached>, Failed> {
     let file = opener.open(path).map_err(unreadable)?;
     let first = first_read_len(max);
     if buf.len() < first {
@@ -750,7 +756,7 @@ fn read_bytes_cached<'a>(
     }
     match read_without_waiting(&file, &mut buf[..first]) {
         NoWait::Read(n) => read_rest(file, n, max, buf).map(Ok),
-        NoWait::NotCached => Ok(Err(file)),
+        NoWait::NotCached => Ok(Err(NotCached)),
         NoWait::Unsupported => read_rest(file, 0, max, buf).map(Ok),
     }
 }
@@ -995,7 +1001,7 @@ fn read_file_batch<R: Send>(
     f: &(impl Fn(Document<'_>) -> R + Sync),
 ) -> Vec<FileDone<R>> {
     let max = opts.max_doc_bytes;
-    let first: Vec<std::result::Result<FileDone<R>, File>> = batch
+    let first: Vec<std::result::Result<FileDone<R>, NotCached>> = batch
         .par_iter()
         .enumerate()
         .map_init(Opener::default, |opener, (i, (path, id))| {
@@ -1015,8 +1021,8 @@ fn read_file_batch<R: Send>(
         .enumerate()
         .map(|(i, r)| match r {
             Ok(d) => Some(d),
-            Err(file) => {
-                later.push((i, file));
+            Err(NotCached) => {
+                later.push(i);
                 None
             }
         })
@@ -1024,10 +1030,10 @@ fn read_file_batch<R: Send>(
     if !later.is_empty() {
         let read_later: Vec<(usize, FileDone<R>)> = later
             .into_par_iter()
-            .map(|(i, file)| {
+            .map_init(Opener::default, |opener, i| {
                 let (path, id) = batch[i];
                 let Ok(d) = read_file_doc::<R, std::convert::Infallible>(path, id, f, |buf| {
-                    read_rest(file, 0, max, buf).map(Ok)
+                    read_bytes(path, max, buf, opener).map(Ok)
                 });
                 (i, d)
             })
@@ -1396,7 +1402,9 @@ mod tests {
                 let mut other = Vec::new();
                 let got = match read_bytes_cached(&path, max, &mut other, &mut opener) {
                     Ok(Ok(b)) => Ok(b.to_vec()),
-                    Ok(Err(file)) => read_rest(file, 0, max, &mut other).map(|b| b.to_vec()),
+                    Ok(Err(NotCached)) => {
+                        read_bytes(&path, max, &mut other, &mut opener).map(|b| b.to_vec())
+                    }
                     Err(e) => Err(e),
                 };
                 assert_eq!(got, want, "{len} {max}");
@@ -1461,9 +1469,9 @@ mod tests {
                         assert!(!evicted[i], "{i}: read although not in memory");
                         assert_eq!(*bytes, *texts[i].as_bytes());
                     }
-                    Err(file) => {
-                        assert!(evicted[i], "{i}: given back although in memory");
-                        let bytes = read_rest(file, 0, u64::MAX, &mut buf).unwrap();
+                    Err(NotCached) => {
+                        assert!(evicted[i], "{i}: left for later although in memory");
+                        let bytes = read_bytes(path, u64::MAX, &mut buf, &mut opener).unwrap();
                         assert_eq!(*bytes, *texts[i].as_bytes());
                     }
                 }
