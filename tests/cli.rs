@@ -340,3 +340,53 @@ fn explanations_mark_shared_boilerplate() {
         "boilerplate passage marked in the report"
     );
 }
+
+/// A corpus out of the page cache is read whole under a low limit of open
+/// files: files left for later (their data not in memory) are closed
+/// meanwhile, not held open by the hundred.
+#[test]
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn a_corpus_out_of_memory_is_read_whole_under_a_low_open_file_limit() {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let n = 1200; // more than two batches
+    for i in 0..n {
+        let text = format!("story {i} ").repeat(40) + "the wire copy ends here";
+        std::fs::write(dir.path().join(format!("{i:04}.txt")), text).unwrap();
+    }
+    for i in 0..n {
+        let file = std::fs::File::open(dir.path().join(format!("{i:04}.txt"))).unwrap();
+        file.sync_all().unwrap();
+        // SAFETY: plain system call on a live descriptor.
+        unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+    }
+    let mut cmd = bin();
+    cmd.args([
+        "scan",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "jsonl",
+        "--threads",
+        "2",
+    ]);
+    // SAFETY: only setrlimit, which is async-signal-safe, runs in the child
+    // before exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 64,
+                rlim_max: 64,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = cmd.output().expect("binary runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains(&format!("{n} documents read")), "{err}");
+    assert!(err.contains(" 0 skipped"), "{err}");
+}
