@@ -940,7 +940,7 @@ struct FileDone<R> {
 }
 
 /// Reads one file's document with `read` (into the thread's buffer) and
-/// runs `f` on it. `Err(later)` when `read` gives the file back to be read
+/// runs `f` on it. `Err(later)` when `read` leaves the file to be read
 /// later (see [`read_bytes_cached`]).
 fn read_file_doc<R, L>(
     path: &Path,
@@ -1394,7 +1394,7 @@ mod tests {
             }
         }
         // Reads that do not wait give the same bytes or the same skip,
-        // straight away or through the file they give back.
+        // straight away or when the file left for later is read again.
         for (i, &len) in sizes.iter().enumerate() {
             let path = if i % 2 == 0 { &sub } else { dir.path() }.join(format!("f{i}"));
             for max in [u64::MAX, len, len.saturating_sub(1), 10] {
