@@ -35,6 +35,9 @@ use crate::error::{Error, Result};
 const MMAP_MIN_BYTES: u64 = 1 << 20;
 /// Documents per parallel batch.
 const BATCH: usize = 512;
+/// Directory entries per chunk made into corpus entries while the walk
+/// goes on.
+const WALK_CHUNK: usize = 4096;
 
 /// How inputs are read.
 #[derive(Debug, Clone)]
@@ -408,45 +411,56 @@ impl Corpus {
                     .into_iter()
                     .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
                 let ignore = IgnoreList::load(root);
-                // Listing is serial; ids, keys and the sort are not.
-                let items: Vec<walkdir::Result<walkdir::DirEntry>> = walker.collect();
-                let mut walked: Vec<Walked> = items
-                    .into_par_iter()
-                    .with_min_len(1024)
-                    .filter_map(|item| match item {
-                        Ok(e) if e.file_type().is_file() => {
-                            let path = e.into_path();
-                            let (id, prefix, key) = id_and_order_prefix(root, &path);
-                            if ignore.matches_id(&id) {
-                                None
-                            } else if is_jsonl(&path) {
-                                Some((prefix, key, Entry::Jsonl { path }))
-                            } else {
-                                Some((prefix, key, Entry::File { path, id }))
+                // Listing is serial; ids and keys are made in parallel, a
+                // chunk of entries at a time while the listing goes on,
+                // and sorted after it.
+                let mut walker = walker;
+                let chunks = std::iter::from_fn(|| {
+                    let chunk: Vec<walkdir::Result<walkdir::DirEntry>> =
+                        walker.by_ref().take(WALK_CHUNK).collect();
+                    (!chunk.is_empty()).then_some(chunk)
+                });
+                let entries_of = |chunk: Vec<walkdir::Result<walkdir::DirEntry>>| -> Vec<Walked> {
+                    chunk
+                        .into_par_iter()
+                        .with_min_len(1024)
+                        .filter_map(|item| match item {
+                            Ok(e) if e.file_type().is_file() => {
+                                let path = e.into_path();
+                                let (id, prefix, key) = id_and_order_prefix(root, &path);
+                                if ignore.matches_id(&id) {
+                                    None
+                                } else if is_jsonl(&path) {
+                                    Some((prefix, key, Entry::Jsonl { path }))
+                                } else {
+                                    Some((prefix, key, Entry::File { path, id }))
+                                }
                             }
-                        }
-                        Ok(_) => None,
-                        Err(err) => {
-                            let key = err
-                                .path()
-                                .map(|p| walk_order_key(root, p))
-                                .unwrap_or_default();
-                            let location = err
-                                .path()
-                                .map(|p| p.display().to_string())
-                                .unwrap_or_else(|| root.display().to_string());
-                            Some((
-                                key_prefix(key.iter().copied()),
-                                Some(key),
-                                Entry::Broken(Skip {
-                                    location,
-                                    reason: SkipReason::Walk,
-                                    message: err.to_string(),
-                                }),
-                            ))
-                        }
-                    })
-                    .collect();
+                            Ok(_) => None,
+                            Err(err) => {
+                                let key = err
+                                    .path()
+                                    .map(|p| walk_order_key(root, p))
+                                    .unwrap_or_default();
+                                let location = err
+                                    .path()
+                                    .map(|p| p.display().to_string())
+                                    .unwrap_or_else(|| root.display().to_string());
+                                Some((
+                                    key_prefix(key.iter().copied()),
+                                    Some(key),
+                                    Entry::Broken(Skip {
+                                        location,
+                                        reason: SkipReason::Walk,
+                                        message: err.to_string(),
+                                    }),
+                                ))
+                            }
+                        })
+                        .collect()
+                };
+                let mut walked: Vec<Walked> = Vec::new();
+                pipelined(chunks, entries_of, |part| walked.extend(part));
                 // By key prefix, then (rarely) by whole key: the order of
                 // the whole keys, with 16-byte integer comparisons for
                 // nearly every pair. Stable, like the walk.
@@ -525,7 +539,7 @@ impl Corpus {
                         })
                         .collect();
                     rest = &rest[files.len()..];
-                    let read = |batch: &&[(&Path, &str)]| read_file_batch(batch, opts, f);
+                    let read = |batch: &[(&Path, &str)]| read_file_batch(batch, opts, f);
                     pipelined(files.chunks(BATCH), read, |done| {
                         let mut bytes = 0;
                         for d in done {
@@ -559,7 +573,7 @@ impl Corpus {
 /// never wait at a batch's end for it to hand them the next.
 fn pipelined<B: Send, O: Send>(
     batches: impl Iterator<Item = B>,
-    work: impl Fn(&B) -> O + Sync,
+    work: impl Fn(B) -> O + Sync,
     mut deliver: impl FnMut(O),
 ) {
     use std::sync::mpsc;
@@ -573,7 +587,7 @@ fn pipelined<B: Send, O: Send>(
             s.spawn(move |_| {
                 // The receiver only goes away when a batch before this one
                 // panicked: the scope then reports that panic.
-                let _ = tx.send(work(&batch));
+                let _ = tx.send(work(batch));
             });
             in_flight.push_back(rx);
             if in_flight.len() > AHEAD {
@@ -1158,7 +1172,7 @@ pub fn read_jsonl_from<R: Send>(
         (!batch.is_empty() || error.is_some()).then_some((batch, batch_bytes, error))
     });
     let work =
-        |(batch, bytes, error): &(Lines, u64, Option<Skip>)| -> (LineEvents<R>, u64, Option<Skip>) {
+        |(batch, bytes, error): (Lines, u64, Option<Skip>)| -> (LineEvents<R>, u64, Option<Skip>) {
             let events = batch
                 .par_iter()
                 .map(|(line, off, bytes)| {
@@ -1200,7 +1214,7 @@ pub fn read_jsonl_from<R: Send>(
                     }
                 })
                 .collect();
-            (events, *bytes, error.clone())
+            (events, bytes, error)
         };
     pipelined(batches, work, |(events, bytes, error)| {
         for e in events.into_iter().flatten().flatten() {
@@ -1318,6 +1332,42 @@ mod tests {
             })
             .collect();
         assert_eq!(got.len(), 16);
+        assert_eq!(got, want);
+
+        // Past one chunk of the walk (entries are made chunk by chunk
+        // while the listing goes on): the same order, every file once,
+        // hidden ones left out.
+        let dir = tempfile::tempdir().unwrap();
+        let mut made = 0;
+        for (d, n) in [("b", 4000), ("a", 3500), ("c/d", 1500), (".hidden", 10)] {
+            let sub = dir.path().join(d);
+            std::fs::create_dir_all(&sub).unwrap();
+            for i in 0..n {
+                std::fs::write(sub.join(format!("{}.txt", (i * 7919) % n)), "x").unwrap();
+            }
+            if !d.starts_with('.') {
+                made += n;
+            }
+        }
+        assert!(made > 2 * WALK_CHUNK);
+        let want: Vec<String> = walkdir::WalkDir::new(dir.path())
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()))
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_file())
+            .map(|e| relative_id(dir.path(), e.path()))
+            .collect();
+        let corpus = Corpus::open(&[dir.path()], CorpusOptions::default()).unwrap();
+        let got: Vec<String> = corpus
+            .entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::File { id, .. } => Some(id.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(got.len(), made);
         assert_eq!(got, want);
     }
 
@@ -1502,7 +1552,7 @@ mod tests {
             let mut got = Vec::new();
             pipelined(
                 (0..200u64).map(|i| vec![i; (i % 7) as usize + 1]),
-                |b: &Vec<u64>| {
+                |b: Vec<u64>| {
                     // Later batches finish first now and then.
                     if b[0].is_multiple_of(5) {
                         std::thread::sleep(std::time::Duration::from_micros(200));
@@ -1536,7 +1586,7 @@ mod tests {
             let mut got = Vec::new();
             pipelined(
                 0..50u32,
-                |&i| {
+                |i| {
                     assert!(i != 30, "batch 30 fails");
                     i
                 },
