@@ -1281,6 +1281,29 @@ fn read_line_bounded(
 mod tests {
     use super::*;
 
+    /// The file ids `Corpus::open` lists under `root`, and those of a
+    /// walkdir walk sorted by name (hidden entries left out).
+    fn listed_and_sorted_walk(root: &Path) -> (Vec<String>, Vec<String>) {
+        let want: Vec<String> = walkdir::WalkDir::new(root)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()))
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_file())
+            .map(|e| relative_id(root, e.path()))
+            .collect();
+        let corpus = Corpus::open(&[root], CorpusOptions::default()).unwrap();
+        let got: Vec<String> = corpus
+            .entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::File { id, .. } => Some(id.clone()),
+                _ => None,
+            })
+            .collect();
+        (got, want)
+    }
+
     #[test]
     fn walk_order_is_a_sorted_walk() {
         let dir = tempfile::tempdir().unwrap();
@@ -1314,23 +1337,7 @@ mod tests {
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(&p, "text").unwrap();
         }
-        let want: Vec<String> = walkdir::WalkDir::new(dir.path())
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()))
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_file())
-            .map(|e| relative_id(dir.path(), e.path()))
-            .collect();
-        let corpus = Corpus::open(&[dir.path()], CorpusOptions::default()).unwrap();
-        let got: Vec<String> = corpus
-            .entries
-            .iter()
-            .filter_map(|e| match e {
-                Entry::File { id, .. } => Some(id.clone()),
-                _ => None,
-            })
-            .collect();
+        let (got, want) = listed_and_sorted_walk(dir.path());
         assert_eq!(got.len(), 16);
         assert_eq!(got, want);
 
@@ -1350,23 +1357,7 @@ mod tests {
             }
         }
         assert!(made > 2 * WALK_CHUNK);
-        let want: Vec<String> = walkdir::WalkDir::new(dir.path())
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()))
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_file())
-            .map(|e| relative_id(dir.path(), e.path()))
-            .collect();
-        let corpus = Corpus::open(&[dir.path()], CorpusOptions::default()).unwrap();
-        let got: Vec<String> = corpus
-            .entries
-            .iter()
-            .filter_map(|e| match e {
-                Entry::File { id, .. } => Some(id.clone()),
-                _ => None,
-            })
-            .collect();
+        let (got, want) = listed_and_sorted_walk(dir.path());
         assert_eq!(got.len(), made);
         assert_eq!(got, want);
     }
