@@ -406,7 +406,7 @@ impl Corpus {
                 // paths at every comparison); the entries are sorted after,
                 // by keys that compare component by component, which is
                 // the same order.
-                let walker = walkdir::WalkDir::new(root)
+                let mut walker = walkdir::WalkDir::new(root)
                     .follow_links(true)
                     .into_iter()
                     .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
@@ -414,7 +414,6 @@ impl Corpus {
                 // Listing is serial; ids and keys are made in parallel, a
                 // chunk of entries at a time while the listing goes on,
                 // and sorted after it.
-                let mut walker = walker;
                 let chunks = std::iter::from_fn(|| {
                     let chunk: Vec<walkdir::Result<walkdir::DirEntry>> =
                         walker.by_ref().take(WALK_CHUNK).collect();
@@ -847,7 +846,6 @@ fn read_rest<'a>(
 }
 
 /// What a read that does not wait for the disk gave.
-#[derive(Debug, PartialEq)]
 enum NoWait {
     /// This many bytes (0 at the end of the file), from the page cache.
     Read(usize),
@@ -1029,35 +1027,25 @@ fn read_file_batch<R: Send>(
             read_file_doc(path, id, f, |buf| read_bytes_cached(path, max, buf, opener))
         })
         .collect();
-    let mut later = Vec::new();
-    let mut done: Vec<Option<FileDone<R>>> = first
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| match r {
-            Ok(d) => Some(d),
-            Err(NotCached) => {
-                later.push(i);
-                None
-            }
+    // Files left for later, read in batch order; each then takes its
+    // place among the others.
+    let later: Vec<usize> = (0..first.len()).filter(|&i| first[i].is_err()).collect();
+    let mut read_later = later
+        .into_par_iter()
+        .map_init(Opener::default, |opener, i| {
+            let (path, id) = batch[i];
+            let Ok(d) = read_file_doc::<R, std::convert::Infallible>(path, id, f, |buf| {
+                read_bytes(path, max, buf, opener).map(Ok)
+            });
+            d
         })
-        .collect();
-    if !later.is_empty() {
-        let read_later: Vec<(usize, FileDone<R>)> = later
-            .into_par_iter()
-            .map_init(Opener::default, |opener, i| {
-                let (path, id) = batch[i];
-                let Ok(d) = read_file_doc::<R, std::convert::Infallible>(path, id, f, |buf| {
-                    read_bytes(path, max, buf, opener).map(Ok)
-                });
-                (i, d)
-            })
-            .collect();
-        for (i, d) in read_later {
-            done[i] = Some(d);
-        }
-    }
-    done.into_iter()
-        .map(|d| d.expect("every file of the batch was read"))
+        .collect::<Vec<_>>()
+        .into_iter();
+    first
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|NotCached| read_later.next().expect("one per file left for later"))
+        })
         .collect()
 }
 
