@@ -56,6 +56,31 @@ pub(crate) trait WordSink {
     }
     /// Empties the sink.
     fn clear(&mut self);
+    /// Takes the runs `starts[i]..ends[i]` of word bytes of
+    /// `text[base..end]` (offsets from `base`) that the ASCII fast path
+    /// found, in order: each a word unless it holds only `_`.
+    #[inline(always)]
+    fn ascii_runs(
+        &mut self,
+        text: &str,
+        base: usize,
+        end: usize,
+        starts: &[u32],
+        ends: &[u32],
+        buf: &mut String,
+    ) where
+        Self: Sized,
+    {
+        let bytes = &text.as_bytes()[base..end];
+        for (&s, &e) in starts.iter().zip(ends) {
+            let (s, e) = (s as usize, e as usize);
+            match run_of(text.as_bytes(), base, s, e) {
+                Run::Short(lo, hi, len) => self.short_word(base + s, base + e, lo, hi, len),
+                Run::Skip => {}
+                Run::Other => push_run(self, buf, text, base, bytes, s, e),
+            }
+        }
+    }
 }
 
 impl WordSink for Vec<Token> {
@@ -577,32 +602,46 @@ fn ascii_words_x<S: WordSink>(text: &str, base: usize, end: usize, out: &mut S, 
         }
         // Every end has its start; a start without an end yet (`ns == ne
         // + 1`) is carried to the next group.
-        for (&s, &e) in starts[..ne].iter().zip(&ends[..ne]) {
-            let (s, e) = (s as usize, e as usize);
-            let len = e - s;
-            if len <= 16 && base + s + 16 <= all.len() {
-                // SAFETY: `base + s + 16 <= all.len()`, just checked.
-                let (lo, hi) = unsafe {
-                    let p = all.as_ptr().add(base + s);
-                    (
-                        (p as *const u64).read_unaligned(),
-                        (p.add(8) as *const u64).read_unaligned(),
-                    )
-                };
-                if lo as u8 == b'_' && bytes[s..e].iter().all(|&c| c == b'_') {
-                    continue;
-                }
-                out.short_word(base + s, base + e, lo, hi, len);
-            } else {
-                push_run(out, buf, text, base, bytes, s, e);
-            }
-        }
+        out.ascii_runs(text, base, end, &starts[..ne], &ends[..ne], buf);
         if ns > ne {
             starts[0] = starts[ne];
         }
         ns -= ne;
         ne = 0;
     }
+}
+
+/// What becomes of a run of word bytes found by the ASCII fast path.
+enum Run {
+    /// A word of 1 to 16 bytes with 16 readable bytes from its start:
+    /// those bytes, little-endian, and its length.
+    Short(u64, u64, usize),
+    /// A run of `_` only: not a word.
+    Skip,
+    /// Any other word (longer, or too near the end of the text):
+    /// [`push_run`] takes it.
+    Other,
+}
+
+/// [`Run`] of `text[base + s..base + e]`.
+#[inline(always)]
+fn run_of(text: &[u8], base: usize, s: usize, e: usize) -> Run {
+    let len = e - s;
+    if len > 16 || base + s + 16 > text.len() {
+        return Run::Other;
+    }
+    // SAFETY: `base + s + 16 <= text.len()`, just checked.
+    let (lo, hi) = unsafe {
+        let p = text.as_ptr().add(base + s);
+        (
+            (p as *const u64).read_unaligned(),
+            (p.add(8) as *const u64).read_unaligned(),
+        )
+    };
+    if lo as u8 == b'_' && text[base + s..base + e].iter().all(|&c| c == b'_') {
+        return Run::Skip;
+    }
+    Run::Short(lo, hi, len)
 }
 
 /// Pushes the run `bytes[s..e]` unless it has no letter or digit (a run of
@@ -702,6 +741,44 @@ impl WordSink for Staged<'_> {
     fn clear(&mut self) {
         self.staged = 0;
         self.out.clear();
+    }
+    /// The default's loop with the staging count in a register (stores
+    /// through `at` could otherwise alias `self.staged`, which each word
+    /// would then load and store again).
+    #[inline(always)]
+    fn ascii_runs(
+        &mut self,
+        text: &str,
+        base: usize,
+        end: usize,
+        starts: &[u32],
+        ends: &[u32],
+        buf: &mut String,
+    ) {
+        let bytes = &text.as_bytes()[base..end];
+        let (mut at, mut staged) = (self.at, self.staged);
+        for (&s, &e) in starts.iter().zip(ends) {
+            let (s, e) = (s as usize, e as usize);
+            match run_of(text.as_bytes(), base, s, e) {
+                Run::Short(lo, hi, len) => {
+                    // SAFETY: `staged < BATCH`, as in `stage`.
+                    unsafe { at.add(staged).write([lo, hi, len as u64]) };
+                    staged += 1;
+                    if staged == Self::BATCH {
+                        self.staged = staged;
+                        self.flush();
+                        (at, staged) = (self.at, self.staged);
+                    }
+                }
+                Run::Skip => {}
+                Run::Other => {
+                    self.staged = staged;
+                    push_run(self, buf, text, base, bytes, s, e);
+                    (at, staged) = (self.at, self.staged);
+                }
+            }
+        }
+        self.staged = staged;
     }
 }
 
