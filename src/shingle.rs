@@ -58,13 +58,22 @@ pub(crate) fn shingles_in_place(hashes: &mut Vec<u64>, k: usize) {
         let mut i = 0;
         #[cfg(target_arch = "x86_64")]
         if crate::xxh3::has_x8() {
-            let mut out = [0u64; 8];
             while i + 8 <= windows {
                 // SAFETY: the CPU has the features; `i + 8 + k - 1` is at
                 // most `hashes.len()`.
-                unsafe { crate::xxh3::words_x8(&hashes[i..i + 7 + k], k, &mut out) };
-                hashes[i..i + 8].copy_from_slice(&out);
+                unsafe { crate::xxh3::words_x8_in_place(&mut hashes[i..i + 7 + k], k) };
                 i += 8;
+            }
+            if i < windows {
+                // The last windows (one to seven) from a copy of their
+                // words padded to eight windows.
+                let mut pad = [0u64; 7 + 16];
+                let tail = &hashes[i..];
+                pad[..tail.len()].copy_from_slice(tail);
+                // SAFETY: as above; `pad` holds `7 + k` words or more.
+                unsafe { crate::xxh3::words_x8_in_place(&mut pad, k) };
+                hashes[i..windows].copy_from_slice(&pad[..windows - i]);
+                i = windows;
             }
         }
         for i in i..windows {

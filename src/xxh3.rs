@@ -117,7 +117,7 @@ pub(crate) fn words(w: &[u64]) -> u64 {
     avalanche(acc)
 }
 
-/// Whether this CPU runs [`short_x8`] and [`words_x8`] (AVX-512 F, DQ,
+/// Whether this CPU runs [`short_x8`] and [`words_x8_in_place`] (AVX-512 F, DQ,
 /// BW and VBMI2), checked once.
 #[cfg(target_arch = "x86_64")]
 pub(crate) fn has_x8() -> bool {
@@ -283,20 +283,37 @@ fn mul_fold_x8(
 }
 
 /// [`words`] of the eight windows of `k` words (3 to 16) starting at
-/// `w[0]` to `w[7]`, one per lane, into `out`; `w` holds at least
-/// `k + 7` words. A unit test checks every `k` against [`words`].
+/// `w[0]` to `w[7]`, one per lane, written over `w[0..8]` (every word is
+/// read before the hashes are stored); `w` holds at least `k + 7` words. A
+/// unit test checks every `k` against [`words`].
 ///
 /// # Safety
 /// The CPU must have AVX-512 F, DQ, BW and VBMI2 ([`has_x8`]).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vbmi2")]
-pub(crate) unsafe fn words_x8(w: &[u64], k: usize, out: &mut [u64; 8]) {
-    use std::arch::x86_64::*;
+pub(crate) unsafe fn words_x8_in_place(w: &mut [u64], k: usize) {
     assert!((3..=16).contains(&k) && w.len() >= k + 7);
+    let p = w.as_mut_ptr();
+    // SAFETY: as above; the loads all come before the one store.
+    unsafe { words_x8_raw(p, k, p) }
+}
+
+/// The kernel of [`words_x8_in_place`]: reads `w[0..k + 7]`, then writes
+/// `out[0..8]` (which may overlap `w`).
+///
+/// # Safety
+/// As for [`words_x8_in_place`], with `w` valid for `k + 7` reads and
+/// `out` for eight writes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vbmi2")]
+#[inline]
+unsafe fn words_x8_raw(w: *const u64, k: usize, out: *mut u64) {
+    use std::arch::x86_64::*;
     let c = |x: u64| _mm512_set1_epi64(x as i64);
     // Lane j of column `i` is word `j + i`: the eight windows side by side.
-    // SAFETY: `i + 8 <= k + 7 <= w.len()` for every column read (`i < k`).
-    let col = |i: usize| unsafe { _mm512_loadu_si512(w.as_ptr().add(i).cast()) };
+    // SAFETY: `i + 8 <= k + 7` for every column read (`i < k`), within
+    // the caller's `k + 7` words.
+    let col = |i: usize| unsafe { _mm512_loadu_si512(w.add(i).cast()) };
     // The 16-byte mixes of `words`, in the same pairs (the sum's order does
     // not change it).
     let mut acc = c((8 * k as u64).wrapping_mul(0x9E37_79B1_85EB_CA87));
@@ -324,8 +341,8 @@ pub(crate) unsafe fn words_x8(w: &[u64], k: usize, out: &mut [u64; 8]) {
         c(0x1656_6791_9E37_79F9),
     );
     let h = _mm512_xor_si512(h, _mm512_srli_epi64::<32>(h));
-    // SAFETY: `out` is eight u64s.
-    unsafe { _mm512_storeu_si512(out.as_mut_ptr().cast(), h) };
+    // SAFETY: `out` is valid for eight u64s (caller's contract).
+    unsafe { _mm512_storeu_si512(out.cast(), h) };
 }
 
 #[cfg(test)]
@@ -414,10 +431,10 @@ mod tests {
         for k in 3..=16usize {
             for _ in 0..300 {
                 let w: Vec<u64> = (0..k + 7).map(|_| next()).collect();
-                let mut out = [0u64; 8];
+                let mut out = w.clone();
                 // SAFETY: checked above that the CPU has the features.
-                unsafe { words_x8(&w, k, &mut out) };
-                for (j, &h) in out.iter().enumerate() {
+                unsafe { words_x8_in_place(&mut out, k) };
+                for (j, &h) in out[..8].iter().enumerate() {
                     assert_eq!(h, words(&w[j..j + k]), "k {k}, window {j}");
                 }
             }
