@@ -750,7 +750,7 @@ fn read_bytes<'a>(
 struct NotCached;
 
 /// Like [`read_bytes`], but gives up (`Ok(Err(NotCached))`), having asked
-/// the kernel to fetch the file, when none of its data is in the page
+/// the kernel to fetch the file, when some of its data is not in the page
 /// cache: the caller reads other files meanwhile and comes back to it with
 /// [`read_bytes`], instead of leaving its core idle while the disk answers.
 /// The file is closed meanwhile (a batch of files out of memory would
@@ -767,11 +767,24 @@ fn read_bytes_cached<'a>(
     if buf.len() < first {
         buf.resize(first, 0);
     }
-    match read_without_waiting(&file, &mut buf[..first]) {
-        NoWait::Read(n) => read_rest(file, n, max, buf).map(Ok),
-        NoWait::NotCached => Ok(Err(NotCached)),
-        NoWait::Unsupported => read_rest(file, 0, max, buf).map(Ok),
+    let mut n = 0;
+    // Until the end of the file or a full buffer, without waiting: a file
+    // only partly in memory is left for later too, rather than read on
+    // while the disk answers (the end of a fully cached file is the read
+    // that gives 0 bytes).
+    while n < first {
+        match read_without_waiting(&file, &mut buf[n..first]) {
+            NoWait::Read(0) => return Ok(Ok(Bytes::Buf(&buf[..n]))),
+            NoWait::Read(got) => n += got,
+            // Only a regular file can be opened again and read from its
+            // start (not a pipe or a device named on the command line).
+            NoWait::NotCached if file.metadata().is_ok_and(|m| m.is_file()) => {
+                return Ok(Err(NotCached))
+            }
+            NoWait::NotCached | NoWait::Unsupported => break,
+        }
     }
+    read_rest(file, n, max, buf).map(Ok)
 }
 
 fn unreadable(e: std::io::Error) -> Failed {
@@ -1455,19 +1468,35 @@ mod tests {
     /// Drops the file's pages from the page cache; whether none is left.
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     fn evict(path: &Path) -> bool {
+        evict_from(path, 0)
+    }
+
+    /// Puts the pages of `path` from byte `from` (a page boundary) on out
+    /// of memory, keeping the ones before: the whole file is put out, then
+    /// its first pages read back without read-ahead (a partial eviction
+    /// would keep whole folios). Whether the file ends up that way.
+    fn evict_from(path: &Path, from: usize) -> bool {
         use std::os::fd::AsRawFd;
+        use std::os::unix::fs::FileExt;
         let file = File::open(path).unwrap();
         file.sync_all().unwrap();
         let len = file.metadata().unwrap().len() as usize;
-        // SAFETY: plain system call on a live descriptor.
-        unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+        // SAFETY: plain system calls on a live descriptor.
+        unsafe {
+            libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED);
+            libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_RANDOM);
+        }
+        for page in 0..from / 4096 {
+            file.read_exact_at(&mut [0u8], page as u64 * 4096).unwrap();
+        }
         // SAFETY: a read-only map of a file nothing else writes.
         let map = unsafe { memmap2::Mmap::map(&file) }.unwrap();
         let mut resident = vec![0u8; len.div_ceil(4096)];
         // SAFETY: `resident` has one byte per page of the mapping.
         let r = unsafe { libc::mincore(map.as_ptr() as *mut _, len, resident.as_mut_ptr()) };
         assert_eq!(r, 0);
-        resident.iter().all(|&b| b & 1 == 0)
+        let (kept, gone) = resident.split_at(from / 4096);
+        kept.iter().all(|&b| b & 1 == 1) && gone.iter().all(|&b| b & 1 == 0)
     }
 
     #[test]
@@ -1484,15 +1513,22 @@ mod tests {
             std::fs::write(path, text).unwrap();
         }
         // Every third file is put out of memory (where the file system
-        // lets it go: a file system held in memory keeps it).
+        // lets it go: a file system held in memory keeps it), and of the
+        // files after those, the ones over two pages lose all but their
+        // first page: both are left for later.
+        let partly = |i: usize| i % 3 == 1 && texts[i].len() > 8192;
         let evicted: Vec<bool> = paths
             .iter()
             .enumerate()
-            .map(|(i, p)| i % 3 == 0 && evict(p))
+            .map(|(i, p)| (i % 3 == 0 && evict(p)) || (partly(i) && evict_from(p, 4096)))
             .collect();
+        assert!(
+            (0..texts.len()).any(|i| partly(i) && evicted[i]) || !evicted[0],
+            "no file left in memory only in part"
+        );
         let (mut buf, mut opener) = (Vec::new(), Opener::default());
         for (i, path) in paths.iter().enumerate() {
-            if i % 3 == 0 {
+            if i % 3 == 0 || partly(i) {
                 match read_bytes_cached(path, u64::MAX, &mut buf, &mut opener).unwrap() {
                     Ok(bytes) => {
                         assert!(!evicted[i], "{i}: read although not in memory");
@@ -1504,7 +1540,11 @@ mod tests {
                         assert_eq!(*bytes, *texts[i].as_bytes());
                     }
                 }
-                evict(path);
+                if partly(i) {
+                    evict_from(path, 4096);
+                } else {
+                    evict(path);
+                }
             }
         }
         // A batch gives every document, in order, wherever its bytes were.
