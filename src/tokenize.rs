@@ -56,30 +56,48 @@ pub(crate) trait WordSink {
     }
     /// Empties the sink.
     fn clear(&mut self);
-    /// Takes the runs `starts[i]..ends[i]` of word bytes of
-    /// `text[base..end]` (offsets from `base`) that the ASCII fast path
-    /// found, in order: each a word unless it holds only `_`.
+    /// Takes the runs of word bytes the ASCII fast path found, in order:
+    /// each a word unless it holds only `_`.
     #[inline(always)]
-    fn ascii_runs(
-        &mut self,
-        text: &str,
-        base: usize,
-        end: usize,
-        starts: &[u32],
-        ends: &[u32],
-        buf: &mut String,
-    ) where
+    fn ascii_runs(&mut self, runs: Runs<'_>, buf: &mut String)
+    where
         Self: Sized,
     {
-        let bytes = &text.as_bytes()[base..end];
-        for (&s, &e) in starts.iter().zip(ends) {
-            let (s, e) = (s as usize, e as usize);
-            match run_of(text.as_bytes(), base, s, e) {
-                Run::Short(lo, hi, len) => self.short_word(base + s, base + e, lo, hi, len),
+        for (s, e, run) in runs.iter() {
+            match run {
+                Run::Short(lo, hi, len) => {
+                    self.short_word(runs.base + s, runs.base + e, lo, hi, len)
+                }
                 Run::Skip => {}
-                Run::Other => push_run(self, buf, text, base, bytes, s, e),
+                Run::Other => push_run(self, buf, runs.text, runs.base, runs.bytes(), s, e),
             }
         }
+    }
+}
+
+/// Runs of word bytes that the ASCII fast path found in
+/// `text[base..end]`: `starts[i]..ends[i]`, offsets from `base`.
+pub(crate) struct Runs<'a> {
+    text: &'a str,
+    base: usize,
+    end: usize,
+    starts: &'a [u32],
+    ends: &'a [u32],
+}
+
+impl<'a> Runs<'a> {
+    /// The bytes the runs lie in.
+    fn bytes(&self) -> &'a [u8] {
+        &self.text.as_bytes()[self.base..self.end]
+    }
+
+    /// Each run's start and end (from `base`), and what it is.
+    #[inline(always)]
+    fn iter(&self) -> impl Iterator<Item = (usize, usize, Run)> + '_ {
+        self.starts.iter().zip(self.ends).map(|(&s, &e)| {
+            let (s, e) = (s as usize, e as usize);
+            (s, e, run_of(self.text.as_bytes(), self.base, s, e))
+        })
     }
 }
 
@@ -379,6 +397,20 @@ impl Block {
         m
     }
 
+    /// The bytes of this block inside a word: a word class byte, or a
+    /// joiner between two letters or two digits (WB6-7, WB11-12), which
+    /// at the block's edges takes the neighbouring blocks' letters and
+    /// digits.
+    #[inline(always)]
+    fn inside(&self, prev: &Block, next: &Block) -> u64 {
+        let before = |c: u64, p: u64| (c << 1) | (p >> 63);
+        let after = |c: u64, n: u64| (c >> 1) | (n << 63);
+        let join =
+            (self.mid_letter & before(self.letter, prev.letter) & after(self.letter, next.letter))
+                | (self.mid_num & before(self.digit, prev.digit) & after(self.digit, next.digit));
+        self.word | join
+    }
+
     /// [`Block::at`] of 64 ASCII bytes with AVX-512 BW: each class one or
     /// two compares straight into a 64-bit mask.
     ///
@@ -465,9 +497,10 @@ fn classes16(b: &[u8; 16]) -> [u16; 5] {
 }
 
 /// [`ascii_words_scalar`] computed with bit masks: the classes of 64
-/// bytes at a time (SSE2, 16 bytes an instruction), then word runs found
-/// with shifts and `trailing_zeros`, with no branch per byte. The same
-/// words, checked by the property tests.
+/// bytes at a time, then the word runs found from the masks, with no
+/// branch per byte: by [`ascii_words_x`] where the CPU has AVX-512, by
+/// [`ascii_words_masks`] (SSE2) elsewhere. The same words, checked by the
+/// property tests and, for both paths, by a unit test.
 fn ascii_words<S: WordSink>(text: &str, base: usize, end: usize, out: &mut S, buf: &mut String) {
     // Positions are listed as `u32`.
     #[cfg(target_arch = "x86_64")]
@@ -476,6 +509,18 @@ fn ascii_words<S: WordSink>(text: &str, base: usize, end: usize, out: &mut S, bu
         unsafe { ascii_words_x(text, base, end, out, buf) };
         return;
     }
+    ascii_words_masks(text, base, end, out, buf);
+}
+
+/// [`ascii_words`] on any CPU: each block's word runs found with shifts
+/// and `trailing_zeros` on its class masks.
+fn ascii_words_masks<S: WordSink>(
+    text: &str,
+    base: usize,
+    end: usize,
+    out: &mut S,
+    buf: &mut String,
+) {
     let bytes = &text.as_bytes()[base..end];
     let blocks = bytes.len().div_ceil(64);
     // Each block's masks are made once, a block ahead: word membership at
@@ -485,14 +530,7 @@ fn ascii_words<S: WordSink>(text: &str, base: usize, end: usize, out: &mut S, bu
     let mut start: Option<usize> = None;
     for w in 0..blocks {
         let next = Block::at(bytes, w + 1, wide);
-        // Word membership: a word class byte, or a joiner between two
-        // letters or two digits (WB6-7, WB11-12).
-        let before = |c: u64, p: u64| (c << 1) | (p >> 63);
-        let after = |c: u64, n: u64| (c >> 1) | (n << 63);
-        let join =
-            (cur.mid_letter & before(cur.letter, prev.letter) & after(cur.letter, next.letter))
-                | (cur.mid_num & before(cur.digit, prev.digit) & after(cur.digit, next.digit));
-        let inside = cur.word | join;
+        let inside = cur.inside(&prev, &next);
         // Bit i of `before` is set when byte i - 1 is inside a word; of
         // `starts` and `ends`, where a word starts or has just ended.
         let before = (inside << 1) | start.is_some() as u64;
@@ -583,12 +621,7 @@ fn ascii_words_x<S: WordSink>(text: &str, base: usize, end: usize, out: &mut S, 
         let last = (w + EDGE_BLOCKS).min(blocks);
         while w < last {
             let next = Block::at(bytes, w + 1, true);
-            let before = |c: u64, p: u64| (c << 1) | (p >> 63);
-            let after = |c: u64, n: u64| (c >> 1) | (n << 63);
-            let join =
-                (cur.mid_letter & before(cur.letter, prev.letter) & after(cur.letter, next.letter))
-                    | (cur.mid_num & before(cur.digit, prev.digit) & after(cur.digit, next.digit));
-            let inside = cur.word | join;
+            let inside = cur.inside(&prev, &next);
             let before = (inside << 1) | open as u64;
             list(&mut starts, &mut ns, inside & !before, w * 64);
             list(&mut ends, &mut ne, !inside & before, w * 64);
@@ -602,7 +635,14 @@ fn ascii_words_x<S: WordSink>(text: &str, base: usize, end: usize, out: &mut S, 
         }
         // Every end has its start; a start without an end yet (`ns == ne
         // + 1`) is carried to the next group.
-        out.ascii_runs(text, base, end, &starts[..ne], &ends[..ne], buf);
+        let runs = Runs {
+            text,
+            base,
+            end,
+            starts: &starts[..ne],
+            ends: &ends[..ne],
+        };
+        out.ascii_runs(runs, buf);
         if ns > ne {
             starts[0] = starts[ne];
         }
@@ -746,20 +786,10 @@ impl WordSink for Staged<'_> {
     /// through `at` could otherwise alias `self.staged`, which each word
     /// would then load and store again).
     #[inline(always)]
-    fn ascii_runs(
-        &mut self,
-        text: &str,
-        base: usize,
-        end: usize,
-        starts: &[u32],
-        ends: &[u32],
-        buf: &mut String,
-    ) {
-        let bytes = &text.as_bytes()[base..end];
+    fn ascii_runs(&mut self, runs: Runs<'_>, buf: &mut String) {
         let (mut at, mut staged) = (self.at, self.staged);
-        for (&s, &e) in starts.iter().zip(ends) {
-            let (s, e) = (s as usize, e as usize);
-            match run_of(text.as_bytes(), base, s, e) {
+        for (s, e, run) in runs.iter() {
+            match run {
                 Run::Short(lo, hi, len) => {
                     // SAFETY: `staged < BATCH`, as in `stage`.
                     unsafe { at.add(staged).write([lo, hi, len as u64]) };
@@ -773,7 +803,7 @@ impl WordSink for Staged<'_> {
                 Run::Skip => {}
                 Run::Other => {
                     self.staged = staged;
-                    push_run(self, buf, text, base, bytes, s, e);
+                    push_run(self, buf, runs.text, runs.base, runs.bytes(), s, e);
                     (at, staged) = (self.at, self.staged);
                 }
             }
@@ -1068,6 +1098,10 @@ mod tests {
         let check = |text: &str| {
             let naive = tokenize_naive(text);
             assert_eq!(tokenize(text), naive);
+            // The path of CPUs without AVX-512 too.
+            let (mut masks, mut buf) = (Vec::<Token>::new(), String::new());
+            ascii_words_masks(text, 0, text.len(), &mut masks, &mut buf);
+            assert_eq!(masks, naive);
             let mut hashes = Vec::new();
             word_hashes_into(text, &mut hashes);
             assert!(hashes.iter().eq(naive.iter().map(|t| &t.hash)));
