@@ -1471,10 +1471,11 @@ mod tests {
         evict_from(path, 0)
     }
 
-    /// Puts the pages of `path` from byte `from` (a page boundary) on out
-    /// of memory, keeping the ones before: the whole file is put out, then
-    /// its first pages read back without read-ahead (a partial eviction
-    /// would keep whole folios). Whether the file ends up that way.
+    /// Puts the pages of `path` from byte `from` (a page boundary) out of
+    /// memory and keeps the ones before: the whole file is dropped,
+    /// then its first pages are read back without read-ahead (dropping
+    /// part of a file keeps whole large folios). Whether the file ends up
+    /// that way.
     fn evict_from(path: &Path, from: usize) -> bool {
         use std::os::fd::AsRawFd;
         use std::os::unix::fs::FileExt;
