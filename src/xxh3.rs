@@ -292,28 +292,12 @@ fn mul_fold_x8(
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vbmi2")]
 pub(crate) unsafe fn words_x8_in_place(w: &mut [u64], k: usize) {
-    assert!((3..=16).contains(&k) && w.len() >= k + 7);
-    let p = w.as_mut_ptr();
-    // SAFETY: as above; the loads all come before the one store.
-    unsafe { words_x8_raw(p, k, p) }
-}
-
-/// The kernel of [`words_x8_in_place`]: reads `w[0..k + 7]`, then writes
-/// `out[0..8]` (which may overlap `w`).
-///
-/// # Safety
-/// As for [`words_x8_in_place`], with `w` valid for `k + 7` reads and
-/// `out` for eight writes.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vbmi2")]
-#[inline]
-unsafe fn words_x8_raw(w: *const u64, k: usize, out: *mut u64) {
     use std::arch::x86_64::*;
+    assert!((3..=16).contains(&k) && w.len() >= k + 7);
     let c = |x: u64| _mm512_set1_epi64(x as i64);
     // Lane j of column `i` is word `j + i`: the eight windows side by side.
-    // SAFETY: `i + 8 <= k + 7` for every column read (`i < k`), within
-    // the caller's `k + 7` words.
-    let col = |i: usize| unsafe { _mm512_loadu_si512(w.add(i).cast()) };
+    // SAFETY: `i + 8 <= k + 7 <= w.len()` for every column read (`i < k`).
+    let col = |i: usize| unsafe { _mm512_loadu_si512(w.as_ptr().add(i).cast()) };
     // The 16-byte mixes of `words`, in the same pairs (the sum's order does
     // not change it).
     let mut acc = c((8 * k as u64).wrapping_mul(0x9E37_79B1_85EB_CA87));
@@ -341,8 +325,8 @@ unsafe fn words_x8_raw(w: *const u64, k: usize, out: *mut u64) {
         c(0x1656_6791_9E37_79F9),
     );
     let h = _mm512_xor_si512(h, _mm512_srli_epi64::<32>(h));
-    // SAFETY: `out` is valid for eight u64s (caller's contract).
-    unsafe { _mm512_storeu_si512(out.cast(), h) };
+    // SAFETY: `w` holds at least eight u64s; every column was read above.
+    unsafe { _mm512_storeu_si512(w.as_mut_ptr().cast(), h) };
 }
 
 #[cfg(test)]
