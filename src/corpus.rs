@@ -550,6 +550,7 @@ impl Corpus {
                         }
                         progress(bytes);
                     });
+                    close_openers();
                 }
                 Entry::Jsonl { path } => {
                     read_jsonl(path, opts, f, &mut sink, &mut progress);
@@ -1029,7 +1030,7 @@ fn read_file_batch<R: Send>(
     let first: Vec<std::result::Result<FileDone<R>, NotCached>> = batch
         .par_iter()
         .enumerate()
-        .map_init(Opener::default, |opener, (i, (path, id))| {
+        .map(|(i, (path, id))| {
             // The names, allocated one by one at the walk, are far apart
             // in memory: the next file's are asked for while this one is
             // read.
@@ -1037,7 +1038,9 @@ fn read_file_batch<R: Send>(
                 crate::prefetch::bytes(path.as_os_str().as_encoded_bytes());
                 crate::prefetch::bytes(id.as_bytes());
             }
-            read_file_doc(path, id, f, |buf| read_bytes_cached(path, max, buf, opener))
+            with_opener(|opener| {
+                read_file_doc(path, id, f, |buf| read_bytes_cached(path, max, buf, opener))
+            })
         })
         .collect();
     // Files left for later, read in batch order; each then takes its
@@ -1045,12 +1048,14 @@ fn read_file_batch<R: Send>(
     let later: Vec<usize> = (0..first.len()).filter(|&i| first[i].is_err()).collect();
     let mut read_later = later
         .into_par_iter()
-        .map_init(Opener::default, |opener, i| {
+        .map(|i| {
             let (path, id) = batch[i];
-            let Ok(d) = read_file_doc::<R, std::convert::Infallible>(path, id, f, |buf| {
-                read_bytes(path, max, buf, opener).map(Ok)
-            });
-            d
+            with_opener(|opener| {
+                let Ok(d) = read_file_doc::<R, std::convert::Infallible>(path, id, f, |buf| {
+                    read_bytes(path, max, buf, opener).map(Ok)
+                });
+                d
+            })
         })
         .collect::<Vec<_>>()
         .into_iter();
@@ -1064,6 +1069,26 @@ fn read_file_batch<R: Send>(
 
 thread_local! {
     static READ_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The thread's [`Opener`]: its directory stays open from one batch to
+    /// the next (a run of files ends with [`close_openers`]).
+    static OPENER: std::cell::RefCell<Opener> = std::cell::RefCell::new(Opener::default());
+}
+
+/// Runs `f` with this thread's [`Opener`] (a fresh one if it is in use
+/// further up this thread's stack: a batch's job can run while another
+/// waits on the same thread).
+fn with_opener<T>(f: impl FnOnce(&mut Opener) -> T) -> T {
+    OPENER.with(|o| match o.try_borrow_mut() {
+        Ok(mut opener) => f(&mut opener),
+        Err(_) => f(&mut Opener::default()),
+    })
+}
+
+/// Closes the directories the pool's threads keep open for [`Opener`]s.
+fn close_openers() {
+    let close = || OPENER.with(|o| o.try_borrow_mut().map(|mut o| *o = Opener::default()).ok());
+    rayon::broadcast(|_| close());
+    close();
 }
 
 fn parse_json_line(
@@ -1563,6 +1588,44 @@ mod tests {
                 _ => panic!("not a document"),
             }
             assert_eq!(d.bytes, text.len() as u64);
+        }
+    }
+
+    /// Descriptors of this process open on `dir`.
+    #[cfg(target_os = "linux")]
+    fn open_on(dir: &Path) -> usize {
+        std::fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+            .filter(|target| target == dir)
+            .count()
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_run_of_files_closes_the_directories_it_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        for i in 0..3000 {
+            std::fs::write(root.join(format!("{i:04}.txt")), format!("text {i}")).unwrap();
+        }
+        let corpus = Corpus::open(&[&root], CorpusOptions::default()).unwrap();
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut docs = 0;
+            pool.install(|| {
+                corpus.process(
+                    |d| d.text.len(),
+                    |e| docs += matches!(e, Event::Doc(_)) as usize,
+                    |_| {},
+                );
+                // The pool's threads are still alive, with their openers.
+                assert_eq!(open_on(&root), 0, "{threads} threads");
+            });
+            assert_eq!(docs, 3000);
         }
     }
 

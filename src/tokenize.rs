@@ -584,8 +584,12 @@ fn ascii_words_x<S: WordSink>(text: &str, base: usize, end: usize, out: &mut S, 
     // from the last group of blocks, plus 16 entries of slack for the
     // last 16-lane store.
     const CAP: usize = EDGE_BLOCKS * 32 + 1 + 16;
-    let mut starts = [0u32; CAP];
-    let mut ends = [0u32; CAP];
+    // Left uninitialized (16 KiB to clear on every call otherwise): only
+    // entries below a list's length are read, and all of them were stored.
+    let mut starts_buf = std::mem::MaybeUninit::<[u32; CAP]>::uninit();
+    let mut ends_buf = std::mem::MaybeUninit::<[u32; CAP]>::uninit();
+    let (starts, ends): (*mut u32, *mut u32) =
+        (starts_buf.as_mut_ptr().cast(), ends_buf.as_mut_ptr().cast());
     let (mut ns, mut ne) = (0usize, 0usize);
     let iota = _mm512_set_epi8(
         63, 62, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 50, 49, 48, 47, 46, 45, 44, 43, 42, 41,
@@ -594,13 +598,13 @@ fn ascii_words_x<S: WordSink>(text: &str, base: usize, end: usize, out: &mut S, 
     );
     // Appends the positions of the bits of `m` (at most 32), plus `at`,
     // to `list` from `len` on.
-    let list = |list: &mut [u32; CAP], len: &mut usize, m: u64, at: usize| {
+    let list = |list: *mut u32, len: &mut usize, m: u64, at: usize| {
         let pos = _mm512_maskz_compress_epi8(m, iota);
         let at = _mm512_set1_epi32(at as i32);
         let first = _mm512_add_epi32(_mm512_cvtepu8_epi32(_mm512_castsi512_si128(pos)), at);
         // SAFETY: `*len + 16 <= CAP` (at most `EDGE_BLOCKS * 32 + 1`
         // entries are listed before the lists are emptied).
-        unsafe { _mm512_storeu_si512(list.as_mut_ptr().add(*len) as *mut __m512i, first) };
+        unsafe { _mm512_storeu_si512(list.add(*len) as *mut __m512i, first) };
         let count = m.count_ones() as usize;
         if count > 16 {
             let second = _mm512_add_epi32(
@@ -608,9 +612,7 @@ fn ascii_words_x<S: WordSink>(text: &str, base: usize, end: usize, out: &mut S, 
                 at,
             );
             // SAFETY: as above, with `count <= 32`.
-            unsafe {
-                _mm512_storeu_si512(list.as_mut_ptr().add(*len + 16) as *mut __m512i, second)
-            };
+            unsafe { _mm512_storeu_si512(list.add(*len + 16) as *mut __m512i, second) };
         }
         *len += count;
     };
@@ -623,14 +625,15 @@ fn ascii_words_x<S: WordSink>(text: &str, base: usize, end: usize, out: &mut S, 
             let next = Block::at(bytes, w + 1, true);
             let inside = cur.inside(&prev, &next);
             let before = (inside << 1) | open as u64;
-            list(&mut starts, &mut ns, inside & !before, w * 64);
-            list(&mut ends, &mut ne, !inside & before, w * 64);
+            list(starts, &mut ns, inside & !before, w * 64);
+            list(ends, &mut ne, !inside & before, w * 64);
             open = inside >> 63 == 1;
             (prev, cur) = (cur, next);
             w += 1;
         }
         if w == blocks && open {
-            ends[ne] = n as u32;
+            // SAFETY: `ne < CAP` (at most `EDGE_BLOCKS * 32 + 1` entries).
+            unsafe { ends.add(ne).write(n as u32) };
             ne += 1;
         }
         // Every end has its start; a start without an end yet (`ns == ne
@@ -639,12 +642,15 @@ fn ascii_words_x<S: WordSink>(text: &str, base: usize, end: usize, out: &mut S, 
             text,
             base,
             end,
-            starts: &starts[..ne],
-            ends: &ends[..ne],
+            // SAFETY: the first `ne` entries of both lists were stored
+            // (`ns >= ne`), and `ne < CAP`.
+            starts: unsafe { std::slice::from_raw_parts(starts, ne) },
+            ends: unsafe { std::slice::from_raw_parts(ends, ne) },
         };
         out.ascii_runs(runs, buf);
         if ns > ne {
-            starts[0] = starts[ne];
+            // SAFETY: entry `ne < ns` was stored.
+            unsafe { starts.write(starts.add(ne).read()) };
         }
         ns -= ne;
         ne = 0;
