@@ -28,7 +28,7 @@ use crate::config::Config;
 use crate::corpus::{Corpus, DocSource, Document, Event, Skip, SkipReason};
 use crate::lsh::candidate_pairs;
 use crate::minhash::{estimate_jaccard, MinHasher};
-use crate::shingle::{text_keys_with, text_set};
+use crate::shingle::{text_keys_with, text_set, Unsorted};
 use crate::store::{SetStore, StoredKeys, DEFAULT_SET_BUDGET};
 use crate::verify::{intersection_size, similarity, Similarity};
 
@@ -507,7 +507,7 @@ impl Engine {
         &self,
         doc: Document<'_>,
         id_seed: u64,
-        keep: impl FnOnce(&[u32]) -> StoredKeys,
+        keep: impl FnOnce(Unsorted<'_>) -> StoredKeys,
     ) -> Record {
         let mut sig = SigBuf::new(self.hasher.perms());
         let (words, set) = text_keys_with(
@@ -593,7 +593,7 @@ impl Scan<'_> {
                 source: DocSource::Memory,
             },
             self.id_seed,
-            |keys| keys.to_vec().into(),
+            |keys| keys.sorted().to_vec().into(),
         );
         self.push(rec);
         (self.skipped.len() > before).then(|| self.skipped.last().cloned().unwrap())
@@ -607,7 +607,7 @@ impl Scan<'_> {
             .reserve(corpus.entries().saturating_mul(engine.config.perms()));
         self.seen.reserve(corpus.entries());
         corpus.process(
-            |doc| engine.record(doc, id_seed, StoredKeys::packed),
+            |doc| engine.record(doc, id_seed, StoredKeys::packed_sorting),
             |e| match e {
                 Event::Doc(rec) => self.push(rec),
                 Event::Skip(s) => self.skipped.push(s),
@@ -988,7 +988,7 @@ mod tests {
                 text: "some words to shingle here and there".into(),
                 source: DocSource::Memory,
             };
-            let mut rec = engine.record(doc, scan.id_seed, StoredKeys::packed);
+            let mut rec = engine.record(doc, scan.id_seed, StoredKeys::packed_sorting);
             rec.id_hash = 7; // every id collides
             scan.push(rec);
             scan.skipped.len() > before
@@ -1017,7 +1017,7 @@ mod tests {
                     source: DocSource::Memory,
                 },
                 0,
-                StoredKeys::packed,
+                StoredKeys::packed_sorting,
             );
             let keys = crate::shingle::text_set(text, engine.config.shingle()).1;
             assert_eq!(

@@ -27,12 +27,39 @@ const MOST: usize = 4 << 16;
 /// The CPU must support AVX-512 F ([`crate::cpu::avx512f`]).
 #[target_feature(enable = "avx512f")]
 pub(crate) unsafe fn sort_unique(keys: &[u32], out: &mut Vec<u32>) -> usize {
+    // SAFETY: AVX-512 F (caller's contract); no destination given.
+    unsafe { sort_unique_to(keys, out, None) }
+}
+
+/// [`sort_unique`] storing the distinct keys at `dst` instead (`out` is
+/// scratch only): where the set is to live, which saves copying it there.
+///
+/// # Safety
+/// The CPU must support AVX-512 F, and `dst` must be valid for writes of
+/// `keys.len()` values and not overlap `out`'s buffer.
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn sort_unique_into(keys: &[u32], out: &mut Vec<u32>, dst: *mut u32) -> usize {
+    // SAFETY: caller's contract.
+    unsafe { sort_unique_to(keys, out, Some(dst)) }
+}
+
+/// The distinct keys at `dst`, or at the front of `out` when `None`.
+///
+/// # Safety
+/// As [`sort_unique_into`].
+#[target_feature(enable = "avx512f")]
+unsafe fn sort_unique_to(keys: &[u32], out: &mut Vec<u32>, dst: Option<*mut u32>) -> usize {
     let n = keys.len();
     out.clear();
     if n > MOST {
         out.extend_from_slice(keys);
         out.sort_unstable();
         out.dedup();
+        if let Some(dst) = dst {
+            // SAFETY: `out.len() <= n` values; `dst` holds `n` (caller's
+            // contract) and does not overlap `out`.
+            unsafe { std::ptr::copy_nonoverlapping(out.as_ptr(), dst, out.len()) };
+        }
         return out.len();
     }
     // ceil(log2(ceil(n / 4))) bits: 2 < n / buckets <= 4 keys per bucket
@@ -74,50 +101,61 @@ pub(crate) unsafe fn sort_unique(keys: &[u32], out: &mut Vec<u32>) -> usize {
     }
     at[runs] = n as u32;
     runs += 1;
-    // Each run sorted, its distinct keys written at `dst`, which never
-    // passes the run being read. Runs are independent until their stores,
-    // so one run's network overlaps the next one's.
-    let (mut s, mut dst) = (0usize, 0usize);
+    // Each run sorted, its distinct keys written at `to[d..]`, where `d`
+    // never passes the run being read (so `to` may be `sorted` itself).
+    // Runs are independent until their stores, so one run's network
+    // overlaps the next one's.
+    let base = sorted.as_mut_ptr();
+    let to = dst.unwrap_or(base);
+    let (mut s, mut d) = (0usize, 0usize);
     for &e in &at[..runs] {
         let e = e as usize;
-        dst = if e - s <= 16 {
-            // SAFETY: `s..e` (at most 16 keys) and `dst <= s` lie inside
-            // `sorted`.
-            unsafe { sort_run(sorted.as_mut_ptr(), s, e, dst) }
+        d = if e - s <= 16 {
+            // SAFETY: `s..e` (at most 16 keys) lies inside `sorted`, and
+            // `to[..e]` is writable (`e <= n`).
+            unsafe { sort_run(base, s, e, to, d) }
         } else {
-            sort_big(sorted, s, e, dst)
+            // SAFETY: as above.
+            unsafe { sort_big(base, s, e, to, d) }
         };
         s = e;
     }
-    dst
+    d
 }
 
-/// Sorts `keys[s..e]` (a bucket too big for one register) and writes its
-/// distinct keys from `dst` on; returns the new `dst`.
-fn sort_big(keys: &mut [u32], s: usize, e: usize, mut dst: usize) -> usize {
-    keys[s..e].sort_unstable();
+/// Sorts `base[s..e]` (a bucket too big for one register) and writes its
+/// distinct keys at `to[d..]`; returns the new `d`.
+///
+/// # Safety
+/// `d <= s`, `base[s..e]` is valid for reads and writes and `to[..e]` for
+/// writes (`to` may be `base`).
+unsafe fn sort_big(base: *mut u32, s: usize, e: usize, to: *mut u32, mut d: usize) -> usize {
+    // SAFETY: caller's contract; nothing else refers to these keys now.
+    unsafe { std::slice::from_raw_parts_mut(base.add(s), e - s) }.sort_unstable();
     let mut prev = None;
     for i in s..e {
-        // `dst <= i`: no key is overwritten before it is read.
-        let k = keys[i];
+        // `d <= i`: no key is overwritten before it is read.
+        // SAFETY: `i < e`.
+        let k = unsafe { base.add(i).read() };
         if prev != Some(k) {
-            keys[dst] = k;
-            dst += 1;
+            // SAFETY: `d < e` (caller's contract).
+            unsafe { to.add(d).write(k) };
+            d += 1;
             prev = Some(k);
         }
     }
-    dst
+    d
 }
 
 /// Sorts the at most 16 keys at `base[s..e]` in one register and stores
-/// their distinct values at `base[dst..]`; returns the new `dst`.
+/// their distinct values at `to[d..]`; returns the new `d`.
 ///
 /// # Safety
-/// `s <= e <= s + 16`, `dst <= s`, and `base[..e]` is valid for reads and
-/// writes.
+/// `s <= e <= s + 16`, `d <= s`, `base[s..e]` is valid for reads and
+/// `to[..e]` for writes (`to` may be `base`).
 #[target_feature(enable = "avx512f")]
 #[inline]
-unsafe fn sort_run(base: *mut u32, s: usize, e: usize, dst: usize) -> usize {
+unsafe fn sort_run(base: *mut u32, s: usize, e: usize, to: *mut u32, d: usize) -> usize {
     let live: __mmask16 = ((1u32 << (e - s)) - 1) as __mmask16;
     // SAFETY: masked lanes are neither read nor written, and the unmasked
     // ones lie in `base[s..e]` (caller's contract).
@@ -133,11 +171,11 @@ unsafe fn sort_run(base: *mut u32, s: usize, e: usize, dst: usize) -> usize {
         let kept = _mm512_maskz_compress_epi32(keep, v);
         let count = keep.count_ones();
         _mm512_mask_storeu_epi32(
-            base.add(dst) as *mut i32,
+            to.add(d) as *mut i32,
             ((1u32 << count) - 1) as __mmask16,
             kept,
         );
-        dst + count as usize
+        d + count as usize
     }
 }
 
@@ -208,10 +246,23 @@ mod tests {
         let sizes: Vec<usize> = (0..70)
             .chain([100, 127, 128, 129, 640, 1000, 4097, 70_000, 300_000])
             .collect();
+        let mut dst = Vec::new();
         for (s, n, keys) in crate::testutil::key_lists(&sizes) {
             // SAFETY: checked above.
             let len = unsafe { sort_unique(&keys, &mut out) };
-            assert_eq!(&out[..len], reference(&keys), "shape {s}, {n} keys");
+            let want = reference(&keys);
+            assert_eq!(&out[..len], want, "shape {s}, {n} keys");
+            // Into a buffer of its own, of exactly `n` values: nothing is
+            // written past the set.
+            dst.clear();
+            dst.resize(n + 1, 7u32);
+            // SAFETY: checked above; `dst` holds `n` values apart from `out`.
+            let len = unsafe { sort_unique_into(&keys, &mut out, dst.as_mut_ptr()) };
+            assert_eq!(&dst[..len], want, "shape {s}, {n} keys, apart");
+            assert!(
+                dst[len..n].iter().all(|&k| k == 7) && dst[n] == 7,
+                "shape {s}, {n} keys"
+            );
         }
     }
 

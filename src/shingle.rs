@@ -147,16 +147,55 @@ pub fn key(h: u64) -> u32 {
 /// assert_eq!((words, keys.len()), (6, 5));
 /// ```
 pub fn text_keys(text: &str, k: usize, sign: impl FnOnce(&[u64])) -> (usize, Vec<u32>) {
-    text_keys_with(text, k, sign, <[u32]>::to_vec)
+    text_keys_with(text, k, sign, |keys| keys.sorted().to_vec())
 }
 
-/// [`text_keys`] handing the sorted, repeat-free keys to `keep` (which
-/// copies them where they are to live) instead of returning a vector.
+/// A document's shingle keys as they come (in text order, with repeats),
+/// to be sorted where its set is to live: [`text_keys_with`] hands them
+/// to its `keep`.
+pub(crate) struct Unsorted<'a> {
+    keys: &'a mut [u32],
+    scratch: &'a mut Vec<u32>,
+}
+
+impl<'a> Unsorted<'a> {
+    /// The most keys the set can have (one per shingle).
+    pub(crate) fn max_len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// The set: the distinct keys, sorted, in the thread's scratch memory.
+    pub(crate) fn sorted(self) -> &'a [u32] {
+        sorted_unique(self.keys, self.scratch)
+    }
+
+    /// Writes the set at `dst` and returns its length: with AVX-512 the
+    /// sort stores it there itself, with no copy.
+    ///
+    /// # Safety
+    /// `dst` is valid for writes of [`Unsorted::max_len`] values, none of
+    /// them in the thread's scratch buffers.
+    pub(crate) unsafe fn sort_into(self, dst: *mut u32) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        if crate::cpu::avx512f() {
+            // SAFETY: the CPU has AVX-512 F (checked just above); `dst`
+            // holds `keys.len()` values apart from `scratch` (contract).
+            return unsafe { crate::keysort::sort_unique_into(self.keys, self.scratch, dst) };
+        }
+        let set = self.sorted();
+        // SAFETY: `set.len() <= max_len()` values (contract).
+        unsafe { std::ptr::copy_nonoverlapping(set.as_ptr(), dst, set.len()) };
+        set.len()
+    }
+}
+
+/// [`text_keys`] handing the keys to `keep` (which sorts them where they
+/// are to live) instead of returning a vector.
 pub(crate) fn text_keys_with<T>(
     text: &str,
     k: usize,
     sign: impl FnOnce(&[u64]),
-    keep: impl FnOnce(&[u32]) -> T,
+    keep: impl FnOnce(Unsorted<'_>) -> T,
 ) -> (usize, T) {
     KEY_SCRATCH.with(|s| {
         let (shingles, keys, scratch) = &mut *s.borrow_mut();
@@ -167,8 +206,7 @@ pub(crate) fn text_keys_with<T>(
         sign(shingles);
         keys.clear();
         keys.extend(shingles.iter().map(|&h| key(h)));
-        // Then one copy to where the set lives.
-        let set = keep(sorted_unique(keys, scratch));
+        let set = keep(Unsorted { keys, scratch });
         (words, set)
     })
 }

@@ -30,6 +30,8 @@ use std::ptr::NonNull;
 use std::sync::Arc;
 
 use rayon::prelude::*;
+
+use crate::shingle::Unsorted;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 
@@ -330,32 +332,59 @@ impl StoredKeys {
     /// one when it is full); large sets, and any set when no slab can be
     /// mapped, get a vector of their own.
     pub fn packed(keys: &[u32]) -> StoredKeys {
-        if keys.len() > SLAB_KEYS / 8 {
+        if keys.len() > SLAB_KEYS / 8 || !Self::slab_room(keys.len()) {
             return StoredKeys::from(keys.to_vec());
         }
+        Self::in_slab(keys.len(), |to| {
+            // SAFETY: `to` holds `keys.len()` values (`in_slab`), in a
+            // slab, apart from `keys`.
+            unsafe { std::ptr::copy_nonoverlapping(keys.as_ptr(), to, keys.len()) };
+            keys.len()
+        })
+    }
+
+    /// [`StoredKeys::packed`] for keys still to be sorted: the sort writes
+    /// the set straight into the slab (no copy from a scratch buffer).
+    pub(crate) fn packed_sorting(keys: Unsorted<'_>) -> StoredKeys {
+        let most = keys.max_len();
+        if most > SLAB_KEYS / 8 || !Self::slab_room(most) {
+            return StoredKeys::from(keys.sorted().to_vec());
+        }
+        // SAFETY: `to` holds `most` values (`in_slab`), in a slab, apart
+        // from the thread's scratch buffers.
+        Self::in_slab(most, |to| unsafe { keys.sort_into(to) })
+    }
+
+    /// Whether this thread's slab has room for `most` more keys, after
+    /// starting a new slab if it had not (false: none can be mapped).
+    fn slab_room(most: usize) -> bool {
         SLAB.with(|w| {
             let mut w = w.borrow_mut();
-            if w.as_ref().is_none_or(|w| w.used + keys.len() > SLAB_KEYS) {
+            if w.as_ref().is_none_or(|w| w.used + most > SLAB_KEYS) {
                 *w = new_slab().map(|slab| SlabWriter { slab, used: 0 });
             }
-            let Some(w) = w.as_mut() else {
-                return StoredKeys::from(keys.to_vec());
-            };
+            w.is_some()
+        })
+    }
+
+    /// Has `fill` write a set of at most `most` keys at the free end of
+    /// this thread's slab, which has room for them ([`Self::slab_room`]),
+    /// and return its length.
+    fn in_slab(most: usize, fill: impl FnOnce(*mut u32) -> usize) -> StoredKeys {
+        SLAB.with(|w| {
+            let mut w = w.borrow_mut();
+            let w = w.as_mut().expect("a slab with room (slab_room)");
             let start = w.used;
-            // SAFETY: `start + keys.len() <= SLAB_KEYS`, the slab's size,
-            // and no `StoredKeys` covers `start..` yet (see `Slab`).
-            unsafe {
-                std::ptr::copy_nonoverlapping(
-                    keys.as_ptr(),
-                    w.slab.base.as_ptr().add(start),
-                    keys.len(),
-                );
-            }
-            w.used += keys.len();
+            assert!(start + most <= SLAB_KEYS, "no room in the slab");
+            // SAFETY: `start + most <= SLAB_KEYS`, the slab's size, and no
+            // `StoredKeys` covers `start..` yet (see `Slab`).
+            let len = fill(unsafe { w.slab.base.as_ptr().add(start) });
+            assert!(len <= most, "a set longer than its bound");
+            w.used += len;
             StoredKeys(Repr::Slab {
                 slab: Arc::clone(&w.slab),
                 start,
-                len: keys.len(),
+                len,
             })
         })
     }
