@@ -203,6 +203,19 @@ def wait_for_quiet(max_cores, max_wait):
         time.sleep(4)
 
 
+def warm(docs_dir):
+    """Reads every file of the corpus once, so that each timed run starts with
+    all of it in the page cache: this VM's memory reclaimer puts cold pages out
+    while the peers run, and a run that finds part of the corpus on disk pays
+    for reading it back (docs/BENCHMARKS.md, items 40, 46 and 50)."""
+    buf = bytearray(1 << 20)
+    for root, _dirs, files in os.walk(docs_dir):
+        for name in files:
+            with open(os.path.join(root, name), "rb", buffering=0) as f:
+                while f.readinto(buf):
+                    pass
+
+
 def timed_run(cmd, log_path, timeout, env=None):
     """Runs cmd in its own process group; wall, CPU and peak RSS via wait4."""
     busy0 = cpu_busy_seconds()
@@ -501,6 +514,9 @@ def main():
     p.add_argument("--corpus", type=Path,
                    help="use an existing labeled corpus (DIR/docs, DIR/truth.tsv) instead")
     p.add_argument("--no-build", action="store_true", help="use the neardup binary as built")
+    p.add_argument("--no-warm", action="store_true",
+                   help="time each tool on the corpus as the page cache holds it (by default "
+                        "every file is read once before each timed run, for every tool alike)")
     p.add_argument("--setup-only", action="store_true",
                    help="only create/update the peers' venv (benches/peers/.venv), then exit")
     p.add_argument("--work", type=Path, default=HERE / "work")
@@ -543,7 +559,8 @@ def main():
         "shingle_agreement": agreement,
         "corpus": {"path": str(corpus), **meta},
         "settings": {k: getattr(args, k) for k in
-                     ("docs", "seed", "words", "threshold", "shingle", "perms", "bands", "repeat")},
+                     ("docs", "seed", "words", "threshold", "shingle", "perms", "bands", "repeat",
+                      "no_warm")},
         "rows": [],
     }
     log(f"corpus: {n_docs} docs, {n_bytes / 1e6:.1f} MB; tools: {', '.join(tools)}")
@@ -558,6 +575,8 @@ def main():
                 for f in (out, stats):
                     f.unlink(missing_ok=True)
                 before = wait_for_quiet(args.quiet_cores, args.quiet_wait)
+                if not args.no_warm:
+                    warm(docs_dir)
                 log(f"run {rep + 1}/{args.repeat}: {tool} (other load before: {before:.2f} cores)")
                 m = timed_run(cmd, outdir / f"{tool}.stderr", timeout)
                 m["other_cores_before"] = before
@@ -616,7 +635,9 @@ def main():
     mi = res["machine"]
     print(f"\n{n_docs} docs, {n_bytes / 1e6:.1f} MB, {meta['stories']} stories "
           f"(seed {args.seed}, --words {args.words}); T = {args.threshold}, "
-          f"{args.shingle}-word shingles, {args.perms} perms, {args.bands} bands")
+          f"{args.shingle}-word shingles, {args.perms} perms, {args.bands} bands; "
+          + ("corpus as the page cache held it" if args.no_warm
+             else "corpus read once before each timed run"))
     print(f"{mi['date']}; {mi['cpu']}, {mi['cores']} cores; neardup {mi['neardup_commit']}; "
           f"{mi['peer_versions']}\n")
     print(md)
