@@ -606,6 +606,8 @@ impl Scan<'_> {
         self.sigs
             .reserve(corpus.entries().saturating_mul(engine.config.perms()));
         self.seen.reserve(corpus.entries());
+        self.infos.reserve(corpus.entries());
+        self.store.reserve(corpus.entries());
         corpus.process(
             |doc| engine.record(doc, id_seed, StoredKeys::packed_sorting),
             |e| match e {

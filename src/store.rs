@@ -115,6 +115,14 @@ impl SetStore {
             .push(w);
     }
 
+    /// Makes room for `more` sets held in memory (while they stay within
+    /// the budget), so that pushing them does not grow the list.
+    pub fn reserve(&mut self, more: usize) {
+        if matches!(self.state, State::Memory) {
+            self.mem.reserve(more);
+        }
+    }
+
     /// Appends the next document's set: a vector, or keys already
     /// [packed](StoredKeys::packed) by the thread that made them.
     pub fn push(&mut self, set: impl Into<StoredKeys>) {
