@@ -1025,7 +1025,7 @@ fn read_file_batch<R: Send>(
     batch: &[(&Path, &str)],
     opts: &CorpusOptions,
     f: &(impl Fn(Document<'_>) -> R + Sync),
-) -> Vec<FileDone<R>> {
+) -> impl Iterator<Item = FileDone<R>> {
     let max = opts.max_doc_bytes;
     let first: Vec<std::result::Result<FileDone<R>, NotCached>> = batch
         .par_iter()
@@ -1059,12 +1059,11 @@ fn read_file_batch<R: Send>(
         })
         .collect::<Vec<_>>()
         .into_iter();
-    first
-        .into_iter()
-        .map(|r| {
-            r.unwrap_or_else(|NotCached| read_later.next().expect("one per file left for later"))
-        })
-        .collect()
+    // Taken in order as the batch is delivered (not gathered into another
+    // list first: a record is a few hundred bytes).
+    first.into_iter().map(move |r| {
+        r.unwrap_or_else(|NotCached| read_later.next().expect("one per file left for later"))
+    })
 }
 
 thread_local! {
@@ -1580,7 +1579,8 @@ mod tests {
             .map(|(p, id)| (p.as_path(), id))
             .collect();
         let opts = CorpusOptions::default();
-        let done = read_file_batch(&batch, &opts, &|d: Document<'_>| d.text.into_owned());
+        let done: Vec<_> =
+            read_file_batch(&batch, &opts, &|d: Document<'_>| d.text.into_owned()).collect();
         assert_eq!(done.len(), texts.len());
         for (d, text) in done.iter().zip(&texts) {
             match &d.event {
