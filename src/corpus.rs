@@ -385,6 +385,136 @@ fn is_hidden(name: &std::ffi::OsStr) -> bool {
     name.to_str().map(|s| s.starts_with('.')).unwrap_or(false)
 }
 
+/// The entry of a walked regular file (`None` when the ignore list
+/// leaves it out).
+fn file_entry(root: &Path, path: PathBuf, ignore: &IgnoreList) -> Option<Walked> {
+    let (id, prefix, key) = id_and_order_prefix(root, &path);
+    if ignore.matches_id(&id) {
+        None
+    } else if is_jsonl(&path) {
+        Some((prefix, key, Entry::Jsonl { path }))
+    } else {
+        Some((prefix, key, Entry::File { path, id }))
+    }
+}
+
+/// Every file under `root` (links followed, hidden entries left out), in
+/// walk order, through walkdir. Listing is serial; ids and keys are made in
+/// parallel, a chunk of entries at a time while the listing goes on.
+fn tree_walk(root: &Path, ignore: &IgnoreList) -> Vec<Walked> {
+    let mut walker = walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
+    let chunks = std::iter::from_fn(|| {
+        let chunk: Vec<walkdir::Result<walkdir::DirEntry>> =
+            walker.by_ref().take(WALK_CHUNK).collect();
+        (!chunk.is_empty()).then_some(chunk)
+    });
+    let entries_of = |chunk: Vec<walkdir::Result<walkdir::DirEntry>>| -> Vec<Walked> {
+        chunk
+            .into_par_iter()
+            .with_min_len(1024)
+            .filter_map(|item| match item {
+                Ok(e) if e.file_type().is_file() => file_entry(root, e.into_path(), ignore),
+                Ok(_) => None,
+                Err(err) => {
+                    let key = err
+                        .path()
+                        .map(|p| walk_order_key(root, p))
+                        .unwrap_or_default();
+                    let location = err
+                        .path()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_else(|| root.display().to_string());
+                    Some((
+                        key_prefix(key.iter().copied()),
+                        Some(key),
+                        Entry::Broken(Skip {
+                            location,
+                            reason: SkipReason::Walk,
+                            message: err.to_string(),
+                        }),
+                    ))
+                }
+            })
+            .collect()
+    };
+    let mut walked: Vec<Walked> = Vec::new();
+    pipelined(chunks, entries_of, |part| walked.extend(part));
+    walked
+}
+
+/// [`tree_walk`] of a directory that holds only regular files (apart from
+/// hidden entries, which are left out whatever they are), as the directory
+/// itself tells the types: one `readdir` per entry and nothing made on this
+/// thread but the list of names, where walkdir makes a path and an entry
+/// (two allocations) each. `None`, the walk left to [`tree_walk`], at the
+/// first entry that is anything else (a directory, a link, a type the file
+/// system does not tell) or when the listing fails.
+#[cfg(target_os = "linux")]
+fn flat_walk(root: &Path, ignore: &IgnoreList) -> Option<Vec<Walked>> {
+    use std::os::unix::ffi::OsStrExt;
+    struct Dir(*mut libc::DIR);
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            // SAFETY: the stream was opened by `opendir` and is closed once.
+            unsafe { libc::closedir(self.0) };
+        }
+    }
+    let cpath = std::ffi::CString::new(root.as_os_str().as_bytes()).ok()?;
+    // SAFETY: `cpath` is a NUL-terminated path.
+    let dir = Dir(unsafe { libc::opendir(cpath.as_ptr()) });
+    if dir.0.is_null() {
+        return None;
+    }
+    let flat = std::cell::Cell::new(true);
+    // Chunks of names, back to back, with the end of each.
+    let chunks = std::iter::from_fn(|| {
+        let (mut names, mut ends) = (Vec::with_capacity(WALK_CHUNK * 24), Vec::new());
+        while flat.get() && ends.len() < WALK_CHUNK {
+            // SAFETY: `errno` is this thread's; `dir.0` is an open stream,
+            // and the entry it returns is valid until the next call.
+            let (ty, name) = unsafe {
+                *libc::__errno_location() = 0;
+                let entry = libc::readdir(dir.0);
+                if entry.is_null() {
+                    if *libc::__errno_location() != 0 {
+                        flat.set(false);
+                    }
+                    break;
+                }
+                let name = std::ffi::CStr::from_ptr((*entry).d_name.as_ptr()).to_bytes();
+                ((*entry).d_type, name)
+            };
+            if is_hidden(std::ffi::OsStr::from_bytes(name)) {
+                continue;
+            }
+            if ty != libc::DT_REG {
+                flat.set(false);
+                break;
+            }
+            names.extend_from_slice(name);
+            ends.push(names.len());
+        }
+        (flat.get() && !ends.is_empty()).then_some((names, ends))
+    });
+    let entries_of = |(names, ends): (Vec<u8>, Vec<usize>)| -> Vec<Walked> {
+        (0..ends.len())
+            .into_par_iter()
+            .with_min_len(1024)
+            .filter_map(|i| {
+                let start = if i == 0 { 0 } else { ends[i - 1] };
+                let name = std::ffi::OsStr::from_bytes(&names[start..ends[i]]);
+                file_entry(root, root.join(name), ignore)
+            })
+            .collect()
+    };
+    let mut walked: Vec<Walked> = Vec::new();
+    pipelined(chunks, entries_of, |part| walked.extend(part));
+    flat.get().then_some(walked)
+}
+
 impl Corpus {
     /// Lists the documents under `inputs` (directories, files, JSON Lines).
     /// Fails only when an input root itself cannot be read.
@@ -406,63 +536,21 @@ impl Corpus {
                 // paths at every comparison); the entries are sorted after,
                 // by keys that compare component by component, which is
                 // the same order.
-                let mut walker = walkdir::WalkDir::new(root)
-                    .follow_links(true)
-                    .into_iter()
-                    .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
                 let ignore = IgnoreList::load(root);
-                // Listing is serial; ids and keys are made in parallel, a
-                // chunk of entries at a time while the listing goes on,
-                // and sorted after it.
-                let chunks = std::iter::from_fn(|| {
-                    let chunk: Vec<walkdir::Result<walkdir::DirEntry>> =
-                        walker.by_ref().take(WALK_CHUNK).collect();
-                    (!chunk.is_empty()).then_some(chunk)
-                });
-                let entries_of = |chunk: Vec<walkdir::Result<walkdir::DirEntry>>| -> Vec<Walked> {
-                    chunk
-                        .into_par_iter()
-                        .with_min_len(1024)
-                        .filter_map(|item| match item {
-                            Ok(e) if e.file_type().is_file() => {
-                                let path = e.into_path();
-                                let (id, prefix, key) = id_and_order_prefix(root, &path);
-                                if ignore.matches_id(&id) {
-                                    None
-                                } else if is_jsonl(&path) {
-                                    Some((prefix, key, Entry::Jsonl { path }))
-                                } else {
-                                    Some((prefix, key, Entry::File { path, id }))
-                                }
-                            }
-                            Ok(_) => None,
-                            Err(err) => {
-                                let key = err
-                                    .path()
-                                    .map(|p| walk_order_key(root, p))
-                                    .unwrap_or_default();
-                                let location = err
-                                    .path()
-                                    .map(|p| p.display().to_string())
-                                    .unwrap_or_else(|| root.display().to_string());
-                                Some((
-                                    key_prefix(key.iter().copied()),
-                                    Some(key),
-                                    Entry::Broken(Skip {
-                                        location,
-                                        reason: SkipReason::Walk,
-                                        message: err.to_string(),
-                                    }),
-                                ))
-                            }
-                        })
-                        .collect()
+                #[cfg(target_os = "linux")]
+                let flat = flat_walk(root, &ignore);
+                #[cfg(not(target_os = "linux"))]
+                let flat = None;
+                let mut walked = match flat {
+                    Some(walked) => walked,
+                    None => tree_walk(root, &ignore),
                 };
-                let mut walked: Vec<Walked> = Vec::new();
-                pipelined(chunks, entries_of, |part| walked.extend(part));
                 // By key prefix, then (rarely) by whole key: the order of
                 // the whole keys, with 16-byte integer comparisons for
-                // nearly every pair. Stable, like the walk.
+                // nearly every pair. Two entries have the same key only when
+                // neither has a path (walk errors): their locations and
+                // messages order them then, so the order never depends on
+                // the walk's.
                 fn whole<'w>(root: &Path, w: &'w Walked) -> Cow<'w, [u8]> {
                     match (&w.1, &w.2) {
                         (Some(key), _) => Cow::Borrowed(key),
@@ -472,9 +560,16 @@ impl Corpus {
                         (None, Entry::Broken(_)) => Cow::Borrowed(&[]),
                     }
                 }
-                walked.par_sort_by(|a, b| {
+                fn tie(w: &Walked) -> (&str, &str) {
+                    match &w.2 {
+                        Entry::Broken(skip) => (&skip.location, &skip.message),
+                        Entry::File { .. } | Entry::Jsonl { .. } => ("", ""),
+                    }
+                }
+                walked.par_sort_unstable_by(|a, b| {
                     a.0.cmp(&b.0)
                         .then_with(|| whole(root, a).cmp(&whole(root, b)))
+                        .then_with(|| tie(a).cmp(&tie(b)))
                 });
                 entries.extend(walked.into_iter().map(|(_, _, e)| e));
             } else if is_jsonl(root) {
@@ -1385,6 +1480,61 @@ mod tests {
         let (got, want) = listed_and_sorted_walk(dir.path());
         assert_eq!(got.len(), made);
         assert_eq!(got, want);
+    }
+
+    /// The entries of a walk as comparable text, sorted (walk order is
+    /// the directory's own).
+    #[cfg(target_os = "linux")]
+    fn walked_text(walked: Vec<Walked>) -> Vec<String> {
+        let mut v: Vec<String> = walked
+            .into_iter()
+            .map(|(prefix, key, e)| format!("{prefix:x} {key:?} {e:?}"))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_flat_directory_is_listed_as_the_tree_walk_lists_it() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        // More than two chunks of names: plain, long (keys compared
+        // whole), hidden (left out), JSON Lines, ignored, not UTF-8 (one
+        // starting with a dot, which is not hidden then).
+        for i in 0..(2 * WALK_CHUNK + 300) {
+            std::fs::write(root.join(format!("{:05}.txt", (i * 7919) % 9000)), "x").unwrap();
+        }
+        for name in [
+            &b"0123456789abcdefg-long-name.txt"[..],
+            b"0123456789abcdefg-long-name.tx",
+            b".hidden.txt",
+            b"lines.jsonl",
+            b"skip-me.txt",
+            b"caf\xe9.txt",
+            b".\xff-dot.txt",
+        ] {
+            std::fs::write(root.join(std::ffi::OsStr::from_bytes(name)), "x").unwrap();
+        }
+        std::fs::write(root.join(".neardupignore"), "skip-*\n").unwrap();
+        let ignore = IgnoreList::load(root);
+        let flat = flat_walk(root, &ignore).expect("only regular files");
+        assert_eq!(flat.len(), 2 * WALK_CHUNK + 300 + 5);
+        assert_eq!(walked_text(flat), walked_text(tree_walk(root, &ignore)));
+
+        // Anything but a regular file (and not hidden) leaves the walk to
+        // walkdir: a directory, a link.
+        std::fs::create_dir(root.join(".hidden-dir")).unwrap();
+        assert!(flat_walk(root, &ignore).is_some());
+        std::fs::create_dir(root.join("sub")).unwrap();
+        assert!(flat_walk(root, &ignore).is_none());
+        std::fs::remove_dir(root.join("sub")).unwrap();
+        std::os::unix::fs::symlink(root.join("00001.txt"), root.join("link.txt")).unwrap();
+        assert!(flat_walk(root, &ignore).is_none());
+        // Through `Corpus::open`, the link (followed) is listed too.
+        let corpus = Corpus::open(&[root], CorpusOptions::default()).unwrap();
+        assert_eq!(corpus.entries(), 2 * WALK_CHUNK + 300 + 6);
     }
 
     #[test]
