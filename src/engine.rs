@@ -26,7 +26,7 @@ use crate::boilerplate::{frequent_keys_in, KeySet};
 use crate::cluster::{cluster, Edge, Group, Scored, UnionFind};
 use crate::config::Config;
 use crate::corpus::{Corpus, DocSource, Document, Event, Skip, SkipReason};
-use crate::lsh::candidate_pairs;
+use crate::lsh::candidate_pairs_by;
 use crate::minhash::{estimate_jaccard, MinHasher};
 use crate::shingle::{text_keys_with, text_set, Unsorted};
 use crate::store::{SetStore, StoredKeys, DEFAULT_SET_BUDGET};
@@ -159,49 +159,9 @@ struct Record {
     id_hash: u64,
     /// Sorted shingle keys ([`crate::shingle::key`]).
     set: StoredKeys,
-    sig: SigBuf,
-}
-
-/// Signature slots kept inline (no allocation per document, and no free on
-/// the thread that stores them) up to this many permutations.
-const INLINE_SLOTS: usize = 128;
-
-/// A document's signature on its way from a reading thread to the scan.
-struct SigBuf {
-    len: usize,
-    inline: [u32; INLINE_SLOTS],
-    heap: Vec<u32>,
-}
-
-impl SigBuf {
-    fn new(perms: usize) -> SigBuf {
-        let heap = if perms > INLINE_SLOTS {
-            vec![crate::minhash::EMPTY; perms]
-        } else {
-            Vec::new()
-        };
-        SigBuf {
-            len: perms,
-            inline: [crate::minhash::EMPTY; INLINE_SLOTS],
-            heap,
-        }
-    }
-
-    fn as_slice(&self) -> &[u32] {
-        if self.len > INLINE_SLOTS {
-            &self.heap
-        } else {
-            &self.inline[..self.len]
-        }
-    }
-
-    fn as_mut_slice(&mut self) -> &mut [u32] {
-        if self.len > INLINE_SLOTS {
-            &mut self.heap
-        } else {
-            &mut self.inline[..self.len]
-        }
-    }
+    /// Its signature, written where it is kept by the thread that read the
+    /// document ([`StoredKeys::written`]).
+    sig: StoredKeys,
 }
 
 /// The hasher of the id table: its keys are already seeded XXH3 values.
@@ -427,8 +387,8 @@ pub struct Scan<'e> {
     started: Instant,
     /// Kept documents, in the order they were added.
     infos: Vec<DocInfo>,
-    /// Their signatures, back to back.
-    sigs: Vec<u32>,
+    /// Their signatures.
+    sigs: Vec<StoredKeys>,
     /// Their shingle-key sets.
     store: SetStore,
     /// Ids kept so far, by their XXH3 under `id_seed` (computed by the
@@ -509,13 +469,18 @@ impl Engine {
         id_seed: u64,
         keep: impl FnOnce(Unsorted<'_>) -> StoredKeys,
     ) -> Record {
-        let mut sig = SigBuf::new(self.hasher.perms());
+        let mut sig = None;
         let (words, set) = text_keys_with(
             &doc.text,
             self.config.shingle(),
-            |shingles| self.hasher.signature_into(shingles, sig.as_mut_slice()),
+            |shingles| {
+                sig = Some(StoredKeys::written(self.hasher.perms(), |out| {
+                    self.hasher.signature_into(shingles, out)
+                }))
+            },
             keep,
         );
+        let sig = sig.expect("the shingles are always signed");
         Record {
             id_hash: xxhash_rust::xxh3::xxh3_64_with_seed(doc.id.as_bytes(), id_seed),
             info: DocInfo {
@@ -569,7 +534,7 @@ impl Scan<'_> {
             });
             return;
         }
-        self.sigs.extend_from_slice(rec.sig.as_slice());
+        self.sigs.push(rec.sig);
         self.store.push(rec.set);
         self.infos.push(rec.info);
     }
@@ -603,8 +568,7 @@ impl Scan<'_> {
     /// number of input bytes consumed, batch by batch.
     pub fn add_corpus(&mut self, corpus: &Corpus, progress: impl FnMut(u64)) {
         let (engine, id_seed) = (self.engine, self.id_seed);
-        self.sigs
-            .reserve(corpus.entries().saturating_mul(engine.config.perms()));
+        self.sigs.reserve(corpus.entries());
         self.seen.reserve(corpus.entries());
         self.infos.reserve(corpus.entries());
         self.store.reserve(corpus.entries());
@@ -687,12 +651,12 @@ impl Scan<'_> {
                 .flat_map_iter(|a| (a + 1..n as u32).map(move |b| (a, b)))
                 .collect()
         } else {
-            let c = candidate_pairs(&sigs, perms, cfg.banding(), cfg.max_bucket());
+            let c = candidate_pairs_by(n, perms, cfg.banding(), cfg.max_bucket(), |d| &sigs[d]);
             // Cheap screen before exact comparison: a pair whose signatures
             // agree on almost nothing cannot pass the decision rule (every
             // duplicate has Jaccard >= containment_min_jaccard).
             let floor = candidate_floor(cfg);
-            let sig = |d: u32| &sigs[d as usize * perms..(d as usize + 1) * perms];
+            let sig = |d: u32| &*sigs[d as usize];
             let mut c: Vec<(u32, u32)> = c
                 .into_par_iter()
                 .filter(|&(a, b)| estimate_jaccard(sig(a), sig(b)) >= floor)
@@ -1008,8 +972,8 @@ mod tests {
     }
 
     #[test]
-    fn signatures_wider_than_the_inline_slots_are_kept_whole() {
-        for perms in [64, INLINE_SLOTS, INLINE_SLOTS + 64] {
+    fn signatures_are_kept_whole() {
+        for perms in [64, 128, 192, 4096] {
             let engine = Engine::new(Config::builder().perms(perms).build().unwrap());
             let text = "one story told twice, one story told twice over and over";
             let rec = engine.record(
@@ -1022,11 +986,7 @@ mod tests {
                 StoredKeys::packed_sorting,
             );
             let keys = crate::shingle::text_set(text, engine.config.shingle()).1;
-            assert_eq!(
-                rec.sig.as_slice(),
-                engine.hasher.signature(&keys),
-                "{perms}"
-            );
+            assert_eq!(&*rec.sig, engine.hasher.signature(&keys), "{perms}");
         }
     }
 

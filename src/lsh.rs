@@ -103,8 +103,23 @@ pub fn candidate_pairs(
     max_bucket: usize,
 ) -> Vec<(u32, u32)> {
     assert!(perms > 0 && signatures.len().is_multiple_of(perms));
-    assert!(banding.bands * banding.rows <= perms);
     let n = signatures.len() / perms;
+    candidate_pairs_by(n, perms, banding, max_bucket, |d| {
+        &signatures[d * perms..(d + 1) * perms]
+    })
+}
+
+/// [`candidate_pairs`] of `n` signatures of `perms` values wherever they
+/// are: `signature(d)` is document `d`'s.
+pub fn candidate_pairs_by<'s>(
+    n: usize,
+    perms: usize,
+    banding: Banding,
+    max_bucket: usize,
+    signature: impl Fn(usize) -> &'s [u32] + Sync,
+) -> Vec<(u32, u32)> {
+    assert!(perms > 0);
+    assert!(banding.bands * banding.rows <= perms);
     let max_bucket = max_bucket.max(1);
     // Bands are taken four at a time: their rows sit side by side in each
     // signature (one cache line for 4 x 4 rows), so one pass over the
@@ -127,10 +142,11 @@ pub fn candidate_pairs(
             const AHEAD: usize = 8;
             let first = bands.start * banding.rows;
             for d in 0..n {
-                if let Some(next) = signatures.get((d + AHEAD) * perms + first) {
-                    crate::prefetch::line(next);
+                if d + AHEAD < n {
+                    crate::prefetch::line(&signature(d + AHEAD)[first]);
                 }
-                let sig = &signatures[d * perms..(d + 1) * perms];
+                let sig = signature(d);
+                assert_eq!(sig.len(), perms, "signature length");
                 if sig[0] == EMPTY {
                     continue;
                 }

@@ -331,8 +331,15 @@ struct SlabWriter {
     used: usize,
 }
 
+/// The slab a thread is filling, of one kind.
+type ThreadSlab = std::thread::LocalKey<RefCell<Option<SlabWriter>>>;
+
 thread_local! {
+    /// Sets.
     static SLAB: RefCell<Option<SlabWriter>> = const { RefCell::new(None) };
+    /// Rows written in place ([`StoredKeys::written`]: signatures), apart
+    /// from the sets, so that a spill that drops the sets frees their slabs.
+    static ROW_SLAB: RefCell<Option<SlabWriter>> = const { RefCell::new(None) };
 }
 
 impl StoredKeys {
@@ -340,10 +347,10 @@ impl StoredKeys {
     /// one when it is full); large sets, and any set when no slab can be
     /// mapped, get a vector of their own.
     pub fn packed(keys: &[u32]) -> StoredKeys {
-        if keys.len() > SLAB_KEYS / 8 || !Self::slab_room(keys.len()) {
+        if keys.len() > SLAB_KEYS / 8 || !Self::slab_room(&SLAB, keys.len()) {
             return StoredKeys::from(keys.to_vec());
         }
-        Self::in_slab(keys.len(), |to| {
+        Self::in_slab(&SLAB, keys.len(), |to| {
             // SAFETY: `to` holds `keys.len()` values (`in_slab`), in a
             // slab, apart from `keys`.
             unsafe { std::ptr::copy_nonoverlapping(keys.as_ptr(), to, keys.len()) };
@@ -355,18 +362,37 @@ impl StoredKeys {
     /// the set straight into the slab (no copy from a scratch buffer).
     pub(crate) fn packed_sorting(keys: Unsorted<'_>) -> StoredKeys {
         let most = keys.max_len();
-        if most > SLAB_KEYS / 8 || !Self::slab_room(most) {
+        if most > SLAB_KEYS / 8 || !Self::slab_room(&SLAB, most) {
             return StoredKeys::from(keys.sorted().to_vec());
         }
         // SAFETY: `to` holds `most` values (`in_slab`), in a slab, apart
         // from the thread's scratch buffers.
-        Self::in_slab(most, |to| unsafe { keys.sort_into(to) })
+        Self::in_slab(&SLAB, most, |to| unsafe { keys.sort_into(to) })
     }
 
-    /// Whether this thread's slab has room for `most` more keys, after
-    /// starting a new slab if it had not (false: none can be mapped).
-    fn slab_room(most: usize) -> bool {
-        SLAB.with(|w| {
+    /// `len` values written in place by `fill` (which gets them zeroed),
+    /// in a slab of rows kept apart from the sets': a scan's signatures,
+    /// written where they live instead of copied there.
+    pub(crate) fn written(len: usize, fill: impl FnOnce(&mut [u32])) -> StoredKeys {
+        if len > SLAB_KEYS / 8 || !Self::slab_room(&ROW_SLAB, len) {
+            let mut row = vec![0; len];
+            fill(&mut row);
+            return StoredKeys::from(row);
+        }
+        Self::in_slab(&ROW_SLAB, len, |to| {
+            // SAFETY: `to` holds `len` values (`in_slab`) of a fresh
+            // anonymous mapping (zeroed, so initialized) that nothing else
+            // refers to.
+            fill(unsafe { std::slice::from_raw_parts_mut(to, len) });
+            len
+        })
+    }
+
+    /// Whether this thread's slab of kind `which` has room for `most` more
+    /// keys, after starting a new slab if it had not (false: none can be
+    /// mapped).
+    fn slab_room(which: &'static ThreadSlab, most: usize) -> bool {
+        which.with(|w| {
             let mut w = w.borrow_mut();
             if w.as_ref().is_none_or(|w| w.used + most > SLAB_KEYS) {
                 *w = new_slab().map(|slab| SlabWriter { slab, used: 0 });
@@ -376,10 +402,14 @@ impl StoredKeys {
     }
 
     /// Has `fill` write a set of at most `most` keys at the free end of
-    /// this thread's slab, which has room for them ([`Self::slab_room`]),
-    /// and return its length.
-    fn in_slab(most: usize, fill: impl FnOnce(*mut u32) -> usize) -> StoredKeys {
-        SLAB.with(|w| {
+    /// this thread's slab of kind `which`, which has room for them
+    /// ([`Self::slab_room`]), and return its length.
+    fn in_slab(
+        which: &'static ThreadSlab,
+        most: usize,
+        fill: impl FnOnce(*mut u32) -> usize,
+    ) -> StoredKeys {
+        which.with(|w| {
             let mut w = w.borrow_mut();
             let w = w.as_mut().expect("a slab with room (slab_room)");
             let start = w.used;
@@ -402,8 +432,12 @@ impl StoredKeys {
     /// system once the sets packed in it are dropped. A scan calls it when
     /// its corpus is read.
     pub fn release_thread_slabs() {
-        rayon::broadcast(|_| SLAB.with(|w| w.borrow_mut().take()));
-        SLAB.with(|w| w.borrow_mut().take());
+        let release = || {
+            SLAB.with(|w| w.borrow_mut().take());
+            ROW_SLAB.with(|w| w.borrow_mut().take());
+        };
+        rayon::broadcast(|_| release());
+        release();
     }
 }
 
@@ -498,6 +532,33 @@ mod tests {
         let big: Vec<u32> = (0..SLAB_KEYS as u32 / 8 + 1).collect();
         assert!(matches!(StoredKeys::packed(&big).0, Repr::Vec(_)));
         assert!(matches!(StoredKeys::packed(&big[1..]).0, Repr::Slab { .. }));
+    }
+
+    #[test]
+    fn rows_written_in_place_live_apart_from_the_sets() {
+        let fill = |row: &mut [u32]| {
+            assert!(row.iter().all(|&v| v == 0), "a row starts zeroed");
+            for (i, v) in row.iter_mut().enumerate() {
+                *v = i as u32 * 3;
+            }
+        };
+        let set = StoredKeys::packed(&[1, 2, 3]);
+        let rows: Vec<StoredKeys> = [5, 0, 128, SLAB_KEYS / 8]
+            .iter()
+            .map(|&n| StoredKeys::written(n, fill))
+            .collect();
+        for (row, n) in rows.iter().zip([5, 0, 128, SLAB_KEYS / 8]) {
+            assert_eq!(row.len(), n);
+            assert!(row.iter().enumerate().all(|(i, &v)| v == i as u32 * 3));
+            let (Repr::Slab { slab: a, .. }, Repr::Slab { slab: b, .. }) = (&row.0, &set.0) else {
+                panic!("{n} values: not in a slab");
+            };
+            assert!(!Arc::ptr_eq(a, b), "a row in a slab of sets");
+        }
+        let big = StoredKeys::written(SLAB_KEYS / 8 + 1, fill);
+        assert!(matches!(big.0, Repr::Vec(_)));
+        assert_eq!(big[SLAB_KEYS / 8], SLAB_KEYS as u32 / 8 * 3);
+        assert_eq!(&*set, &[1, 2, 3]);
     }
 
     #[test]
