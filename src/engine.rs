@@ -668,7 +668,9 @@ impl Scan<'_> {
             c.par_sort_unstable();
             c
         };
-        drop(sigs);
+        // Unmapping the signatures' slabs takes a while: the pool does it
+        // while the batches are made.
+        rayon::spawn(move || drop(sigs));
         drop(pos);
         stats.candidate_pairs = candidates.len();
         mark("lsh");
