@@ -461,24 +461,34 @@ impl Engine {
         scan.finish()
     }
 
-    /// A document's record; `keep` stores its set (packed into the
-    /// thread's slab, or in a vector of its own).
-    fn record(
-        &self,
-        doc: Document<'_>,
-        id_seed: u64,
-        keep: impl FnOnce(Unsorted<'_>) -> StoredKeys,
-    ) -> Record {
+    /// A document's record. With `packed`, its set and signature are
+    /// written straight into the reading thread's slabs (a corpus's
+    /// threads let go of those when it is read); otherwise each gets a
+    /// vector of its own (a document added alone, on a caller's thread that
+    /// would keep a slab it may never fill).
+    fn record(&self, doc: Document<'_>, id_seed: u64, packed: bool) -> Record {
+        let perms = self.hasher.perms();
         let mut sig = None;
         let (words, set) = text_keys_with(
             &doc.text,
             self.config.shingle(),
             |shingles| {
-                sig = Some(StoredKeys::written(self.hasher.perms(), |out| {
-                    self.hasher.signature_into(shingles, out)
-                }))
+                let sign = |out: &mut [u32]| self.hasher.signature_into(shingles, out);
+                sig = Some(if packed {
+                    StoredKeys::written(perms, sign)
+                } else {
+                    let mut row = vec![0; perms];
+                    sign(&mut row);
+                    row.into()
+                })
             },
-            keep,
+            |keys: Unsorted<'_>| {
+                if packed {
+                    StoredKeys::packed_sorting(keys)
+                } else {
+                    keys.sorted().to_vec().into()
+                }
+            },
         );
         let sig = sig.expect("the shingles are always signed");
         Record {
@@ -558,7 +568,7 @@ impl Scan<'_> {
                 source: DocSource::Memory,
             },
             self.id_seed,
-            |keys| keys.sorted().to_vec().into(),
+            false,
         );
         self.push(rec);
         (self.skipped.len() > before).then(|| self.skipped.last().cloned().unwrap())
@@ -573,7 +583,7 @@ impl Scan<'_> {
         self.infos.reserve(corpus.entries());
         self.store.reserve(corpus.entries());
         corpus.process(
-            |doc| engine.record(doc, id_seed, StoredKeys::packed_sorting),
+            |doc| engine.record(doc, id_seed, true),
             |e| match e {
                 Event::Doc(rec) => self.push(rec),
                 Event::Skip(s) => self.skipped.push(s),
@@ -956,7 +966,7 @@ mod tests {
                 text: "some words to shingle here and there".into(),
                 source: DocSource::Memory,
             };
-            let mut rec = engine.record(doc, scan.id_seed, StoredKeys::packed_sorting);
+            let mut rec = engine.record(doc, scan.id_seed, true);
             rec.id_hash = 7; // every id collides
             scan.push(rec);
             scan.skipped.len() > before
@@ -974,8 +984,11 @@ mod tests {
     }
 
     #[test]
-    fn signatures_are_kept_whole() {
-        for perms in [64, 128, 192, 4096] {
+    fn signatures_and_sets_are_kept_whole() {
+        for (perms, packed) in [64, 128, 192, 4096]
+            .into_iter()
+            .flat_map(|p| [(p, true), (p, false)])
+        {
             let engine = Engine::new(Config::builder().perms(perms).build().unwrap());
             let text = "one story told twice, one story told twice over and over";
             let rec = engine.record(
@@ -985,10 +998,18 @@ mod tests {
                     source: DocSource::Memory,
                 },
                 0,
-                StoredKeys::packed_sorting,
+                packed,
             );
             let keys = crate::shingle::text_set(text, engine.config.shingle()).1;
-            assert_eq!(&*rec.sig, engine.hasher.signature(&keys), "{perms}");
+            assert_eq!(
+                &*rec.sig,
+                engine.hasher.signature(&keys),
+                "{perms} {packed}"
+            );
+            let mut want: Vec<u32> = keys.iter().map(|&h| crate::shingle::key(h)).collect();
+            want.sort_unstable();
+            want.dedup();
+            assert_eq!(&*rec.set, want, "{perms} {packed}");
         }
     }
 
