@@ -69,7 +69,18 @@ pub fn write_jsonl(
     const CHUNK: usize = 256;
     const WINDOW: usize = 64 * CHUNK;
     let id = |d: usize| result.docs[d].id.as_str();
+    // Without extra fields, lines are put together from each id's JSON
+    // text, escaped once (an id is written about four times: in `docs`
+    // and in each of its pairs), and each score's text, looked up: the
+    // same bytes as serde_json's, at a third of the cost.
+    let texts = extra
+        .is_none()
+        .then(|| (IdTexts::new(result), ScoreTexts::new()));
     let write_one = |w: &mut Vec<u8>, c: &Cluster| -> io::Result<()> {
+        if let Some((ids, scores)) = &texts {
+            write_cluster(w, c, ids, scores);
+            return Ok(());
+        }
         let obj = JsonCluster {
             cluster: c.id,
             size: c.docs.len(),
@@ -123,6 +134,124 @@ pub fn write_jsonl(
         start = end;
     }
     Ok(())
+}
+
+/// Every document's id as JSON text (quoted and escaped as serde_json
+/// writes it), back to back.
+struct IdTexts {
+    text: Vec<u8>,
+    /// Where each document's text ends.
+    ends: Vec<usize>,
+}
+
+impl IdTexts {
+    fn new(result: &ScanResult) -> IdTexts {
+        use rayon::prelude::*;
+        let parts: Vec<(Vec<u8>, Vec<usize>)> = result
+            .docs
+            .par_chunks(4096)
+            .map(|docs| {
+                let (mut text, mut ends) = (Vec::new(), Vec::with_capacity(docs.len()));
+                for d in docs {
+                    serde_json::to_writer(&mut text, d.id.as_str()).expect("writing to memory");
+                    ends.push(text.len());
+                }
+                (text, ends)
+            })
+            .collect();
+        let mut ids = IdTexts {
+            text: Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum()),
+            ends: Vec::with_capacity(result.docs.len()),
+        };
+        for (text, ends) in parts {
+            let at = ids.text.len();
+            ids.text.extend_from_slice(&text);
+            ids.ends.extend(ends.iter().map(|e| e + at));
+        }
+        ids
+    }
+
+    fn get(&self, d: usize) -> &[u8] {
+        let start = if d == 0 { 0 } else { self.ends[d - 1] };
+        &self.text[start..self.ends[d]]
+    }
+}
+
+/// The JSON text of every score [`round4`] can give in `0..=1` (serde_json's
+/// shortest form of `k / 10000`, for each `k`).
+struct ScoreTexts {
+    text: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+/// Scores with a text made in advance: `0..=STEPS` ten-thousandths.
+const STEPS: usize = 10_000;
+
+impl ScoreTexts {
+    fn new() -> ScoreTexts {
+        use serde_json::ser::{CompactFormatter, Formatter};
+        let (mut text, mut ends) = (Vec::with_capacity(7 * (STEPS + 1)), Vec::new());
+        for k in 0..=STEPS {
+            CompactFormatter
+                .write_f64(&mut text, k as f64 / STEPS as f64)
+                .expect("writing to memory");
+            ends.push(text.len());
+        }
+        ScoreTexts { text, ends }
+    }
+
+    /// Appends `round4(x)` as serde_json writes it.
+    fn write(&self, out: &mut Vec<u8>, x: f64) {
+        let steps = (x * STEPS as f64).round();
+        // (`-0.0` is left to serde_json, which writes its sign.)
+        if steps.is_sign_positive() && steps <= STEPS as f64 {
+            // `round4(x)` is exactly `steps / 10000`, the value this entry
+            // was made from.
+            let k = steps as usize;
+            let start = if k == 0 { 0 } else { self.ends[k - 1] };
+            out.extend_from_slice(&self.text[start..self.ends[k]]);
+        } else {
+            // Out of range, or not a number: serde_json's own path (which
+            // writes `null` for what JSON cannot hold).
+            serde_json::to_writer(&mut *out, &round4(x)).expect("writing to memory");
+        }
+    }
+}
+
+/// One line of JSON Lines, as the derived `JsonCluster` serializes it
+/// (fields in the same order, no extra fields).
+fn write_cluster(out: &mut Vec<u8>, c: &Cluster, ids: &IdTexts, scores: &ScoreTexts) {
+    use std::io::Write as _;
+    let _ = write!(
+        out,
+        "{{\"cluster\":{},\"size\":{},\"representative\":",
+        c.id,
+        c.docs.len()
+    );
+    out.extend_from_slice(ids.get(c.representative));
+    out.extend_from_slice(b",\"docs\":[");
+    for (i, &d) in c.docs.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(ids.get(d));
+    }
+    out.extend_from_slice(b"],\"pairs\":[");
+    for (i, p) in c.pairs.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"a\":");
+        out.extend_from_slice(ids.get(p.a));
+        out.extend_from_slice(b",\"b\":");
+        out.extend_from_slice(ids.get(p.b));
+        out.extend_from_slice(b",\"jaccard\":");
+        scores.write(out, p.jaccard);
+        out.extend_from_slice(b",\"containment\":");
+        scores.write(out, p.containment);
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"]}\n");
 }
 
 fn csv_field(s: &str) -> String {
@@ -224,4 +353,82 @@ pub fn write_atomically(
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Config, Engine};
+
+    /// The lines put together by hand are serde_json's, byte for byte.
+    #[test]
+    fn jsonl_lines_are_serde_jsons() {
+        let story = "The central bank raised its main interest rate by half a point on \
+                     Tuesday, the third increase this year, citing prices that rose faster \
+                     than expected in the spring and a labour market that stayed tight.";
+        let engine = Engine::new(Config::default());
+        let mut scan = engine.scan();
+        let ids = [
+            "plain.txt",
+            "quote\"d.txt",
+            "back\\slash.txt",
+            "tab\tand\u{1}control",
+            "caf\u{e9}/\u{65e5}\u{672c}.txt",
+            "line\nbreak",
+            "solo.txt",
+        ];
+        for (i, id) in ids.iter().enumerate() {
+            let text = if *id == "solo.txt" {
+                "Something else entirely, about a football match and its late goal.".to_string()
+            } else {
+                format!("{story} Extra words number {i} here.")
+            };
+            assert!(scan.add_text(id, &text).is_none());
+        }
+        let result = scan.finish();
+        assert_eq!(result.clusters.len(), 1);
+        assert!(!result.clusters[0].pairs.is_empty());
+        for all in [false, true] {
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            write_jsonl(&result, &mut fast, all, None).unwrap();
+            let none: &PairExtra<'_> = &|_| None;
+            write_jsonl(&result, &mut slow, all, Some(none)).unwrap();
+            assert_eq!(
+                String::from_utf8(fast).unwrap(),
+                String::from_utf8(slow).unwrap()
+            );
+        }
+    }
+
+    /// Every score's text is serde_json's text of the rounded score.
+    #[test]
+    fn score_texts_are_serde_jsons() {
+        let scores = ScoreTexts::new();
+        let mut xs: Vec<f64> = (0..=20_000).map(|i| i as f64 / 20_000.0).collect();
+        xs.extend([
+            1.0 / 3.0,
+            2.0 / 3.0,
+            0.99995,
+            0.00005,
+            0.000049,
+            -0.0,
+            -0.00001,
+            1.00004,
+            1.5,
+            f64::NAN,
+            f64::INFINITY,
+        ]);
+        let mut state = 7u64;
+        for _ in 0..20_000 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            xs.push((state >> 11) as f64 / (1u64 << 53) as f64);
+        }
+        for x in xs {
+            let mut out = Vec::new();
+            scores.write(&mut out, x);
+            assert_eq!(out, serde_json::to_vec(&round4(x)).unwrap(), "{x}");
+        }
+    }
 }
