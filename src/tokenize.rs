@@ -496,7 +496,8 @@ fn classes16(b: &[u8; 16]) -> [u16; 5] {
     }
 }
 
-/// [`ascii_words_scalar`] computed with bit masks: the classes of 64
+/// The byte-by-byte ASCII word rules (`ascii_words_scalar`, kept for
+/// the tests) computed with bit masks: the classes of 64
 /// bytes at a time, then the word runs found from the masks, with no
 /// branch per byte: by [`ascii_words_x`] where the CPU has AVX-512, by
 /// [`ascii_words_masks`] (SSE2) elsewhere. The same words, checked by the
