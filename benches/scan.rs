@@ -81,7 +81,11 @@ fn bench(c: &mut Criterion) {
     })
     .unwrap();
     let result = synth.finish();
-    assert!(result.clusters.len() > 1000, "{} clusters", result.clusters.len());
+    assert!(
+        result.clusters.len() > 1000,
+        "{} clusters",
+        result.clusters.len()
+    );
     let write = |extra: Option<&neardup::output::PairExtra<'_>>| {
         let mut out = Vec::new();
         neardup::output::write_jsonl(&result, &mut out, false, extra).unwrap();

@@ -578,6 +578,9 @@ impl Scan<'_> {
     /// number of input bytes consumed, batch by batch.
     pub fn add_corpus(&mut self, corpus: &Corpus, progress: impl FnMut(u64)) {
         let (engine, id_seed) = (self.engine, self.id_seed);
+        // Once the sets spill to disk, each slab of them is dropped when
+        // written out: its memory goes to the next one.
+        let _recycling = crate::store::Recycling::start();
         self.sigs.reserve(corpus.entries());
         self.seen.reserve(corpus.entries());
         self.infos.reserve(corpus.entries());

@@ -316,10 +316,76 @@ const SLAB_KEYS: usize = 1 << 20;
 /// only read.
 struct Slab {
     base: NonNull<u32>,
-    _map: memmap2::MmapMut,
+    /// Always `Some` until the slab is dropped.
+    map: Option<memmap2::MmapMut>,
+    /// Whether its memory may go to the next slab of sets once it is
+    /// dropped ([`Recycling`]): only sets' slabs, whose writers never read
+    /// a place before writing it.
+    recycle: bool,
 }
 
-// SAFETY: `base` points into `_map`, which the slab owns; writes happen
+impl Drop for Slab {
+    fn drop(&mut self) {
+        let Some(map) = self.map.take() else { return };
+        if self.recycle {
+            // Under the lock that `Recycling`'s end takes too, so no
+            // mapping is kept after the last reader has gone.
+            let mut spare = SPARE.lock().unwrap_or_else(|e| e.into_inner());
+            if RECYCLING.load(std::sync::atomic::Ordering::Relaxed) > 0 && spare.len() < SPARE_MOST
+            {
+                spare.push(map);
+                return;
+            }
+        }
+        drop(map);
+    }
+}
+
+/// Most slabs' memory kept for reuse at once (16 MiB): enough for the
+/// slabs in flight between the reading threads and the store.
+const SPARE_MOST: usize = 4;
+
+/// Mappings of sets' slabs let go of while a corpus is read, for the next
+/// slabs of sets: their pages are already in memory, where a new mapping
+/// would take a page fault per 4 KiB (and an unmapping a flush of every
+/// thread's TLB). This is what a spilled scan does with each set once it is
+/// written to the file.
+static SPARE: std::sync::Mutex<Vec<memmap2::MmapMut>> = std::sync::Mutex::new(Vec::new());
+
+/// Corpora being read now ([`Recycling`]).
+static RECYCLING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// While one of these lives, sets' slabs that are dropped keep their memory
+/// for the next ones; when the last goes, that memory is unmapped. A scan
+/// holds one while it reads a corpus.
+pub(crate) struct Recycling(());
+
+impl Recycling {
+    /// Starts keeping dropped sets' slabs for reuse (until the last
+    /// `Recycling` is dropped).
+    pub(crate) fn start() -> Recycling {
+        let _spare = SPARE.lock().unwrap_or_else(|e| e.into_inner());
+        RECYCLING.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Recycling(())
+    }
+}
+
+impl Drop for Recycling {
+    fn drop(&mut self) {
+        let spare = {
+            let mut spare = SPARE.lock().unwrap_or_else(|e| e.into_inner());
+            if RECYCLING.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) == 1 {
+                std::mem::take(&mut *spare)
+            } else {
+                Vec::new()
+            }
+        };
+        // Unmapped outside the lock.
+        drop(spare);
+    }
+}
+
+// SAFETY: `base` points into `map`, which the slab owns; writes happen
 // only through the filling thread's `SlabWriter`, to ranges no
 // `StoredKeys` covers yet, so sharing a slab across threads is sound.
 unsafe impl Send for Slab {}
@@ -347,7 +413,7 @@ impl StoredKeys {
     /// one when it is full); large sets, and any set when no slab can be
     /// mapped, get a vector of their own.
     pub fn packed(keys: &[u32]) -> StoredKeys {
-        if keys.len() > SLAB_KEYS / 8 || !Self::slab_room(&SLAB, keys.len()) {
+        if keys.len() > SLAB_KEYS / 8 || !Self::slab_room(&SLAB, keys.len(), true) {
             return StoredKeys::from(keys.to_vec());
         }
         Self::in_slab(&SLAB, keys.len(), |to| {
@@ -362,7 +428,7 @@ impl StoredKeys {
     /// the set straight into the slab (no copy from a scratch buffer).
     pub(crate) fn packed_sorting(keys: Unsorted<'_>) -> StoredKeys {
         let most = keys.max_len();
-        if most > SLAB_KEYS / 8 || !Self::slab_room(&SLAB, most) {
+        if most > SLAB_KEYS / 8 || !Self::slab_room(&SLAB, most, true) {
             return StoredKeys::from(keys.sorted().to_vec());
         }
         // SAFETY: `to` holds `most` values (`in_slab`), in a slab, apart
@@ -374,7 +440,7 @@ impl StoredKeys {
     /// in a slab of rows kept apart from the sets': a scan's signatures,
     /// written where they live instead of copied there.
     pub(crate) fn written(len: usize, fill: impl FnOnce(&mut [u32])) -> StoredKeys {
-        if len > SLAB_KEYS / 8 || !Self::slab_room(&ROW_SLAB, len) {
+        if len > SLAB_KEYS / 8 || !Self::slab_room(&ROW_SLAB, len, false) {
             let mut row = vec![0; len];
             fill(&mut row);
             return StoredKeys::from(row);
@@ -390,12 +456,14 @@ impl StoredKeys {
 
     /// Whether this thread's slab of kind `which` has room for `most` more
     /// keys, after starting a new slab if it had not (false: none can be
-    /// mapped).
-    fn slab_room(which: &'static ThreadSlab, most: usize) -> bool {
+    /// mapped). A new slab of sets may take a dropped one's memory
+    /// (`recycle`); rows ([`StoredKeys::written`]) are promised zeroed
+    /// memory and always get a fresh mapping.
+    fn slab_room(which: &'static ThreadSlab, most: usize, recycle: bool) -> bool {
         which.with(|w| {
             let mut w = w.borrow_mut();
             if w.as_ref().is_none_or(|w| w.used + most > SLAB_KEYS) {
-                *w = new_slab().map(|slab| SlabWriter { slab, used: 0 });
+                *w = new_slab(recycle).map(|slab| SlabWriter { slab, used: 0 });
             }
             w.is_some()
         })
@@ -441,13 +509,27 @@ impl StoredKeys {
     }
 }
 
-fn new_slab() -> Option<Arc<Slab>> {
+/// A new slab: the memory of a dropped one when `recycle` allows and some
+/// is kept ([`Recycling`]), else a fresh mapping (zeroed).
+fn new_slab(recycle: bool) -> Option<Arc<Slab>> {
+    let spare = if recycle {
+        SPARE.lock().unwrap_or_else(|e| e.into_inner()).pop()
+    } else {
+        None
+    };
     // No MADV_HUGEPAGE: on this VM the first touch of a huge page costs
     // more than the 512 page faults it saves (measured: +0.15 s of system
     // time at 100k documents).
-    let mut map = memmap2::MmapMut::map_anon(SLAB_KEYS * 4).ok()?;
+    let mut map = match spare {
+        Some(map) => map,
+        None => memmap2::MmapMut::map_anon(SLAB_KEYS * 4).ok()?,
+    };
     let base = NonNull::new(map.as_mut_ptr() as *mut u32)?;
-    Some(Arc::new(Slab { base, _map: map }))
+    Some(Arc::new(Slab {
+        base,
+        map: Some(map),
+        recycle,
+    }))
 }
 
 /// Hands memory just freed back to the operating system. Each set was
@@ -532,6 +614,48 @@ mod tests {
         let big: Vec<u32> = (0..SLAB_KEYS as u32 / 8 + 1).collect();
         assert!(matches!(StoredKeys::packed(&big).0, Repr::Vec(_)));
         assert!(matches!(StoredKeys::packed(&big[1..]).0, Repr::Slab { .. }));
+    }
+
+    /// The slab a set was packed in, by its first key's address.
+    fn slab_base(set: &StoredKeys) -> *const u8 {
+        match &set.0 {
+            Repr::Slab { slab, .. } => slab.base.as_ptr() as *const u8,
+            Repr::Vec(_) => panic!("not in a slab"),
+        }
+    }
+
+    #[test]
+    fn a_dropped_slab_of_sets_is_reused_whole_while_a_corpus_is_read() {
+        let recycling = Recycling::start();
+        // A thread of its own: slabs are per thread.
+        std::thread::spawn(|| {
+            let part = SLAB_KEYS / 8;
+            let set = |tag: u32| -> Vec<u32> {
+                (0..part as u32)
+                    .map(|k| k ^ tag.wrapping_mul(0x9E37_79B1))
+                    .collect()
+            };
+            // Eight sets fill the thread's first slab; a ninth starts another.
+            let first: Vec<StoredKeys> = (0..8).map(|t| StoredKeys::packed(&set(t))).collect();
+            let base = slab_base(&first[0]);
+            assert!(first.iter().all(|s| slab_base(s) == base));
+            let ninth = StoredKeys::packed(&set(8));
+            assert_ne!(slab_base(&ninth), base);
+            drop(first);
+            // Its memory was kept, not unmapped.
+            assert!(SPARE.lock().unwrap().iter().any(|m| m.as_ptr() == base));
+            // Seven more fill the second slab, the next ones go to a slab
+            // made from kept memory: every set reads back whole.
+            let more: Vec<StoredKeys> = (9..20).map(|t| StoredKeys::packed(&set(t))).collect();
+            assert_eq!(&*ninth, set(8).as_slice());
+            for (t, s) in (9..20).zip(&more) {
+                assert_eq!(&**s, set(t).as_slice(), "set {t}");
+            }
+            StoredKeys::release_thread_slabs();
+        })
+        .join()
+        .unwrap();
+        drop(recycling);
     }
 
     #[test]
