@@ -547,12 +547,21 @@ fn release_freed_memory() {
 }
 
 fn append(w: &mut BufWriter<File>, starts: &mut Starts, set: &[u32]) -> std::io::Result<()> {
-    let mut bytes = [0u8; 4096];
-    for part in set.chunks(bytes.len() / 4) {
-        for (b, k) in bytes.chunks_exact_mut(4).zip(part) {
-            b.copy_from_slice(&k.to_le_bytes());
+    if cfg!(target_endian = "little") {
+        // The keys' own bytes are the file's (little-endian) form.
+        // SAFETY: any bytes of a `[u32]` are valid `u8`s, and the view
+        // covers exactly the set.
+        w.write_all(unsafe {
+            std::slice::from_raw_parts(set.as_ptr() as *const u8, set.len() * 4)
+        })?;
+    } else {
+        let mut bytes = [0u8; 4096];
+        for part in set.chunks(bytes.len() / 4) {
+            for (b, k) in bytes.chunks_exact_mut(4).zip(part) {
+                b.copy_from_slice(&k.to_le_bytes());
+            }
+            w.write_all(&bytes[..part.len() * 4])?;
         }
-        w.write_all(&bytes[..part.len() * 4])?;
     }
     starts.push(starts.last().copied().unwrap_or(0) + set.len() as u64);
     Ok(())
