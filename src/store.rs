@@ -422,8 +422,26 @@ struct SlabWriter {
     used: usize,
 }
 
-/// The slab a thread is filling, of one kind.
-type ThreadSlab = std::thread::LocalKey<RefCell<Option<SlabWriter>>>;
+/// The two kinds of slabs a thread fills.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Sets ([`StoredKeys::packed`]): a new slab of them may take a
+    /// dropped one's memory ([`Recycling`]).
+    Sets,
+    /// Rows written in place ([`StoredKeys::written`]): promised zeroed
+    /// memory, so always a fresh mapping.
+    Rows,
+}
+
+impl Kind {
+    /// The slab of this kind the calling thread is filling.
+    fn slab(self) -> &'static std::thread::LocalKey<RefCell<Option<SlabWriter>>> {
+        match self {
+            Kind::Sets => &SLAB,
+            Kind::Rows => &ROW_SLAB,
+        }
+    }
+}
 
 thread_local! {
     /// Sets.
@@ -438,10 +456,10 @@ impl StoredKeys {
     /// one when it is full); large sets, and any set when no slab can be
     /// mapped, get a vector of their own.
     pub fn packed(keys: &[u32]) -> StoredKeys {
-        if keys.len() > SLAB_KEYS / 8 || !Self::slab_room(&SLAB, keys.len(), true) {
+        if keys.len() > SLAB_KEYS / 8 || !Self::slab_room(Kind::Sets, keys.len()) {
             return StoredKeys::from(keys.to_vec());
         }
-        Self::in_slab(&SLAB, keys.len(), |to| {
+        Self::in_slab(Kind::Sets, keys.len(), |to| {
             // SAFETY: `to` holds `keys.len()` values (`in_slab`), in a
             // slab, apart from `keys`.
             unsafe { std::ptr::copy_nonoverlapping(keys.as_ptr(), to, keys.len()) };
@@ -453,24 +471,24 @@ impl StoredKeys {
     /// the set straight into the slab (no copy from a scratch buffer).
     pub(crate) fn packed_sorting(keys: Unsorted<'_>) -> StoredKeys {
         let most = keys.max_len();
-        if most > SLAB_KEYS / 8 || !Self::slab_room(&SLAB, most, true) {
+        if most > SLAB_KEYS / 8 || !Self::slab_room(Kind::Sets, most) {
             return StoredKeys::from(keys.sorted().to_vec());
         }
         // SAFETY: `to` holds `most` values (`in_slab`), in a slab, apart
         // from the thread's scratch buffers.
-        Self::in_slab(&SLAB, most, |to| unsafe { keys.sort_into(to) })
+        Self::in_slab(Kind::Sets, most, |to| unsafe { keys.sort_into(to) })
     }
 
     /// `len` values written in place by `fill` (which gets them zeroed),
     /// in a slab of rows kept apart from the sets': a scan's signatures,
     /// written where they live instead of copied there.
     pub(crate) fn written(len: usize, fill: impl FnOnce(&mut [u32])) -> StoredKeys {
-        if len > SLAB_KEYS / 8 || !Self::slab_room(&ROW_SLAB, len, false) {
+        if len > SLAB_KEYS / 8 || !Self::slab_room(Kind::Rows, len) {
             let mut row = vec![0; len];
             fill(&mut row);
             return StoredKeys::from(row);
         }
-        Self::in_slab(&ROW_SLAB, len, |to| {
+        Self::in_slab(Kind::Rows, len, |to| {
             // SAFETY: `to` holds `len` values (`in_slab`) of a fresh
             // anonymous mapping (zeroed, so initialized) that nothing else
             // refers to.
@@ -479,30 +497,23 @@ impl StoredKeys {
         })
     }
 
-    /// Whether this thread's slab of kind `which` has room for `most` more
-    /// keys, after starting a new slab if it had not (false: none can be
-    /// mapped). A new slab of sets may take a dropped one's memory
-    /// (`recycle`); rows ([`StoredKeys::written`]) are promised zeroed
-    /// memory and always get a fresh mapping.
-    fn slab_room(which: &'static ThreadSlab, most: usize, recycle: bool) -> bool {
-        which.with(|w| {
+    /// Whether this thread's slab of `kind` has room for `most` more keys,
+    /// after starting a new slab if it had not (false: none can be mapped).
+    fn slab_room(kind: Kind, most: usize) -> bool {
+        kind.slab().with(|w| {
             let mut w = w.borrow_mut();
             if w.as_ref().is_none_or(|w| w.used + most > SLAB_KEYS) {
-                *w = new_slab(recycle).map(|slab| SlabWriter { slab, used: 0 });
+                *w = new_slab(kind == Kind::Sets).map(|slab| SlabWriter { slab, used: 0 });
             }
             w.is_some()
         })
     }
 
     /// Has `fill` write a set of at most `most` keys at the free end of
-    /// this thread's slab of kind `which`, which has room for them
+    /// this thread's slab of `kind`, which has room for them
     /// ([`Self::slab_room`]), and return its length.
-    fn in_slab(
-        which: &'static ThreadSlab,
-        most: usize,
-        fill: impl FnOnce(*mut u32) -> usize,
-    ) -> StoredKeys {
-        which.with(|w| {
+    fn in_slab(kind: Kind, most: usize, fill: impl FnOnce(*mut u32) -> usize) -> StoredKeys {
+        kind.slab().with(|w| {
             let mut w = w.borrow_mut();
             let w = w.as_mut().expect("a slab with room (slab_room)");
             let start = w.used;
