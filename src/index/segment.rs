@@ -271,10 +271,7 @@ impl Segment {
 
     /// Memory-maps and validates a segment file.
     pub(crate) fn open(path: &Path, verify_checksum: bool) -> crate::Result<Segment> {
-        let file = std::fs::File::open(path).map_err(|source| crate::Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let file = super::format::open_file(path)?;
         let data = Data::map(&file).map_err(|source| crate::Error::Io {
             path: path.to_path_buf(),
             source,
