@@ -143,7 +143,7 @@ impl Config {
         self.boilerplate_share
     }
     /// Mean containment of the cross pairs needed for two clusters to merge
-    /// (`0` gives plain connected components; see [`crate::cluster`]).
+    /// (`0` gives plain connected components; see `crate::cluster`).
     pub fn linkage(&self) -> f64 {
         self.linkage
     }
