@@ -131,7 +131,7 @@ pub struct ScanResult {
     pub warnings: Vec<String>,
     /// Counters.
     pub stats: ScanStats,
-    /// The distinct shingle keys ([`crate::shingle::key`]) cut as
+    /// The distinct shingle keys (`crate::shingle::key`) cut as
     /// boilerplate, sorted (see [`crate::explain::boilerplate_share`] to
     /// mark them in explanations).
     pub boilerplate: Vec<u32>,
@@ -550,8 +550,8 @@ impl Scan<'_> {
     }
 
     /// Keeps at most `bytes` of shingle sets in memory (default
-    /// [`DEFAULT_SET_BUDGET`]); past that, sets go to an unnamed temporary
-    /// file and are read back batch by batch (see [`crate::store`]). Results
+    /// `DEFAULT_SET_BUDGET`); past that, sets go to an unnamed temporary
+    /// file and are read back batch by batch (see `crate::store`). Results
     /// do not depend on it.
     pub fn set_memory_budget(&mut self, bytes: usize) {
         self.store.set_budget(bytes);
@@ -614,7 +614,7 @@ impl Scan<'_> {
     /// at a time (a component never shares a candidate pair with another,
     /// so copy groups, verification and clustering never cross one): only
     /// one batch's sets per thread are loaded, which is what keeps a
-    /// spilled [`SetStore`] out of memory.
+    /// spilled `SetStore` out of memory.
     pub fn finish(self) -> ScanResult {
         let cfg = &self.engine.config;
         let mut stages = vec![("read", self.started.elapsed())];

@@ -8,7 +8,7 @@
 //!
 //! # Words
 //!
-//! Both texts are split by [`crate::tokenize`]. Matching compares token
+//! Both texts are split by `crate::tokenize`. Matching compares token
 //! hashes only, so case and punctuation differences never matter
 //! (`'Self-Regulate,'` matches `self regulate`). Ideographic scripts are
 //! matched one character at a time, since that is how they are tokenized.
@@ -240,7 +240,7 @@ pub struct Explanation {
 
 /// Aligns the texts `a` and `b`.
 ///
-/// Tokenizes both with [`crate::tokenize::tokenize_into`] and calls
+/// Tokenizes both with `crate::tokenize::tokenize_into` and calls
 /// [`explain_tokens`]; all byte offsets in the result point into `a` and `b`.
 pub fn explain(a: &str, b: &str, cfg: &AlignConfig) -> Explanation {
     let mut ta = Vec::new();
@@ -253,7 +253,7 @@ pub fn explain(a: &str, b: &str, cfg: &AlignConfig) -> Explanation {
 
 /// The share of the word `k`-shingles of `text[start..end]` (a passage or
 /// span of a document) found in `boilerplate`, a sorted list of shingle
-/// keys ([`crate::shingle::key`]) such as
+/// keys (`crate::shingle::key`) such as
 /// [`ScanResult::boilerplate`](crate::ScanResult). A passage
 /// made mostly of boilerplate is text two pages share because their outlet
 /// prints it everywhere, not because one copies the other.
@@ -315,7 +315,7 @@ fn paragraphs(text: &str, tokens: &[Token]) -> Vec<u32> {
 
 /// Aligns two already tokenized documents.
 ///
-/// The tokens must be in text order, as [`crate::tokenize::tokenize_into`]
+/// The tokens must be in text order, as `crate::tokenize::tokenize_into`
 /// produces them; byte offsets in the result are taken from them.
 ///
 /// Without the texts, paragraph breaks are unknown, so gaps are bridged by

@@ -732,6 +732,11 @@ impl Index {
             ("bands", ours.bands.to_string(), theirs.bands.to_string()),
             ("seed", ours.seed.to_string(), theirs.seed.to_string()),
             (
+                "scheme",
+                ours.scheme.as_str().to_string(),
+                theirs.scheme.as_str().to_string(),
+            ),
+            (
                 "threshold",
                 ours.threshold.to_string(),
                 theirs.threshold.to_string(),
