@@ -279,14 +279,18 @@ pub fn write_csv(result: &ScanResult, w: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes a report for people: each cluster with its documents and pairs.
+/// Writes a report for people: each cluster with its documents and pairs
+/// (ids with their control characters escaped, see
+/// [`crate::display::escape_for_terminal`]).
 pub fn write_text(result: &ScanResult, w: &mut dyn Write, all: bool) -> io::Result<()> {
-    let id = |d: usize| result.docs[d].id.as_str();
+    use crate::display::{count, escape_for_terminal};
+    // Ids come from file names: their control characters are escaped.
+    let id = |d: usize| escape_for_terminal(&result.docs[d].id);
     if result.clusters.is_empty() {
         writeln!(
             w,
-            "No near-duplicates found among {} documents.",
-            result.docs.len()
+            "No near-duplicates found among {}.",
+            count(result.docs.len() as u64, "document", "documents")
         )?;
     }
     for c in &result.clusters {
@@ -299,7 +303,8 @@ pub fn write_text(result: &ScanResult, w: &mut dyn Write, all: bool) -> io::Resu
         )?;
         for &d in &c.docs {
             let mark = if d == c.representative { "*" } else { " " };
-            writeln!(w, "  {mark} {}  ({} words)", id(d), result.docs[d].words)?;
+            let words = count(result.docs[d].words as u64, "word", "words");
+            writeln!(w, "  {mark} {}  ({words})", id(d))?;
         }
         for p in &c.pairs {
             writeln!(

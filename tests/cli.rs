@@ -390,3 +390,57 @@ fn a_corpus_out_of_memory_is_read_whole_under_a_low_open_file_limit() {
     assert!(err.contains(&format!("{n} documents read")), "{err}");
     assert!(err.contains(" 0 skipped"), "{err}");
 }
+
+/// `--threads` has a limit, said at once (a huge value used to spend a
+/// minute creating threads before failing).
+#[test]
+fn absurd_thread_counts_are_a_usage_error() {
+    let dir = shared("examples/aggregator-split");
+    let d = dir.to_str().unwrap();
+    for args in [
+        &["scan", d, "--threads", "100000"][..],
+        &["query", d, d, "--threads", "2000"],
+    ] {
+        let o = run(args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("1024"), "{args:?}: {err}");
+    }
+}
+
+/// Errors say their cause once ("No such file or directory (os error 2)",
+/// not twice), and a count of one is "1 document".
+#[test]
+fn an_error_states_its_cause_once_and_counts_agree() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("missing");
+    let under_a_file = tmp.path().join("file/idx");
+    std::fs::write(tmp.path().join("file"), "x").unwrap();
+    for args in [
+        &["scan", missing.to_str().unwrap()][..],
+        &["index", "create", under_a_file.to_str().unwrap()],
+        &["index", "info", missing.to_str().unwrap()],
+        &[
+            "explain",
+            missing.to_str().unwrap(),
+            missing.to_str().unwrap(),
+        ],
+    ] {
+        let o = run(args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.matches("(os error").count() <= 1, "{args:?}: {err}");
+        assert!(err.contains("missing") || err.contains("file/idx"), "{err}");
+    }
+    let one = tmp.path().join("one.txt");
+    std::fs::write(&one, "A single short document.").unwrap();
+    let o = run(&["scan", one.to_str().unwrap(), "--format", "text"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("neardup: 1 document read"), "{err}");
+    assert!(
+        err.contains("0 candidate pairs, 0 verified pairs, 0 clusters (0 documents)"),
+        "{err}"
+    );
+    assert_eq!(stdout(&o), "No near-duplicates found among 1 document.\n");
+}

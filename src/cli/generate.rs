@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Args;
+use neardup::display::{count, path_for_terminal};
 
 /// `neardup generate` flags.
 #[derive(Args, Debug)]
@@ -36,12 +37,12 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode> {
         ..Default::default()
     };
     let s = neardup::synth::generate_to_dir(&args.sources, &args.out, &cfg)?;
-    eprintln!(
-        "neardup: wrote {} documents in {} clusters ({:.1} MB) to {}",
-        s.documents,
-        s.clusters,
+    super::say(format_args!(
+        "wrote {} in {} ({:.1} MB) to {}",
+        count(s.documents as u64, "document", "documents"),
+        count(s.clusters as u64, "cluster", "clusters"),
         s.bytes as f64 / 1e6,
-        args.out.display()
-    );
+        path_for_terminal(&args.out)
+    ));
     Ok(ExitCode::SUCCESS)
 }

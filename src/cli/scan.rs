@@ -12,7 +12,8 @@ use neardup::explain::AlignConfig;
 use neardup::{Config, Corpus, CorpusOptions, Engine, ScanResult};
 
 use super::args::{ConfigArgs, InputArgs, RunArgs, ScanTuning};
-use super::{exit_for, progress, with_output};
+use super::{exit_for, progress, say, with_output};
+use neardup::display::{count, path_for_terminal};
 
 /// Every flag of a scan (shared by `scan` and `eval`).
 #[derive(Args, Debug, Clone)]
@@ -87,20 +88,20 @@ pub fn run_scan(inputs: &[PathBuf], a: &ScanFlags) -> Result<(ScanResult, Config
             .chain(&result.stats.stages)
             .map(|(name, d)| format!("{name} {:.3}s", d.as_secs_f64()))
             .collect();
-        eprintln!("neardup: timings: {}", parts.join(", "));
+        say(format_args!("timings: {}", parts.join(", ")));
     }
     if !a.run.quiet {
         for w in &result.warnings {
-            eprintln!("neardup: warning: {w}");
+            say(format_args!("warning: {w}"));
         }
         for s in &result.skipped {
-            eprintln!("neardup: {s}");
+            say(s);
         }
     }
     Ok((result, config, options))
 }
 
-/// The one-line summary of a scan, for stderr.
+/// The one-line summary of a scan, for stderr (after `neardup: `).
 pub fn summary(result: &ScanResult) -> String {
     let s = &result.stats;
     let mut skipped = String::new();
@@ -113,15 +114,19 @@ pub fn summary(result: &ScanResult) -> String {
         skipped = format!(" ({})", parts.join(", "));
     }
     format!(
-        "neardup: {} documents read ({:.1} MB), {} skipped{}; {} candidate pairs, {} verified pairs, {} clusters ({} documents); {:.2}s",
-        s.documents,
+        "{} read ({:.1} MB), {} skipped{}; {}, {}, {} ({}); {:.2}s",
+        count(s.documents as u64, "document", "documents"),
         s.bytes as f64 / 1e6,
         s.skipped,
         skipped,
-        s.candidate_pairs,
-        s.verified_pairs,
-        s.clusters,
-        s.clustered_documents,
+        count(
+            s.candidate_pairs as u64,
+            "candidate pair",
+            "candidate pairs"
+        ),
+        count(s.verified_pairs as u64, "verified pair", "verified pairs"),
+        count(s.clusters as u64, "cluster", "clusters"),
+        count(s.clustered_documents as u64, "document", "documents"),
         s.elapsed.as_secs_f64()
     )
 }
@@ -172,10 +177,10 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         neardup::output::write_atomically(report, |w| {
             neardup::report::write_html_report(w, &result, &load, &align)
         })
-        .with_context(|| format!("cannot write {}", report.display()))?;
+        .with_context(|| format!("cannot write {}", path_for_terminal(report)))?;
     }
     if !args.flags.run.quiet {
-        eprintln!("{}", summary(&result));
+        say(summary(&result));
     }
     let code = exit_for(result.skipped.len(), args.flags.run.strict);
     // The process ends here: its memory goes back to the system at once,

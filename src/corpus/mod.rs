@@ -7,7 +7,12 @@
 //!   file is a document whose id is its path relative to the directory given,
 //!   with `/` separators — except `.jsonl` / `.ndjson` files, which hold one
 //!   document per line.
-//! * A single file given on its own has its file name as id.
+//!   A name that is not valid UTF-8 is written with escapes (see
+//!   [`crate::display::escape_name`]: `bad\xFF.txt`), so that two names
+//!   never share an id. A FIFO, socket or device met in the walk is not
+//!   read (reading one can wait forever): it is skipped and reported.
+//! * A single file given on its own has its file name as id. One that is
+//!   not a regular file (a FIFO, a device) is skipped and reported.
 //! * A JSON Lines document's id is the value of the id field (a string or a
 //!   number), its text the value of the text field.
 //!
@@ -27,6 +32,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::display::path_text;
 use crate::error::{Error, Result};
 
 mod ignore;
@@ -37,8 +43,9 @@ mod walk;
 
 pub use ignore::IgnoreList;
 pub use jsonl::read_jsonl_from;
-pub use read::{decode, load_source};
+pub use read::{decode, load_source, read_text_file};
 
+use crate::safe_open::{OpenError, Special};
 use jsonl::read_jsonl;
 use pipeline::pipelined;
 use read::{close_openers, read_file_batch};
@@ -92,8 +99,8 @@ pub enum DocSource {
 impl std::fmt::Display for DocSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            DocSource::File(p) => write!(f, "{}", p.display()),
-            DocSource::JsonlLine { path, line, .. } => write!(f, "{}:{line}", path.display()),
+            DocSource::File(p) => write!(f, "{}", path_text(p)),
+            DocSource::JsonlLine { path, line, .. } => write!(f, "{}:{line}", path_text(path)),
             DocSource::Memory => write!(f, "<memory>"),
         }
     }
@@ -131,6 +138,9 @@ pub enum SkipReason {
     DuplicateId,
     /// A directory entry that could not be walked (symlink loop, ...).
     Walk,
+    /// Not a regular file: a FIFO, socket or device (reading one can wait
+    /// forever or never end).
+    NotRegular,
 }
 
 impl SkipReason {
@@ -145,6 +155,7 @@ impl SkipReason {
             SkipReason::MissingField => "missing field",
             SkipReason::DuplicateId => "duplicate id",
             SkipReason::Walk => "walk error",
+            SkipReason::NotRegular => "not a regular file",
         }
     }
 }
@@ -216,7 +227,13 @@ impl Corpus {
                 path: root.to_path_buf(),
                 source,
             })?;
-            if meta.is_dir() {
+            if let Some(kind) = Special::of(meta.file_type()).filter(|&k| k != Special::Directory) {
+                entries.push(Entry::Broken(Skip {
+                    location: path_text(root).into_owned(),
+                    reason: SkipReason::NotRegular,
+                    message: OpenError::NotRegular(kind).to_string(),
+                }));
+            } else if meta.is_dir() {
                 std::fs::read_dir(root).map_err(|source| Error::Input {
                     path: root.to_path_buf(),
                     source,
@@ -269,8 +286,8 @@ impl Corpus {
             } else {
                 let id = root
                     .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| root.display().to_string());
+                    .map(|n| path_text(Path::new(n)).into_owned())
+                    .unwrap_or_else(|| path_text(root).into_owned());
                 entries.push(Entry::File {
                     path: root.to_path_buf(),
                     id,

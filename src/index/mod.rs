@@ -682,10 +682,15 @@ impl Index {
         };
         let text = crate::corpus::load_source(&source, &options)?;
         if xxh3_64(text.as_bytes()) != doc.text_hash {
+            let (path, at) = match &source {
+                DocSource::JsonlLine { path, line, .. } => (path.clone(), format!("line {line}: ")),
+                DocSource::File(path) => (path.clone(), String::new()),
+                DocSource::Memory => (PathBuf::new(), String::new()),
+            };
             return Err(Error::Io {
-                path: PathBuf::from(source.to_string()),
+                path,
                 source: std::io::Error::other(format!(
-                    "document {:?} changed since it was indexed (its text differs)",
+                    "{at}document {:?} changed since it was indexed (its text differs)",
                     doc.id
                 )),
             });

@@ -46,8 +46,10 @@ impl std::fmt::Display for StoredSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StoredSource::Memory => f.write_str("<memory>"),
-            StoredSource::File(p) => write!(f, "{}", p.display()),
-            StoredSource::JsonlLine { path, line, .. } => write!(f, "{}:{line}", path.display()),
+            StoredSource::File(p) => write!(f, "{}", crate::display::path_text(p)),
+            StoredSource::JsonlLine { path, line, .. } => {
+                write!(f, "{}:{line}", crate::display::path_text(path))
+            }
         }
     }
 }
