@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
-use crate::corpus::{Corpus, DocSource, Document, Event, Skip, SkipReason};
+use crate::corpus::{Corpus, CorpusOptions, DocSource, Document, Event, Skip, SkipReason};
 use crate::minhash::MinHasher;
 use crate::shingle::{text_keys_with, text_set, Unsorted};
 use crate::store::{SetStore, StoredKeys, DEFAULT_SET_BUDGET};
@@ -42,7 +42,7 @@ pub struct Engine {
 }
 
 /// What the engine keeps of a document after reading it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct DocInfo {
     /// The document's id.
     pub id: String,
@@ -70,7 +70,7 @@ pub struct Pair {
 }
 
 /// A cluster of copies of one story.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Cluster {
     /// Cluster number, in output order.
     pub id: usize,
@@ -114,7 +114,7 @@ pub struct ScanStats {
 }
 
 /// Everything a scan found.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct ScanResult {
     /// Every document read, sorted by id.
     pub docs: Vec<DocInfo>,
@@ -132,9 +132,73 @@ pub struct ScanResult {
     /// boilerplate, sorted (see [`crate::explain::boilerplate_share`] to
     /// mark them in explanations).
     pub boilerplate: Vec<u32>,
+    /// The configuration of the scan.
+    #[serde(skip)]
+    config: Config,
+    /// How the corpus was read (to read a text again).
+    #[serde(skip)]
+    options: CorpusOptions,
 }
 
 impl ScanResult {
+    /// The configuration the scan ran with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The ids of a pair's two documents.
+    pub fn pair_ids(&self, p: &Pair) -> (&str, &str) {
+        (&self.docs[p.a].id, &self.docs[p.b].id)
+    }
+
+    /// Document `d`'s number by id, looked up.
+    pub fn find(&self, id: &str) -> Option<usize> {
+        self.docs.binary_search_by(|d| d.id.as_str().cmp(id)).ok()
+    }
+
+    /// Reads document `d`'s text again, as the scan read it (a document
+    /// given in memory was not kept: [`Error::Config`](crate::Error::Config)).
+    pub fn text(&self, d: usize) -> crate::Result<String> {
+        let doc = self
+            .docs
+            .get(d)
+            .ok_or_else(|| crate::Error::UnknownDocument(format!("#{d}")))?;
+        crate::corpus::load_source(&doc.source, &self.options)
+    }
+
+    /// Explains a pair of this scan in one call: both texts read again and
+    /// aligned with the scan's own shingle size, so the explanation speaks
+    /// of the same shingles as the pair's scores.
+    ///
+    /// ```
+    /// use neardup::{Corpus, CorpusOptions, Engine};
+    /// let corpus = Corpus::open("corpus", CorpusOptions::default())?;
+    /// let result = Engine::default().scan_corpus(&corpus);
+    /// let pair = &result.clusters[0].pairs[0];
+    /// let e = result.explain(pair)?;
+    /// assert!(!e.passages.is_empty());
+    /// # Ok::<(), neardup::Error>(())
+    /// ```
+    pub fn explain(&self, pair: &Pair) -> crate::Result<crate::explain::Explanation> {
+        let (a, b) = (self.text(pair.a)?, self.text(pair.b)?);
+        Ok(self.explain_texts(&a, &b))
+    }
+
+    /// [`explain`](Self::explain) of two texts the caller holds (for
+    /// documents given in memory), with the scan's configuration.
+    pub fn explain_texts(&self, a: &str, b: &str) -> crate::explain::Explanation {
+        crate::explain::explain(a, b, &self.align_config())
+    }
+
+    /// The alignment settings explanations of this scan use: the scan's
+    /// shingle size, the other settings at their defaults.
+    pub fn align_config(&self) -> crate::explain::AlignConfig {
+        crate::explain::AlignConfig {
+            shingle: self.config.shingle(),
+            ..Default::default()
+        }
+    }
+
     /// The ids of a cluster's documents, in order.
     pub fn cluster_ids(&self, c: &Cluster) -> Vec<&str> {
         c.docs.iter().map(|&d| self.docs[d].id.as_str()).collect()
@@ -202,6 +266,15 @@ pub struct Scan<'e> {
     skipped: Vec<Skip>,
     warnings: Vec<String>,
     bytes: u64,
+    /// How the corpus (if any) was read.
+    options: CorpusOptions,
+}
+
+impl Default for Engine {
+    /// An engine with the default [`Config`].
+    fn default() -> Engine {
+        Engine::new(Config::default())
+    }
 }
 
 impl Engine {
@@ -250,6 +323,7 @@ impl Engine {
             skipped: Vec::new(),
             warnings: Vec::new(),
             bytes: 0,
+            options: CorpusOptions::default(),
         }
     }
 
@@ -377,6 +451,7 @@ impl Scan<'_> {
     /// number of input bytes consumed, batch by batch.
     pub fn add_corpus(&mut self, corpus: &Corpus, progress: impl FnMut(u64)) {
         let (engine, id_seed) = (self.engine, self.id_seed);
+        self.options = corpus.options().clone();
         // Once the sets spill to disk, each slab of them is dropped when
         // written out: its memory goes to the next one.
         let _recycling = crate::store::Recycling::start();
@@ -432,6 +507,7 @@ impl Scan<'_> {
             skipped,
             mut warnings,
             bytes,
+            options,
             ..
         } = self;
         drop((seen, seen_colliding));
@@ -517,6 +593,8 @@ impl Scan<'_> {
             warnings,
             stats,
             boilerplate,
+            config: cfg.clone(),
+            options,
         }
     }
 }
