@@ -31,7 +31,7 @@ pub struct EvalArgs {
 /// `neardup eval`.
 pub fn run(args: EvalArgs) -> Result<ExitCode> {
     let truth = neardup::eval::read_truth(&args.truth)?;
-    let (result, _, _) = run_scan(&args.inputs, &args.flags)?;
+    let result = run_scan(&args.inputs, &args.flags)?;
     if let Some(out) = &args.output {
         with_output(Some(out), |w| {
             neardup::output::write_jsonl(&result, w, false, None)

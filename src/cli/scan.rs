@@ -8,8 +8,7 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
 use neardup::corpus::SkipReason;
-use neardup::explain::AlignConfig;
-use neardup::{Config, Corpus, CorpusOptions, Engine, ScanResult};
+use neardup::{Corpus, Engine, ScanResult};
 
 use super::args::{ConfigArgs, InputArgs, RunArgs, ScanTuning};
 use super::{exit_for, progress, say, with_output};
@@ -62,14 +61,14 @@ enum Format {
 }
 
 /// Runs a scan with progress and summary on stderr.
-pub fn run_scan(inputs: &[PathBuf], a: &ScanFlags) -> Result<(ScanResult, Config, CorpusOptions)> {
+pub fn run_scan(inputs: &[PathBuf], a: &ScanFlags) -> Result<ScanResult> {
     let config = a.config.config()?;
     a.run.init_threads()?;
     let options = a.input.options();
     let walk_started = std::time::Instant::now();
-    let corpus = Corpus::open(inputs, options.clone())?;
+    let corpus = Corpus::open(inputs, options)?;
     let walked = walk_started.elapsed();
-    let engine = Engine::new(config.clone());
+    let engine = Engine::new(config);
     let show = progress::shown(a.run.quiet);
     let bar = progress::reading(show, corpus.total_bytes());
     let mut scan = engine.scan();
@@ -98,7 +97,7 @@ pub fn run_scan(inputs: &[PathBuf], a: &ScanFlags) -> Result<(ScanResult, Config
             say(s);
         }
     }
-    Ok((result, config, options))
+    Ok(result)
 }
 
 /// The one-line summary of a scan, for stderr (after `neardup: `).
@@ -133,17 +132,14 @@ pub fn summary(result: &ScanResult) -> String {
 
 /// `neardup scan`.
 pub fn run(args: ScanArgs) -> Result<ExitCode> {
-    let (result, config, options) = run_scan(&args.inputs, &args.flags)?;
+    let result = run_scan(&args.inputs, &args.flags)?;
     // Explanations use the scan's shingle size, so their scores and the
     // boilerplate marks speak of the same shingles.
-    let align = AlignConfig {
-        shingle: config.shingle(),
-        ..AlignConfig::default()
-    };
-    let load = |d: usize| neardup::corpus::load_source(&result.docs[d].source, &options).ok();
+    let align = result.align_config();
+    let load = |d: usize| result.text(d).ok();
     let passages = |p: &neardup::Pair| {
         let (a, b) = (load(p.a)?, load(p.b)?);
-        let e = neardup::explain::explain(&a, &b, &align);
+        let e = result.explain_texts(&a, &b);
         let list: Vec<serde_json::Value> = e
             .passages
             .iter()

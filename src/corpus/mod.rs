@@ -78,14 +78,20 @@ impl Default for CorpusOptions {
 }
 
 /// Where a document's text can be read again (for explanations).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Serialized as `{"file": PATH}`, `{"jsonl_line": {"path", "line",
+/// "offset"}}` or `"memory"`; paths that are not UTF-8 are written with
+/// escapes, as ids are ([`crate::display::escape_name`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum DocSource {
     /// A whole file.
-    File(PathBuf),
+    File(#[serde(serialize_with = "escaped_path")] PathBuf),
     /// One line of a JSON Lines file: 1-based line number and byte offset of
     /// the line's start.
     JsonlLine {
         /// The JSON Lines file.
+        #[serde(serialize_with = "escaped_path")]
         path: PathBuf,
         /// 1-based line number.
         line: usize,
@@ -94,6 +100,12 @@ pub enum DocSource {
     },
     /// Given in memory through the library; the text is not kept.
     Memory,
+}
+
+/// A path as text for JSON output (bytes that are not UTF-8 as `\xHH`,
+/// see [`path_text`]).
+fn escaped_path<S: serde::Serializer>(p: &Path, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&path_text(p))
 }
 
 impl std::fmt::Display for DocSource {
@@ -161,7 +173,7 @@ impl SkipReason {
 }
 
 /// A skipped input: where, why, and a message for people.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Skip {
     /// `path` or `path:line`.
     pub location: String,
@@ -216,13 +228,58 @@ fn is_jsonl(path: &Path) -> bool {
     )
 }
 
+/// What [`Corpus::open`] reads: one path (`&str`, `String`, `Path`,
+/// `PathBuf`) or many (a slice, array or vector of them).
+pub trait Inputs {
+    /// The paths, in order.
+    fn paths(&self) -> Vec<&Path>;
+}
+
+macro_rules! one_input {
+    ($($t:ty),*) => {$(
+        impl Inputs for $t {
+            fn paths(&self) -> Vec<&Path> {
+                vec![self.as_ref()]
+            }
+        }
+    )*};
+}
+one_input!(str, String, Path, PathBuf);
+
+impl<P: AsRef<Path>> Inputs for [P] {
+    fn paths(&self) -> Vec<&Path> {
+        self.iter().map(|p| p.as_ref()).collect()
+    }
+}
+
+impl<P: AsRef<Path>, const N: usize> Inputs for [P; N] {
+    fn paths(&self) -> Vec<&Path> {
+        self.iter().map(|p| p.as_ref()).collect()
+    }
+}
+
+impl<P: AsRef<Path>> Inputs for Vec<P> {
+    fn paths(&self) -> Vec<&Path> {
+        self.iter().map(|p| p.as_ref()).collect()
+    }
+}
+
 impl Corpus {
-    /// Lists the documents under `inputs` (directories, files, JSON Lines).
-    /// Fails only when an input root itself cannot be read.
-    pub fn open<P: AsRef<Path>>(inputs: &[P], options: CorpusOptions) -> Result<Corpus> {
+    /// Lists the documents under `inputs`: one path or many (directories,
+    /// files, JSON Lines). Fails only when an input root itself cannot be
+    /// read.
+    ///
+    /// ```
+    /// use neardup::{Corpus, CorpusOptions};
+    /// let one = Corpus::open("corpus", CorpusOptions::default())?;
+    /// let many = Corpus::open(&["corpus/port-01-wire.txt", "corpus/bank-01-wire.txt"], CorpusOptions::default())?;
+    /// assert_eq!(many.entries(), 2);
+    /// assert!(one.entries() > many.entries());
+    /// # Ok::<(), neardup::Error>(())
+    /// ```
+    pub fn open(inputs: &(impl Inputs + ?Sized), options: CorpusOptions) -> Result<Corpus> {
         let mut entries = Vec::new();
-        for input in inputs {
-            let root = input.as_ref();
+        for root in inputs.paths() {
             let meta = std::fs::metadata(root).map_err(|source| Error::Input {
                 path: root.to_path_buf(),
                 source,
@@ -295,6 +352,11 @@ impl Corpus {
             }
         }
         Ok(Corpus { entries, options })
+    }
+
+    /// The options the corpus was opened with.
+    pub fn options(&self) -> &CorpusOptions {
+        &self.options
     }
 
     /// Number of listed inputs (files, JSON Lines files and walk errors).
