@@ -12,6 +12,10 @@ use neardup::index::{
 use neardup::verify::similarity;
 use neardup::{Config, Corpus, CorpusOptions, Engine, Error};
 
+#[path = "common/child.rs"]
+mod child;
+use child::{mkfifo, run_with_deadline};
+
 type PairSet = BTreeSet<(String, String)>;
 
 fn root() -> PathBuf {
@@ -984,45 +988,6 @@ fn cli_create_add_query_info_remove_optimize() {
 
 // ---------------------------------------------------------------------------
 // Hardening: the lock, files the writer did not create, special files
-
-/// Runs `neardup ARGS` in a child process; fails the test (killing the
-/// child) if it has not ended within `deadline`, so that a hang fails CI
-/// instead of stalling it.
-fn run_with_deadline(args: &[&str], deadline: Duration) -> Output {
-    let out = tempfile::tempdir().unwrap();
-    let (so, se) = (out.path().join("out"), out.path().join("err"));
-    let mut child = bin()
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&so).unwrap())
-        .stderr(std::fs::File::create(&se).unwrap())
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("neardup {args:?} still running after {deadline:?}: it hangs");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: std::fs::read(&so).unwrap(),
-        stderr: std::fs::read(&se).unwrap(),
-    }
-}
-
-fn mkfifo(path: &Path) {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
-    // SAFETY: a NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
-}
 
 /// `n` short documents with ids `PREFIX-0`, ... as one JSON Lines file.
 fn jsonl_docs(path: &Path, prefix: &str, n: usize) -> Vec<String> {

@@ -5,6 +5,16 @@
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
+use std::time::Duration;
+
+#[path = "common/child.rs"]
+mod child;
+use child::mkfifo;
+
+/// `neardup ARGS` in a child that fails the test if it runs for a minute.
+fn run_with_deadline(args: &[&str]) -> Output {
+    child::run_with_deadline(args, Duration::from_secs(60))
+}
 
 const STORY: &str = "Chinese officials summoned the heads of major electric vehicle makers, \
 including BYD, to Beijing earlier this week to address concerns about the long-running price \
@@ -171,45 +181,6 @@ fn bom_and_crlf_keep_offsets_and_words() {
         .map(|t| &text[t.range()])
         .collect();
     assert_eq!(words, ["Hello", "world"]);
-}
-
-/// Runs `neardup ARGS`, failing the test (and killing the child) if it has
-/// not ended within a minute: a hang fails, it never stalls CI.
-fn run_with_deadline(args: &[&str]) -> Output {
-    let out = tempfile::tempdir().unwrap();
-    let (so, se) = (out.path().join("out"), out.path().join("err"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .stdout(fs::File::create(&so).unwrap())
-        .stderr(fs::File::create(&se).unwrap())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Duration::from_secs(60);
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("neardup {args:?} still running after {deadline:?}: it hangs");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: fs::read(&so).unwrap(),
-        stderr: fs::read(&se).unwrap(),
-    }
-}
-
-fn mkfifo(path: &Path) {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
-    // SAFETY: a NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
 }
 
 /// Whether `text` holds a control character other than the line breaks
