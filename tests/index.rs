@@ -1185,6 +1185,8 @@ fn metadata_that_reuses_or_repeats_segment_numbers_is_refused() {
 fn a_writer_never_replaces_a_file_it_did_not_create() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
+    // What a create killed before writing its metadata leaves: made anew.
+    std::fs::write(dir.join("state-000000.state"), b"half written").unwrap();
     Index::create(dir, &Config::default()).unwrap();
     let mut w = IndexWriter::open(dir).unwrap();
     // Another program writes the names the next commit would use.

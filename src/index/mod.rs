@@ -332,11 +332,17 @@ impl Index {
         }
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
         let _lock = lock::Lock::acquire(dir, std::time::Duration::ZERO, false)?;
-        if dir.join(META_FILE).exists() {
+        if std::fs::symlink_metadata(dir.join(META_FILE)).is_ok() {
             return Err(Error::Index {
                 path: dir.to_path_buf(),
                 message: "already holds an index".into(),
             });
+        }
+        // A create killed before its metadata was written leaves its state
+        // file, which no metadata names: this create makes it anew.
+        let first_state = dir.join(state_name(0));
+        if std::fs::symlink_metadata(&first_state).is_ok_and(|m| m.is_file()) {
+            std::fs::remove_file(&first_state).map_err(io_err(&first_state))?;
         }
         let bits = if config.boilerplate_cut(1).is_some() {
             options.sketch_bits
