@@ -1,5 +1,10 @@
 //! Synthetic labeled syndication corpora, built from real wire stories.
 //!
+//! This crate (`neardup-synth`, in `benches/synth` of the neardup
+//! repository) is not part of the `neardup` library: it serves the hidden
+//! `neardup generate` command, the tests and the benches, and is not
+//! published. It depends on nothing of `neardup`.
+//!
 //! [`generate_to_dir`] reads a folder of source stories (for example the
 //! Reuters-21578 files under `../shared/data/reuters21578/docs`) and writes a
 //! labeled corpus in which every picked story is republished by one to
@@ -29,7 +34,7 @@
 //! labeled as its own cluster.
 //!
 //! ```no_run
-//! use neardup::synth::{generate_to_dir, SynthConfig};
+//! use neardup_synth::{generate_to_dir, SynthConfig};
 //! use std::path::Path;
 //!
 //! let cfg = SynthConfig { stories: 500, seed: 1, ..SynthConfig::default() };
@@ -39,7 +44,7 @@
 //!     &cfg,
 //! )?;
 //! println!("{} documents in {} clusters", summary.documents, summary.clusters);
-//! # Ok::<(), neardup::Error>(())
+//! # Ok::<(), neardup_synth::Error>(())
 //! ```
 //!
 //! # Sources
@@ -108,6 +113,7 @@
 //! so a seed gives the same bytes on every machine and with every version of
 //! this crate's dependencies. Changing any knob may change every document
 //! after the first one it touches.
+#![deny(missing_docs)]
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
@@ -116,7 +122,9 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crate::{Error, Result};
+mod error;
+
+pub use error::{Error, Result};
 
 // ---------------------------------------------------------------------------
 // Configuration
@@ -125,7 +133,7 @@ use crate::{Error, Result};
 /// [`SynthConfig::default`]:
 ///
 /// ```
-/// use neardup::synth::SynthConfig;
+/// use neardup_synth::SynthConfig;
 /// let cfg = SynthConfig { stories: 50, seed: 7, ..SynthConfig::default() };
 /// assert!(cfg.validate().is_ok());
 /// ```
@@ -184,17 +192,17 @@ impl SynthConfig {
     pub fn validate(&self) -> Result<()> {
         let bad = |msg: String| Err(Error::Config(msg));
         if self.stories == 0 {
-            return bad("synth: stories must be at least 1".into());
+            return bad("stories must be at least 1".into());
         }
         if self.min_copies == 0 || self.min_copies > self.max_copies || self.max_copies > 99 {
             return bad(format!(
-                "synth: need 1 <= min_copies <= max_copies <= 99, got {}..={}",
+                "need 1 <= min_copies <= max_copies <= 99, got {}..={}",
                 self.min_copies, self.max_copies
             ));
         }
         if let Some(n) = self.target_words {
             if n < 20 {
-                return bad(format!("synth: target_words must be at least 20, got {n}"));
+                return bad(format!("target_words must be at least 20, got {n}"));
             }
         }
         let mut rates = vec![
@@ -204,7 +212,7 @@ impl SynthConfig {
         rates.extend(self.noise.rates());
         for (name, v) in rates {
             if !(0.0..=1.0).contains(&v) {
-                return bad(format!("synth: {name} must be in 0..=1, got {v}"));
+                return bad(format!("{name} must be in 0..=1, got {v}"));
             }
         }
         Ok(())
@@ -352,7 +360,7 @@ pub fn generate_to_dir(sources: &Path, out: &Path, cfg: &SynthConfig) -> Result<
     fs::create_dir_all(&docs).map_err(io_err(&docs))?;
     if fs::read_dir(&docs).map_err(io_err(&docs))?.next().is_some() {
         return Err(Error::Config(format!(
-            "synth: output folder {} is not empty; remove it or pick another",
+            "output folder {} is not empty; remove it or pick another",
             docs.display()
         )));
     }
@@ -1739,7 +1747,7 @@ impl Material {
         let sources = usable_sources(raw, cfg);
         if sources.is_empty() {
             return Err(Error::Config(format!(
-                "synth: no usable source story in {} (need text files of at least {} words)",
+                "no usable source story in {} (need text files of at least {} words)",
                 dir.display(),
                 cfg.min_source_words
             )));
@@ -1761,7 +1769,7 @@ impl Material {
             }
             if pool.spans.len() < MIN_FILLER_SENTENCES {
                 return Err(Error::Config(format!(
-                    "synth: target_words needs at least {MIN_FILLER_SENTENCES} usable sentences in the sources, found {}",
+                    "target_words needs at least {MIN_FILLER_SENTENCES} usable sentences in the sources, found {}",
                     pool.spans.len()
                 )));
             }
@@ -1775,7 +1783,7 @@ impl Material {
         }
         if cfg.stories > sources.len() {
             return Err(Error::Config(format!(
-                "synth: {} stories asked but only {} usable source stories; ask for fewer or set target_words",
+                "{} stories asked but only {} usable source stories; ask for fewer or set target_words",
                 cfg.stories,
                 sources.len()
             )));
