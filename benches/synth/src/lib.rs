@@ -10,8 +10,8 @@
 //! labeled corpus in which every picked story is republished by one to
 //! several invented outlets, with the kinds of noise real syndication has:
 //!
-//! * **outlet frames**: each of [`OUTLET_COUNT`] invented outlets wraps its
-//!   copies in the same masthead, navigation, byline and footer boilerplate
+//! * **outlet frames**: each of the invented outlets ([`outlet_count`], 20
+//!   in `data/outlets.txt`) wraps its copies in the same masthead, navigation, byline and footer boilerplate
 //!   ("Sign up for our newsletter", copyright and syndication disclaimers).
 //!   Because an outlet repeats its boilerplate on every article, two
 //!   *different* stories from one outlet are the hard negatives of the set;
@@ -28,7 +28,10 @@
 //! * **write-through updates**: new paragraphs on top, about a third of the
 //!   copy new text, and an `UPDATE n-` headline.
 //!
-//! Each kind has a rate in [`NoiseConfig`]. A story may also get one
+//! Each kind has a rate in [`NoiseConfig`]. The word lists (house
+//! spellings, abbreviations, editorial swaps, update notes...) and the
+//! outlets are data files under `data/`, described in `data/README.md` and
+//! compiled in. A story may also get one
 //! **distractor** ([`SynthConfig::distractor_share`]): a different source
 //! story on the same topic, published by one of the story's outlets and
 //! labeled as its own cluster.
@@ -120,6 +123,7 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 
 mod config;
+mod data;
 mod error;
 mod noise;
 mod outlets;
@@ -133,7 +137,7 @@ mod words;
 
 pub use config::{NoiseConfig, SynthConfig, SynthDoc, SynthSummary};
 pub use error::{Error, Result};
-pub use outlets::OUTLET_COUNT;
+pub use outlets::outlet_count;
 
 use stories::Material;
 

@@ -1,20 +1,30 @@
-//! The invented outlets (their boilerplate is written for this project) and
+//! The invented outlets of `data/outlets.txt` (their boilerplate is written
+//! for this project) and
 //! the rendering of a copy: as a plain wire, or in an outlet's frame and
 //! style.
 
+use std::sync::OnceLock;
+
+use crate::data::{data_file, load, DataError, DataFile};
 use crate::rng::Rng;
 use crate::text::{push_wrapped, sentence_case, strip_tickers, title_case, words_of};
-use crate::words::{Spelling, MONTHS, SECTIONS};
+use crate::words::{words, Spelling};
 
-#[derive(Debug, Clone, Copy)]
+/// How an outlet cases the headline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Case {
+    /// As the wire has it.
     Keep,
+    /// Headline case ([`title_case`]).
     Title,
+    /// Sentence case ([`sentence_case`]).
     Sentence,
+    /// All capitals.
     Upper,
 }
 
-#[derive(Debug, Clone, Copy)]
+/// How an outlet lays the body out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Layout {
     /// The whole body on one line, as scraped from a page.
     OneLine,
@@ -26,7 +36,8 @@ pub(crate) enum Layout {
     Wrapped(usize, usize),
 }
 
-#[derive(Debug, Clone, Copy)]
+/// How an outlet renders the wire's dateline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dateline {
     /// `CITY, Mon DD - `
     Wire,
@@ -40,286 +51,191 @@ pub(crate) enum Dateline {
     Strip,
 }
 
-/// An invented outlet; its name is the first masthead line.
+/// An invented outlet (a block of `data/outlets.txt`); its name is the
+/// first masthead line.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Outlet {
     /// Lines before the headline; `{section}`, `{date}`, `{year}` and
     /// `{mins}` are filled in per article.
-    pub(crate) masthead: &'static [&'static str],
+    pub(crate) masthead: Vec<&'static str>,
     /// Lines between the headline and the body.
-    pub(crate) byline: &'static [&'static str],
+    pub(crate) byline: Vec<&'static str>,
     /// Lines after the body.
-    pub(crate) footer: &'static [&'static str],
+    pub(crate) footer: Vec<&'static str>,
+    /// Headline case.
     pub(crate) case: Case,
+    /// Body layout.
     pub(crate) layout: Layout,
+    /// Dateline style.
     pub(crate) dateline: Dateline,
+    /// House spelling (with the house-style noise).
     pub(crate) spelling: Spelling,
+    /// Wire abbreviations spelled out (with the house-style noise).
     pub(crate) expand: bool,
 }
 
-/// Number of invented outlets.
-pub const OUTLET_COUNT: usize = OUTLETS.len();
+/// The invented outlets of `data/outlets.txt`, in file order (parsed on
+/// first use).
+pub(crate) fn outlets() -> &'static [Outlet] {
+    static OUTLETS: OnceLock<Vec<Outlet>> = OnceLock::new();
+    OUTLETS.get_or_init(|| load(parse_outlets(data_file!("outlets.txt"))))
+}
 
-pub(crate) const OUTLETS: &[Outlet] = &[
-    Outlet {
-        masthead: &["The Harbour Ledger", "Business | Markets | Shipping | Energy | Opinion | Subscribe"],
-        byline: &["{section} | {date}"],
-        footer: &[
-            "Sign up for our newsletter: The Ledger Morning Brief arrives in your inbox before the markets open.",
-            "(c) {year} The Harbour Ledger. All rights reserved. This article was published from a news agency feed and was not edited by Ledger staff.",
-        ],
-        case: Case::Title,
-        layout: Layout::Blank,
-        dateline: Dateline::Bracket,
-        spelling: Spelling::Uk,
-        expand: true,
-    },
-    Outlet {
-        masthead: &["NORTHGATE BUSINESS DAILY", "Home > {section} > Latest News"],
-        byline: &["Last updated: {date}"],
-        footer: &[
-            "(Only the headline and picture of this report may have been reworked by the Northgate Business Daily staff; the rest of the content is auto-generated from a syndicated feed.)",
-        ],
-        case: Case::Title,
-        layout: Layout::OneLine,
-        dateline: Dateline::Wire,
-        spelling: Spelling::Keep,
-        expand: false,
-    },
-    Outlet {
-        masthead: &["Meridian Markets Review", "Menu  Search  Sign in  Subscribe"],
-        byline: &["By Meridian staff and wire reports", "{date} - {mins} min read"],
-        footer: &[
-            "Related coverage",
-            "Share this article: Email | Print | Copy link",
-            "Meridian Markets Review is supported by readers like you. Become a member for unlimited access to our reporting.",
-        ],
-        case: Case::Title,
-        layout: Layout::Lines,
-        dateline: Dateline::Agency,
-        spelling: Spelling::Us,
-        expand: false,
-    },
-    Outlet {
-        masthead: &["Pinecrest Gazette", "News  Sport  Business  Weather  Obituaries  Classifieds"],
-        byline: &["Posted {date}"],
-        footer: &[
-            "Copyright {year} Pinecrest Gazette. This material may not be published, broadcast, rewritten or redistributed without permission.",
-            "Get breaking news alerts from the Pinecrest Gazette: download our free app.",
-        ],
-        case: Case::Sentence,
-        layout: Layout::Blank,
-        dateline: Dateline::Strip,
-        spelling: Spelling::Us,
-        expand: false,
-    },
-    Outlet {
-        masthead: &["Eastbank Herald - serving the east bank since 1911"],
-        byline: &["{section}", "{date}"],
-        footer: &[
-            "Advertisement",
-            "Most read: Council delays vote on the ring road budget | Rail works to close the eastern line for a week | Your photographs of the autumn fair",
-            "Eastbank Herald, 14 Quay Road. (c) Eastbank Herald Media {year}",
-        ],
-        case: Case::Title,
-        layout: Layout::Blank,
-        dateline: Dateline::Dash,
-        spelling: Spelling::Uk,
-        expand: false,
-    },
-    Outlet {
-        masthead: &["TIDEWATER JOURNAL OF COMMERCE", "Trade | Ports | Logistics | Commodities | Finance"],
-        byline: &["Wire story | {date}"],
-        footer: &["This story has been published from a wire agency feed without modifications to the text."],
-        case: Case::Upper,
-        layout: Layout::Wrapped(72, 2),
-        dateline: Dateline::Wire,
-        spelling: Spelling::Keep,
-        expand: false,
-    },
-    Outlet {
-        masthead: &["Summit Street Wire"],
-        byline: &[],
-        footer: &[
-            "Tags: {section}, markets, companies",
-            "Never miss a story. Sign up for the Summit Street daily newsletter.",
-        ],
-        case: Case::Title,
-        layout: Layout::OneLine,
-        dateline: Dateline::Agency,
-        spelling: Spelling::Us,
-        expand: false,
-    },
-    Outlet {
-        masthead: &[
-            "Lakeshore Tribune",
-            "Subscribe now and get your first month for one dollar",
-            "Home / {section}",
-        ],
-        byline: &["By the Tribune business desk", "Published {date}"],
-        footer: &[
-            "Comments are closed for this article.",
-            "The Lakeshore Tribune welcomes letters to the editor. Write to us at letters@lakeshore-tribune.example.",
-            "Copyright {year} Lakeshore Tribune Publishing Co.",
-        ],
-        case: Case::Title,
-        layout: Layout::Blank,
-        dateline: Dateline::Wire,
-        spelling: Spelling::Us,
-        expand: true,
-    },
-    Outlet {
-        masthead: &["Granite Exchange Report | Data | Analysis | Newsletters"],
-        byline: &["{date}"],
-        footer: &[
-            "Disclaimer: Granite Exchange Report republishes agency news for information only. Nothing in this article is investment advice.",
-        ],
-        case: Case::Keep,
-        layout: Layout::Lines,
-        dateline: Dateline::Bracket,
-        spelling: Spelling::Keep,
-        expand: false,
-    },
-    Outlet {
-        masthead: &["The Coastline Morning Star", "Today's paper | E-edition | Puzzles"],
-        byline: &["{section} desk", "{date}"],
-        footer: &[
-            "Want more stories like this? Follow the Morning Star on social media and sign up for our evening briefing.",
-            "(c) {year} Coastline Media Group",
-        ],
-        case: Case::Sentence,
-        layout: Layout::Blank,
-        dateline: Dateline::Strip,
-        spelling: Spelling::Uk,
-        expand: false,
-    },
-    Outlet {
-        masthead: &["Westfield Observer"],
-        byline: &["Story from our wire partners - {date}"],
-        footer: &[
-            "Westfield Observer may earn a commission from links on this page.",
-            "More from Westfield Observer: Weather | Traffic | Schools | Local sport",
-        ],
-        case: Case::Title,
-        layout: Layout::OneLine,
-        dateline: Dateline::Agency,
-        spelling: Spelling::Us,
-        expand: false,
-    },
-    Outlet {
-        masthead: &["BRIGHTWATER BUSINESS JOURNAL", "Companies  Markets  Economy  Property  Careers"],
-        byline: &["{mins}-minute read"],
-        footer: &[
-            "Sign up for our newsletter",
-            "Enter your email address to receive the Brightwater morning briefing. You can unsubscribe at any time.",
-            "(c) Brightwater Business Journal {year}. All rights reserved.",
-        ],
-        case: Case::Title,
-        layout: Layout::Blank,
-        dateline: Dateline::Wire,
-        spelling: Spelling::Uk,
-        expand: false,
-    },
-    Outlet {
-        masthead: &["Redstone Press"],
-        byline: &[],
-        footer: &["-- Redstone Press wire desk"],
-        case: Case::Upper,
-        layout: Layout::Wrapped(66, 4),
-        dateline: Dateline::Wire,
-        spelling: Spelling::Keep,
-        expand: false,
-    },
-    Outlet {
-        masthead: &["Oakhurst Daily Digest", "Your morning roundup of money and markets"],
-        byline: &["{date}"],
-        footer: &[
-            "You are reading the free edition of the Oakhurst Daily Digest. Paid subscribers get every story a day early, plus our weekly markets letter.",
-            "Forward this email to a friend. Unsubscribe | Manage preferences",
-        ],
-        case: Case::Title,
-        layout: Layout::Lines,
-        dateline: Dateline::Dash,
-        spelling: Spelling::Us,
-        expand: true,
-    },
-    Outlet {
-        masthead: &["Silverline Finance", "Stocks  Bonds  Currencies  Commodities  Personal finance"],
-        byline: &["Wire | {date}"],
-        footer: &[
-            "Quotes delayed at least 15 minutes. Market data provided by third parties.",
-            "Error loading data. Sign in to access your watchlist. Error loading data.",
-        ],
-        case: Case::Title,
-        layout: Layout::OneLine,
-        dateline: Dateline::Agency,
-        spelling: Spelling::Us,
-        expand: true,
-    },
-    Outlet {
-        masthead: &["CROSSROADS REGIONAL NEWS"],
-        byline: &["{section} | {date}"],
-        footer: &[
-            "Report a typo or a correction: corrections@crossroads-news.example",
-            "Crossroads Regional News is part of the Crossroads Community Media network.",
-        ],
-        case: Case::Sentence,
-        layout: Layout::Blank,
-        dateline: Dateline::Bracket,
-        spelling: Spelling::Us,
-        expand: false,
-    },
-    Outlet {
-        masthead: &["Fenwick Trade Bulletin - members' edition"],
-        byline: &["Circulated {date}"],
-        footer: &[
-            "Members may forward this bulletin within their own organisation. Any other circulation needs the written consent of the Fenwick Trade Association.",
-        ],
-        case: Case::Upper,
-        layout: Layout::Wrapped(70, 4),
-        dateline: Dateline::Wire,
-        spelling: Spelling::Uk,
-        expand: false,
-    },
-    Outlet {
-        masthead: &["Marlow Valley Courier", "Local news you can trust"],
-        byline: &["Published: {date}"],
-        footer: &[
-            "Sign up for our newsletter",
-            "Support local journalism: subscribe to the Marlow Valley Courier from just a few pence a day.",
-            "(c) {year} Marlow Valley Courier Ltd.",
-        ],
-        case: Case::Title,
-        layout: Layout::Blank,
-        dateline: Dateline::Strip,
-        spelling: Spelling::Uk,
-        expand: true,
-    },
-    Outlet {
-        masthead: &["Atlas Newsroom", "Top stories | For you | Following | Local"],
-        byline: &["via wire services - {mins} min read"],
-        footer: &[
-            "Atlas Newsroom gathers stories from hundreds of publishers. Download the Atlas app for headlines picked for you.",
-        ],
-        case: Case::Title,
-        layout: Layout::OneLine,
-        dateline: Dateline::Agency,
-        spelling: Spelling::Keep,
-        expand: false,
-    },
-    Outlet {
-        masthead: &["The Kestrel Point Times"],
-        byline: &["{section}", "By Times staff | {date}"],
-        footer: &[
-            "This article originally appeared on a wire service and is republished here under licence.",
-            "Follow us: Facebook | Instagram | Email alerts",
-        ],
-        case: Case::Title,
-        layout: Layout::Lines,
-        dateline: Dateline::Dash,
-        spelling: Spelling::Uk,
-        expand: false,
-    },
-];
+/// Number of invented outlets (the blocks of `data/outlets.txt`).
+pub fn outlet_count() -> usize {
+    outlets().len()
+}
+
+/// Placeholders of outlet lines, filled in by [`render_outlet`].
+const PLACEHOLDERS: [&str; 4] = ["{section}", "{date}", "{year}", "{mins}"];
+
+/// Parses the outlets file: blocks of `field: value` lines separated by
+/// blank lines (see `data/README.md`).
+fn parse_outlets(file: DataFile) -> Result<Vec<Outlet>, DataError> {
+    let mut out = Vec::new();
+    let mut block: Vec<(usize, &'static str)> = Vec::new();
+    let mut lines = file.lines().peekable();
+    while let Some((n, line)) = lines.next() {
+        if !line.trim().is_empty() {
+            block.push((n, line));
+        }
+        if (line.trim().is_empty() || lines.peek().is_none()) && !block.is_empty() {
+            out.push(parse_outlet(file, &block)?);
+            block.clear();
+        }
+    }
+    if out.is_empty() {
+        return Err(file.error(0, "no outlets"));
+    }
+    Ok(out)
+}
+
+/// One block of the outlets file (`block` is not empty).
+fn parse_outlet(file: DataFile, block: &[(usize, &'static str)]) -> Result<Outlet, DataError> {
+    let (mut masthead, mut byline, mut footer) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut case, mut layout, mut dateline, mut spelling, mut expand) =
+        (None, None, None, None, None);
+    for &(n, line) in block {
+        let err = |msg: String| Err(file.error(n, msg));
+        let Some((field, value)) = line.split_once(": ") else {
+            return err(format!("need `field: value`, got {line:?}"));
+        };
+        if value.is_empty() || value.trim() != value {
+            return err(format!("empty value or white space around {value:?}"));
+        }
+        let once = |slot: bool| {
+            if slot {
+                Err(file.error(n, format!("`{field}` given twice")))
+            } else {
+                Ok(())
+            }
+        };
+        match field {
+            "masthead" | "byline" | "footer" => {
+                let mut rest = value;
+                while let Some(i) = rest.find('{') {
+                    let p = &rest[i..];
+                    let Some(name) = PLACEHOLDERS.iter().find(|ph| p.starts_with(*ph)) else {
+                        return err(format!(
+                            "unknown placeholder at {p:?} (known: {})",
+                            PLACEHOLDERS.join(", ")
+                        ));
+                    };
+                    rest = &p[name.len()..];
+                }
+                match field {
+                    "masthead" => masthead.push(value),
+                    "byline" => byline.push(value),
+                    _ => footer.push(value),
+                }
+            }
+            "case" => {
+                once(case.is_some())?;
+                case = Some(match value {
+                    "keep" => Case::Keep,
+                    "title" => Case::Title,
+                    "sentence" => Case::Sentence,
+                    "upper" => Case::Upper,
+                    _ => return err(format!("case {value:?}: keep, title, sentence or upper")),
+                });
+            }
+            "layout" => {
+                once(layout.is_some())?;
+                let mut words = value.split(' ');
+                layout = Some(
+                    match (words.next(), words.next(), words.next(), words.next()) {
+                        (Some("one-line"), None, ..) => Layout::OneLine,
+                        (Some("lines"), None, ..) => Layout::Lines,
+                        (Some("blank"), None, ..) => Layout::Blank,
+                        (Some("wrapped"), Some(w), Some(i), None) => {
+                            match (w.parse::<usize>(), i.parse::<usize>()) {
+                                (Ok(w), Ok(i)) if i < w => Layout::Wrapped(w, i),
+                                _ => {
+                                    return err(format!(
+                                    "layout {value:?}: `wrapped WIDTH INDENT`, INDENT below WIDTH"
+                                ))
+                                }
+                            }
+                        }
+                        _ => {
+                            return err(format!(
+                                "layout {value:?}: one-line, lines, blank or wrapped WIDTH INDENT"
+                            ))
+                        }
+                    },
+                );
+            }
+            "dateline" => {
+                once(dateline.is_some())?;
+                dateline = Some(match value {
+                    "wire" => Dateline::Wire,
+                    "agency" => Dateline::Agency,
+                    "bracket" => Dateline::Bracket,
+                    "dash" => Dateline::Dash,
+                    "strip" => Dateline::Strip,
+                    _ => {
+                        return err(format!(
+                            "dateline {value:?}: wire, agency, bracket, dash or strip"
+                        ))
+                    }
+                });
+            }
+            "spelling" => {
+                once(spelling.is_some())?;
+                spelling = Some(match value {
+                    "keep" => Spelling::Keep,
+                    "us" => Spelling::Us,
+                    "uk" => Spelling::Uk,
+                    _ => return err(format!("spelling {value:?}: keep, us or uk")),
+                });
+            }
+            "expand" => {
+                once(expand.is_some())?;
+                expand = Some(match value {
+                    "yes" => true,
+                    "no" => false,
+                    _ => return err(format!("expand {value:?}: yes or no")),
+                });
+            }
+            _ => return err(format!("unknown field `{field}`")),
+        }
+    }
+    let first = block[0].0;
+    let missing = |field: &str| file.error(first, format!("outlet without `{field}`"));
+    if masthead.is_empty() {
+        return Err(missing("masthead"));
+    }
+    Ok(Outlet {
+        masthead,
+        byline,
+        footer,
+        case: case.ok_or_else(|| missing("case"))?,
+        layout: layout.ok_or_else(|| missing("layout"))?,
+        dateline: dateline.ok_or_else(|| missing("dateline"))?,
+        spelling: spelling.ok_or_else(|| missing("spelling"))?,
+        expand: expand.ok_or_else(|| missing("expand"))?,
+    })
+}
 
 pub(crate) fn render_wire(
     title: &str,
@@ -363,13 +279,13 @@ pub(crate) fn render_outlet(
     out: &mut String,
 ) {
     let year = 2023 + rng.below(3);
-    let (month, day) = (rng.pick(MONTHS), rng.range(1, 28));
+    let (month, day) = (rng.pick(&words().months), rng.range(1, 28));
     let date = if o.spelling == Spelling::Uk {
         format!("{day} {month} {year}")
     } else {
         format!("{month} {day}, {year}")
     };
-    let section = rng.pick(SECTIONS);
+    let section = rng.pick(&words().sections);
     let mins = (words_of(paras) / 200 + 1).to_string();
     let fill = |t: &str, out: &mut String| {
         out.push_str(
@@ -380,7 +296,7 @@ pub(crate) fn render_outlet(
         );
         out.push('\n');
     };
-    for line in o.masthead {
+    for line in &o.masthead {
         fill(line, out);
     }
     out.push('\n');
@@ -392,7 +308,7 @@ pub(crate) fn render_outlet(
     };
     out.push_str(&headline);
     out.push('\n');
-    for line in o.byline {
+    for line in &o.byline {
         fill(line, out);
     }
     out.push('\n');
@@ -446,7 +362,121 @@ pub(crate) fn render_outlet(
         }
     }
     out.push('\n');
-    for line in o.footer {
+    for line in &o.footer {
         fill(line, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &'static str) -> DataFile {
+        DataFile {
+            name: "o.txt",
+            text,
+        }
+    }
+
+    #[test]
+    fn shipped_outlets_parse_with_distinct_names() {
+        let all = parse_outlets(data_file!("outlets.txt")).unwrap_or_else(|e| panic!("{e}"));
+        let mut names: Vec<&str> = all.iter().map(|o| o.masthead[0]).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all.len(), "two outlets share a name");
+        assert_eq!(outlet_count(), all.len());
+    }
+
+    #[test]
+    fn blocks_become_outlets() {
+        let text = "# comment\n\nmasthead: A: the paper\nbyline: {date} | {mins} min\n\
+            case: upper\nlayout: wrapped 66 4\ndateline: dash\nspelling: uk\nexpand: yes\n\
+            \n# between\n\n\nmasthead: B\nfooter: (c) {year} B\nfooter: {section}\n\
+            case: keep\nlayout: one-line\ndateline: strip\n# inside\nspelling: keep\nexpand: no";
+        let got = parse_outlets(file(text)).unwrap();
+        assert_eq!(
+            got,
+            [
+                Outlet {
+                    masthead: vec!["A: the paper"],
+                    byline: vec!["{date} | {mins} min"],
+                    footer: vec![],
+                    case: Case::Upper,
+                    layout: Layout::Wrapped(66, 4),
+                    dateline: Dateline::Dash,
+                    spelling: Spelling::Uk,
+                    expand: true,
+                },
+                Outlet {
+                    masthead: vec!["B"],
+                    byline: vec![],
+                    footer: vec!["(c) {year} B", "{section}"],
+                    case: Case::Keep,
+                    layout: Layout::OneLine,
+                    dateline: Dateline::Strip,
+                    spelling: Spelling::Keep,
+                    expand: false,
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_outlets_name_the_line() {
+        const TAIL: &str = "case: title\nlayout: blank\ndateline: wire\nspelling: us\nexpand: no\n";
+        let err = |head: &str, tail: &str| {
+            let text: &'static str = format!("{head}{tail}").leak();
+            parse_outlets(file(text)).unwrap_err().to_string()
+        };
+        let at = |line: usize, msg: &str| format!("benches/synth/data/o.txt:{line}: {msg}");
+        assert_eq!(err("", "\n# nothing\n"), at(0, "no outlets"));
+        assert_eq!(err("masthead: X\n", ""), at(1, "outlet without `case`"));
+        assert_eq!(
+            err("\nbyline: y\n", TAIL),
+            at(2, "outlet without `masthead`")
+        );
+        assert_eq!(
+            err("masthead X\n", TAIL),
+            at(1, "need `field: value`, got \"masthead X\"")
+        );
+        assert_eq!(
+            err("masthead: X\ncolour: red\n", TAIL),
+            at(2, "unknown field `colour`")
+        );
+        assert_eq!(
+            err("masthead: X\ncase: title\n", TAIL),
+            at(3, "`case` given twice")
+        );
+        assert_eq!(
+            err("masthead: X {weekday}\n", TAIL),
+            at(
+                1,
+                "unknown placeholder at \"{weekday}\" (known: {section}, {date}, {year}, {mins})"
+            )
+        );
+        assert_eq!(
+            err("masthead: X\nlayout: wrapped 10 10\n", TAIL),
+            at(
+                2,
+                "layout \"wrapped 10 10\": `wrapped WIDTH INDENT`, INDENT below WIDTH"
+            )
+        );
+        assert_eq!(
+            err("masthead: X\nlayout: blank 3\n", TAIL),
+            at(
+                2,
+                "layout \"blank 3\": one-line, lines, blank or wrapped WIDTH INDENT"
+            )
+        );
+        assert_eq!(
+            err("masthead:  X\n", TAIL),
+            at(1, "empty value or white space around \" X\"")
+        );
+        // A blank line ends a block: the second one lacks its settings.
+        assert_eq!(
+            err("masthead: X\n", &format!("{TAIL}\nmasthead: Y\n")),
+            at(8, "outlet without `case`")
+        );
     }
 }

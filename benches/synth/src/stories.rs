@@ -7,11 +7,11 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::noise::{drop_sentence, edit_word, insert_junk, truncate};
-use crate::outlets::{render_outlet, render_wire, OUTLETS};
+use crate::outlets::{outlets, render_outlet, render_wire};
 use crate::rng::{Rng, DOMAIN_FILLER, DOMAIN_PICK, DOMAIN_STORY, DOMAIN_STREAM};
 use crate::sources::{read_sources, read_topics, usable_sources, Pool, SentenceStream, Source};
 use crate::text::{map_words, strip_tickers, title_case, words_of, U64Set};
-use crate::words::{Lexicon, UPDATE_NOTES};
+use crate::words::{words, Lexicon};
 use crate::{Error, Result, SynthConfig, SynthDoc, SynthSummary};
 
 #[derive(Debug, Clone)]
@@ -232,7 +232,7 @@ impl Material {
                 }
             };
             let copies = rng.range(cfg.min_copies, cfg.max_copies);
-            let mut outlets: Vec<usize> = (0..OUTLETS.len()).collect();
+            let mut outlets: Vec<usize> = (0..outlets().len()).collect();
             rng.shuffle(&mut outlets);
             let mut framed_by = Vec::new();
             for c in 0..copies {
@@ -398,10 +398,12 @@ impl Writer<'_> {
             if n > 0 {
                 paras.insert(at.min(paras.len()), p);
             }
-            let text = rng.pick(UPDATE_NOTES).replace("{n}", &(at + 1).to_string());
+            let text = rng
+                .pick(&words().update_notes)
+                .replace("{n}", &(at + 1).to_string());
             note = Some((text, rng.chance(0.5)));
         }
-        let outlet = outlet.map(|o| &OUTLETS[o]);
+        let outlet = outlet.map(|o| &outlets()[o]);
         if let Some(o) = outlet {
             if rng.chance(noise.house_style) {
                 let lex = &self.lex;

@@ -5,6 +5,8 @@
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use crate::words::words;
+
 pub(crate) fn word_count(s: &str) -> usize {
     s.split_whitespace().count()
 }
@@ -29,12 +31,9 @@ pub(crate) fn letter_ratio(s: &str) -> f64 {
     }
 }
 
-pub(crate) const ABBREVIATIONS: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "st", "co", "corp", "inc", "ltd", "jr", "sr", "no", "nos", "jan",
-    "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "gov", "sen",
-    "rep", "gen", "col", "lt", "mt", "vs", "ave", "bros", "prof", "approx", "dept", "fig", "est",
-];
-
+/// Whether the last word of `before` is an abbreviation, so that a period
+/// after it ends no sentence: a dotted word (`U.S.`), an initial, or a word
+/// of up to five letters listed in `abbreviations.txt`.
 pub(crate) fn is_abbreviation(before: &str) -> bool {
     let word = before.rsplit(' ').next().unwrap_or("");
     let word = word.trim_start_matches(|c: char| !c.is_alphanumeric());
@@ -45,7 +44,11 @@ pub(crate) fn is_abbreviation(before: &str) -> bool {
     if let (Some(c), None) = (chars.next(), chars.next()) {
         return c.is_uppercase(); // an initial: "J. Smith"
     }
-    word.len() <= 5 && ABBREVIATIONS.iter().any(|a| a.eq_ignore_ascii_case(word))
+    word.len() <= 5
+        && words()
+            .abbreviations
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(word))
 }
 
 /// Byte spans of the sentences of a paragraph (single spaces between words,
@@ -153,18 +156,7 @@ impl Hasher for IdHasher {
 
 pub(crate) type U64Set = HashSet<u64, BuildHasherDefault<IdHasher>>;
 
-/// Wire abbreviations that are not acronyms (lower case in headlines).
-pub(crate) const WIRE_ABBREVIATIONS: &[&str] = &[
-    "mln", "bln", "dlr", "dlrs", "pct", "cts", "qtr", "shr", "shrs", "yr", "avg", "govt", "vs",
-];
-
-/// Words of all-caps headlines that have no vowel (or two letters) but are
-/// not acronyms.
-pub(crate) const CAPS_WORDS: &[&str] = &[
-    "ltd", "mr", "mrs", "dr", "st", "by", "my", "am", "an", "as", "at", "be", "do", "go", "he",
-    "if", "in", "is", "it", "me", "no", "of", "on", "or", "so", "to", "up", "we",
-];
-
+/// What a word of an all-caps headline is (see [`caps_word_kind`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CapsWord {
     /// A wire abbreviation such as `MLN`: lower case.
@@ -175,19 +167,27 @@ pub(crate) enum CapsWord {
     Word,
 }
 
-/// Guesses what a word of an all-caps headline is.
+/// Guesses what a word of an all-caps headline is: a wire abbreviation
+/// (`wire-abbreviations.txt`), an ordinary word (`caps-words.txt`, or one
+/// with a vowel and more than two letters) or an acronym.
 pub(crate) fn caps_word_kind(w: &str) -> CapsWord {
     let core = w.trim_matches(|c: char| !c.is_alphanumeric());
     if w.contains('.') || w.starts_with('<') || core.chars().any(|c| c.is_ascii_digit()) {
         return CapsWord::Acronym;
     }
-    if WIRE_ABBREVIATIONS
+    if words()
+        .wire_abbreviations
         .iter()
         .any(|a| a.eq_ignore_ascii_case(core))
     {
         return CapsWord::Abbreviation;
     }
-    if core.is_empty() || CAPS_WORDS.iter().any(|a| a.eq_ignore_ascii_case(core)) {
+    if core.is_empty()
+        || words()
+            .caps_words
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(core))
+    {
         return CapsWord::Word;
     }
     if core.chars().count() <= 2 || !core.chars().any(|c| "AEIOUaeiou".contains(c)) {
@@ -197,13 +197,10 @@ pub(crate) fn caps_word_kind(w: &str) -> CapsWord {
     }
 }
 
-/// Headline case: every word capitalised except short function words;
+/// Headline case: every word capitalised except short function words
+/// (`small-words.txt`);
 /// all-caps input is lowered first, keeping likely acronyms (no vowel).
 pub(crate) fn title_case(title: &str) -> String {
-    const SMALL: &[&str] = &[
-        "a", "an", "and", "as", "at", "but", "by", "for", "from", "in", "into", "of", "on", "or",
-        "over", "the", "to", "up", "vs", "with",
-    ];
     let shouting = !title.chars().any(char::is_lowercase);
     let mut out = String::with_capacity(title.len());
     for (i, w) in title.split_whitespace().enumerate() {
@@ -230,7 +227,7 @@ pub(crate) fn title_case(title: &str) -> String {
         } else {
             w.to_string()
         };
-        if i > 0 && SMALL.contains(&lower.as_str()) {
+        if i > 0 && words().small_words.contains(&lower.as_str()) {
             out.push_str(&lower);
         } else {
             capitalize_into(&lower, &mut out);

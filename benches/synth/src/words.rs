@@ -1,147 +1,60 @@
-//! Word lists (written for this project): house spellings, wire
-//! abbreviations, editorial swaps, update notes, sections and months, and the
+//! The word lists of `data/` (written for this project): sentence and wire
+//! abbreviations, headline words, house spellings, wire abbreviations spelled
+//! out, editorial swaps, update notes, sections and months; and the
 //! [`Lexicon`] built from them.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
-/// US and UK spellings.
-pub(crate) const SPELLINGS: &[(&str, &str)] = &[
-    ("program", "programme"),
-    ("programs", "programmes"),
-    ("labor", "labour"),
-    ("center", "centre"),
-    ("centers", "centres"),
-    ("favor", "favour"),
-    ("favorable", "favourable"),
-    ("honor", "honour"),
-    ("color", "colour"),
-    ("behavior", "behaviour"),
-    ("neighbor", "neighbour"),
-    ("neighboring", "neighbouring"),
-    ("harbor", "harbour"),
-    ("organization", "organisation"),
-    ("organizations", "organisations"),
-    ("analyze", "analyse"),
-    ("analyzed", "analysed"),
-    ("realize", "realise"),
-    ("realized", "realised"),
-    ("recognize", "recognise"),
-    ("recognized", "recognised"),
-    ("authorize", "authorise"),
-    ("authorized", "authorised"),
-    ("privatization", "privatisation"),
-    ("stabilize", "stabilise"),
-    ("subsidize", "subsidise"),
-    ("criticize", "criticise"),
-    ("criticized", "criticised"),
-    ("emphasize", "emphasise"),
-    ("emphasized", "emphasised"),
-    ("minimize", "minimise"),
-    ("maximize", "maximise"),
-    ("utilize", "utilise"),
-    ("utilized", "utilised"),
-    ("liberalization", "liberalisation"),
-    ("defense", "defence"),
-    ("offense", "offence"),
-    ("traveled", "travelled"),
-    ("fueled", "fuelled"),
-    ("canceled", "cancelled"),
-    ("labeled", "labelled"),
-    ("modeling", "modelling"),
-    ("gray", "grey"),
-    ("jewelry", "jewellery"),
-    ("catalog", "catalogue"),
-    ("fiber", "fibre"),
-    ("liter", "litre"),
-    ("liters", "litres"),
-    ("meter", "metre"),
-    ("meters", "metres"),
-    ("tonnage", "tonnage"),
-];
+use crate::data::{data_file, load, DataError};
 
-/// Wire abbreviations and their spelled-out forms (`pct` is handled apart:
-/// `percent` or `per cent` after the house spelling).
-pub(crate) const EXPANSIONS: &[(&str, &str)] = &[
-    ("mln", "million"),
-    ("bln", "billion"),
-    ("dlrs", "dollars"),
-    ("dlr", "dollar"),
-    ("cts", "cents"),
-    ("qtr", "quarter"),
-    ("yr", "year"),
-    ("avg", "average"),
-    ("govt", "government"),
-    ("shrs", "shares"),
-];
+/// The word lists, parsed once from the files of `data/` named on each.
+#[derive(Debug)]
+pub(crate) struct Words {
+    /// `abbreviations.txt`: words after which a period ends no sentence.
+    pub(crate) abbreviations: Vec<&'static str>,
+    /// `wire-abbreviations.txt`: lowered in all-caps headlines.
+    pub(crate) wire_abbreviations: Vec<&'static str>,
+    /// `caps-words.txt`: all-caps headline words that are no acronyms.
+    pub(crate) caps_words: Vec<&'static str>,
+    /// `small-words.txt`: words title case leaves in lower case.
+    pub(crate) small_words: Vec<&'static str>,
+    /// `spellings.tsv`: (US, UK) spellings.
+    pub(crate) spellings: Vec<(&'static str, &'static str)>,
+    /// `expansions.tsv`: (wire abbreviation, spelled out).
+    pub(crate) expansions: Vec<(&'static str, &'static str)>,
+    /// `edits.tsv`: (word, replacement) editorial swaps.
+    pub(crate) edits: Vec<(&'static str, &'static str)>,
+    /// `update-notes.txt`: "(Updates with ...)" lines, `{n}` a paragraph.
+    pub(crate) update_notes: Vec<&'static str>,
+    /// `sections.txt`: newspaper sections.
+    pub(crate) sections: Vec<&'static str>,
+    /// `months.txt`: month names, January first.
+    pub(crate) months: Vec<&'static str>,
+}
 
-/// Light editorial swaps (one direction each).
-pub(crate) const EDITS: &[(&str, &str)] = &[
-    ("rose", "climbed"),
-    ("climbed", "rose"),
-    ("fell", "declined"),
-    ("declined", "fell"),
-    ("about", "around"),
-    ("around", "about"),
-    ("company", "firm"),
-    ("firm", "company"),
-    ("expects", "anticipates"),
-    ("plans", "intends"),
-    ("large", "big"),
-    ("big", "large"),
-    ("buy", "acquire"),
-    ("increase", "rise"),
-    ("major", "leading"),
-    ("spokesman", "spokesperson"),
-    ("talks", "negotiations"),
-    ("officials", "authorities"),
-    ("agreement", "deal"),
-    ("sharply", "steeply"),
-    ("total", "overall"),
-    ("told", "informed"),
-    ("also", "additionally"),
-    ("but", "however"),
-    ("begin", "start"),
-    ("start", "begin"),
-    ("shares", "stock"),
-    ("profit", "earnings"),
-];
+impl Words {
+    fn parse() -> Result<Words, DataError> {
+        Ok(Words {
+            abbreviations: data_file!("abbreviations.txt").list(true)?,
+            wire_abbreviations: data_file!("wire-abbreviations.txt").list(true)?,
+            caps_words: data_file!("caps-words.txt").list(true)?,
+            small_words: data_file!("small-words.txt").list(true)?,
+            spellings: data_file!("spellings.tsv").pairs(true)?,
+            expansions: data_file!("expansions.tsv").pairs(false)?,
+            edits: data_file!("edits.tsv").pairs(false)?,
+            update_notes: data_file!("update-notes.txt").list(false)?,
+            sections: data_file!("sections.txt").list(false)?,
+            months: data_file!("months.txt").list(false)?,
+        })
+    }
+}
 
-pub(crate) const UPDATE_NOTES: &[&str] = &[
-    "(Updates with analyst comment in paragraph {n})",
-    "(Updates with company statement in paragraph {n})",
-    "(Adds background in paragraph {n})",
-    "(Updates with details from news conference in paragraph {n})",
-    "(Adds quote from ministry official in paragraph {n})",
-    "(Updates with closing share prices)",
-    "(Adds official reaction, details on financing)",
-    "(Recasts lead, adds quotes)",
-];
-
-pub(crate) const SECTIONS: &[&str] = &[
-    "Business",
-    "Markets",
-    "World",
-    "Economy",
-    "Companies",
-    "Commodities",
-    "Energy",
-    "Finance",
-];
-
-pub(crate) const MONTHS: &[&str] = &[
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
+/// The word lists (parsed on first use).
+pub(crate) fn words() -> &'static Words {
+    static WORDS: OnceLock<Words> = OnceLock::new();
+    WORDS.get_or_init(|| load(Words::parse()))
+}
 
 /// The house spelling of an outlet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,6 +64,7 @@ pub(crate) enum Spelling {
     Uk,
 }
 
+/// Lookup tables of the word lists for rewriting words.
 pub(crate) struct Lexicon {
     pub(crate) us_to_uk: HashMap<&'static str, &'static str>,
     pub(crate) uk_to_us: HashMap<&'static str, &'static str>,
@@ -160,11 +74,12 @@ pub(crate) struct Lexicon {
 
 impl Lexicon {
     pub(crate) fn new() -> Lexicon {
+        let w = words();
         Lexicon {
-            us_to_uk: SPELLINGS.iter().copied().collect(),
-            uk_to_us: SPELLINGS.iter().map(|&(us, uk)| (uk, us)).collect(),
-            expansions: EXPANSIONS.iter().copied().collect(),
-            edits: EDITS.iter().copied().collect(),
+            us_to_uk: w.spellings.iter().copied().collect(),
+            uk_to_us: w.spellings.iter().map(|&(us, uk)| (uk, us)).collect(),
+            expansions: w.expansions.iter().copied().collect(),
+            edits: w.edits.iter().copied().collect(),
         }
     }
 
@@ -198,6 +113,16 @@ impl Lexicon {
 mod tests {
     use super::*;
     use crate::text::map_words;
+
+    #[test]
+    fn shipped_lists_parse() {
+        let w = Words::parse().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(w.months.len(), 12);
+        assert!(w
+            .update_notes
+            .iter()
+            .all(|n| n.starts_with('(') && n.ends_with(')')));
+    }
 
     #[test]
     fn house_style_keeps_case() {
