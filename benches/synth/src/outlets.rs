@@ -151,13 +151,7 @@ fn parse_outlet(file: DataFile, block: &[(usize, &'static str)]) -> Result<Outle
             }
             "case" => {
                 once(case.is_some())?;
-                case = Some(match value {
-                    "keep" => Case::Keep,
-                    "title" => Case::Title,
-                    "sentence" => Case::Sentence,
-                    "upper" => Case::Upper,
-                    _ => return err(format!("case {value:?}: keep, title, sentence or upper")),
-                });
+                case = Some(choice(file, n, field, value, CASES)?);
             }
             "layout" => {
                 once(layout.is_some())?;
@@ -187,35 +181,21 @@ fn parse_outlet(file: DataFile, block: &[(usize, &'static str)]) -> Result<Outle
             }
             "dateline" => {
                 once(dateline.is_some())?;
-                dateline = Some(match value {
-                    "wire" => Dateline::Wire,
-                    "agency" => Dateline::Agency,
-                    "bracket" => Dateline::Bracket,
-                    "dash" => Dateline::Dash,
-                    "strip" => Dateline::Strip,
-                    _ => {
-                        return err(format!(
-                            "dateline {value:?}: wire, agency, bracket, dash or strip"
-                        ))
-                    }
-                });
+                dateline = Some(choice(file, n, field, value, DATELINES)?);
             }
             "spelling" => {
                 once(spelling.is_some())?;
-                spelling = Some(match value {
-                    "keep" => Spelling::Keep,
-                    "us" => Spelling::Us,
-                    "uk" => Spelling::Uk,
-                    _ => return err(format!("spelling {value:?}: keep, us or uk")),
-                });
+                spelling = Some(choice(file, n, field, value, SPELLINGS)?);
             }
             "expand" => {
                 once(expand.is_some())?;
-                expand = Some(match value {
-                    "yes" => true,
-                    "no" => false,
-                    _ => return err(format!("expand {value:?}: yes or no")),
-                });
+                expand = Some(choice(
+                    file,
+                    n,
+                    field,
+                    value,
+                    &[("yes", true), ("no", false)],
+                )?);
             }
             _ => return err(format!("unknown field `{field}`")),
         }
@@ -235,6 +215,46 @@ fn parse_outlet(file: DataFile, block: &[(usize, &'static str)]) -> Result<Outle
         spelling: spelling.ok_or_else(|| missing("spelling"))?,
         expand: expand.ok_or_else(|| missing("expand"))?,
     })
+}
+
+/// Names of the one-word settings of `outlets.txt`.
+const CASES: &[(&str, Case)] = &[
+    ("keep", Case::Keep),
+    ("title", Case::Title),
+    ("sentence", Case::Sentence),
+    ("upper", Case::Upper),
+];
+const DATELINES: &[(&str, Dateline)] = &[
+    ("wire", Dateline::Wire),
+    ("agency", Dateline::Agency),
+    ("bracket", Dateline::Bracket),
+    ("dash", Dateline::Dash),
+    ("strip", Dateline::Strip),
+];
+const SPELLINGS: &[(&str, Spelling)] = &[
+    ("keep", Spelling::Keep),
+    ("us", Spelling::Us),
+    ("uk", Spelling::Uk),
+];
+
+/// The setting named `value` among `choices`, or an error at `line` that
+/// lists them.
+fn choice<T: Copy>(
+    file: DataFile,
+    line: usize,
+    field: &str,
+    value: &str,
+    choices: &[(&str, T)],
+) -> Result<T, DataError> {
+    if let Some(&(_, v)) = choices.iter().find(|(name, _)| *name == value) {
+        return Ok(v);
+    }
+    let names: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
+    let (last, rest) = names.split_last().unwrap_or((&"", &[]));
+    Err(file.error(
+        line,
+        format!("{field} {value:?}: {} or {last}", rest.join(", ")),
+    ))
 }
 
 pub(crate) fn render_wire(
@@ -467,6 +487,27 @@ mod tests {
             at(
                 2,
                 "layout \"blank 3\": one-line, lines, blank or wrapped WIDTH INDENT"
+            )
+        );
+        assert_eq!(
+            err("masthead: X\ncase: bold\n", TAIL),
+            at(2, "case \"bold\": keep, title, sentence or upper")
+        );
+        assert_eq!(
+            err(
+                "masthead: X\n",
+                &TAIL.replace("expand: no", "expand: maybe")
+            ),
+            at(6, "expand \"maybe\": yes or no")
+        );
+        assert_eq!(
+            err(
+                "masthead: X\n",
+                &TAIL.replace("dateline: wire", "dateline: wired")
+            ),
+            at(
+                4,
+                "dateline \"wired\": wire, agency, bracket, dash or strip"
             )
         );
         assert_eq!(
