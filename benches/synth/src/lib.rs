@@ -11,8 +11,9 @@
 //! several invented outlets, with the kinds of noise real syndication has:
 //!
 //! * **outlet frames**: each of the invented outlets ([`outlet_count`], 20
-//!   in `data/outlets.txt`) wraps its copies in the same masthead, navigation, byline and footer boilerplate
-//!   ("Sign up for our newsletter", copyright and syndication disclaimers).
+//!   in `data/outlets.txt`) wraps its copies in the same masthead,
+//!   navigation, byline and footer boilerplate ("Sign up for our
+//!   newsletter", copyright and syndication disclaimers).
 //!   Because an outlet repeats its boilerplate on every article, two
 //!   *different* stories from one outlet are the hard negatives of the set;
 //! * **house style**: UK or US spelling, expanded wire abbreviations
@@ -28,13 +29,14 @@
 //! * **write-through updates**: new paragraphs on top, about a third of the
 //!   copy new text, and an `UPDATE n-` headline.
 //!
-//! Each kind has a rate in [`NoiseConfig`]. The word lists (house
-//! spellings, abbreviations, editorial swaps, update notes...) and the
-//! outlets are data files under `data/`, described in `data/README.md` and
-//! compiled in. A story may also get one
+//! Each kind has a rate in [`NoiseConfig`]. A story may also get one
 //! **distractor** ([`SynthConfig::distractor_share`]): a different source
 //! story on the same topic, published by one of the story's outlets and
 //! labeled as its own cluster.
+//!
+//! The word lists (house spellings, abbreviations, editorial swaps, update
+//! notes...) and the outlets are data files under `data/`, described in
+//! `data/README.md` and compiled in; editing them changes every corpus.
 //!
 //! ```no_run
 //! use neardup_synth::{generate_to_dir, SynthConfig};
