@@ -99,7 +99,6 @@ mod prefetch;
 pub mod report;
 internal!(shingle);
 internal!(store);
-pub mod synth;
 #[cfg(test)]
 mod testutil;
 internal!(tokenize);
