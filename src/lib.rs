@@ -101,7 +101,6 @@ pub mod report;
 mod safe_open;
 internal!(shingle);
 internal!(store);
-pub mod synth;
 #[cfg(test)]
 mod testutil;
 internal!(tokenize);

@@ -444,3 +444,91 @@ fn an_error_states_its_cause_once_and_counts_agree() {
     );
     assert_eq!(stdout(&o), "No near-duplicates found among 1 document.\n");
 }
+
+/// Every file below `dir`, by path relative to it.
+fn files_below(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(dir).unwrap().to_path_buf();
+            (rel, std::fs::read(e.path()).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn generate_writes_the_generators_corpus_and_names_what_failed() {
+    // The sample corpus's articles (written for the project) as sources.
+    let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("cli");
+    let (src, dst) = (sources.to_str().unwrap(), out.to_str().unwrap());
+    let args = [
+        "generate",
+        "--sources",
+        src,
+        "--out",
+        dst,
+        "--stories",
+        "6",
+        "--seed",
+        "3",
+    ];
+    let o = run(&args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+
+    // The same bytes as the generator crate with the same knobs.
+    let lib = tmp.path().join("lib");
+    let cfg = neardup_synth::SynthConfig {
+        stories: 6,
+        seed: 3,
+        ..Default::default()
+    };
+    let s = neardup_synth::generate_to_dir(&sources, &lib, &cfg).unwrap();
+    assert_eq!(
+        err,
+        format!(
+            "neardup: wrote {} documents in {} clusters ({:.1} MB) to {dst}\n",
+            s.documents,
+            s.clusters,
+            s.bytes as f64 / 1e6
+        )
+    );
+    let written = files_below(&out);
+    assert_eq!(written.len(), s.documents + 1, "documents and truth.tsv");
+    assert_eq!(written, files_below(&lib));
+
+    // Errors say what the command was doing, then what went wrong.
+    let o = run(&args);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!(
+            "neardup: error: cannot generate a corpus from {src} into {dst}: invalid generator \
+             configuration: output folder {} is not empty; remove it or pick another\n",
+            out.join("docs").display()
+        )
+    );
+    let missing = tmp.path().join("no-such-folder");
+    let miss = missing.to_str().unwrap();
+    let other = tmp.path().join("other");
+    let o = run(&[
+        "generate",
+        "--sources",
+        miss,
+        "--out",
+        other.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let head = format!(
+        "neardup: error: cannot generate a corpus from {miss} into {}: cannot read the sources \
+         folder {miss}: ",
+        other.display()
+    );
+    assert!(err.starts_with(&head), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
