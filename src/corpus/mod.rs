@@ -724,14 +724,19 @@ mod tests {
             "no file left in memory only in part"
         );
         let (mut buf, mut opener) = (Vec::new(), Opener::default());
+        // A file put out of memory may come back before it is read (the
+        // kernel is free to read ahead, more so on a loaded machine), so a
+        // read that finds it is not wrong; at least one of them must be
+        // left for later, though, or the path is not exercised at all.
+        let mut left = 0;
         for (i, path) in paths.iter().enumerate() {
             if i % 3 == 0 || partly(i) {
                 match read_bytes_cached(path, u64::MAX, &mut buf, &mut opener).unwrap() {
                     Ok(bytes) => {
-                        assert!(!evicted[i], "{i}: read although not in memory");
                         assert_eq!(*bytes, *texts[i].as_bytes());
                     }
                     Err(NotCached) => {
+                        left += 1;
                         assert!(evicted[i], "{i}: left for later although in memory");
                         let bytes = read_bytes(path, u64::MAX, &mut buf, &mut opener).unwrap();
                         assert_eq!(*bytes, *texts[i].as_bytes());
@@ -744,6 +749,10 @@ mod tests {
                 }
             }
         }
+        assert!(
+            left > 0 || !evicted.iter().any(|&e| e),
+            "no file put out of memory was left for later"
+        );
         // A batch gives every document, in order, wherever its bytes were.
         let batch: Vec<(&Path, &str)> = paths
             .iter()
