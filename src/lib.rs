@@ -98,6 +98,7 @@ pub mod output;
 mod prefetch;
 pub mod report;
 internal!(shingle);
+pub mod sketch;
 internal!(store);
 #[cfg(test)]
 mod testutil;

@@ -15,9 +15,12 @@
 //! assert_eq!(result.cluster_ids(&result.clusters[0]), ["a", "b"]);
 //! ```
 
+use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::corpus::{Corpus, CorpusOptions, DocSource, Document, Event, Skip, SkipReason};
@@ -445,6 +448,62 @@ impl Scan<'_> {
         );
         self.push(rec);
         (self.skipped.len() > before).then(|| self.skipped.last().cloned().unwrap())
+    }
+
+    /// Adds in-memory documents, `(id, text)` each: tokenized, shingled and
+    /// signed in parallel on the current rayon pool, as
+    /// [`add_corpus`](Self::add_corpus) reads files. The scan is the same as
+    /// with [`add_text`](Self::add_text) for each document in turn. Returns
+    /// how many were skipped (no words, or an id used before; see
+    /// [`ScanResult::skipped`]).
+    ///
+    /// ```
+    /// use neardup::{Config, Engine};
+    /// let engine = Engine::new(Config::default());
+    /// let mut scan = engine.scan();
+    /// let story = "Officials told electric vehicle makers to regulate themselves \
+    ///              and not to sell cars below cost, according to people familiar.";
+    /// let copy = format!("Header. {story} Footer.");
+    /// let skipped = scan.add_texts(&[("a", story), ("b", &copy), ("c", "")]);
+    /// assert_eq!(skipped, 1); // "c" has no words
+    /// assert_eq!(scan.finish().clusters.len(), 1);
+    /// ```
+    pub fn add_texts<I, T>(&mut self, docs: &[(I, T)]) -> usize
+    where
+        I: AsRef<str> + Sync,
+        T: AsRef<str> + Sync,
+    {
+        /// Documents recorded in parallel while the ones before are kept.
+        const CHUNK: usize = 2048;
+        let (engine, id_seed) = (self.engine, self.id_seed);
+        let before = self.skipped.len();
+        let _recycling = crate::store::Recycling::start();
+        self.sigs.reserve(docs.len());
+        self.seen.reserve(docs.len());
+        self.infos.reserve(docs.len());
+        self.store.reserve(docs.len());
+        let record = |(id, text): &(I, T)| {
+            let doc = Document {
+                id: id.as_ref().to_string(),
+                text: Cow::Borrowed(text.as_ref()),
+                source: DocSource::Memory,
+            };
+            engine.record(doc, id_seed, true)
+        };
+        let record_all = |chunk: &[(I, T)]| chunk.par_iter().map(record).collect::<Vec<Record>>();
+        let mut chunks = docs.chunks(CHUNK);
+        let mut ready = chunks.next().map(record_all);
+        while let Some(records) = ready.take() {
+            let next = chunks.next();
+            // This chunk is kept (in order) while the pool records the next.
+            let ((), recorded) = rayon::join(
+                || records.into_iter().for_each(|rec| self.push(rec)),
+                || next.map(record_all),
+            );
+            ready = recorded;
+        }
+        StoredKeys::release_thread_slabs();
+        self.skipped.len() - before
     }
 
     /// Streams a corpus into the scan, in parallel. `progress` receives the
