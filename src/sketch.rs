@@ -285,7 +285,10 @@ mod tests {
         }
         assert_eq!(whole, parts);
         // Same as the library's hasher on the whole set.
-        assert_eq!(whole, MinHasher::new(64, 3).signature(&(0..500).collect::<Vec<_>>()));
+        assert_eq!(
+            whole,
+            MinHasher::new(64, 3).signature(&(0..500).collect::<Vec<_>>())
+        );
     }
 
     #[test]

@@ -663,6 +663,46 @@ mod tests {
     use super::*;
 
     #[test]
+    fn add_texts_scans_as_add_text_one_by_one() {
+        // Past one chunk of `add_texts`, with copies, repeats and empty texts.
+        let words: Vec<String> = (0..400).map(|i| format!("w{}", i * 7919 % 1009)).collect();
+        let story = |s: usize| -> String {
+            (0..60)
+                .map(|j| words[(s * 13 + j * j) % words.len()].as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let mut docs: Vec<(String, String)> = Vec::new();
+        for i in 0..2600 {
+            let id = if i % 997 == 5 {
+                "dup".to_string()
+            } else {
+                format!("d{i}")
+            };
+            let text = match i % 5 {
+                0 => String::new(),
+                1 => format!("Header {i}. {} Footer.", story(i / 5)),
+                _ => story(i),
+            };
+            docs.push((id, text));
+        }
+        let engine = Engine::new(Config::default());
+        let mut one = engine.scan();
+        for (id, text) in &docs {
+            one.add_text(id, text);
+        }
+        let one = one.finish();
+        let mut all = engine.scan();
+        let skipped = all.add_texts(&docs);
+        let all = all.finish();
+        assert_eq!(skipped, all.skipped.len());
+        assert_eq!(one.skipped, all.skipped);
+        assert_eq!(one.docs, all.docs);
+        assert_eq!(one.clusters, all.clusters);
+        assert!(!all.clusters.is_empty());
+    }
+
+    #[test]
     fn ids_whose_hashes_collide_are_still_told_apart() {
         let engine = Engine::new(Config::default());
         let mut scan = engine.scan();
