@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use neardup::explain::AlignConfig;
-use neardup::{Config, Corpus, CorpusOptions, Engine};
+use neardup::{Corpus, Engine};
 use pyo3::exceptions::{PyKeyError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -192,15 +192,14 @@ enum Source {
         /// Id -> input position, made at the first explanation.
         positions: OnceLock<HashMap<String, usize>>,
     },
-    /// Files and JSON Lines, reread as the CLI does.
-    Files(CorpusOptions),
+    /// Files and JSON Lines, reread by the library as the CLI does.
+    Files,
 }
 
 /// Everything a scan found.
 #[pyclass(frozen, module = "neardup", name = "ScanResult")]
 pub struct ScanResult {
     inner: Arc<neardup::ScanResult>,
-    config: Config,
     source: Source,
     clusters: PyOnceLock<Py<PyList>>,
     pairs: PyOnceLock<Py<PyList>>,
@@ -215,10 +214,9 @@ fn ids_list<'py>(
 }
 
 impl ScanResult {
-    fn new(inner: neardup::ScanResult, config: Config, source: Source) -> Self {
+    fn new(inner: neardup::ScanResult, source: Source) -> Self {
         ScanResult {
             inner: Arc::new(inner),
-            config,
             source,
             clusters: PyOnceLock::new(),
             pairs: PyOnceLock::new(),
@@ -252,15 +250,12 @@ impl ScanResult {
     fn text_of(&self, py: Python<'_>, id: &str) -> PyResult<String> {
         let r = &*self.inner;
         let d = r
-            .docs
-            .binary_search_by(|d| d.id.as_str().cmp(id))
-            .map_err(|_| PyKeyError::new_err(format!("no document {id:?} in this scan")))?;
+            .find(id)
+            .ok_or_else(|| PyKeyError::new_err(format!("no document {id:?} in this scan")))?;
         match &self.source {
-            Source::Files(options) => {
-                let source = r.docs[d].source.clone();
-                let options = options.clone();
-                py.detach(|| neardup::corpus::load_source(&source, &options))
-                    .py_err(py)
+            Source::Files => {
+                let r = self.inner.clone();
+                py.detach(|| r.text(d)).py_err(py)
             }
             Source::Memory {
                 texts,
@@ -303,10 +298,10 @@ fn lib_pair(r: &neardup::ScanResult, p: &neardup::Pair) -> Pair {
     }
 }
 
-/// The explanation of a pair of a scan, as the CLI's `explain --format json`
-/// object, its passages carrying `boilerplate` as in `scan --explain`.
-///
-/// To be replaced by the library's `ScanResult::explain` when it comes.
+/// The explanation of two documents of a scan (the library's
+/// [`neardup::ScanResult::explain_texts`], or with other alignment
+/// settings), as the CLI's `explain --format json` object, its passages
+/// carrying `boilerplate` as in `scan --explain`.
 fn scan_pair_json(
     result: &neardup::ScanResult,
     (ida, ta): (&str, &str),
@@ -314,7 +309,11 @@ fn scan_pair_json(
     align: &AlignConfig,
 ) -> serde_json::Value {
     use neardup::report::{explain_json, ReportDoc};
-    let e = neardup::explain::explain(ta, tb, align);
+    let e = if *align == result.align_config() {
+        result.explain_texts(ta, tb)
+    } else {
+        neardup::explain(ta, tb, align)
+    };
     let mut v = explain_json(
         ReportDoc { id: ida, text: ta },
         ReportDoc { id: idb, text: tb },
@@ -401,7 +400,7 @@ impl ScanResult {
     /// The configuration the scan ran with (the keyword arguments' names).
     #[getter]
     fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        config_dict(py, &self.config)
+        config_dict(py, self.inner.config())
     }
 
     /// The CLI's `scan --format jsonl` output, byte for byte (`all`: single
@@ -476,7 +475,7 @@ impl ScanResult {
             pair.extract()
                 .map_err(|_| PyTypeError::new_err("pair must be a Pair or a tuple of two ids"))?
         };
-        let align = align_config(py, Some(self.config.shingle()), min_match, max_gap)?;
+        let align = align_config(py, self.inner.align_config(), min_match, max_gap)?;
         let (ta, tb) = (self.text_of(py, &a)?, self.text_of(py, &b)?);
         let r = self.inner.clone();
         let v = py.detach(|| scan_pair_json(&r, (&a, &ta), (&b, &tb), &align));
@@ -504,14 +503,10 @@ type Count<'py> = Option<Bound<'py, PyAny>>;
 
 fn align_config(
     py: Python<'_>,
-    shingle: Option<usize>,
+    mut align: AlignConfig,
     min_match: Count<'_>,
     max_gap: Count<'_>,
 ) -> PyResult<AlignConfig> {
-    let mut align = AlignConfig::default();
-    if let Some(k) = shingle {
-        align.shingle = k;
-    }
     if let Some(m) = min_match.filter(|v| !v.is_none()) {
         align.min_match = options::size(py, "min_match", &m)?;
     }
@@ -564,7 +559,7 @@ pub fn scan(
                 .collect()
         }
     };
-    let engine = Engine::new(config.clone());
+    let engine = Engine::new(config);
     let result = options::run(py, threads, || {
         let mut scan = engine.scan();
         if let Some(b) = memory_budget {
@@ -586,7 +581,6 @@ pub fn scan(
     let ids = id_strs.map(|v| v.iter().map(|s| s.to_string()).collect());
     Ok(ScanResult::new(
         result,
-        config,
         Source::Memory {
             texts: keep,
             ids,
@@ -633,7 +627,7 @@ pub fn scan_paths(
     if paths.is_empty() {
         return Err(crate::errors::config_error(py, "no paths given"));
     }
-    let engine = Engine::new(config.clone());
+    let engine = Engine::new(config);
     let options = corpus.clone();
     let result = options::run(py, threads, || {
         let corpus = Corpus::open(&paths, options)?;
@@ -645,7 +639,7 @@ pub fn scan_paths(
         Ok(scan.finish())
     })?
     .py_err(py)?;
-    Ok(ScanResult::new(result, config, Source::Files(corpus)))
+    Ok(ScanResult::new(result, Source::Files))
 }
 
 /// Explains two texts (see `neardup.explain`).
@@ -663,11 +657,11 @@ pub fn explain<'py>(
     max_gap: Count<'py>,
 ) -> PyResult<Bound<'py, PyAny>> {
     use neardup::report::{explain_json, ReportDoc};
-    let shingle = shingle
-        .filter(|v| !v.is_none())
-        .map(|v| options::size(py, "shingle", &v))
-        .transpose()?;
-    let align = align_config(py, shingle, min_match, max_gap)?;
+    let mut base = AlignConfig::default();
+    if let Some(k) = shingle.filter(|v| !v.is_none()) {
+        base.shingle = options::size(py, "shingle", &k)?;
+    }
+    let align = align_config(py, base, min_match, max_gap)?;
     let (ta, tb) = (text_a.to_str()?, text_b.to_str()?);
     let v = py.detach(|| {
         let e = neardup::explain::explain(ta, tb, &align);
