@@ -100,6 +100,7 @@ mod prefetch;
 pub mod report;
 mod safe_open;
 internal!(shingle);
+pub mod sketch;
 internal!(store);
 #[cfg(test)]
 mod testutil;

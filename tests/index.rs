@@ -371,6 +371,32 @@ fn boilerplate_cut_grows_with_the_index() {
 }
 
 #[test]
+fn add_texts_commits_as_add_text_one_by_one() {
+    let mut docs = footer_corpus(30);
+    docs.push(("story-05".into(), "a repeated id".into()));
+    docs.push(("empty".into(), " ... ".into()));
+    let commit = |parallel: bool| {
+        let tmp = tempfile::tempdir().unwrap();
+        Index::create(tmp.path(), &Config::default()).unwrap();
+        let mut w = IndexWriter::open(tmp.path()).unwrap();
+        let skipped: Vec<neardup::corpus::Skip> = if parallel {
+            let r = w.add_texts(&docs);
+            assert_eq!(r.added, 31);
+            r.skipped
+        } else {
+            docs.iter()
+                .filter_map(|(id, t)| w.add_text(id, t))
+                .collect()
+        };
+        (w.commit().unwrap().pairs, skipped)
+    };
+    let (one, skipped) = commit(false);
+    assert_eq!(skipped.len(), 2);
+    assert_eq!((one.clone(), skipped), commit(true));
+    assert_eq!(pair_set(&one), [norm("story-03", "story-03-copy")].into());
+}
+
+#[test]
 fn duplicate_ids_empty_documents_and_buffer_removal() {
     let tmp = tempfile::tempdir().unwrap();
     Index::create(tmp.path(), &Config::default()).unwrap();

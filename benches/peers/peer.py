@@ -4,9 +4,17 @@
 usage: peer.py TOOL DOCS_DIR OUT_JSONL STATS_JSON [--shingle K] [--perms N]
                [--bands B] [--threshold T] [--seed S] [--batch N]
 
-TOOL is one of: datasketch, rensa, gaoya. Runs inside the harness venv
-(benches/peers/.venv, see requirements.txt); `run.py` starts it as its own
-process so wall time and peak RSS are measured per tool.
+TOOL is one of: datasketch, rensa, gaoya, python. Runs inside the harness
+venv (benches/peers/.venv, see requirements.txt); `run.py` starts it as its
+own process so wall time and peak RSS are measured per tool.
+
+`python` is the in-memory comparison: every text is first read into a
+Python list (untimed), then, in this one process and one after the other,
+`neardup.scan(texts, ids)` (the Python package, installed into the venv by
+run.py) and the datasketch and rensa pipelines below fed from that same
+list are timed; each writes its groups (OUT_JSONL for neardup,
+OUT_JSONL with `.datasketch` / `.rensa` before the suffix for the others)
+and STATS_JSON gets the seconds of each.
 
 Every tool gets the same input and the same shingles, made here in Python:
 
@@ -74,15 +82,22 @@ class Phases:
         self._t = now
 
 
-def batches(root, k, size, phases, counts):
-    """Yields lists of (id, shingle set), reading and shingling as it goes."""
-    batch = []
+def read_docs(root, counts):
+    """Yields (id, text) of the files under root, in order."""
     for doc_id, path in walk_docs(root):
         with open(path, "rb") as f:
             data = f.read()
         counts["bytes"] += len(data)
         counts["files"] += 1
-        sh = shingles(data.decode("utf-8", errors="replace"), k)
+        yield doc_id, data.decode("utf-8", errors="replace")
+
+
+def batches(docs, k, size, phases, counts):
+    """Yields lists of (id, shingle set) from the (id, text) pairs of `docs`,
+    shingling as it goes."""
+    batch = []
+    for doc_id, text in docs:
+        sh = shingles(text, k)
         if not sh:
             counts["empty"] += 1
             continue
@@ -136,13 +151,14 @@ def write_groups(ids, edges, out):
 # datasketch: MinHash (numpy, SHA-1 of each shingle) + MinHashLSH (dict).
 
 
-def run_datasketch(a, phases, counts):
+def run_datasketch(a, phases, counts, docs=None):
     from datasketch import MinHash, MinHashLSH
 
     lsh = MinHashLSH(threshold=a.threshold, num_perm=a.perms, params=(a.bands, a.perms // a.bands))
     ids, sigs = [], []
+    docs = read_docs(a.docs, counts) if docs is None else docs
     with lsh.insertion_session() as session:
-        for batch in batches(a.docs, a.shingle, a.batch, phases, counts):
+        for batch in batches(docs, a.shingle, a.batch, phases, counts):
             encoded = [[s.encode("utf-8") for s in sh] for _, sh in batch]
             # MinHash.generator shares the permutations across the batch.
             mhs = list(MinHash.generator(encoded, num_perm=a.perms, seed=a.seed))
@@ -171,12 +187,13 @@ def run_datasketch(a, phases, counts):
 # Python call per document.
 
 
-def run_rensa(a, phases, counts):
+def run_rensa(a, phases, counts, docs=None):
     from rensa import RMinHash, RMinHashLSH
 
     lsh = RMinHashLSH(threshold=a.threshold, num_perm=a.perms, num_bands=a.bands)
     ids, sigs = [], []
-    for batch in batches(a.docs, a.shingle, a.batch, phases, counts):
+    docs = read_docs(a.docs, counts) if docs is None else docs
+    for batch in batches(docs, a.shingle, a.batch, phases, counts):
         mhs = RMinHash.from_token_sets([list(sh) for _, sh in batch], a.perms, a.seed)
         phases.lap("sign")
         lsh.insert_many(mhs, start_key=len(ids))
@@ -213,7 +230,7 @@ def run_gaoya(a, phases, counts):
     native = index.minhash_index
     counts["candidates"] = None  # gaoya's query returns verified pairs only
     ids, edges = [], []
-    for batch in batches(a.docs, a.shingle, a.batch, phases, counts):
+    for batch in batches(read_docs(a.docs, counts), a.shingle, a.batch, phases, counts):
         keys = list(range(len(ids), len(ids) + len(batch)))
         tokens = [list(sh) for _, sh in batch]
         # Signatures computed in parallel (rayon) and bulk-inserted.
@@ -234,9 +251,80 @@ def run_gaoya(a, phases, counts):
 TOOLS = {"datasketch": run_datasketch, "rensa": run_rensa, "gaoya": run_gaoya}
 
 
+# --------------------------------------------------------------------------
+# python: neardup.scan on texts already in a Python list, against datasketch
+# and rensa fed from the same list, in one process.
+
+
+def side_path(out, tool):
+    """OUT_JSONL with `.tool` before its suffix."""
+    root, ext = os.path.splitext(out)
+    return f"{root}.{tool}{ext}"
+
+
+def peak_rss_mb():
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_from_list(a):
+    import gc
+
+    import neardup
+
+    t0 = time.perf_counter()
+    counts = {"files": 0, "bytes": 0, "empty": 0, "candidates": 0}
+    docs = list(read_docs(a.docs, counts))
+    ids = [d for d, _ in docs]
+    texts = [t for _, t in docs]
+    stats = {"tool": "python", "documents": len(texts), "bytes": counts["bytes"],
+             "load_s": round(time.perf_counter() - t0, 3), "rss_after_load_mb": peak_rss_mb()}
+    gc.collect()
+
+    # neardup: the whole job (shingles, MinHash, LSH, exact verification,
+    # clusters) in one call, with the matched settings: the CLI row's flags
+    # (its own MinHash seed, as that row), so the two give the same groups.
+    w0, c0 = time.perf_counter(), time.process_time()
+    result = neardup.scan(texts, ids, shingle=a.shingle, perms=a.perms, bands=a.bands,
+                          threshold=a.threshold)
+    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    clusters = [c.docs for c in result.clusters]
+    stats["neardup"] = {
+        "wall_s": round(wall, 4), "cpu_s": round(cpu, 3), "peak_rss_mb": peak_rss_mb(),
+        "verified_pairs": result.stats["verified_pairs"], "groups": len(clusters),
+        "stages": {k: round(v, 4) for k, v in result.stats["stages"].items()},
+        "neardup_version": neardup.__version__,
+    }
+    with open(a.out, "w", encoding="utf-8") as f:
+        for members in clusters:
+            f.write(json.dumps({"docs": members}) + "\n")
+    del result, clusters
+    gc.collect()
+
+    # The peers, each from the same list.
+    for tool, run in (("datasketch", run_datasketch), ("rensa", run_rensa)):
+        phases = Phases()
+        c = {"files": 0, "bytes": 0, "empty": 0, "candidates": 0}
+        w0, c0 = time.perf_counter(), time.process_time()
+        pids, edges = run(a, phases, c, docs=iter(docs))
+        groups = write_groups(pids, edges, side_path(a.out, tool))
+        phases.lap("group+write")
+        stats[tool] = {
+            "wall_s": round(time.perf_counter() - w0, 4),
+            "cpu_s": round(time.process_time() - c0, 3),
+            "phases": {k: round(v, 3) for k, v in phases.seconds.items()},
+            "candidates": c["candidates"], "verified_pairs": len(edges), "groups": groups,
+        }
+        gc.collect()
+    with open(a.stats, "w", encoding="utf-8") as f:
+        json.dump(stats, f, indent=1)
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("tool", choices=sorted(TOOLS))
+    p.add_argument("tool", choices=sorted(TOOLS) + ["python"])
     p.add_argument("docs")
     p.add_argument("out")
     p.add_argument("stats")
@@ -249,6 +337,8 @@ def main():
     a = p.parse_args()
     if a.perms % a.bands:
         p.error("--bands must divide --perms")
+    if a.tool == "python":
+        return run_from_list(a)
     t0 = time.perf_counter()
     phases = Phases()
     counts = {"files": 0, "bytes": 0, "empty": 0, "candidates": 0}

@@ -51,7 +51,12 @@ PEER = HERE / "peer.py"
 
 PEERS = ("datasketch", "rensa", "gaoya")
 NEARDUP_ROWS = ("neardup", "neardup-defaults", "neardup-threads1", "neardup-classic")
-ALL_TOOLS = NEARDUP_ROWS + PEERS
+# Texts already in a Python list: `neardup.scan(texts)` (the Python package)
+# and, in the same process from the same list, datasketch and rensa (the
+# `-list` rows, made by the same run; peer.py's `python` tool).
+PYTHON_ROW = "neardup-python"
+LIST_ROWS = ("datasketch-list", "rensa-list")
+ALL_TOOLS = NEARDUP_ROWS + PEERS + (PYTHON_ROW,)
 LABELS = {
     "neardup": "neardup (matched)",
     "neardup-defaults": "neardup (defaults)",
@@ -60,6 +65,9 @@ LABELS = {
     "datasketch": "datasketch",
     "rensa": "rensa",
     "gaoya": "gaoya",
+    PYTHON_ROW: "neardup (Python, texts in a list)",
+    "datasketch-list": "datasketch (same list)",
+    "rensa-list": "rensa (same list)",
 }
 
 
@@ -99,6 +107,34 @@ def ensure_venv():
     sh([py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", REQUIREMENTS])
     stamp.write_text(want + "\n")
     return py
+
+
+def python_sources_hash():
+    """Identifies the sources of the Python package (and of the library it
+    is built from), so that it is reinstalled into the venv when they
+    change."""
+    h = hashlib.sha256()
+    files = [ROOT / "Cargo.toml", ROOT / "Cargo.lock"]
+    for folder, pattern in ((ROOT / "src", "*.rs"), (ROOT / "python", "*")):
+        files += sorted(p for p in folder.rglob(pattern)
+                        if p.is_file() and ".venv" not in p.parts and "tests" not in p.parts
+                        and p.suffix in (".rs", ".py", ".pyi", ".toml", ".typed"))
+    for f in files:
+        h.update(str(f.relative_to(ROOT)).encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def ensure_python_package(py):
+    """Installs the neardup Python package (`pip install ./python`, a
+    release build by maturin) into the venv, again when its sources change."""
+    stamp = VENV / "neardup-python.sha256"
+    want = python_sources_hash()
+    if stamp.exists() and stamp.read_text().strip() == want:
+        return
+    sh([py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        "--force-reinstall", "--no-deps", ROOT / "python"])
+    stamp.write_text(want + "\n")
 
 
 def count_docs(docs):
@@ -371,7 +407,34 @@ def command(tool, exe, py, args, docs, out, stats):
         return scan + matched + ["--scheme", "classic", "-q"]
     if tool == "neardup-threads1":
         return scan + matched + ["--threads", "1", "-q"]
+    if tool == PYTHON_ROW:
+        tool = "python"
     return [py, PEER, tool, docs, out, stats] + matched + ["--seed", args.seed]
+
+
+def side_output(out, tool):
+    """Where peer.py's `python` tool writes a list row's groups."""
+    return out.with_name(f"{out.stem}.{tool}{out.suffix}")
+
+
+def python_rows(m, stats, args, truth, out):
+    """The Python row and the two list rows from one run of peer.py's
+    `python` tool: each timed inside that process (the texts were read into
+    the list before)."""
+    rows = {}
+    nd = stats["neardup"]
+    rows[PYTHON_ROW] = m | {
+        "process_wall_s": m["wall_s"], "wall_s": nd["wall_s"], "cpu_s": nd["cpu_s"],
+        "peak_rss_mb": nd["peak_rss_mb"], "peer_stats": stats,
+    } | score(args, truth, out)
+    for tool in LIST_ROWS:
+        peer = tool.removesuffix("-list")
+        st = stats[peer]
+        rows[tool] = m | {
+            "process_wall_s": m["wall_s"], "wall_s": st["wall_s"], "cpu_s": st["cpu_s"],
+            "peer_stats": st | {"seconds_in_process": st["wall_s"]},
+        } | score(args, truth, side_output(out, peer))
+    return rows
 
 
 def estimate_skips(args, docs):
@@ -455,6 +518,8 @@ def table(res):
             for i, base in enumerate(("neardup", "neardup-threads1")):
                 if base in by:
                     ratio[i] = f"{w / by[base]['wall_s']:.1f}×"
+        if r["tool"] in LIST_ROWS and PYTHON_ROW in by:
+            ratio[0] = f"{w / by[PYTHON_ROW]['wall_s']:.1f}× Python row"
         flag = "" if r["status"] == "ok" else f" ({r['status']})"
         lines.append(
             f"| {label}{flag} | {w:.2f} | {docs / w:,.0f} | {mb / w:.1f} | {r['cpu_s']:.1f} "
@@ -468,7 +533,14 @@ def phases(res):
     lines = []
     for r in res["rows"]:
         st = r.get("peer_stats")
-        if st:
+        if r["tool"] == PYTHON_ROW and st:
+            nd = st["neardup"]
+            parts = ", ".join(f"{k} {v:.3f}" for k, v in nd["stages"].items())
+            lines.append(f"{r['tool']}: list of {st['documents']} texts loaded in "
+                         f"{st['load_s']:.2f} s (untimed); neardup.scan {nd['wall_s']:.3f} s "
+                         f"({parts}); {nd['verified_pairs']} verified pairs")
+            continue
+        if st and "phases" in st:
             parts = ", ".join(f"{k} {v:.2f}" for k, v in st["phases"].items())
             cand = st.get("candidates")
             extra = f"; {cand} candidate pairs" if cand is not None else ""
@@ -486,6 +558,16 @@ def ratios(res):
             if p in by:
                 out.append(f"{p} ÷ {LABELS[base]}: "
                            f"{by[p]['wall_s'] / by[base]['wall_s']:.1f}× (wall time)")
+    if PYTHON_ROW in by:
+        base = by[PYTHON_ROW]["wall_s"]
+        for tool in LIST_ROWS:
+            if tool in by:
+                out.append(f"{LABELS[tool]} ÷ {LABELS[PYTHON_ROW]}: "
+                           f"{by[tool]['wall_s'] / base:.1f}× (wall time, one process)")
+        if "neardup" in by:
+            out.append(f"{LABELS[PYTHON_ROW]} ÷ {LABELS['neardup']} (CLI, files): "
+                       f"{base / by['neardup']['wall_s']:.2f}× (the cost of crossing into "
+                       "Python; the target is at most 1.3×)")
     if "neardup" in by and "neardup-threads1" in by:
         out.append("neardup --threads 1 ÷ all cores: "
                    f"{by['neardup-threads1']['wall_s'] / by['neardup']['wall_s']:.2f}× "
@@ -540,7 +622,9 @@ def main():
     args.work.mkdir(parents=True, exist_ok=True)
 
     exe = build_neardup(args)
-    py = ensure_venv() if any(t in PEERS for t in tools) else None
+    py = ensure_venv() if any(t in PEERS or t == PYTHON_ROW for t in tools) else None
+    if PYTHON_ROW in tools:
+        ensure_python_package(py)
     if args.corpus:
         corpus = args.corpus.resolve()
         n, size = count_docs(corpus / "docs")
@@ -570,7 +654,7 @@ def main():
         "rows": [],
     }
     log(f"corpus: {n_docs} docs, {n_bytes / 1e6:.1f} MB; tools: {', '.join(tools)}")
-    samples = {t: [] for t in tools}
+    samples = {t: [] for t in tools + (list(LIST_ROWS) if PYTHON_ROW in tools else [])}
     for rep in range(args.repeat):
         for tool in tools:
             if tool in skips:
@@ -592,6 +676,12 @@ def main():
                     break
                 log(f"  other processes used {m['other_cores']:.2f} cores during the run: again")
             m["command"] = [str(c) for c in cmd]
+            if tool == PYTHON_ROW and m["exit"] == 0 and stats.exists():
+                rows = python_rows(m, json.loads(stats.read_text()), args, truth, out)
+                for t, row in rows.items():
+                    log(f"  {t}: {row['wall_s']:.2f}s in process, F1 {row['f1']:.4f}")
+                    samples[t].append(row)
+                continue
             if m["exit"] == 0 and out.exists():
                 m |= score(args, truth, out)
                 if stats.exists():
@@ -601,12 +691,16 @@ def main():
             samples[tool].append(m)
 
     bad = []
-    for tool in tools:
+    for tool in samples:
         runs = samples[tool]
         if tool in skips:
             res["rows"].append({"tool": tool, "status": skips[tool]})
             continue
         ok = [r for r in runs if r["exit"] == 0 and "f1" in r]
+        if not ok and not runs:
+            res["rows"].append({"tool": tool, "status": "failed (see neardup-python)"})
+            bad.append(tool)
+            continue
         if not ok:
             last = runs[-1]
             status = "timeout" if last["timed_out"] else f"failed (exit {last['exit']})"
@@ -625,7 +719,7 @@ def main():
             "other_cores": max(r["other_cores"] for r in ok),
         }
         # A broken setup shows as recall far below what its rule can reach.
-        floor = ceiling["recall_ceiling"] - 0.1 if tool in PEERS else 0.5
+        floor = ceiling["recall_ceiling"] - 0.1 if tool in PEERS + LIST_ROWS else 0.5
         if row["recall"] < floor or row["unknown_ids"]:
             row["status"] = f"SUSPECT: recall below {floor:.2f} or unknown ids"
             bad.append(tool)

@@ -15,9 +15,12 @@
 //! assert_eq!(result.cluster_ids(&result.clusters[0]), ["a", "b"]);
 //! ```
 
+use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::corpus::{Corpus, CorpusOptions, DocSource, Document, Event, Skip, SkipReason};
@@ -447,6 +450,62 @@ impl Scan<'_> {
         (self.skipped.len() > before).then(|| self.skipped.last().cloned().unwrap())
     }
 
+    /// Adds in-memory documents, `(id, text)` each: tokenized, shingled and
+    /// signed in parallel on the current rayon pool, as
+    /// [`add_corpus`](Self::add_corpus) reads files. The scan is the same as
+    /// with [`add_text`](Self::add_text) for each document in turn. Returns
+    /// how many were skipped (no words, or an id used before; see
+    /// [`ScanResult::skipped`]).
+    ///
+    /// ```
+    /// use neardup::{Config, Engine};
+    /// let engine = Engine::new(Config::default());
+    /// let mut scan = engine.scan();
+    /// let story = "Officials told electric vehicle makers to regulate themselves \
+    ///              and not to sell cars below cost, according to people familiar.";
+    /// let copy = format!("Header. {story} Footer.");
+    /// let skipped = scan.add_texts(&[("a", story), ("b", &copy), ("c", "")]);
+    /// assert_eq!(skipped, 1); // "c" has no words
+    /// assert_eq!(scan.finish().clusters.len(), 1);
+    /// ```
+    pub fn add_texts<I, T>(&mut self, docs: &[(I, T)]) -> usize
+    where
+        I: AsRef<str> + Sync,
+        T: AsRef<str> + Sync,
+    {
+        /// Documents recorded in parallel while the ones before are kept.
+        const CHUNK: usize = 2048;
+        let (engine, id_seed) = (self.engine, self.id_seed);
+        let before = self.skipped.len();
+        let _recycling = crate::store::Recycling::start();
+        self.sigs.reserve(docs.len());
+        self.seen.reserve(docs.len());
+        self.infos.reserve(docs.len());
+        self.store.reserve(docs.len());
+        let record = |(id, text): &(I, T)| {
+            let doc = Document {
+                id: id.as_ref().to_string(),
+                text: Cow::Borrowed(text.as_ref()),
+                source: DocSource::Memory,
+            };
+            engine.record(doc, id_seed, true)
+        };
+        let record_all = |chunk: &[(I, T)]| chunk.par_iter().map(record).collect::<Vec<Record>>();
+        let mut chunks = docs.chunks(CHUNK);
+        let mut ready = chunks.next().map(record_all);
+        while let Some(records) = ready.take() {
+            let next = chunks.next();
+            // This chunk is kept (in order) while the pool records the next.
+            let ((), recorded) = rayon::join(
+                || records.into_iter().for_each(|rec| self.push(rec)),
+                || next.map(record_all),
+            );
+            ready = recorded;
+        }
+        StoredKeys::release_thread_slabs();
+        self.skipped.len() - before
+    }
+
     /// Streams a corpus into the scan, in parallel. `progress` receives the
     /// number of input bytes consumed, batch by batch.
     pub fn add_corpus(&mut self, corpus: &Corpus, progress: impl FnMut(u64)) {
@@ -602,6 +661,46 @@ impl Scan<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn add_texts_scans_as_add_text_one_by_one() {
+        // Past one chunk of `add_texts`, with copies, repeats and empty texts.
+        let words: Vec<String> = (0..400).map(|i| format!("w{}", i * 7919 % 1009)).collect();
+        let story = |s: usize| -> String {
+            (0..60)
+                .map(|j| words[(s * 13 + j * j) % words.len()].as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let mut docs: Vec<(String, String)> = Vec::new();
+        for i in 0..2600 {
+            let id = if i % 997 == 5 {
+                "dup".to_string()
+            } else {
+                format!("d{i}")
+            };
+            let text = match i % 5 {
+                0 => String::new(),
+                1 => format!("Header {i}. {} Footer.", story(i / 5)),
+                _ => story(i),
+            };
+            docs.push((id, text));
+        }
+        let engine = Engine::new(Config::default());
+        let mut one = engine.scan();
+        for (id, text) in &docs {
+            one.add_text(id, text);
+        }
+        let one = one.finish();
+        let mut all = engine.scan();
+        let skipped = all.add_texts(&docs);
+        let all = all.finish();
+        assert_eq!(skipped, all.skipped.len());
+        assert_eq!(one.skipped, all.skipped);
+        assert_eq!(one.docs, all.docs);
+        assert_eq!(one.clusters, all.clusters);
+        assert!(!all.clusters.is_empty());
+    }
 
     #[test]
     fn ids_whose_hashes_collide_are_still_told_apart() {

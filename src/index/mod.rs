@@ -123,6 +123,9 @@ use crate::safe_open::OpenError;
 use crate::verify::{similarity, Similarity};
 use state::State;
 
+/// Candidates of one query from which they are verified in parallel.
+const PARALLEL_CANDIDATES: usize = 128;
+
 /// Default width of the df sketch: `2^20` counters per row (16 MiB in the
 /// writer's memory; stored sparsely).
 pub const DEFAULT_SKETCH_BITS: u32 = 20;
@@ -579,21 +582,30 @@ impl Index {
             return Ok(vec![]);
         }
         let cands = self.candidates(&bands, true)?;
-        let mut out: Vec<Match> = cands
-            .par_iter()
-            .with_min_len(64)
-            .filter_map(|&addr| {
-                let s = self.similarity_with(&q, &bp, addr);
-                self.config().is_duplicate(&s).then(|| Match {
-                    id: self.segments[addr.segment as usize]
-                        .id(addr.doc as usize)
-                        .into_owned(),
-                    address: addr,
-                    jaccard: s.jaccard,
-                    containment: s.containment,
-                })
+        let verify = |&addr: &DocAddress| {
+            let s = self.similarity_with(&q, &bp, addr);
+            self.config().is_duplicate(&s).then(|| Match {
+                id: self.segments[addr.segment as usize]
+                    .id(addr.doc as usize)
+                    .into_owned(),
+                address: addr,
+                jaccard: s.jaccard,
+                containment: s.containment,
             })
-            .collect();
+        };
+        // A few candidates are verified on the calling thread: handing them
+        // to the pool would cost a round trip between threads per query
+        // (from outside the pool, as a Python or server thread calls), and
+        // would funnel every caller's queries through the pool's threads.
+        let mut out: Vec<Match> = if cands.len() < PARALLEL_CANDIDATES {
+            cands.iter().filter_map(verify).collect()
+        } else {
+            cands
+                .par_iter()
+                .with_min_len(64)
+                .filter_map(verify)
+                .collect()
+        };
         sort_matches(&mut out);
         Ok(out)
     }

@@ -334,6 +334,36 @@ impl IndexWriter {
         None
     }
 
+    /// Buffers documents given in memory, `(id, text)` each, shingled in
+    /// parallel on the current rayon pool: the same as
+    /// [`add_text`](Self::add_text) for each in turn (their texts are not
+    /// kept either).
+    pub fn add_texts<I, T>(&mut self, docs: &[(I, T)]) -> AddReport
+    where
+        I: AsRef<str> + Sync,
+        T: AsRef<str> + Sync,
+    {
+        let prep = self.preparer(&CorpusOptions::default());
+        let prepared: Vec<PreparedDoc> = docs
+            .par_iter()
+            .map(|(id, text)| {
+                prep.prepare(Document {
+                    id: id.as_ref().to_string(),
+                    text: text.as_ref().into(),
+                    source: DocSource::Memory,
+                })
+            })
+            .collect();
+        let mut report = AddReport::default();
+        for p in prepared {
+            match self.add_prepared(p) {
+                None => report.added += 1,
+                Some(s) => report.skipped.push(s),
+            }
+        }
+        report
+    }
+
     /// Reads a corpus (in parallel) into the buffer, as
     /// [`Scan::add_corpus`](crate::Scan::add_corpus) does into a scan.
     /// `progress` receives the number of input bytes consumed, batch by
