@@ -101,8 +101,21 @@ pub struct ScanStats {
     pub candidate_pairs: usize,
     /// Candidate pairs that passed verification.
     pub verified_pairs: usize,
-    /// Verified pairs left between clusters by the linkage guard.
+    /// Duplicate pairs that LSH did not propose, found when the clustering
+    /// compared the members of two clusters on demand (see
+    /// [`crate::cluster`]).
+    pub linkage_pairs: usize,
+    /// Duplicate pairs (verified or found on demand) left between clusters
+    /// by the linkage guard.
     pub rejected_pairs: usize,
+    /// Duplicate pairs inside clusters: the pairs the outputs list,
+    /// `verified_pairs + linkage_pairs - rejected_pairs`.
+    pub pairs: usize,
+    /// Groups of near-verbatim copies counted for the boilerplate cut.
+    pub copy_groups: usize,
+    /// The boilerplate cut: a shingle in more than this many copy groups
+    /// was left out of every set (`None` when the cut is off).
+    pub boilerplate_cut: Option<usize>,
     /// Clusters of two or more documents.
     pub clusters: usize,
     /// Documents inside those clusters.
@@ -135,12 +148,28 @@ pub struct ScanResult {
     /// boilerplate, sorted (see [`crate::explain::boilerplate_share`] to
     /// mark them in explanations).
     pub boilerplate: Vec<u32>,
+    /// The configuration of the scan.
+    pub config: Config,
 }
 
 impl ScanResult {
     /// The ids of a cluster's documents, in order.
     pub fn cluster_ids(&self, c: &Cluster) -> Vec<&str> {
         c.docs.iter().map(|&d| self.docs[d].id.as_str()).collect()
+    }
+
+    /// Explains two texts of this scan's documents (as
+    /// [`crate::corpus::load_source`] reads them again) with the scan's own
+    /// shingle size and boilerplate cut: the explanation's Jaccard and
+    /// containment are the ones the scan gave the pair, and for any other
+    /// two documents of the scan the ones it would have given.
+    pub fn explain_texts(&self, a: &str, b: &str) -> crate::explain::Explanation {
+        crate::explain::explain_with_cut(
+            a,
+            b,
+            &crate::explain::AlignConfig::for_scan(&self.config),
+            &self.boilerplate,
+        )
     }
 
     /// Skips grouped by reason, with counts, in a stable order.
@@ -318,6 +347,8 @@ struct BatchResult {
     cut_occurrences: usize,
     verified: usize,
     rejected: usize,
+    /// Duplicate pairs found on demand by the linkage check.
+    found: usize,
     /// Its groups of two or more documents, each with its kept pairs
     /// (sorted), in document numbers.
     clusters: Vec<(Group, Vec<Pair>)>,
@@ -748,6 +779,8 @@ impl Scan<'_> {
             let (groups, n_groups) = copy_groups(n, copies);
             raw_inter = Some(inter);
             mark("copy groups");
+            stats.copy_groups = n_groups;
+            stats.boilerplate_cut = cfg.boilerplate_cut(n_groups);
             let cut = cfg.boilerplate_cut(n_groups).unwrap_or(usize::MAX);
             // Large corpora count a deterministic sample of the groups (see
             // `boilerplate_sample_rate`), chosen by the id of each group's
@@ -870,6 +903,7 @@ impl Scan<'_> {
                 let w: Vec<u64> = members.iter().map(|&d| weight[d as usize]).collect();
                 let mut c = cluster(members.len(), &edges, &w, cfg.linkage(), check);
                 out.rejected = c.rejected_edges;
+                out.found = c.found_edges;
                 // Each kept pair goes to its group (both ends are in it);
                 // local numbers keep the order of document numbers, so
                 // pairs sorted here are sorted in the output too.
@@ -912,6 +946,7 @@ impl Scan<'_> {
         for r in done {
             stats.verified_pairs += r.verified;
             stats.rejected_pairs += r.rejected;
+            stats.linkage_pairs += r.found;
             stats.boilerplate_shingles += r.cut_occurrences;
             boilerplate.extend(r.cut);
             found.extend(r.clusters);
@@ -939,6 +974,11 @@ impl Scan<'_> {
             .collect();
         stats.clusters = clusters.len();
         stats.clustered_documents = clusters.iter().map(|c| c.docs.len()).sum();
+        stats.pairs = clusters.iter().map(|c| c.pairs.len()).sum();
+        debug_assert_eq!(
+            stats.pairs,
+            stats.verified_pairs + stats.linkage_pairs - stats.rejected_pairs
+        );
         mark("assemble");
         stats.stages = stages;
         stats.elapsed = started.elapsed();
@@ -950,6 +990,7 @@ impl Scan<'_> {
             warnings,
             stats,
             boilerplate,
+            config: cfg.clone(),
         }
     }
 }
