@@ -60,10 +60,13 @@
 //!    `min_match` tokens apart leave no tile between them, so they are bridged
 //!    only if both edits and the words between them fit in `max_gap`.
 //! 5. **Edits.** Each bridged gap is compared word by word: a longest
-//!    common subsequence of its A tokens and its B tokens (among equal
-//!    ones, the one whose matched words come first in A, then in B) leaves
-//!    the words that differ, and each maximal run of them between two
-//!    matched words is one [`Edit`] of the passage ([`Passage::edits`]):
+//!    common subsequence of its A tokens and its B tokens leaves the words
+//!    that differ, and each maximal run of them between two matched words
+//!    is one [`Edit`] of the passage ([`Passage::edits`]). Of several
+//!    longest subsequences, the one taken is found by walking both gaps from
+//!    their start: equal words are matched; where they differ, B's word is
+//!    passed over if as many words can still be matched, else A's (so that
+//!    `z z y` / `y y y x` reads `z z` → `y y`, then `x` added). An edit is
 //!    a substitution (`323` / `523`, `programme` / `program`, `do not` /
 //!    `don't`) has words on both sides, a deletion (`per cent` / ``, from
 //!    `34 per cent` / `34%`) only on A's, an insertion only on B's. Edits
@@ -513,8 +516,7 @@ struct Gap {
 
 /// The edits of one bridged gap, in order: the runs of words left between
 /// the matched words of a longest common subsequence of `a[gap.a0..gap.a1]`
-/// and `b[gap.b0..gap.b1]`, the one whose matched words come first in A,
-/// then in B.
+/// and `b[gap.b0..gap.b1]`, chosen as the module docs say.
 fn gap_edits(a: &[u64], b: &[u64], gap: &Gap) -> Vec<Gap> {
     let (x, y) = (&a[gap.a0..gap.a1], &b[gap.b0..gap.b1]);
     let (n, m) = (x.len(), y.len());
@@ -545,13 +547,13 @@ fn gap_edits(a: &[u64], b: &[u64], gap: &Gap) -> Vec<Gap> {
     while i < n && j < m {
         if x[i] == y[j] {
             // Matching equal words is always part of some longest
-            // subsequence, and the earliest such match comes first.
+            // subsequence.
             close(&mut out, from, i, j);
             i += 1;
             j += 1;
             from = (i, j);
         } else if lcs[i * w + j + 1] == lcs[i * w + j] {
-            // A[i] can still be matched further on in B.
+            // Passing over B[j] loses nothing.
             j += 1;
         } else {
             i += 1;
@@ -1118,11 +1120,15 @@ mod tests {
         assert_eq!(e.passages.len(), 1);
         assert_eq!(edits(&a, &b, &e), [("x1", "y1"), ("x2", "y2 y3")]);
         assert_eq!(e.edited_words, 1 + 2);
-        // Of two ways to match one word, the earlier in A wins.
+        // Of two ways to match one word, B's words are passed over first.
         let a = format!("{head} p q {tail}");
         let b = format!("{head} q p {tail}");
         let e = explain(&a, &b, &cfg);
         assert_eq!(edits(&a, &b, &e), [("", "q"), ("q", "")]);
+        let a = format!("{head} z z y {tail}");
+        let b = format!("{head} y y y x {tail}");
+        let e = explain(&a, &b, &cfg);
+        assert_eq!(edits(&a, &b, &e), [("z z", "y y"), ("", "x")]);
     }
 
     #[test]
