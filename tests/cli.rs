@@ -100,8 +100,25 @@ fn all_prints_singletons_and_formats_work() {
 
     let o = run(&["scan", d]);
     let text = stdout(&o);
-    assert!(text.contains("Cluster 0 (2 documents"), "{text}");
-    assert!(text.contains("05-yahoo-byd-price-war.txt"));
+    assert!(text.starts_with("Legend: * the representative"), "{text}");
+    assert!(
+        text.contains("\nCluster 0  2 documents, 1 duplicate pair, J "),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n  * 05-yahoo-byd-price-war.txt  (828 words)\n"),
+        "{text}"
+    );
+    // The member's scores are the pair's, as JSON Lines and CSV give them.
+    let row = csv.lines().find(|l| l.contains("byd")).unwrap();
+    let cols: Vec<&str> = row.split(',').collect();
+    let (j, c): (f64, f64) = (cols[3].parse().unwrap(), cols[4].parse().unwrap());
+    assert!(
+        text.contains(&format!(
+            "    04-business-standard-byd-price-war.txt  (776 words)  J {j:.4}  C {c:.4}\n"
+        )),
+        "{text}"
+    );
 }
 
 #[test]
@@ -334,10 +351,23 @@ fn explanations_mark_shared_boilerplate() {
     // The story body is not boilerplate; the footer passage is.
     assert!(shares.iter().any(|&s| s < 0.1), "{shares:?}");
     assert!(shares.iter().any(|&s| s > 0.9), "{shares:?}");
+    // The report's view of the pair names the boilerplate passage (by its
+    // number, for the script that renders the view).
     let html = std::fs::read_to_string(&report).unwrap();
+    let view = &html[html
+        .find("<details class=\"view\" id=\"v-0-")
+        .expect("a view")..];
+    let view = &view[..view.find('>').unwrap()];
+    let passages = v["pairs"][0]["passages"].as_array().unwrap();
+    let marked: Vec<String> = passages
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p["boilerplate"].as_f64().unwrap() >= 0.5)
+        .map(|(i, _)| (i + 1).to_string())
+        .collect();
     assert!(
-        html.contains("boilerplate\" id=\"pair-0-0-a-p"),
-        "boilerplate passage marked in the report"
+        view.contains(&format!(" data-bp=\"[{}]\"", marked.join(","))),
+        "boilerplate passage marked in the report: {view}"
     );
 }
 

@@ -21,8 +21,8 @@
 //!   network) with the scores, a strip of where the passages sit, and both
 //!   texts side by side.
 //! * [`write_html_report`] / [`write_html_report_with`], one self-contained
-//!   page for a whole scan (see [`scan`](self::write_html_report_with) for
-//!   its layout): every cluster with its headline, score range and score
+//!   page for a whole scan (see [`write_html_report_with`] for its
+//!   layout): every cluster with its headline, score range and score
 //!   table, each member side by side with the representative, each text
 //!   stored once and rendered when opened, charts, and a contents table
 //!   that sorts and filters.

@@ -120,7 +120,9 @@
 
   // The strip of where the passages sit (as the report draws it in Rust).
   var strip = function (la, lb, P) {
-    var NS = "http://www.w3.org/2000/svg";
+    // The SVG namespace, from a chart of the page (so that the page names
+    // no address at all).
+    var NS = d.querySelector("svg").namespaceURI;
     var L = Math.max(la, lb, 1);
     var x = function (v) { return Math.round(v / L * 1000); };
     var svg = d.createElementNS(NS, "svg");

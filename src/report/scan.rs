@@ -1,45 +1,6 @@
 //! The HTML report of a scan.
 //!
-//! # Layout
-//!
-//! * A header with the counts, a "what the numbers mean" box (the scores,
-//!   the duplicate rule and its thresholds, the shingle size, the
-//!   permutations and banding, the boilerplate cut, the version, the date
-//!   and the inputs: whatever [`ReportOptions::info`] holds) and a legend.
-//! * Two charts (inline SVG): the histogram of the duplicate pairs' Jaccard
-//!   and containment with the thresholds drawn, and the cluster sizes.
-//! * The contents (`<nav id="toc">`): one row per cluster with its number,
-//!   size, headline, Jaccard and containment range and representative,
-//!   largest clusters first. A little inline script sorts it by any column
-//!   and filters it by the words typed in `<input id="filter">` (matched
-//!   against the headline and every member's id); without script it is a
-//!   plain table.
-//! * One `<section class="cluster" id="cluster-C">` per cluster, in the same
-//!   order, with its headline, its representative, then one `<details
-//!   class="view" id="v-C-D">` per other member `D`: the member side by side
-//!   with the representative (representative as A). Its summary shows the
-//!   pair's Jaccard and containment, passage coverage, edits and a strip of
-//!   where the shared passages sit; its two texts are rendered by the
-//!   script when it is opened, from the alignment in its `data-p`,
-//!   `data-oa`, `data-ob` and `data-bp` attributes (UTF-16 offsets) and the
-//!   stored texts, with the markup of [`write_html_pair`](super::write_html_pair)
-//!   under the prefix `v-C-D-`. Then the cluster's full score table (every
-//!   duplicate pair; a pair with the representative links to its view, any
-//!   other opens on demand in `<details class="view ondemand" id="pv-C">`),
-//!   then the texts of its members, each stored once (`<div class="text"
-//!   id="t-D">` in `<article class="stored" id="d-D">`), readable without
-//!   script.
-//!
-//! Scores are the scan's: a pair's [`Pair`](crate::Pair) scores, and for a
-//! member and the representative that are not a duplicate pair, the scores
-//! the scan would give them ([`ScanResult::explain_texts`]). Headlines are
-//! the first non-empty line of the representative's text
-//! ([`crate::output::headline`]), or the title [`ReportOptions::title`]
-//! gives.
-//!
-//! The page loads nothing from outside. Its output depends only on its input
-//! (the date only when [`ReportInfo::date`] is given) and not on the thread
-//! count.
+//! See [`write_html_report_with`] for what the page holds.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -85,6 +46,7 @@ impl Default for ReportInfo {
 }
 
 /// Options of [`write_html_report_with`].
+#[derive(Default)]
 pub struct ReportOptions<'a> {
     /// The alignment of the texts (`min_match`, `max_gap`). Its shingle size
     /// is replaced by the scan's, so the scores shown are the scan's.
@@ -94,16 +56,6 @@ pub struct ReportOptions<'a> {
     pub title: Option<&'a dyn Fn(usize) -> Option<String>>,
     /// What the page says about how it was made.
     pub info: ReportInfo,
-}
-
-impl Default for ReportOptions<'_> {
-    fn default() -> Self {
-        ReportOptions {
-            align: AlignConfig::default(),
-            title: None,
-            info: ReportInfo::default(),
-        }
-    }
 }
 
 /// A self-contained HTML report of a scan (`neardup scan --report`) with
@@ -127,8 +79,50 @@ pub fn write_html_report(
 }
 
 /// A self-contained HTML report of a scan: every cluster, each member side
-/// by side with the representative, the score tables and the charts (see
-/// the [layout](self)).
+/// by side with the representative, the score tables and the charts.
+///
+/// # Layout
+///
+/// * A header with the counts, a "what the numbers mean" box (the scores,
+///   the duplicate rule and its thresholds, the shingle size, the
+///   permutations and banding, the boilerplate cut, the version, the date
+///   and the inputs: whatever [`ReportOptions::info`] holds) and a legend.
+/// * Two charts (inline SVG): the histogram of the duplicate pairs' Jaccard
+///   and containment with the thresholds drawn, and the cluster sizes.
+/// * The contents (`<nav id="toc">`): one row per cluster with its number,
+///   size, headline, Jaccard and containment range and representative,
+///   largest clusters first. A little inline script sorts it by any column
+///   and filters it by the words typed in `<input id="filter">` (matched
+///   against the headline and every member's id); without script it is a
+///   plain table.
+/// * One `<section class="cluster" id="cluster-C">` per cluster, in the same
+///   order, with its headline, its representative, then one `<details
+///   class="view" id="v-C-D">` per other member `D`: the member side by side
+///   with the representative (representative as A). Its summary shows the
+///   pair's Jaccard and containment, passage coverage, edits and a strip of
+///   where the shared passages sit; its two texts are rendered by the
+///   script when it is opened, from the alignment in its `data-p`,
+///   `data-oa`, `data-ob` and `data-bp` attributes (UTF-16 offsets) and the
+///   stored texts, with the markup of [`write_html_pair`](super::write_html_pair)
+///   under the prefix `v-C-D-`. Then the cluster's full score table (every
+///   duplicate pair; a pair with the representative links to its view, any
+///   other opens on demand in `<details class="view ondemand" id="pv-C">`),
+///   then the texts of its members, each stored once (`<div class="text"
+///   id="t-D">` in `<article class="stored" id="d-D">`), readable without
+///   script.
+///
+/// Scores are the scan's: a pair's [`crate::Pair`] scores, and for a
+/// member and the representative that are not a duplicate pair, the scores
+/// the scan would give them ([`ScanResult::explain_texts`]). Headlines are
+/// the first non-empty line of the representative's text
+/// ([`crate::output::headline`]), or the title [`ReportOptions::title`]
+/// gives.
+///
+/// The page loads nothing from outside. Its output depends only on its input
+/// (the date only when [`ReportInfo::date`] is given) and not on the thread
+/// count.
+///
+/// # Loading
 ///
 /// `load` returns a document's text by index (None when it cannot be read
 /// again; the page says so). It is called from this thread, once per
