@@ -325,31 +325,128 @@ pub fn explain(a: &str, b: &str, cfg: &AlignConfig) -> Explanation {
 /// it. [`ScanResult::explain_texts`](crate::ScanResult::explain_texts)
 /// calls this with the scan's own configuration.
 pub fn explain_with_cut(a: &str, b: &str, cfg: &AlignConfig, boilerplate: &[u32]) -> Explanation {
-    let mut ta = Vec::new();
-    let mut tb = Vec::new();
-    tokenize_into(a, &mut ta);
-    tokenize_into(b, &mut tb);
-    let (pa, pb) = (paragraphs(a, &ta), paragraphs(b, &tb));
-    align(&ta, &tb, Some((&pa, &pb)), cfg, boilerplate)
+    explain_prepared(
+        &Prepared::new(a, cfg, boilerplate),
+        &Prepared::new(b, cfg, boilerplate),
+        cfg,
+    )
+}
+
+/// A text made ready to be aligned with others: its tokens, their
+/// paragraphs and its scan key set, computed once. A text compared with
+/// many others (the representative of a cluster in a report) is tokenized
+/// once instead of once per pair.
+#[derive(Debug, Clone)]
+pub struct Prepared<'t> {
+    text: &'t str,
+    tokens: Vec<Token>,
+    paras: Vec<u32>,
+    /// The key of each `k`-shingle, in text order (with repeats).
+    window_keys: Vec<u32>,
+    /// The scan's set: sorted, distinct keys, less the boilerplate.
+    keys: Vec<u32>,
+    shingle: usize,
+    cut: bool,
+}
+
+impl<'t> Prepared<'t> {
+    /// Prepares `text` for alignments under `cfg` scored with the scan's
+    /// cut `boilerplate` (sorted keys; empty for none).
+    pub fn new(text: &'t str, cfg: &AlignConfig, boilerplate: &[u32]) -> Prepared<'t> {
+        let mut tokens = Vec::new();
+        tokenize_into(text, &mut tokens);
+        let paras = paragraphs(text, &tokens);
+        let shingle = cfg.shingle.max(1);
+        let (window_keys, keys) = shingle_keys(&tokens, shingle, boilerplate);
+        Prepared {
+            text,
+            tokens,
+            paras,
+            window_keys,
+            keys,
+            shingle,
+            cut: !boilerplate.is_empty(),
+        }
+    }
+
+    /// The text.
+    pub fn text(&self) -> &'t str {
+        self.text
+    }
+
+    /// The share of the shingles of `text[start..end]` (a passage of this
+    /// text, from the start of a word to the end of one) found in
+    /// `boilerplate`: [`boilerplate_share`] from the tokens at hand.
+    pub fn boilerplate_share(&self, start: usize, end: usize, boilerplate: &[u32]) -> f64 {
+        let t0 = self.tokens.partition_point(|t| t.start < start);
+        let t1 = self.tokens.partition_point(|t| t.end <= end);
+        let k = self.shingle;
+        if boilerplate.is_empty() || t1 <= t0 {
+            return 0.0;
+        }
+        if t1 - t0 < k {
+            // Fewer words than a shingle: one shingle of them all.
+            let mut hashes = Vec::new();
+            shingles_into(&self.tokens[t0..t1], k, &mut hashes);
+            return share_in(hashes.iter().map(|&h| key(h)), boilerplate);
+        }
+        share_in(self.window_keys[t0..=t1 - k].iter().copied(), boilerplate)
+    }
+}
+
+/// The share of the distinct `keys` found in the sorted `boilerplate`
+/// (0 for none).
+fn share_in(keys: impl Iterator<Item = u32>, boilerplate: &[u32]) -> f64 {
+    let mut keys: Vec<u32> = keys.collect();
+    keys.sort_unstable();
+    keys.dedup();
+    if keys.is_empty() {
+        return 0.0;
+    }
+    let hits = keys
+        .iter()
+        .filter(|k| boilerplate.binary_search(k).is_ok())
+        .count();
+    hits as f64 / keys.len() as f64
+}
+
+/// Aligns two prepared texts (see [`Prepared`]): the same as
+/// [`explain_with_cut`] on their texts, with the shingle size and the cut
+/// they were prepared with.
+pub fn explain_prepared(a: &Prepared<'_>, b: &Prepared<'_>, cfg: &AlignConfig) -> Explanation {
+    let mut e = align(&a.tokens, &b.tokens, Some((&a.paras, &b.paras)), cfg);
+    let s = similarity(&a.keys, &b.keys);
+    (e.jaccard, e.containment) = (s.jaccard, s.containment);
+    e.shingle = a.shingle;
+    e.boilerplate_cut = a.cut || b.cut;
+    e
 }
 
 /// The similarity a scan gives two tokenized documents: Jaccard and
 /// containment of their sets of `k`-shingle keys ([`crate::shingle::key`]),
 /// less the keys in `boilerplate` (sorted; empty for no cut).
 pub fn scan_similarity(a: &[Token], b: &[Token], k: usize, boilerplate: &[u32]) -> Similarity {
-    let keys = |tokens: &[Token]| {
-        let mut hashes = Vec::new();
-        shingles_into(tokens, k.max(1), &mut hashes);
-        let mut keys: Vec<u32> = hashes
-            .iter()
-            .map(|&h| key(h))
-            .filter(|k| boilerplate.binary_search(k).is_err())
-            .collect();
-        keys.sort_unstable();
-        keys.dedup();
-        keys
-    };
-    similarity(&keys(a), &keys(b))
+    let k = k.max(1);
+    similarity(
+        &shingle_keys(a, k, boilerplate).1,
+        &shingle_keys(b, k, boilerplate).1,
+    )
+}
+
+/// The key of each `k`-shingle of `tokens` in text order, and the scan's
+/// set of them: sorted, distinct, less the keys in `boilerplate`.
+fn shingle_keys(tokens: &[Token], k: usize, boilerplate: &[u32]) -> (Vec<u32>, Vec<u32>) {
+    let mut hashes = Vec::new();
+    shingles_into(tokens, k, &mut hashes);
+    let windows: Vec<u32> = hashes.iter().map(|&h| key(h)).collect();
+    let mut set: Vec<u32> = windows
+        .iter()
+        .copied()
+        .filter(|k| boilerplate.binary_search(k).is_err())
+        .collect();
+    set.sort_unstable();
+    set.dedup();
+    (windows, set)
 }
 
 /// The share of the word `k`-shingles of `text[start..end]` (a passage or
@@ -374,14 +471,7 @@ pub fn boilerplate_share(
         return 0.0;
     }
     let set = shingle_set(&crate::tokenize::tokenize(&text[start..end]), k);
-    if set.is_empty() {
-        return 0.0;
-    }
-    let hits = set
-        .iter()
-        .filter(|&&h| boilerplate.binary_search(&crate::shingle::key(h)).is_ok())
-        .count();
-    hits as f64 / set.len() as f64
+    share_in(set.iter().map(|&h| key(h)), boilerplate)
 }
 
 /// Whether `gap` (the text between two words) holds a blank line: a line
@@ -422,15 +512,19 @@ fn paragraphs(text: &str, tokens: &[Token]) -> Vec<u32> {
 /// Without the texts, paragraph breaks are unknown, so gaps are bridged by
 /// size alone (see the module docs).
 pub fn explain_tokens(a_tokens: &[Token], b_tokens: &[Token], cfg: &AlignConfig) -> Explanation {
-    align(a_tokens, b_tokens, None, cfg, &[])
+    let mut e = align(a_tokens, b_tokens, None, cfg);
+    let s = scan_similarity(a_tokens, b_tokens, cfg.shingle.max(1), &[]);
+    (e.jaccard, e.containment) = (s.jaccard, s.containment);
+    e
 }
 
+/// The alignment of two token lists: everything but the scores (left at
+/// 0, with the shingle size of `cfg` and no cut).
 fn align(
     a_tokens: &[Token],
     b_tokens: &[Token],
     paras: Option<(&[u32], &[u32])>,
     cfg: &AlignConfig,
-    boilerplate: &[u32],
 ) -> Explanation {
     let min_match = cfg.min_match.max(1);
     let a: Vec<u64> = a_tokens.iter().map(|t| t.hash).collect();
@@ -488,20 +582,17 @@ fn align(
     ranges.sort_unstable();
     let only_b = uncovered(b_tokens, &ranges);
 
-    let k = cfg.shingle.max(1);
-    let scores = scan_similarity(a_tokens, b_tokens, k, boilerplate);
-
     Explanation {
-        jaccard: scores.jaccard,
-        containment: scores.containment,
+        jaccard: 0.0,
+        containment: 0.0,
         coverage_a: ratio(covered_a, a.len()),
         coverage_b: ratio(covered_b, b.len()),
         passages,
         only_a,
         only_b,
         edited_words,
-        shingle: k,
-        boilerplate_cut: !boilerplate.is_empty(),
+        shingle: cfg.shingle.max(1),
+        boilerplate_cut: false,
     }
 }
 

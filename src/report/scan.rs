@@ -12,7 +12,7 @@ use super::charts::{write_score_histogram, write_size_chart};
 use super::html::{page_end, page_start, write_legend, Html, StoredText};
 use super::{count, edits_summary};
 use crate::engine::{Cluster, Pair, ScanResult};
-use crate::explain::{explain_with_cut, AlignConfig, Explanation};
+use crate::explain::{explain_prepared, AlignConfig, Explanation, Prepared};
 use crate::output::{headline, headline_where, score_range as range};
 
 /// The script of the report.
@@ -565,6 +565,10 @@ struct ClusterView<'r> {
     headline: &'r str,
 }
 
+/// The members of a cluster whose texts could be read, prepared once for
+/// all their alignments.
+type PreparedTexts<'t> = HashMap<usize, Prepared<'t>>;
+
 /// A pair of a cluster, aligned when both texts could be read.
 struct Aligned<'r> {
     a: usize,
@@ -572,6 +576,8 @@ struct Aligned<'r> {
     /// The pair's entry in the cluster's pairs, if it is a duplicate pair.
     pair: Option<&'r Pair>,
     e: Option<Explanation>,
+    /// The numbers of its passages made mostly of boilerplate.
+    bp: Vec<usize>,
 }
 
 impl Aligned<'_> {
@@ -594,47 +600,38 @@ impl ClusterView<'_> {
         self.texts.get(&d).and_then(|t| t.as_deref())
     }
 
-    /// Aligns documents `a` and `b` (A and B), as the scan scores them.
-    fn align<'p>(&self, a: usize, b: usize, pair: Option<&'p Pair>) -> Aligned<'p> {
-        let e = match (self.text(a), self.text(b)) {
-            (Some(ta), Some(tb)) => Some(explain_with_cut(
-                ta,
-                tb,
-                self.align,
-                &self.result.boilerplate,
-            )),
-            _ => None,
+    /// Aligns documents `a` and `b` (A and B), as the scan scores them; the
+    /// passages mostly boilerplate are flagged with A's text.
+    fn align<'p>(
+        &self,
+        prepared: &PreparedTexts<'_>,
+        a: usize,
+        b: usize,
+        pair: Option<&'p Pair>,
+    ) -> Aligned<'p> {
+        let (e, bp) = match (prepared.get(&a), prepared.get(&b)) {
+            (Some(pa), Some(pb)) => {
+                let e = explain_prepared(pa, pb, self.align);
+                let cut = &self.result.boilerplate;
+                let bp = e
+                    .passages
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, q)| pa.boilerplate_share(q.a_start, q.a_end, cut) >= 0.5)
+                    .map(|(i, _)| i + 1)
+                    .collect();
+                (Some(e), bp)
+            }
+            _ => (None, Vec::new()),
         };
-        Aligned { a, b, pair, e }
-    }
-
-    /// The numbers of the passages of `e` (over A's text `a`) made mostly of
-    /// boilerplate.
-    fn boilerplate(&self, a: &str, e: &Explanation) -> Vec<usize> {
-        if self.result.boilerplate.is_empty() {
-            return Vec::new();
-        }
-        e.passages
-            .iter()
-            .enumerate()
-            .filter(|(_, q)| {
-                crate::explain::boilerplate_share(
-                    a,
-                    q.a_start,
-                    q.a_end,
-                    self.result.config.shingle(),
-                    &self.result.boilerplate,
-                ) >= 0.5
-            })
-            .map(|(i, _)| i + 1)
-            .collect()
+        Aligned { a, b, pair, e, bp }
     }
 
     /// The attributes a view or an on-demand button is rendered from.
     fn attrs(&self, x: &Aligned<'_>) -> String {
         let mut out = format!(" data-a=\"{}\" data-b=\"{}\"", x.a, x.b);
         if let (Some(e), Some(ta), Some(tb)) = (&x.e, self.text(x.a), self.text(x.b)) {
-            alignment_attrs(&mut out, ta, tb, e, &self.boilerplate(ta, e));
+            alignment_attrs(&mut out, ta, tb, e, &x.bp);
         }
         out
     }
@@ -645,18 +642,27 @@ impl ClusterView<'_> {
         let pairs: HashMap<(usize, usize), &Pair> =
             c.pairs.iter().map(|p| ((p.a, p.b), p)).collect();
         let pair_of = |x: usize, y: usize| pairs.get(&(x.min(y), x.max(y))).copied();
+        let prepared: PreparedTexts<'_> = c
+            .docs
+            .par_iter()
+            .filter_map(|&d| {
+                let text = self.text(d)?;
+                Some((d, Prepared::new(text, self.align, &self.result.boilerplate)))
+            })
+            .collect();
         let views: Vec<Aligned<'_>> = c
             .docs
             .par_iter()
             .filter(|&&d| d != rep)
-            .map(|&d| self.align(rep, d, pair_of(rep, d)))
+            .map(|&d| self.align(&prepared, rep, d, pair_of(rep, d)))
             .collect();
         let others: Vec<Aligned<'_>> = c
             .pairs
             .par_iter()
             .filter(|p| p.a != rep && p.b != rep)
-            .map(|p| self.align(p.a, p.b, Some(p)))
+            .map(|p| self.align(&prepared, p.a, p.b, Some(p)))
             .collect();
+        drop(prepared);
 
         writeln!(w, "<section class=\"cluster\" id=\"cluster-{n}\">")?;
         writeln!(
