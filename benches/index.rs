@@ -35,7 +35,7 @@ fn build(dir: &Path, files: &[PathBuf]) -> Index {
     Index::create(dir, &Config::default()).unwrap();
     let mut w = IndexWriter::open(dir).unwrap();
     let corpus = Corpus::open(files, CorpusOptions::default()).unwrap();
-    w.add_corpus(&corpus, &CorpusOptions::default(), |_| {});
+    w.add_corpus(&corpus, |_| {});
     w.commit().unwrap();
     drop(w);
     Index::open(dir).unwrap()
@@ -125,7 +125,7 @@ fn bench_corpus(c: &mut Criterion, name: &str, files: Vec<PathBuf>) {
     let add = |dir: &Path| {
         let mut w = IndexWriter::open(dir).unwrap();
         let corpus = Corpus::open(new_files, CorpusOptions::default()).unwrap();
-        let r = w.add_corpus(&corpus, &CorpusOptions::default(), |_| {});
+        let r = w.add_corpus(&corpus, |_| {});
         assert_eq!(r.added, 1000);
         w.commit().unwrap()
     };

@@ -61,6 +61,33 @@ impl Config {
     pub fn builder() -> ConfigBuilder {
         ConfigBuilder::default()
     }
+    /// A builder holding this configuration, to change some of it:
+    ///
+    /// ```
+    /// use neardup::Config;
+    /// let strict = Config::default().to_builder().threshold(0.8).build().unwrap();
+    /// assert_eq!(strict.threshold(), 0.8);
+    /// assert_eq!(strict.shingle(), Config::default().shingle());
+    /// ```
+    pub fn to_builder(&self) -> ConfigBuilder {
+        ConfigBuilder {
+            shingle: self.shingle,
+            perms: self.perms,
+            bands: Some(self.banding.bands),
+            lsh_threshold: Some(self.lsh_threshold),
+            threshold: self.threshold,
+            containment: self.containment,
+            min_containment_shingles: self.min_containment_shingles,
+            containment_min_jaccard: self.containment_min_jaccard,
+            seed: self.seed,
+            max_bucket: self.max_bucket,
+            boilerplate_min_docs: self.boilerplate_min_docs,
+            boilerplate_share: self.boilerplate_share,
+            linkage: self.linkage,
+            exact: self.exact,
+            scheme: self.scheme,
+        }
+    }
     /// Words per shingle (`k`).
     pub fn shingle(&self) -> usize {
         self.shingle
@@ -121,7 +148,7 @@ impl Config {
         self.boilerplate_share
     }
     /// Mean containment of the cross pairs needed for two clusters to merge
-    /// (`0` gives plain connected components; see [`crate::cluster`]).
+    /// (`0` gives plain connected components; see `crate::cluster`).
     pub fn linkage(&self) -> f64 {
         self.linkage
     }

@@ -8,7 +8,7 @@
 //!
 //! # Words
 //!
-//! Both texts are split by [`crate::tokenize`]. Matching compares token
+//! Both texts are split by `crate::tokenize`. Matching compares token
 //! hashes only, so case and punctuation differences never matter
 //! (`'Self-Regulate,'` matches `self regulate`). Ideographic scripts are
 //! matched one character at a time, since that is how they are tokenized.
@@ -180,17 +180,6 @@ impl Default for AlignConfig {
 }
 
 impl AlignConfig {
-    /// The default alignment, scored with the shingle size of `config`:
-    /// what a scan under `config` should explain its pairs with.
-    pub fn for_scan(config: &crate::Config) -> AlignConfig {
-        AlignConfig {
-            shingle: config.shingle(),
-            ..AlignConfig::default()
-        }
-    }
-}
-
-impl AlignConfig {
     /// Checks that `min_match >= 1` and `shingle >= 1`.
     ///
     /// ```
@@ -311,7 +300,7 @@ impl Explanation {
 
 /// Aligns the texts `a` and `b`.
 ///
-/// Tokenizes both with [`crate::tokenize::tokenize_into`] and calls
+/// Tokenizes both with `crate::tokenize::tokenize_into` and calls
 /// [`explain_tokens`]; all byte offsets in the result point into `a` and `b`.
 pub fn explain(a: &str, b: &str, cfg: &AlignConfig) -> Explanation {
     explain_with_cut(a, b, cfg, &[])
@@ -451,7 +440,7 @@ fn shingle_keys(tokens: &[Token], k: usize, boilerplate: &[u32]) -> (Vec<u32>, V
 
 /// The share of the word `k`-shingles of `text[start..end]` (a passage or
 /// span of a document) found in `boilerplate`, a sorted list of shingle
-/// keys ([`crate::shingle::key`]) such as
+/// keys (`crate::shingle::key`) such as
 /// [`ScanResult::boilerplate`](crate::ScanResult). A passage
 /// made mostly of boilerplate is text two pages share because their outlet
 /// prints it everywhere, not because one copies the other.
@@ -506,7 +495,7 @@ fn paragraphs(text: &str, tokens: &[Token]) -> Vec<u32> {
 
 /// Aligns two already tokenized documents.
 ///
-/// The tokens must be in text order, as [`crate::tokenize::tokenize_into`]
+/// The tokens must be in text order, as `crate::tokenize::tokenize_into`
 /// produces them; byte offsets in the result are taken from them.
 ///
 /// Without the texts, paragraph breaks are unknown, so gaps are bridged by

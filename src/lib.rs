@@ -33,26 +33,51 @@
 //!
 //! ## Pipeline
 //!
-//! Each stage is a module usable on its own:
+//! [`Engine`] runs the stages in order; each lives in a module of its own:
 //!
 //! 1. [`corpus`]: streams directories, files and JSON Lines, in parallel
 //!    batches, reporting every skipped input with its file (and line).
-//! 2. [`tokenize`]: Unicode words with byte offsets, case-folded and hashed.
-//! 3. [`shingle`]: word k-grams hashed with xxh3 into a set per document.
-//! 4. [`boilerplate`]: shingles found in too many documents are ignored.
+//! 2. `tokenize`: Unicode words with byte offsets, case-folded and hashed.
+//! 3. `shingle`: word k-grams hashed with xxh3 into a set per document.
+//! 4. `boilerplate`: shingles found in too many copy groups are ignored.
 //! 5. [`minhash`]: signatures reproducible forever from a stored seed.
-//! 6. [`lsh`]: banding tuned on the S-curve proposes candidate pairs.
-//! 7. [`verify`]: exact Jaccard and containment of each candidate.
-//! 8. [`cluster`]: verified pairs become clusters, guarded against chaining.
-//! 9. [`explain`]: shared passages and each copy's additions, with offsets.
+//! 6. `lsh`: banding tuned on the S-curve proposes candidate pairs.
+//! 7. `verify`: exact Jaccard and containment of each candidate.
+//! 8. `cluster`: verified pairs become clusters, guarded against chaining.
+//! 9. [`explain`](mod@explain): shared passages, edits and each copy's
+//!    additions, with byte offsets.
 //!
-//! [`Engine`] runs them all; [`output`] writes JSON Lines, CSV or text, and
-//! [`eval`] scores a result against labeled truth. `docs/DESIGN.md` in the
-//! repository explains the choices and the maths.
+//! [`output`] and [`report`] write JSON Lines, CSV, text and HTML; [`eval`]
+//! scores a result against labeled truth; [`index`] keeps a persistent,
+//! incremental index for daily ingest. `docs/DESIGN.md` in the repository
+//! explains the choices and the maths.
+//!
+//! ## Features
+//!
+//! * `cli` (default): the `neardup` binary (clap, indicatif, anyhow). An
+//!   embedding crate depends on `neardup` with `default-features = false`
+//!   and compiles none of them.
+//! * `internals`: makes the stage modules in plain code above public, for
+//!   benches, fuzz targets and property tests. Not a stable API.
 #![deny(missing_docs)]
 
-pub mod boilerplate;
-pub mod cluster;
+/// Declares a stage module that is crate-private unless the `internals`
+/// feature (for benches, fuzz targets and property tests) makes it public.
+/// Its items are the internals' API, so unused ones are no dead code.
+macro_rules! internal {
+    ($(#[$attr:meta])* $name:ident) => {
+        $(#[$attr])*
+        #[cfg(feature = "internals")]
+        pub mod $name;
+        $(#[$attr])*
+        #[cfg(not(feature = "internals"))]
+        #[allow(dead_code, unused_imports)]
+        pub(crate) mod $name;
+    };
+}
+
+internal!(boilerplate);
+internal!(cluster);
 pub mod config;
 pub mod corpus;
 mod cpu;
@@ -60,26 +85,33 @@ pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod explain;
-#[doc(hidden)]
-pub mod fuzzing;
+internal!(
+    #[doc(hidden)]
+    fuzzing
+);
 pub mod index;
 #[cfg(target_arch = "x86_64")]
 mod keysort;
-pub mod lsh;
+internal!(lsh);
 pub mod minhash;
 pub mod output;
 mod prefetch;
 pub mod report;
-pub mod shingle;
-pub mod store;
+internal!(shingle);
+internal!(store);
 pub mod synth;
 #[cfg(test)]
 mod testutil;
-pub mod tokenize;
-pub mod verify;
+internal!(tokenize);
+internal!(verify);
 mod xxh3;
 
 pub use config::{Config, ConfigBuilder};
 pub use corpus::{Corpus, CorpusOptions};
 pub use engine::{Cluster, DocInfo, Engine, Pair, Scan, ScanResult, ScanStats};
 pub use error::{Error, Result};
+pub use explain::{explain, AlignConfig, Explanation};
+pub use index::{Index, IndexWriter, Match};
+pub use lsh::Banding;
+pub use minhash::Scheme;
+pub use verify::Similarity;

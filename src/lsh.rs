@@ -185,6 +185,22 @@ pub fn candidate_pairs_by<'s>(
         .collect()
 }
 
+/// The key of each band of a signature, as [`candidate_pairs`] buckets
+/// them, into `out` (cleared first); `false`, and nothing written, for the
+/// signature of an empty set (it is never a candidate).
+pub fn band_keys(sig: &[u32], banding: Banding, out: &mut Vec<u64>) -> bool {
+    out.clear();
+    if sig.first().is_none_or(|&v| v == EMPTY) {
+        return false;
+    }
+    out.extend(
+        sig.chunks_exact(banding.rows)
+            .take(banding.bands)
+            .map(band_hash),
+    );
+    true
+}
+
 /// Hash of one band's rows: `xxh3_64` of their little-endian bytes
 /// (computed from registers for bands of up to four rows, or an even
 /// number of rows from 6 to 32).

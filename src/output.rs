@@ -371,7 +371,7 @@ pub fn write_text_with(
              word {}-shingle sets (boilerplate removed) of each member and the \
              representative, or of the member named after \"with\" when those two are not a \
              duplicate pair.",
-            result.config.shingle()
+            result.config().shingle()
         )?;
         writeln!(w)?;
     }

@@ -130,7 +130,7 @@ fn add_batches(dir: &Path, batches: &[Vec<PathBuf>]) -> PairSet {
     let mut all = PairSet::new();
     for b in batches {
         let corpus = Corpus::open(b, CorpusOptions::default()).unwrap();
-        let r = w.add_corpus(&corpus, &CorpusOptions::default(), |_| {});
+        let r = w.add_corpus(&corpus, |_| {});
         assert!(r.skipped.is_empty(), "{:?}", r.skipped);
         let c = w.commit().unwrap();
         for p in &c.pairs {
@@ -405,7 +405,7 @@ fn explain_rereads_sources_and_notices_changes() {
         ..CorpusOptions::default()
     };
     let corpus = Corpus::open(&[&src], opts.clone()).unwrap();
-    let r = w.add_corpus(&corpus, &opts, |_| {});
+    let r = w.add_corpus(&corpus, |_| {});
     assert_eq!(r.added, 2);
     let c = w.commit().unwrap();
     assert_eq!(pair_set(&c.pairs), [norm("a.txt", "b-json")].into());
@@ -531,7 +531,7 @@ fn a_commit_stopped_at_any_point_leaves_the_previous_one() {
         };
         let mut w = IndexWriter::open_with(tmp.path(), &opts).unwrap();
         let corpus = Corpus::open(&all[20..], CorpusOptions::default()).unwrap();
-        w.add_corpus(&corpus, &CorpusOptions::default(), |_| {});
+        w.add_corpus(&corpus, |_| {});
         assert!(w.remove("airline-01-wire.txt"));
         let e = w.commit().unwrap_err();
         assert!(e.to_string().contains("fail point"), "{e}");
@@ -545,7 +545,7 @@ fn a_commit_stopped_at_any_point_leaves_the_previous_one() {
         drop(w);
         let mut w = IndexWriter::open(tmp.path()).unwrap();
         assert_eq!(count(), 4, "{fp:?}: garbage collected (3 files + LOCK)");
-        let r = w.add_corpus(&corpus, &CorpusOptions::default(), |_| {});
+        let r = w.add_corpus(&corpus, |_| {});
         assert_eq!(r.added, all.len() - 20);
         w.commit().unwrap();
         assert_eq!(w.index().len(), all.len());

@@ -988,7 +988,7 @@ fn scores_agree_on_every_surface() {
         .expect("../shared/data/helsinki-news-2018/docs");
     let result = Engine::new(Config::default()).scan_corpus(&corpus);
     assert!(!result.boilerplate.is_empty(), "the scan cut boilerplate");
-    let k = result.config.shingle();
+    let k = result.config().shingle();
     let tokens = |d: usize| {
         let text =
             neardup::corpus::load_source(&result.docs[d].source, &Default::default()).unwrap();

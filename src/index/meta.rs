@@ -37,7 +37,7 @@ pub struct Meta {
     pub written_by: String,
     /// The engine configuration every document was processed with.
     pub config: StoredConfig,
-    /// [`crate::tokenize::TOKENIZER_VERSION`] at creation.
+    /// `crate::tokenize::TOKENIZER_VERSION` at creation.
     pub tokenizer_version: u32,
     /// [`crate::minhash::MINHASH_VERSION`] at creation.
     pub minhash_version: u32,

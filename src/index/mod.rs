@@ -115,7 +115,6 @@ use crate::corpus::{CorpusOptions, DocSource};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::lsh::Banding;
-use crate::minhash::EMPTY;
 use crate::verify::{similarity, Similarity};
 use state::State;
 
@@ -249,19 +248,7 @@ pub(crate) fn cut<'a>(set: &'a [u64], boilerplate: &[u64]) -> Cow<'a, [u64]> {
 /// The band hashes of a signature, exactly as [`crate::lsh::candidate_pairs`]
 /// buckets them; `false` (and nothing written) for an empty signature.
 pub(crate) fn band_hashes(sig: &[u32], banding: Banding, out: &mut Vec<u64>) -> bool {
-    out.clear();
-    if sig.first().is_none_or(|&v| v == EMPTY) {
-        return false;
-    }
-    let mut bytes = Vec::with_capacity(banding.rows * 4);
-    for band in 0..banding.bands {
-        bytes.clear();
-        for v in &sig[band * banding.rows..(band + 1) * banding.rows] {
-            bytes.extend_from_slice(&v.to_le_bytes());
-        }
-        out.push(xxh3_64(&bytes));
-    }
-    true
+    crate::lsh::band_keys(sig, banding, out)
 }
 
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
@@ -712,6 +699,11 @@ impl Index {
             ("perms", ours.perms.to_string(), theirs.perms.to_string()),
             ("bands", ours.bands.to_string(), theirs.bands.to_string()),
             ("seed", ours.seed.to_string(), theirs.seed.to_string()),
+            (
+                "scheme",
+                ours.scheme.as_str().to_string(),
+                theirs.scheme.as_str().to_string(),
+            ),
             (
                 "threshold",
                 ours.threshold.to_string(),

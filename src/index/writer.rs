@@ -320,16 +320,12 @@ impl IndexWriter {
         None
     }
 
-    /// Reads a corpus (in parallel) into the buffer; `options` must be the
-    /// ones the corpus was opened with (their JSON Lines field names are
-    /// stored to reread sources).
-    pub fn add_corpus(
-        &mut self,
-        corpus: &Corpus,
-        options: &CorpusOptions,
-        progress: impl FnMut(u64),
-    ) -> AddReport {
-        let prep = self.preparer(options);
+    /// Reads a corpus (in parallel) into the buffer, as
+    /// [`Scan::add_corpus`](crate::Scan::add_corpus) does into a scan.
+    /// `progress` receives the number of input bytes consumed, batch by
+    /// batch.
+    pub fn add_corpus(&mut self, corpus: &Corpus, progress: impl FnMut(u64)) -> AddReport {
+        let prep = self.preparer(corpus.options());
         let mut report = AddReport::default();
         corpus.process(
             |d| prep.prepare(d),

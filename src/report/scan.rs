@@ -140,7 +140,7 @@ pub fn write_html_report_with(
     opts: &ReportOptions<'_>,
 ) -> io::Result<()> {
     let align = AlignConfig {
-        shingle: result.config.shingle(),
+        shingle: result.config().shingle(),
         ..opts.align
     };
     // Largest clusters first, then by number.
@@ -210,7 +210,7 @@ pub fn write_html_report_with(
 /// The headline of a text of the scan: its first wordy line that is not
 /// mostly boilerplate ([`crate::output::headline_where`]).
 fn headline_of(result: &ScanResult, text: &str) -> String {
-    let k = result.config.shingle();
+    let k = result.config().shingle();
     headline_where(text, |line| {
         crate::explain::boilerplate_share(line, 0, line.len(), k, &result.boilerplate) < 0.5
     })
@@ -223,7 +223,7 @@ fn write_header(
     opts: &ReportOptions<'_>,
 ) -> io::Result<()> {
     let s = &result.stats;
-    let cfg = &result.config;
+    let cfg = result.config();
     let clustered: usize = result.clusters.iter().map(|c| c.docs.len()).sum();
     let pairs: usize = result.clusters.iter().map(|c| c.pairs.len()).sum();
     writeln!(w, "<header>")?;
@@ -361,8 +361,8 @@ fn write_charts(w: &mut dyn Write, result: &ScanResult) -> io::Result<()> {
     write_score_histogram(
         w,
         &scores,
-        result.config.threshold(),
-        result.config.containment(),
+        result.config().threshold(),
+        result.config().containment(),
     )?;
     writeln!(
         w,

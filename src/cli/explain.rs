@@ -1,0 +1,103 @@
+//! `neardup explain A B`: the shared passages of two texts and what each
+//! copy adds, as text, JSON or HTML.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+
+use neardup::explain::AlignConfig;
+use neardup::report::ReportDoc;
+
+use super::with_output;
+
+/// `neardup explain` flags.
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// First document.
+    a: PathBuf,
+    /// Second document.
+    b: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+    format: ExplainFormat,
+    /// Words per shingle for the scores.
+    #[arg(long, value_name = "K")]
+    shingle: Option<usize>,
+    /// Shortest shared run of words that counts as a passage.
+    #[arg(long, value_name = "N")]
+    min_match: Option<usize>,
+    /// Largest gap (in words, on each side) bridged inside a passage.
+    #[arg(long, value_name = "N")]
+    max_gap: Option<usize>,
+    /// Write the output to FILE (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// `--format` of `explain`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum ExplainFormat {
+    Text,
+    Json,
+    Html,
+}
+
+/// Reads a file as the corpus reader would, warning when invalid UTF-8 was
+/// replaced.
+fn read(p: &Path) -> Result<String> {
+    let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+    let (text, replaced) = neardup::corpus::decode(&bytes);
+    if replaced {
+        eprintln!(
+            "neardup: warning: {}: invalid UTF-8 replaced by '?'",
+            p.display()
+        );
+    }
+    Ok(text.into_owned())
+}
+
+/// A file's name, as its id in the output.
+fn name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.display().to_string())
+}
+
+/// `neardup explain`.
+pub fn run(args: ExplainArgs) -> Result<ExitCode> {
+    let (ta, tb) = (read(&args.a)?, read(&args.b)?);
+    let mut align = AlignConfig::default();
+    if let Some(k) = args.shingle {
+        align.shingle = k;
+    }
+    if let Some(m) = args.min_match {
+        align.min_match = m;
+    }
+    if let Some(g) = args.max_gap {
+        align.max_gap = g;
+    }
+    align.validate()?;
+    let e = neardup::explain::explain(&ta, &tb, &align);
+    let (ida, idb) = (name(&args.a), name(&args.b));
+    let a = ReportDoc {
+        id: &ida,
+        text: &ta,
+    };
+    let b = ReportDoc {
+        id: &idb,
+        text: &tb,
+    };
+    let color = args.output.is_none() && std::io::stdout().is_terminal();
+    with_output(args.output.as_deref(), |w| match args.format {
+        ExplainFormat::Json => {
+            serde_json::to_writer(&mut *w, &neardup::report::explain_json(a, b, &e))?;
+            writeln!(w)
+        }
+        ExplainFormat::Text => neardup::report::write_explain_text(w, a, b, &e, color),
+        ExplainFormat::Html => neardup::report::write_html_pair(w, a, b, &e),
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

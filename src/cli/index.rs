@@ -1,0 +1,363 @@
+//! `neardup index create|add|info|remove|optimize`: the persistent index.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, Subcommand, ValueEnum};
+
+use neardup::corpus::{Event, Skip, SkipReason};
+use neardup::index::{CreateOptions, Index, IndexPair, IndexWriter, WriterOptions};
+use neardup::Corpus;
+
+use super::args::{ConfigArgs, HiddenConfigArgs, InputArgs, RunArgs};
+use super::exit_for;
+
+/// `neardup index` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum IndexCommand {
+    /// Create an empty index; engine flags given here are stored with it.
+    Create(IndexCreateArgs),
+    /// Add documents and print which ones duplicate indexed (or other new) ones, as JSON Lines pairs.
+    Add(IndexAddArgs),
+    /// Show documents, segments, configuration and size on disk.
+    Info(IndexInfoArgs),
+    /// Remove documents by id (they never match again); exits with 2 when an id is not found.
+    Remove(IndexRemoveArgs),
+    /// Merge all segments into one, dropping removed documents.
+    Optimize(IndexOptimizeArgs),
+}
+
+/// `neardup index create` flags.
+#[derive(Args, Debug)]
+pub struct IndexCreateArgs {
+    /// Index directory (created if needed).
+    dir: PathBuf,
+    /// Width of the boilerplate df sketch: 2^BITS counters per row.
+    #[arg(long, value_name = "BITS", default_value_t = neardup::index::DEFAULT_SKETCH_BITS)]
+    sketch_bits: u32,
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// No message on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Taking the writer's lock.
+#[derive(Args, Debug, Clone)]
+pub struct LockArgs {
+    /// Take over a lock left by a writer that is no longer running.
+    #[arg(long)]
+    break_stale_lock: bool,
+}
+
+/// `neardup index add` flags.
+#[derive(Args, Debug)]
+pub struct IndexAddArgs {
+    /// Index directory.
+    dir: PathBuf,
+    /// Directories, files or .jsonl/.ndjson files.
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+    /// Commit every N documents (bounds memory; a crash keeps every commit made).
+    #[arg(long, value_name = "N")]
+    commit_every: Option<usize>,
+    #[command(flatten)]
+    lock: LockArgs,
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    run: RunArgs,
+    #[command(flatten)]
+    config: HiddenConfigArgs,
+}
+
+/// `neardup index info` flags.
+#[derive(Args, Debug)]
+pub struct IndexInfoArgs {
+    /// Index directory.
+    dir: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = InfoFormat::Text)]
+    format: InfoFormat,
+}
+
+/// `--format` of `index info`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum InfoFormat {
+    Text,
+    Json,
+}
+
+/// `neardup index remove` flags.
+#[derive(Args, Debug)]
+pub struct IndexRemoveArgs {
+    /// Index directory.
+    dir: PathBuf,
+    /// Ids of the documents to remove.
+    #[arg(required = true, value_name = "ID")]
+    ids: Vec<String>,
+    #[command(flatten)]
+    lock: LockArgs,
+}
+
+/// `neardup index optimize` flags.
+#[derive(Args, Debug)]
+pub struct IndexOptimizeArgs {
+    /// Index directory.
+    dir: PathBuf,
+    #[command(flatten)]
+    lock: LockArgs,
+}
+
+/// `neardup index ...`.
+pub fn run(cmd: IndexCommand) -> Result<ExitCode> {
+    match cmd {
+        IndexCommand::Create(args) => create(args),
+        IndexCommand::Add(args) => add(args),
+        IndexCommand::Info(args) => info(args),
+        IndexCommand::Remove(args) => remove(args),
+        IndexCommand::Optimize(args) => optimize(args),
+    }
+}
+
+fn create(args: IndexCreateArgs) -> Result<ExitCode> {
+    let config = args.config.config()?;
+    let options = CreateOptions {
+        sketch_bits: args.sketch_bits,
+    };
+    let index = Index::create_with(&args.dir, &config, &options)?;
+    if !args.quiet {
+        let c = index.config();
+        let b = c.banding();
+        eprintln!(
+            "neardup: created index {} (shingle {}, {} permutations = {} bands x {} rows, threshold {}, containment {})",
+            args.dir.display(),
+            c.shingle(),
+            c.perms(),
+            b.bands,
+            b.rows,
+            c.threshold(),
+            c.containment()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn open_writer(dir: &Path, lock: &LockArgs) -> Result<IndexWriter> {
+    let options = WriterOptions {
+        break_stale_lock: lock.break_stale_lock,
+        ..Default::default()
+    };
+    Ok(IndexWriter::open_with(dir, &options)?)
+}
+
+fn write_pairs(w: &mut dyn Write, pairs: &[IndexPair]) -> io::Result<()> {
+    use neardup::output::round4;
+    for p in pairs {
+        let obj = serde_json::json!({
+            "a": p.a,
+            "b": p.b,
+            "jaccard": round4(p.jaccard),
+            "containment": round4(p.containment),
+        });
+        serde_json::to_writer(&mut *w, &obj)?;
+        w.write_all(b"\n")?;
+    }
+    w.flush()
+}
+
+/// Skips grouped by reason, as `"3 unreadable, 1 empty"`.
+fn skip_detail(skipped: &[Skip]) -> String {
+    let mut counts: std::collections::BTreeMap<SkipReason, usize> = Default::default();
+    for s in skipped {
+        *counts.entry(s.reason).or_default() += 1;
+    }
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(r, n)| format!("{n} {}", r.as_str()))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
+}
+
+fn add(args: IndexAddArgs) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
+    args.run.init_threads()?;
+    let mut writer = open_writer(&args.dir, &args.lock)?;
+    args.config.0.check_index(writer.index())?;
+    let options = args.input.options();
+    let corpus = Corpus::open(&args.inputs, options.clone())?;
+    let prep = writer.preparer(&options);
+    let quiet = args.run.quiet;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let (mut added, mut pairs) = (0usize, 0usize);
+    let mut skipped: Vec<Skip> = Vec::new();
+    let mut failure: Option<anyhow::Error> = None;
+    let every = args.commit_every.unwrap_or(usize::MAX).max(1);
+    let mut commit = |writer: &mut IndexWriter, out: &mut dyn Write| -> Result<()> {
+        let report = writer.commit()?;
+        added += report.added;
+        pairs += report.pairs.len();
+        write_pairs(out, &report.pairs)?;
+        Ok(())
+    };
+    corpus.process(
+        |d| prep.prepare(d),
+        |e| {
+            if failure.is_some() {
+                return;
+            }
+            match e {
+                Event::Doc(p) => {
+                    if let Some(s) = writer.add_prepared(p) {
+                        if !quiet {
+                            eprintln!("neardup: {s}");
+                        }
+                        skipped.push(s);
+                    } else if writer.pending_docs() >= every {
+                        if let Err(err) = commit(&mut writer, &mut out) {
+                            failure = Some(err);
+                        }
+                    }
+                }
+                Event::Skip(s) => {
+                    if !quiet {
+                        eprintln!("neardup: {s}");
+                    }
+                    skipped.push(s);
+                }
+                Event::Warning(w) => {
+                    if !quiet {
+                        eprintln!("neardup: warning: {w}");
+                    }
+                }
+            }
+        },
+        |_| {},
+    );
+    if let Some(err) = failure {
+        return Err(err);
+    }
+    commit(&mut writer, &mut out)?;
+    drop(out);
+    if !quiet {
+        let info = writer.index().info();
+        eprintln!(
+            "neardup: added {added} documents, {} skipped{}; {pairs} duplicate pairs; index has {} documents in {} segments; {:.2}s",
+            skipped.len(),
+            skip_detail(&skipped),
+            info.documents,
+            info.segments.len(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(exit_for(skipped.len(), args.run.strict))
+}
+
+fn info(args: IndexInfoArgs) -> Result<ExitCode> {
+    let index = Index::open(&args.dir)?;
+    let info = index.info();
+    let stdout = io::stdout();
+    let mut w = io::BufWriter::new(stdout.lock());
+    match args.format {
+        InfoFormat::Json => {
+            serde_json::to_writer_pretty(&mut w, &info)?;
+            writeln!(w)?;
+        }
+        InfoFormat::Text => {
+            let c = &info.config;
+            writeln!(w, "index       {}", info.path.display())?;
+            writeln!(
+                w,
+                "format      version {}, generation {}, written by {}",
+                info.format_version, info.generation, info.written_by
+            )?;
+            writeln!(
+                w,
+                "documents   {} ({} removed, still stored until optimize)",
+                info.documents, info.deleted
+            )?;
+            writeln!(
+                w,
+                "size        {} bytes on disk ({:.0} bytes per stored document)",
+                info.bytes,
+                info.bytes as f64 / (info.documents + info.deleted).max(1) as f64
+            )?;
+            writeln!(
+                w,
+                "boilerplate {} shingles cut; {} copy groups counted; df sketch 4 x 2^{}",
+                info.boilerplate_shingles, info.groups, info.sketch_bits
+            )?;
+            writeln!(
+                w,
+                "config      shingle {}, perms {} ({} bands x {} rows, LSH threshold {:.3}), seed {}",
+                c.shingle, c.perms, c.bands, c.rows, c.lsh_threshold, c.seed
+            )?;
+            writeln!(
+                w,
+                "            threshold {}, containment {} (min {} shingles, min jaccard {}), boilerplate > max({}, {} x groups)",
+                c.threshold,
+                c.containment,
+                c.min_containment_shingles,
+                c.containment_min_jaccard,
+                c.boilerplate_min_docs,
+                c.boilerplate_share
+            )?;
+            writeln!(w, "segments    {}", info.segments.len())?;
+            for s in &info.segments {
+                writeln!(
+                    w,
+                    "  {}  {} documents, {} removed, {} bytes",
+                    s.name, s.docs, s.deleted, s.bytes
+                )?;
+            }
+        }
+    }
+    w.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn remove(args: IndexRemoveArgs) -> Result<ExitCode> {
+    let mut writer = open_writer(&args.dir, &args.lock)?;
+    let mut missing = Vec::new();
+    for id in &args.ids {
+        if !writer.remove(id) {
+            missing.push(id.as_str());
+        }
+    }
+    let report = writer.commit()?;
+    eprintln!(
+        "neardup: removed {} documents; index has {} documents",
+        report.removed,
+        writer.index().len()
+    );
+    for id in &missing {
+        eprintln!("neardup: warning: no document with id {id:?} in the index");
+    }
+    Ok(if missing.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+fn optimize(args: IndexOptimizeArgs) -> Result<ExitCode> {
+    let mut writer = open_writer(&args.dir, &args.lock)?;
+    let r = writer.optimize()?;
+    eprintln!(
+        "neardup: merged {} segments into {}: {} documents kept, {} removed documents dropped; {} -> {} bytes",
+        r.segments_before,
+        writer.index().segments().len(),
+        r.documents,
+        r.dropped,
+        r.bytes_before,
+        r.bytes_after
+    );
+    Ok(ExitCode::SUCCESS)
+}

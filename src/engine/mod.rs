@@ -1,0 +1,681 @@
+//! The engine: documents in, verified clusters out.
+//!
+//! ```
+//! use neardup::{Config, Engine};
+//! let engine = Engine::new(Config::default());
+//! let story = "Chinese officials summoned the heads of major electric vehicle makers \
+//!              to Beijing this week to address the long-running price war, according \
+//!              to people familiar with the matter, who asked not to be identified.";
+//! let mut scan = engine.scan();
+//! scan.add_text("a", story);
+//! scan.add_text("b", &format!("Outlet header. {story} Copyright 2025."));
+//! scan.add_text("c", "An unrelated story about football results on Sunday afternoon.");
+//! let result = scan.finish();
+//! assert_eq!(result.clusters.len(), 1);
+//! assert_eq!(result.cluster_ids(&result.clusters[0]), ["a", "b"]);
+//! ```
+
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use crate::config::Config;
+use crate::corpus::{Corpus, CorpusOptions, DocSource, Document, Event, Skip, SkipReason};
+use crate::minhash::MinHasher;
+use crate::shingle::{text_keys_with, text_set, Unsorted};
+use crate::store::{SetStore, StoredKeys, DEFAULT_SET_BUDGET};
+use crate::verify::{similarity, Similarity};
+
+pub(crate) mod passes;
+
+use passes::Batches;
+pub use passes::{
+    boilerplate_sample_rate, is_near_copy, BOILERPLATE_SAMPLE, COPY_GROUP_CONTAINMENT,
+};
+
+/// The near-duplicate engine: a frozen [`Config`] plus the MinHash functions
+/// derived from it. Cheap to share between threads.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    config: Config,
+    hasher: MinHasher,
+}
+
+/// What the engine keeps of a document after reading it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct DocInfo {
+    /// The document's id.
+    pub id: String,
+    /// Where its text can be read again.
+    pub source: DocSource,
+    /// Size of its text in bytes.
+    pub bytes: usize,
+    /// Number of words.
+    pub words: usize,
+    /// Number of distinct shingles (before the boilerplate cut).
+    pub shingles: usize,
+}
+
+/// A verified duplicate pair, by document index (`a < b`).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Pair {
+    /// Index of the first document in [`ScanResult::docs`].
+    pub a: usize,
+    /// Index of the second document.
+    pub b: usize,
+    /// Exact Jaccard of the shingle sets (boilerplate removed).
+    pub jaccard: f64,
+    /// Exact containment `|A∩B| / min(|A|,|B|)`.
+    pub containment: f64,
+}
+
+/// A cluster of copies of one story.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Cluster {
+    /// Cluster number, in output order.
+    pub id: usize,
+    /// Index of the fullest document (most words; ties to the smallest id).
+    pub representative: usize,
+    /// Member indices in id order.
+    pub docs: Vec<usize>,
+    /// Verified duplicate pairs inside the cluster, sorted.
+    pub pairs: Vec<Pair>,
+}
+
+/// Counters of a scan.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct ScanStats {
+    /// Documents read and compared.
+    pub documents: usize,
+    /// Inputs skipped (see [`ScanResult::skipped`]).
+    pub skipped: usize,
+    /// Bytes of text read.
+    pub bytes: u64,
+    /// Shingle occurrences removed as boilerplate, summed over the documents
+    /// that are compared (those in some candidate pair).
+    pub boilerplate_shingles: usize,
+    /// Pairs proposed by LSH.
+    pub candidate_pairs: usize,
+    /// Candidate pairs that passed verification.
+    pub verified_pairs: usize,
+    /// Duplicate pairs that LSH did not propose, found when the clustering
+    /// compared the members of two clusters on demand (see
+    /// `crate::cluster`).
+    pub linkage_pairs: usize,
+    /// Duplicate pairs (verified or found on demand) left between clusters
+    /// by the linkage guard.
+    pub rejected_pairs: usize,
+    /// Duplicate pairs inside clusters: the pairs the outputs list,
+    /// `verified_pairs + linkage_pairs - rejected_pairs`.
+    pub pairs: usize,
+    /// Groups of near-verbatim copies counted for the boilerplate cut.
+    pub copy_groups: usize,
+    /// The boilerplate cut: a shingle in more than this many copy groups
+    /// was left out of every set (`None` when the cut is off).
+    pub boilerplate_cut: Option<usize>,
+    /// Clusters of two or more documents.
+    pub clusters: usize,
+    /// Documents inside those clusters.
+    pub clustered_documents: usize,
+    /// Wall time of the whole scan.
+    #[serde(skip)]
+    pub elapsed: Duration,
+    /// Wall time of each stage, in order (`read` covers tokenizing,
+    /// shingling and signing while the corpus streams in).
+    #[serde(skip)]
+    pub stages: Vec<(&'static str, Duration)>,
+}
+
+/// Everything a scan found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ScanResult {
+    /// Every document read, sorted by id.
+    pub docs: Vec<DocInfo>,
+    /// Clusters of two or more documents, ordered by their first id.
+    pub clusters: Vec<Cluster>,
+    /// Documents that are in no cluster (indices, in id order).
+    pub singletons: Vec<usize>,
+    /// Inputs that were skipped, in input order.
+    pub skipped: Vec<Skip>,
+    /// Non-fatal problems (for example invalid UTF-8 replaced).
+    pub warnings: Vec<String>,
+    /// Counters.
+    pub stats: ScanStats,
+    /// The distinct shingle keys (`crate::shingle::key`) cut as
+    /// boilerplate, sorted (see [`crate::explain::boilerplate_share`] to
+    /// mark them in explanations).
+    pub boilerplate: Vec<u32>,
+    /// The configuration of the scan.
+    #[serde(skip)]
+    config: Config,
+    /// How the corpus was read (to read a text again).
+    #[serde(skip)]
+    options: CorpusOptions,
+}
+
+impl ScanResult {
+    /// The configuration the scan ran with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The ids of a pair's two documents.
+    pub fn pair_ids(&self, p: &Pair) -> (&str, &str) {
+        (&self.docs[p.a].id, &self.docs[p.b].id)
+    }
+
+    /// Document `d`'s number by id, looked up.
+    pub fn find(&self, id: &str) -> Option<usize> {
+        self.docs.binary_search_by(|d| d.id.as_str().cmp(id)).ok()
+    }
+
+    /// Reads document `d`'s text again, as the scan read it (a document
+    /// given in memory was not kept: [`Error::Config`](crate::Error::Config)).
+    pub fn text(&self, d: usize) -> crate::Result<String> {
+        let doc = self
+            .docs
+            .get(d)
+            .ok_or_else(|| crate::Error::UnknownDocument(format!("#{d}")))?;
+        crate::corpus::load_source(&doc.source, &self.options)
+    }
+
+    /// Explains a pair of this scan in one call: both texts read again and
+    /// aligned with the scan's own shingle size, so the explanation speaks
+    /// of the same shingles as the pair's scores.
+    ///
+    /// ```
+    /// use neardup::{Corpus, CorpusOptions, Engine};
+    /// let corpus = Corpus::open("corpus", CorpusOptions::default())?;
+    /// let result = Engine::default().scan_corpus(&corpus);
+    /// let pair = &result.clusters[0].pairs[0];
+    /// let e = result.explain(pair)?;
+    /// assert!(!e.passages.is_empty());
+    /// # Ok::<(), neardup::Error>(())
+    /// ```
+    pub fn explain(&self, pair: &Pair) -> crate::Result<crate::explain::Explanation> {
+        let (a, b) = (self.text(pair.a)?, self.text(pair.b)?);
+        Ok(self.explain_texts(&a, &b))
+    }
+
+    /// [`explain`](Self::explain) of two texts the caller holds (for
+    /// documents given in memory), with the scan's configuration: its
+    /// shingle size and its boilerplate cut, so the explanation's Jaccard
+    /// and containment are the ones the scan gave the pair (and for any
+    /// other two documents of the scan, the ones it would have given).
+    pub fn explain_texts(&self, a: &str, b: &str) -> crate::explain::Explanation {
+        crate::explain::explain_with_cut(a, b, &self.align_config(), &self.boilerplate)
+    }
+
+    /// The alignment settings explanations of this scan use: the scan's
+    /// shingle size, the other settings at their defaults.
+    pub fn align_config(&self) -> crate::explain::AlignConfig {
+        crate::explain::AlignConfig {
+            shingle: self.config.shingle(),
+            ..Default::default()
+        }
+    }
+
+    /// The ids of a cluster's documents, in order.
+    pub fn cluster_ids(&self, c: &Cluster) -> Vec<&str> {
+        c.docs.iter().map(|&d| self.docs[d].id.as_str()).collect()
+    }
+
+    /// Skips grouped by reason, with counts, in a stable order.
+    pub fn skip_counts(&self) -> Vec<(SkipReason, usize)> {
+        let mut m: std::collections::BTreeMap<SkipReason, usize> = Default::default();
+        for s in &self.skipped {
+            *m.entry(s.reason).or_default() += 1;
+        }
+        m.into_iter().collect()
+    }
+}
+
+struct Record {
+    info: DocInfo,
+    /// XXH3 of the id under the scan's seed.
+    id_hash: u64,
+    /// Sorted shingle keys ([`crate::shingle::key`]).
+    set: StoredKeys,
+    /// Its signature, written where it is kept by the thread that read the
+    /// document ([`StoredKeys::written`]).
+    sig: StoredKeys,
+}
+
+/// The hasher of the id table: its keys are already seeded XXH3 values.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` keys are hashed; fold anything else in all the same.
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8)) ^ b as u64;
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+/// An ongoing scan: add documents, then [`finish`](Scan::finish).
+pub struct Scan<'e> {
+    engine: &'e Engine,
+    started: Instant,
+    /// Kept documents, in the order they were added.
+    infos: Vec<DocInfo>,
+    /// Their signatures.
+    sigs: Vec<StoredKeys>,
+    /// Their shingle-key sets.
+    store: SetStore,
+    /// Ids kept so far, by their XXH3 under `id_seed` (computed by the
+    /// thread that read the document): the index of the first document
+    /// with that hash. A per-scan random seed means no crafted ids can
+    /// make the table slow.
+    seen: HashMap<u64, usize, std::hash::BuildHasherDefault<IdHasher>>,
+    /// Ids whose hash is that of a different, earlier id (a 64-bit
+    /// collision: in practice never), compared whole.
+    seen_colliding: HashMap<String, usize>,
+    id_seed: u64,
+    skipped: Vec<Skip>,
+    warnings: Vec<String>,
+    bytes: u64,
+    /// How the corpus (if any) was read.
+    options: CorpusOptions,
+}
+
+impl Default for Engine {
+    /// An engine with the default [`Config`].
+    fn default() -> Engine {
+        Engine::new(Config::default())
+    }
+}
+
+impl Engine {
+    /// An engine for `config`.
+    pub fn new(config: Config) -> Engine {
+        let hasher = MinHasher::with_scheme(config.scheme(), config.perms(), config.seed());
+        Engine { config, hasher }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The MinHash functions.
+    pub fn hasher(&self) -> &MinHasher {
+        &self.hasher
+    }
+
+    /// The sorted shingle set of a text under this configuration.
+    pub fn shingle_set(&self, text: &str) -> Vec<u64> {
+        text_set(text, self.config.shingle()).1
+    }
+
+    /// Exact similarity of two texts (no boilerplate cut: that needs a corpus).
+    pub fn compare(&self, a: &str, b: &str) -> Similarity {
+        similarity(&self.shingle_set(a), &self.shingle_set(b))
+    }
+
+    /// Starts a scan.
+    pub fn scan(&self) -> Scan<'_> {
+        Scan {
+            engine: self,
+            started: Instant::now(),
+            infos: Vec::new(),
+            sigs: Vec::new(),
+            store: SetStore::new(DEFAULT_SET_BUDGET),
+            seen: HashMap::default(),
+            seen_colliding: HashMap::new(),
+            id_seed: {
+                use std::hash::{BuildHasher, Hasher};
+                std::collections::hash_map::RandomState::new()
+                    .build_hasher()
+                    .finish()
+            },
+            skipped: Vec::new(),
+            warnings: Vec::new(),
+            bytes: 0,
+            options: CorpusOptions::default(),
+        }
+    }
+
+    /// Scans a corpus in one call (see [`Scan::add_corpus`]).
+    pub fn scan_corpus(&self, corpus: &Corpus) -> ScanResult {
+        let mut scan = self.scan();
+        scan.add_corpus(corpus, |_| {});
+        scan.finish()
+    }
+
+    /// A document's record. With `packed`, its set and signature are
+    /// written straight into the reading thread's slabs (a corpus's
+    /// threads let go of those when it is read); otherwise each gets a
+    /// vector of its own (a document added alone, on a caller's thread that
+    /// would keep a slab it may never fill).
+    fn record(&self, doc: Document<'_>, id_seed: u64, packed: bool) -> Record {
+        let perms = self.hasher.perms();
+        let mut sig = None;
+        let (words, set) = text_keys_with(
+            &doc.text,
+            self.config.shingle(),
+            |shingles| {
+                let sign = |out: &mut [u32]| self.hasher.signature_into(shingles, out);
+                sig = Some(if packed {
+                    StoredKeys::written(perms, sign)
+                } else {
+                    let mut row = vec![0; perms];
+                    sign(&mut row);
+                    row.into()
+                })
+            },
+            |keys: Unsorted<'_>| {
+                if packed {
+                    StoredKeys::packed_sorting(keys)
+                } else {
+                    keys.sorted().to_vec().into()
+                }
+            },
+        );
+        let sig = sig.expect("the shingles are always signed");
+        Record {
+            id_hash: xxhash_rust::xxh3::xxh3_64_with_seed(doc.id.as_bytes(), id_seed),
+            info: DocInfo {
+                id: doc.id,
+                source: doc.source,
+                bytes: doc.text.len(),
+                words,
+                shingles: set.len(),
+            },
+            set,
+            sig,
+        }
+    }
+}
+
+impl Scan<'_> {
+    fn push(&mut self, rec: Record) {
+        self.bytes += rec.info.bytes as u64;
+        if rec.info.words == 0 {
+            self.skipped.push(Skip {
+                location: rec.info.source.to_string(),
+                reason: SkipReason::Empty,
+                message: format!("document {:?} has no words", rec.info.id),
+            });
+            return;
+        }
+        let next = self.infos.len();
+        let first = match self.seen.entry(rec.id_hash) {
+            Entry::Vacant(v) => {
+                v.insert(next);
+                None
+            }
+            Entry::Occupied(o) if self.infos[*o.get()].id == rec.info.id => Some(*o.get()),
+            Entry::Occupied(_) => match self.seen_colliding.get(&rec.info.id) {
+                Some(&first) => Some(first),
+                None => {
+                    self.seen_colliding.insert(rec.info.id.clone(), next);
+                    None
+                }
+            },
+        };
+        if let Some(first) = first {
+            let message = format!(
+                "id {:?} was already used by {}",
+                rec.info.id, self.infos[first].source
+            );
+            self.skipped.push(Skip {
+                location: rec.info.source.to_string(),
+                reason: SkipReason::DuplicateId,
+                message,
+            });
+            return;
+        }
+        self.sigs.push(rec.sig);
+        self.store.push(rec.set);
+        self.infos.push(rec.info);
+    }
+
+    /// Keeps at most `bytes` of shingle sets in memory (default
+    /// `DEFAULT_SET_BUDGET`); past that, sets go to an unnamed temporary
+    /// file and are read back batch by batch (see `crate::store`). Results
+    /// do not depend on it.
+    pub fn set_memory_budget(&mut self, bytes: usize) {
+        self.store.set_budget(bytes);
+    }
+
+    /// Adds one in-memory document. Returns the skip when it is not kept
+    /// (no words, or an id used before).
+    pub fn add_text(&mut self, id: &str, text: &str) -> Option<Skip> {
+        let before = self.skipped.len();
+        let rec = self.engine.record(
+            Document {
+                id: id.to_string(),
+                text: text.into(),
+                source: DocSource::Memory,
+            },
+            self.id_seed,
+            false,
+        );
+        self.push(rec);
+        (self.skipped.len() > before).then(|| self.skipped.last().cloned().unwrap())
+    }
+
+    /// Streams a corpus into the scan, in parallel. `progress` receives the
+    /// number of input bytes consumed, batch by batch.
+    pub fn add_corpus(&mut self, corpus: &Corpus, progress: impl FnMut(u64)) {
+        let (engine, id_seed) = (self.engine, self.id_seed);
+        self.options = corpus.options().clone();
+        // Once the sets spill to disk, each slab of them is dropped when
+        // written out: its memory goes to the next one.
+        let _recycling = crate::store::Recycling::start();
+        self.sigs.reserve(corpus.entries());
+        self.seen.reserve(corpus.entries());
+        self.infos.reserve(corpus.entries());
+        self.store.reserve(corpus.entries());
+        corpus.process(
+            |doc| engine.record(doc, id_seed, true),
+            |e| match e {
+                Event::Doc(rec) => self.push(rec),
+                Event::Skip(s) => self.skipped.push(s),
+                Event::Warning(w) => self.warnings.push(w),
+            },
+            progress,
+        );
+        // The slabs the reading threads were filling get no further sets.
+        StoredKeys::release_thread_slabs();
+    }
+
+    /// Number of documents kept so far.
+    pub fn len(&self) -> usize {
+        self.infos.len()
+    }
+
+    /// Whether no document was kept so far.
+    pub fn is_empty(&self) -> bool {
+        self.infos.is_empty()
+    }
+
+    /// Runs LSH, the boilerplate cut, verification and clustering.
+    ///
+    /// After LSH, documents are handled one batch of candidate components
+    /// at a time (a component never shares a candidate pair with another,
+    /// so copy groups, verification and clustering never cross one): only
+    /// one batch's sets per thread are loaded, which is what keeps a
+    /// spilled `SetStore` out of memory.
+    pub fn finish(self) -> ScanResult {
+        let cfg = &self.engine.config;
+        let mut stages = vec![("read", self.started.elapsed())];
+        let mut lap = Instant::now();
+        let mut mark = |name: &'static str| {
+            stages.push((name, lap.elapsed()));
+            lap = Instant::now();
+        };
+        let Scan {
+            started,
+            infos,
+            sigs,
+            mut store,
+            seen,
+            seen_colliding,
+            skipped,
+            mut warnings,
+            bytes,
+            options,
+            ..
+        } = self;
+        drop((seen, seen_colliding));
+        store.seal();
+        let n = infos.len();
+        let mut stats = ScanStats {
+            documents: n,
+            skipped: skipped.len(),
+            bytes,
+            ..Default::default()
+        };
+
+        // Documents are numbered by id from here on; `order[d]` is the
+        // number under which document `d` was added (its store slot).
+        let (order, pos) = passes::order_by_id(&infos);
+        mark("ids");
+        let candidates = passes::candidates(cfg, &pos, |d| &*sigs[d]);
+        // Unmapping the signatures' slabs takes a while: the pool does it
+        // while the batches are made.
+        rayon::spawn(move || drop(sigs));
+        drop(pos);
+        stats.candidate_pairs = candidates.len();
+        mark("lsh");
+        let mut slots: Vec<Option<DocInfo>> = infos.into_iter().map(Some).collect();
+        let docs: Vec<DocInfo> = order
+            .iter()
+            .map(|&d| slots[d as usize].take().expect("each document once"))
+            .collect();
+        drop(slots);
+        let batches = Batches::new(n, &candidates);
+        // The sets of `members` (document numbers, sorted), in that order.
+        let load = |members: &[u32]| {
+            let slots: Vec<u32> = members.iter().map(|&d| order[d as usize]).collect();
+            store.load(&slots)
+        };
+        mark("batches");
+
+        // Boilerplate: shingles in too many groups of near-verbatim copies
+        // are dropped. Document frequency is counted per group, not per
+        // document: a story syndicated forty times is one group, while an
+        // outlet's footer under forty different stories is forty.
+        let mut boilerplate_keys = None;
+        let mut raw_inter = None;
+        if cfg.boilerplate_cut(n).is_some() {
+            // The raw intersections are kept for verification (which
+            // subtracts the boilerplate both sides share).
+            let inter = passes::raw_intersections(&batches, &load);
+            let (groups, n_groups) = passes::copy_groups_of(cfg, &docs, &batches, &inter);
+            stats.copy_groups = n_groups;
+            stats.boilerplate_cut = cfg.boilerplate_cut(n_groups);
+            raw_inter = Some(inter);
+            mark("copy groups");
+            boilerplate_keys = Some(passes::boilerplate_keys(
+                cfg, &docs, &groups, n_groups, &load,
+            ));
+            mark("boilerplate");
+        }
+
+        // Per batch: cut, verify the candidates against the exact sets,
+        // cluster.
+        let weight: Vec<u64> = docs.iter().map(|d| d.words as u64).collect();
+        let done = passes::verify_and_cluster(
+            cfg,
+            &batches,
+            &load,
+            boilerplate_keys.as_ref(),
+            raw_inter.as_deref(),
+            &weight,
+        );
+        mark("verify+cluster");
+        warnings.extend(store.take_warnings());
+        // Freeing a hundred thousand sets takes a while; the pool is idle
+        // now, so it does that while the clusters are put together.
+        rayon::spawn(move || drop(store));
+
+        let (clusters, singletons, boilerplate) = passes::assemble(n, done, &mut stats);
+        mark("assemble");
+        stats.stages = stages;
+        stats.elapsed = started.elapsed();
+        ScanResult {
+            docs,
+            clusters,
+            singletons,
+            skipped,
+            warnings,
+            stats,
+            boilerplate,
+            config: cfg.clone(),
+            options,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_whose_hashes_collide_are_still_told_apart() {
+        let engine = Engine::new(Config::default());
+        let mut scan = engine.scan();
+        let mut push = |id: &str| {
+            let before = scan.skipped.len();
+            let doc = Document {
+                id: id.into(),
+                text: "some words to shingle here and there".into(),
+                source: DocSource::Memory,
+            };
+            let mut rec = engine.record(doc, scan.id_seed, true);
+            rec.id_hash = 7; // every id collides
+            scan.push(rec);
+            scan.skipped.len() > before
+        };
+        assert!(!push("a"));
+        assert!(!push("b"));
+        assert!(!push("c"));
+        assert!(push("b"));
+        assert!(push("a"));
+        assert!(push("c"));
+        assert!(!push("d"));
+        let ids: Vec<&str> = scan.infos.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c", "d"]);
+        assert!(scan.skipped[0].message.contains("\"b\" was already used"));
+    }
+
+    #[test]
+    fn signatures_and_sets_are_kept_whole() {
+        for (perms, packed) in [64, 128, 192, 4096]
+            .into_iter()
+            .flat_map(|p| [(p, true), (p, false)])
+        {
+            let engine = Engine::new(Config::builder().perms(perms).build().unwrap());
+            let text = "one story told twice, one story told twice over and over";
+            let rec = engine.record(
+                Document {
+                    id: "x".into(),
+                    text: text.into(),
+                    source: DocSource::Memory,
+                },
+                0,
+                packed,
+            );
+            let keys = crate::shingle::text_set(text, engine.config.shingle()).1;
+            assert_eq!(
+                &*rec.sig,
+                engine.hasher.signature(&keys),
+                "{perms} {packed}"
+            );
+            let mut want: Vec<u32> = keys.iter().map(|&h| crate::shingle::key(h)).collect();
+            want.sort_unstable();
+            want.dedup();
+            assert_eq!(&*rec.set, want, "{perms} {packed}");
+        }
+    }
+}

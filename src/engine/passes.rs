@@ -1,0 +1,580 @@
+//! The passes of a scan after reading, each a function of what the
+//! previous ones produced: ids ordered, LSH candidates, batches of candidate
+//! components, copy groups and the boilerplate they define, verification
+//! and clustering per batch, and the assembled clusters.
+//!
+//! [`Scan::finish`](super::Scan::finish) runs them in order; the index
+//! writer runs the same passes on each commit's documents.
+
+use std::borrow::Cow;
+
+use rayon::prelude::*;
+
+use super::{Cluster, DocInfo, Pair, ScanStats};
+use crate::boilerplate::{frequent_keys_in, KeySet};
+use crate::cluster::{cluster, Edge, Group, Scored, UnionFind};
+use crate::config::Config;
+use crate::lsh::candidate_pairs_by;
+use crate::minhash::estimate_jaccard;
+use crate::verify::{intersection_size, similarity, Similarity};
+
+/// Containment (on raw shingle sets) above which two documents count as one
+/// for the boilerplate document frequency.
+pub const COPY_GROUP_CONTAINMENT: f64 = 0.7;
+
+/// The estimated (raw-set) Jaccard below which a candidate is dropped
+/// without an exact comparison: half the smallest Jaccard the decision rule
+/// accepts (0.05 at the defaults), about 2.7 standard deviations of the
+/// estimate below it at 128 permutations. On the labeled sets it changes no
+/// verdict and removes two thirds of the candidates at 100k documents. Boilerplate makes raw sets less similar
+/// than cut ones only for tiny stories inside large frames, which the rule's
+/// size guard excludes anyway.
+fn candidate_floor(cfg: &Config) -> f64 {
+    cfg.containment_min_jaccard().min(cfg.threshold()) / 2.0
+}
+
+/// Whether two raw shingle sets are near-verbatim copies for the boilerplate
+/// count: containment at least [`COPY_GROUP_CONTAINMENT`], both large enough
+/// for the containment rule.
+pub fn is_near_copy<T: Ord + Copy + 'static>(a: &[T], b: &[T], cfg: &Config) -> bool {
+    is_near_copy_by(&similarity(a, b), cfg)
+}
+
+/// [`is_near_copy`] from the similarity of the raw sets.
+fn is_near_copy_by(s: &Similarity, cfg: &Config) -> bool {
+    s.containment >= COPY_GROUP_CONTAINMENT
+        && s.size_a.min(s.size_b) >= cfg.min_containment_shingles()
+}
+
+/// Groups near-verbatim copies: the connected components of the `copies`
+/// pairs (containment >= [`COPY_GROUP_CONTAINMENT`] on the raw shingle
+/// sets, among the LSH candidates). Returns the group of each of the `n`
+/// documents, groups numbered in order of their first document, and the
+/// number of groups.
+fn copy_groups(n: usize, copies: impl Iterator<Item = (u32, u32)>) -> (Vec<u32>, usize) {
+    let mut uf = UnionFind::new(n);
+    for (a, b) in copies {
+        uf.union(a, b);
+    }
+    let mut id = vec![u32::MAX; n];
+    let mut next = 0u32;
+    let mut groups = vec![0u32; n];
+    for (d, g) in groups.iter_mut().enumerate() {
+        let r = uf.find(d as u32) as usize;
+        if id[r] == u32::MAX {
+            id[r] = next;
+            next += 1;
+        }
+        *g = id[r];
+    }
+    (groups, next as usize)
+}
+
+/// Documents per batch of candidate components (a larger component is a
+/// batch of its own).
+const BATCH_DOCS: usize = 4096;
+
+/// The connected components of the candidate graph that have a pair, cut
+/// into batches of about [`BATCH_DOCS`] documents, each with its members
+/// (sorted) and its candidate pairs (sorted).
+pub(crate) struct Batches {
+    members: Vec<Vec<u32>>,
+    pairs: Vec<Vec<(u32, u32)>>,
+}
+
+impl Batches {
+    pub(crate) fn new(n: usize, candidates: &[(u32, u32)]) -> Batches {
+        let mut uf = UnionFind::new(n);
+        for &(a, b) in candidates {
+            uf.union(a, b);
+        }
+        const NONE: u32 = u32::MAX;
+        const PAIRED: u32 = u32::MAX - 1;
+        // Each paired document's root (its component's smallest document),
+        // and each component's size, by root.
+        let mut root = vec![NONE; n];
+        for &(a, b) in candidates {
+            root[a as usize] = PAIRED;
+            root[b as usize] = PAIRED;
+        }
+        let mut size = vec![0u32; n];
+        for d in 0..n as u32 {
+            if root[d as usize] == PAIRED {
+                let r = uf.find(d);
+                root[d as usize] = r;
+                size[r as usize] += 1;
+            }
+        }
+        // Components in order of their root fill batches in turn.
+        let mut batch_of_root = vec![NONE; n];
+        let mut filled: Vec<usize> = Vec::new();
+        for d in 0..n {
+            if root[d] == d as u32 {
+                let docs = size[d] as usize;
+                if filled.last().is_none_or(|&f| f + docs > BATCH_DOCS) {
+                    filled.push(0);
+                }
+                *filled.last_mut().expect("pushed") += docs;
+                batch_of_root[d] = filled.len() as u32 - 1;
+            }
+        }
+        // Members in document order: each batch's list comes out sorted.
+        let mut members: Vec<Vec<u32>> = filled.iter().map(|&f| Vec::with_capacity(f)).collect();
+        for (d, &r) in root.iter().enumerate() {
+            if r != NONE {
+                members[batch_of_root[r as usize] as usize].push(d as u32);
+            }
+        }
+        let mut pairs: Vec<Vec<(u32, u32)>> = vec![Vec::new(); members.len()];
+        for &(a, b) in candidates {
+            pairs[batch_of_root[root[a as usize] as usize] as usize].push((a, b));
+        }
+        Batches { members, pairs }
+    }
+
+    fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    fn get(&self, b: usize) -> (&[u32], &[(u32, u32)]) {
+        (&self.members[b], &self.pairs[b])
+    }
+}
+
+/// The position of document `d` among a batch's sorted `members`.
+fn local(members: &[u32], d: u32) -> usize {
+    members
+        .binary_search(&d)
+        .expect("a batch holds its pairs' documents")
+}
+
+/// What one batch gives.
+#[derive(Default)]
+pub(crate) struct BatchResult {
+    /// Distinct shingle keys cut, sorted.
+    cut: Vec<u32>,
+    /// Shingle occurrences cut.
+    cut_occurrences: usize,
+    verified: usize,
+    rejected: usize,
+    /// Duplicate pairs found on demand by the linkage check.
+    found: usize,
+    /// Its groups of two or more documents, each with its kept pairs
+    /// (sorted), in document numbers.
+    clusters: Vec<(Group, Vec<Pair>)>,
+}
+
+/// Share of the copy groups counted for boilerplate when the cut is
+/// `cut` groups: all of them up to a cut of [`BOILERPLATE_SAMPLE`], then
+/// `BOILERPLATE_SAMPLE / cut`, so a shingle exactly at the cut is expected in
+/// `BOILERPLATE_SAMPLE` sampled groups (standard deviation about 8, so
+/// shingles within ~25% of the cut may fall on either side; at twice the
+/// cut or half of it the verdict is all but certain). The cut grows with the
+/// corpus (1% of the groups by default), so the counting work stays near
+/// `BOILERPLATE_SAMPLE / share` groups' worth of shingles however large the
+/// corpus is.
+pub fn boilerplate_sample_rate(cut: usize) -> f64 {
+    if cut <= BOILERPLATE_SAMPLE {
+        1.0
+    } else {
+        BOILERPLATE_SAMPLE as f64 / cut as f64
+    }
+}
+
+/// Expected sampled count of a shingle exactly at the boilerplate cut (see
+/// [`boilerplate_sample_rate`]).
+pub const BOILERPLATE_SAMPLE: usize = 64;
+
+/// The sorted union of sorted, repeat-free key sets: merged two at a time
+/// when there are a few, sorted together when there are many.
+fn union_of<'a>(sets: impl Iterator<Item = &'a [u32]>) -> Vec<u32> {
+    let sets: Vec<&[u32]> = sets.collect();
+    if sets.len() > 8 {
+        let mut union: Vec<u32> = sets.iter().flat_map(|s| s.iter().copied()).collect();
+        crate::shingle::sort_keys(&mut union, &mut Vec::new());
+        union.dedup();
+        return union;
+    }
+    let mut union: Vec<u32> = sets.first().map(|s| s.to_vec()).unwrap_or_default();
+    let mut next = Vec::new();
+    for s in &sets[1.min(sets.len())..] {
+        // Branch-free merge into a buffer sized for the worst case (written
+        // by index: no capacity check per key), then cut to length.
+        next.clear();
+        next.resize(union.len() + s.len(), 0);
+        let (mut i, mut j, mut o) = (0, 0, 0);
+        while i < union.len() && j < s.len() {
+            let (x, y) = (union[i], s[j]);
+            next[o] = x.min(y);
+            o += 1;
+            i += (x <= y) as usize;
+            j += (y <= x) as usize;
+        }
+        let rest = if i < union.len() {
+            &union[i..]
+        } else {
+            &s[j..]
+        };
+        next[o..o + rest.len()].copy_from_slice(rest);
+        next.truncate(o + rest.len());
+        std::mem::swap(&mut union, &mut next);
+    }
+    union
+}
+
+/// Documents numbered by id: `order[i]` is the number under which the
+/// `i`-th document by id was added, `pos` the inverse.
+pub(crate) fn order_by_id(infos: &[DocInfo]) -> (Vec<u32>, Vec<u32>) {
+    let n = infos.len();
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.par_sort_by(|&x, &y| infos[x as usize].id.cmp(&infos[y as usize].id));
+    let mut pos = vec![0u32; n];
+    for (i, &d) in order.iter().enumerate() {
+        pos[d as usize] = i as u32;
+    }
+    (order, pos)
+}
+
+/// Candidate pairs by id number (`a < b`, sorted): from LSH on the
+/// signatures computed while reading (on the raw sets), less those whose
+/// signatures agree on too little to pass the rule (see
+/// [`candidate_floor`]), or every pair in exact mode. `signature(d)` is the
+/// signature of the document added `d`-th, `pos[d]` its number by id.
+pub(crate) fn candidates<'s>(
+    cfg: &Config,
+    pos: &[u32],
+    signature: impl Fn(usize) -> &'s [u32] + Sync,
+) -> Vec<(u32, u32)> {
+    let n = pos.len();
+    if cfg.exact() {
+        return (0..n as u32)
+            .into_par_iter()
+            .flat_map_iter(|a| (a + 1..n as u32).map(move |b| (a, b)))
+            .collect();
+    }
+    let c = candidate_pairs_by(n, cfg.perms(), cfg.banding(), cfg.max_bucket(), &signature);
+    // Cheap screen before exact comparison: a pair whose signatures agree
+    // on almost nothing cannot pass the decision rule (every duplicate has
+    // Jaccard >= containment_min_jaccard).
+    let floor = candidate_floor(cfg);
+    let mut c: Vec<(u32, u32)> = c
+        .into_par_iter()
+        .filter(|&(a, b)| estimate_jaccard(signature(a as usize), signature(b as usize)) >= floor)
+        .map(|(a, b)| {
+            let (x, y) = (pos[a as usize], pos[b as usize]);
+            (x.min(y), x.max(y))
+        })
+        .collect();
+    c.par_sort_unstable();
+    c
+}
+
+/// The raw intersection size of every candidate pair, batch by batch (in
+/// each batch's pair order). `load(members)` gives the sets of a batch's
+/// members.
+pub(crate) fn raw_intersections<'s, L>(batches: &Batches, load: &L) -> Vec<Vec<u32>>
+where
+    L: Fn(&[u32]) -> Vec<Cow<'s, [u32]>> + Sync,
+{
+    (0..batches.len())
+        .into_par_iter()
+        .map(|b| {
+            let (members, pairs) = batches.get(b);
+            let sets = load(members);
+            let set = |d: u32| &*sets[local(members, d)];
+            // Pairs in parallel too: one component can hold most of the
+            // corpus when the banding is permissive. Within a run of pairs,
+            // the sets of the pair two ahead are fetched while this one is
+            // counted.
+            pairs
+                .par_chunks(256)
+                .flat_map_iter(|run| {
+                    run.iter().enumerate().map(move |(i, &(x, y))| {
+                        if let Some(&(nx, ny)) = run.get(i + 2) {
+                            crate::prefetch::start(set(nx));
+                            crate::prefetch::start(set(ny));
+                        }
+                        intersection_size(set(x), set(y)) as u32
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Groups of near-verbatim copies among `n` documents (see
+/// [`copy_groups`]): the candidate pairs whose raw sets are near copies,
+/// judged from their intersections (`inter`, as [`raw_intersections`]
+/// gives them) and the documents' set sizes.
+pub(crate) fn copy_groups_of(
+    cfg: &Config,
+    docs: &[DocInfo],
+    batches: &Batches,
+    inter: &[Vec<u32>],
+) -> (Vec<u32>, usize) {
+    let copies = (0..batches.len()).flat_map(|b| {
+        let pairs = batches.get(b).1;
+        pairs.iter().zip(&inter[b]).filter_map(|(&(x, y), &i)| {
+            let (sx, sy) = (docs[x as usize].shingles, docs[y as usize].shingles);
+            is_near_copy_by(&Similarity::from_counts(i as usize, sx, sy), cfg).then_some((x, y))
+        })
+    });
+    copy_groups(docs.len(), copies)
+}
+
+/// The boilerplate: shingles in more than the cut of the copy groups
+/// (`groups[d]` is document `d`'s, `n_groups` of them), each group's
+/// shingles counted once (the union of its members' sets). Large corpora
+/// count a deterministic sample of the groups (see
+/// [`boilerplate_sample_rate`]), chosen by the id of each group's first
+/// document; groups are numbered in order of their first document.
+pub(crate) fn boilerplate_keys<'s, L>(
+    cfg: &Config,
+    docs: &[DocInfo],
+    groups: &[u32],
+    n_groups: usize,
+    load: &L,
+) -> KeySet
+where
+    L: Fn(&[u32]) -> Vec<Cow<'s, [u32]>> + Sync,
+{
+    let cut = cfg.boilerplate_cut(n_groups).unwrap_or(usize::MAX);
+    let rate = boilerplate_sample_rate(cut);
+    let mut first = Vec::with_capacity(n_groups);
+    for (d, &g) in groups.iter().enumerate() {
+        if g as usize == first.len() {
+            first.push(d as u32);
+        }
+    }
+    let kept: Vec<bool> = if rate < 1.0 {
+        let bound = (rate * u64::MAX as f64) as u64;
+        first
+            .par_iter()
+            .map(|&d| xxhash_rust::xxh3::xxh3_64(docs[d as usize].id.as_bytes()) <= bound)
+            .collect()
+    } else {
+        vec![true; n_groups]
+    };
+    // Members of the kept groups, in group order.
+    let mut slot = vec![u32::MAX; n_groups];
+    let mut members: Vec<Vec<u32>> = Vec::new();
+    for (g, _) in kept.iter().enumerate().filter(|(_, &k)| k) {
+        slot[g] = members.len() as u32;
+        members.push(Vec::new());
+    }
+    for (d, &g) in groups.iter().enumerate() {
+        if let Some(m) = members.get_mut(slot[g as usize] as usize) {
+            m.push(d as u32);
+        }
+    }
+    let limit = cut as f64 * rate;
+    // A lone document's set is counted where it lies.
+    let counted: Vec<Cow<'_, [u32]>> = members
+        .par_iter()
+        .map(|m| {
+            let mut sets = load(m);
+            if sets.len() == 1 {
+                sets.pop().expect("one")
+            } else {
+                Cow::Owned(union_of(sets.iter().map(|s| &**s)))
+            }
+        })
+        .collect();
+    KeySet::new(frequent_keys_in(&counted, limit))
+}
+
+/// Verifies every candidate of every batch against the exact sets less the
+/// boilerplate, and clusters each batch's duplicates. `raw_inter`, when the
+/// copy-group pass computed them, are the raw intersections of the
+/// candidates (saving a second count); `weight[d]` is document `d`'s
+/// weight for choosing representatives (its words).
+pub(crate) fn verify_and_cluster<'s, L>(
+    cfg: &Config,
+    batches: &Batches,
+    load: &L,
+    boilerplate: Option<&KeySet>,
+    raw_inter: Option<&[Vec<u32>]>,
+    weight: &[u64],
+) -> Vec<BatchResult>
+where
+    L: Fn(&[u32]) -> Vec<Cow<'s, [u32]>> + Sync,
+{
+    (0..batches.len())
+        .into_par_iter()
+        .map(|b| {
+            let (members, pairs) = batches.get(b);
+            let mut out = BatchResult::default();
+            let sets = load(members);
+            // Each document's boilerplate keys. The cut sets are never
+            // built: the intersection of two cut sets is that of the raw
+            // sets less the boilerplate both hold.
+            let gone: Vec<Vec<u32>> = sets
+                .par_iter()
+                .map(|s| {
+                    let mut gone = Vec::new();
+                    if let Some(boilerplate) = boilerplate {
+                        boilerplate.members_of(s, &mut gone);
+                    }
+                    gone
+                })
+                .collect();
+            out.cut = gone.concat();
+            out.cut_occurrences = out.cut.len();
+            out.cut.sort_unstable();
+            out.cut.dedup();
+            // Similarity of the cut sets of `x` and `y` (local numbers),
+            // given their raw intersection when it is known.
+            let cut_similarity = |x: usize, y: usize, raw: Option<u32>| {
+                let raw = raw.map_or_else(|| intersection_size(&sets[x], &sets[y]), |i| i as usize);
+                let shared = intersection_size(&gone[x], &gone[y]);
+                Similarity::from_counts(
+                    raw - shared,
+                    sets[x].len() - gone[x].len(),
+                    sets[y].len() - gone[y].len(),
+                )
+            };
+            let scored = |x: u32, y: u32, s: Similarity| -> Scored {
+                Scored {
+                    containment: s.containment,
+                    edge: cfg.is_duplicate(&s).then_some(Edge {
+                        a: x,
+                        b: y,
+                        jaccard: s.jaccard,
+                        containment: s.containment,
+                    }),
+                }
+            };
+            // Local numbering keeps the order of document numbers, so
+            // clustering a batch alone gives what clustering everything
+            // would (its tie-breaks compare numbers).
+            let check = |x: u32, y: u32| scored(x, y, cut_similarity(x as usize, y as usize, None));
+            let known = raw_inter.map(|r| &r[b]);
+            let edges: Vec<Edge> = pairs
+                .par_iter()
+                .enumerate()
+                .filter_map(|(i, &(x, y))| {
+                    let (x, y) = (local(members, x), local(members, y));
+                    let s = cut_similarity(x, y, known.map(|k| k[i]));
+                    scored(x as u32, y as u32, s).edge
+                })
+                .collect();
+            out.verified = edges.len();
+            let w: Vec<u64> = members.iter().map(|&d| weight[d as usize]).collect();
+            let mut c = cluster(members.len(), &edges, &w, cfg.linkage(), check);
+            out.rejected = c.rejected_edges;
+            out.found = c.found_edges;
+            // Each kept pair goes to its group (both ends are in it); local
+            // numbers keep the order of document numbers, so pairs sorted
+            // here are sorted in the output too.
+            const ALONE: u32 = u32::MAX;
+            let mut slot = vec![ALONE; members.len()];
+            let mut found: Vec<(Group, Vec<Pair>)> = Vec::new();
+            for g in c.groups.iter().filter(|g| g.members.len() > 1) {
+                for &m in &g.members {
+                    slot[m as usize] = found.len() as u32;
+                }
+                let global = Group {
+                    representative: members[g.representative as usize],
+                    members: g.members.iter().map(|&m| members[m as usize]).collect(),
+                };
+                found.push((global, Vec::new()));
+            }
+            c.edges.sort_unstable_by_key(|e| (e.a, e.b));
+            for e in &c.edges {
+                found[slot[e.a as usize] as usize].1.push(Pair {
+                    a: members[e.a as usize] as usize,
+                    b: members[e.b as usize] as usize,
+                    jaccard: e.jaccard,
+                    containment: e.containment,
+                });
+            }
+            out.clusters = found;
+            out
+        })
+        .collect()
+}
+
+/// What the batches found, put together: clusters of two or more documents
+/// in order of their first document (numbered so), every other document a
+/// singleton, and the distinct boilerplate keys cut, sorted. Counts go to
+/// `stats`.
+pub(crate) fn assemble(
+    n: usize,
+    done: Vec<BatchResult>,
+    stats: &mut ScanStats,
+) -> (Vec<Cluster>, Vec<usize>, Vec<u32>) {
+    let mut boilerplate: Vec<u32> = Vec::new();
+    let mut found: Vec<(Group, Vec<Pair>)> = Vec::new();
+    for r in done {
+        stats.verified_pairs += r.verified;
+        stats.rejected_pairs += r.rejected;
+        stats.linkage_pairs += r.found;
+        stats.boilerplate_shingles += r.cut_occurrences;
+        boilerplate.extend(r.cut);
+        found.extend(r.clusters);
+    }
+    boilerplate.par_sort_unstable();
+    boilerplate.dedup();
+    found.par_sort_unstable_by_key(|(g, _)| g.members[0]);
+
+    let mut grouped = vec![false; n];
+    for (g, _) in &found {
+        for &d in &g.members {
+            grouped[d as usize] = true;
+        }
+    }
+    let singletons: Vec<usize> = (0..n).filter(|&d| !grouped[d]).collect();
+    let clusters: Vec<Cluster> = found
+        .into_par_iter()
+        .enumerate()
+        .map(|(id, (g, pairs))| Cluster {
+            id,
+            representative: g.representative as usize,
+            docs: g.members.iter().map(|&d| d as usize).collect(),
+            pairs,
+        })
+        .collect();
+    stats.clusters = clusters.len();
+    stats.clustered_documents = clusters.iter().map(|c| c.docs.len()).sum();
+    stats.pairs = clusters.iter().map(|c| c.pairs.len()).sum();
+    debug_assert_eq!(
+        stats.pairs,
+        stats.verified_pairs + stats.linkage_pairs - stats.rejected_pairs
+    );
+    (clusters, singletons, boilerplate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boilerplate_sample_rate_keeps_the_expected_count_at_the_cut() {
+        assert_eq!(boilerplate_sample_rate(20), 1.0);
+        assert_eq!(boilerplate_sample_rate(BOILERPLATE_SAMPLE), 1.0);
+        for cut in [65, 300, 3_000, 100_000] {
+            let r = boilerplate_sample_rate(cut);
+            assert!(r < 1.0);
+            assert!((cut as f64 * r - BOILERPLATE_SAMPLE as f64).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn union_of_sorted_sets() {
+        let sets: [&[u32]; 3] = [&[1, 4, 9], &[2, 4], &[9, 10]];
+        assert_eq!(union_of(sets.into_iter()), [1, 2, 4, 9, 10]);
+        assert_eq!(union_of(std::iter::empty()), Vec::<u32>::new());
+        // Many sets take the sorting path; the result is the same.
+        let many: Vec<Vec<u32>> = (0..20u32).map(|i| vec![i, i + 3, 40 - i]).collect();
+        let mut want: Vec<u32> = many.iter().flatten().copied().collect();
+        want.sort_unstable();
+        want.dedup();
+        assert_eq!(union_of(many.iter().map(|s| &s[..])), want);
+        assert_eq!(union_of(many[..5].iter().map(|s| &s[..])), {
+            let mut w: Vec<u32> = many[..5].iter().flatten().copied().collect();
+            w.sort_unstable();
+            w.dedup();
+            w
+        });
+    }
+}
