@@ -336,9 +336,9 @@ pub fn headline_where(text: &str, keep: impl Fn(&str) -> bool) -> String {
 }
 
 /// Writes a report for people: each cluster with its documents (see
-/// [`write_text_with`]), without headlines.
+/// [`write_text_with`]), without headlines or colour.
 pub fn write_text(result: &ScanResult, w: &mut dyn Write, all: bool) -> io::Result<()> {
-    write_text_with(result, w, all, None)
+    write_text_with(result, w, all, None, false)
 }
 
 /// A document's headline, by index (see [`headline`]); None when unknown.
@@ -350,13 +350,20 @@ pub type Headline<'a> = dyn Fn(usize) -> Option<String> + 'a;
 /// members, the representative first (marked `*`) and every other member
 /// with its Jaccard and containment against the representative, or against
 /// the member it is closest to (`with ID`) when the two are not a
-/// duplicate pair. With `all`, the single documents follow.
+/// duplicate pair. With `all`, the single documents follow. With `color`,
+/// each cluster's first line is bold (ANSI escapes).
 pub fn write_text_with(
     result: &ScanResult,
     w: &mut dyn Write,
     all: bool,
     headline: Option<&Headline<'_>>,
+    color: bool,
 ) -> io::Result<()> {
+    let (bold, reset) = if color {
+        ("\x1b[1m", "\x1b[0m")
+    } else {
+        ("", "")
+    };
     let id = |d: usize| OneLine(result.docs[d].id.as_str());
     if result.clusters.is_empty() {
         writeln!(
@@ -380,7 +387,7 @@ pub fn write_text_with(
         let (cl, ch) = score_range(c.pairs.iter().map(|p| p.containment));
         writeln!(
             w,
-            "Cluster {}  {} documents, {} duplicate pair{}, J {}, C {}",
+            "{bold}Cluster {}  {} documents, {} duplicate pair{}, J {}, C {}{reset}",
             c.id,
             c.docs.len(),
             c.pairs.len(),

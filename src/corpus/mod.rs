@@ -37,7 +37,7 @@ mod walk;
 
 pub use ignore::IgnoreList;
 pub use jsonl::read_jsonl_from;
-pub use read::{decode, load_source};
+pub use read::{decode, load_source, load_title};
 
 use jsonl::read_jsonl;
 use pipeline::pipelined;
@@ -58,6 +58,10 @@ pub struct CorpusOptions {
     /// Documents (files or JSON lines) larger than this many bytes are
     /// skipped with a message (default 64 MiB). Bounds memory per document.
     pub max_doc_bytes: u64,
+    /// JSON Lines field holding a document's title, shown as its headline
+    /// in reports (default none: the first line of its text). Read only
+    /// when a report asks for it ([`load_title`]).
+    pub title_field: Option<String>,
 }
 
 impl Default for CorpusOptions {
@@ -66,6 +70,7 @@ impl Default for CorpusOptions {
             id_field: "id".into(),
             text_field: "text".into(),
             max_doc_bytes: 64 << 20,
+            title_field: None,
         }
     }
 }

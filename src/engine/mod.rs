@@ -215,6 +215,32 @@ impl ScanResult {
         }
     }
 
+    /// Document `d`'s title: the [`CorpusOptions::title_field`] of its JSON
+    /// line, read again, when the scan was given one (None otherwise, or
+    /// when it cannot be read).
+    pub fn title(&self, d: usize) -> Option<String> {
+        let doc = self.docs.get(d)?;
+        crate::corpus::load_title(&doc.source, &self.options)
+            .ok()
+            .flatten()
+    }
+
+    /// Document `d`'s headline, from its `text`: its [`title`](Self::title)
+    /// when it has one, else its first line of three words or more that is
+    /// not mostly the scan's boilerplate (a page's `share`, `1 / 19` or
+    /// sign-up line is passed over; see [`crate::output::headline_where`]).
+    pub fn headline(&self, d: usize, text: &str) -> String {
+        if let Some(title) = self.title(d).map(|t| crate::output::headline(&t)) {
+            if !title.is_empty() {
+                return title;
+            }
+        }
+        let k = self.config.shingle();
+        crate::output::headline_where(text, |line| {
+            crate::explain::boilerplate_share(line, 0, line.len(), k, &self.boilerplate) < 0.5
+        })
+    }
+
     /// The ids of a cluster's documents, in order.
     pub fn cluster_ids(&self, c: &Cluster) -> Vec<&str> {
         c.docs.iter().map(|&d| self.docs[d].id.as_str()).collect()
@@ -465,7 +491,15 @@ impl Scan<'_> {
 
     /// Streams a corpus into the scan, in parallel. `progress` receives the
     /// number of input bytes consumed, batch by batch.
-    pub fn add_corpus(&mut self, corpus: &Corpus, progress: impl FnMut(u64)) {
+    pub fn add_corpus(&mut self, corpus: &Corpus, mut progress: impl FnMut(u64)) {
+        self.add_corpus_counted(corpus, |bytes, _| progress(bytes));
+    }
+
+    /// [`add_corpus`](Self::add_corpus), with `progress` also given the
+    /// number of documents read so far (kept or skipped), for a progress
+    /// bar that counts documents.
+    pub fn add_corpus_counted(&mut self, corpus: &Corpus, mut progress: impl FnMut(u64, usize)) {
+        let read = std::cell::Cell::new(0usize);
         let (engine, id_seed) = (self.engine, self.id_seed);
         self.options = corpus.options().clone();
         // Once the sets spill to disk, each slab of them is dropped when
@@ -478,11 +512,17 @@ impl Scan<'_> {
         corpus.process(
             |doc| engine.record(doc, id_seed, true),
             |e| match e {
-                Event::Doc(rec) => self.push(rec),
-                Event::Skip(s) => self.skipped.push(s),
+                Event::Doc(rec) => {
+                    read.set(read.get() + 1);
+                    self.push(rec)
+                }
+                Event::Skip(s) => {
+                    read.set(read.get() + 1);
+                    self.skipped.push(s)
+                }
                 Event::Warning(w) => self.warnings.push(w),
             },
-            progress,
+            |bytes| progress(bytes, read.get()),
         );
         // The slabs the reading threads were filling get no further sets.
         StoredKeys::release_thread_slabs();

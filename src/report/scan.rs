@@ -13,7 +13,7 @@ use super::html::{page_end, page_start, write_legend, Html, StoredText};
 use super::{count, edits_summary};
 use crate::engine::{Cluster, Pair, ScanResult};
 use crate::explain::{explain_prepared, AlignConfig, Explanation, Prepared};
-use crate::output::{headline, headline_where, score_range as range};
+use crate::output::{headline, score_range as range};
 
 /// The script of the report.
 const SCRIPT: &str = include_str!("report.js");
@@ -114,9 +114,9 @@ pub fn write_html_report(
 /// Scores are the scan's: a pair's [`crate::Pair`] scores, and for a
 /// member and the representative that are not a duplicate pair, the scores
 /// the scan would give them ([`ScanResult::explain_texts`]). Headlines are
-/// the first non-empty line of the representative's text
-/// ([`crate::output::headline`]), or the title [`ReportOptions::title`]
-/// gives.
+/// the title [`ReportOptions::title`] gives, or the representative's
+/// ([`ScanResult::headline`]: its JSON Lines title field, or its first line
+/// of words that is not boilerplate).
 ///
 /// The page loads nothing from outside. Its output depends only on its input
 /// (the date only when [`ReportInfo::date`] is given) and not on the thread
@@ -156,7 +156,7 @@ pub fn write_html_report_with(
                 .map(|t| headline(&t))
                 .filter(|t| !t.is_empty());
             let line = title
-                .or_else(|| load(d).map(|t| headline_of(result, &t)))
+                .or_else(|| load(d).map(|t| result.headline(d, &t)))
                 .unwrap_or_default();
             (c.id, line)
         })
@@ -205,15 +205,6 @@ pub fn write_html_report_with(
     }
     writeln!(w, "<script>{SCRIPT}</script>")?;
     page_end(w)
-}
-
-/// The headline of a text of the scan: its first wordy line that is not
-/// mostly boilerplate ([`crate::output::headline_where`]).
-fn headline_of(result: &ScanResult, text: &str) -> String {
-    let k = result.config().shingle();
-    headline_where(text, |line| {
-        crate::explain::boilerplate_share(line, 0, line.len(), k, &result.boilerplate) < 0.5
-    })
 }
 
 /// The header: counts, the "what the numbers mean" box, the legend.
