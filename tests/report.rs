@@ -1551,6 +1551,13 @@ fn browser_reads_the_report_without_script() {
         &[],
     );
     assert_eq!(state, json!(["", "none", clusters.len()]), "no script ran");
+    // A view says where its texts are.
+    let note = b.run(
+        "return getComputedStyle(document.querySelector('details.view .pairview'), '::before')\
+         .content",
+        &[],
+    );
+    assert!(note.as_str().unwrap().contains("need script"), "{note}");
     for c in &clusters {
         let n = c["cluster"].as_u64().unwrap();
         for id in c["docs"].as_array().unwrap() {

@@ -732,11 +732,8 @@ impl ClusterView<'_> {
                 "<span class=\"unavailable\">text unavailable (it could not be read again)</span>"
             )?,
         }
-        writeln!(
-            w,
-            "</summary><div class=\"pairview\"><p class=\"js-note\">The two texts side by side \
-             need script; each text is under &ldquo;Texts&rdquo; below.</p></div></details>"
-        )
+        // Without script, the empty view says where the texts are (CSS).
+        writeln!(w, "</summary><div class=\"pairview\"></div></details>")
     }
 
     /// The full score table, and the viewer of the pairs without the
