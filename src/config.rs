@@ -16,7 +16,7 @@ use crate::verify::Similarity;
 pub const DEFAULT_SEED: u64 = 0x006e_6561_7264_7570;
 
 /// Default words per shingle: the one shingle size of a scan, an index,
-/// and the scores of [`crate::explain`], so that every surface shows the
+/// and the scores of [`crate::explain`](mod@crate::explain), so that every surface shows the
 /// same Jaccard and containment for a pair.
 pub const DEFAULT_SHINGLE: usize = 4;
 

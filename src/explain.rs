@@ -81,7 +81,7 @@
 //!
 //! * `jaccard` and `containment` (`|A ∩ B| / min(|A|, |B|)`) are the
 //!   scores a scan gives the pair, computed the same way: on the sets of
-//!   32-bit keys ([`crate::shingle::key`]) of the word `k`-shingles (`k` =
+//!   32-bit keys (`crate::shingle::key`) of the word `k`-shingles (`k` =
 //!   [`AlignConfig::shingle`], by default the scan's
 //!   [`DEFAULT_SHINGLE`](crate::config::DEFAULT_SHINGLE)), less the
 //!   boilerplate keys when the scan cut some ([`explain_with_cut`],
@@ -412,7 +412,7 @@ pub fn explain_prepared(a: &Prepared<'_>, b: &Prepared<'_>, cfg: &AlignConfig) -
 }
 
 /// The similarity a scan gives two tokenized documents: Jaccard and
-/// containment of their sets of `k`-shingle keys ([`crate::shingle::key`]),
+/// containment of their sets of `k`-shingle keys (`crate::shingle::key`),
 /// less the keys in `boilerplate` (sorted; empty for no cut).
 pub fn scan_similarity(a: &[Token], b: &[Token], k: usize, boilerplate: &[u32]) -> Similarity {
     let k = k.max(1);
