@@ -4,7 +4,7 @@
 //! * `reuters`: the 21,578 Reuters-21578 wires (`../shared/data`), short
 //!   (about 130 words);
 //! * `synth640`: a synthetic syndication corpus of 640-word stories built
-//!   from them with `neardup::synth` (2,000 stories, about 6,000 documents).
+//!   from them with `neardup_synth` (2,000 stories, about 6,000 documents).
 //!
 //! Every answer is checked before timing against a brute-force pass over
 //! the stored sets, and the index size per document is printed.
@@ -192,12 +192,12 @@ fn bench(c: &mut Criterion) {
     }
     if wants("index/synth640") {
         let tmp = tempfile::tempdir().unwrap();
-        let cfg = neardup::synth::SynthConfig {
+        let cfg = neardup_synth::SynthConfig {
             stories: 2000,
             target_words: Some(640),
             ..Default::default()
         };
-        neardup::synth::generate_to_dir(&reuters(), tmp.path(), &cfg).unwrap();
+        neardup_synth::generate_to_dir(&reuters(), tmp.path(), &cfg).unwrap();
         bench_corpus(c, "synth640", sorted_files(&tmp.path().join("docs")));
     }
 }

@@ -69,13 +69,13 @@ fn bench(c: &mut Criterion) {
     // generated stories, about 10,000 documents, most in clusters): lines
     // put together from ids escaped once, and through serde_json (the path
     // taken when pairs carry extra fields), which must give the same bytes.
-    let cfg = neardup::synth::SynthConfig {
+    let cfg = neardup_synth::SynthConfig {
         stories: 3000,
         target_words: Some(640),
         ..Default::default()
     };
     let mut synth = engine.scan();
-    neardup::synth::generate(&dir, &cfg, |d| {
+    neardup_synth::generate(&dir, &cfg, |d| {
         synth.add_text(d.name, d.text);
         Ok(())
     })

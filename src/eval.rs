@@ -247,8 +247,11 @@ pub fn evaluate(truth: &Truth, result: &crate::engine::ScanResult, worst: usize)
     }
 }
 
+/// The report for people: ids and labels with their control characters
+/// escaped ([`crate::display::escape_for_terminal`]).
 impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::display::escape_for_terminal as esc;
         let s = &self.scores;
         writeln!(
             f,
@@ -266,7 +269,10 @@ impl std::fmt::Display for Report {
                 "\nworst false merges (predicted cluster: doc [truth label]):"
             )?;
             for (bad, members) in &self.false_merges {
-                let list: Vec<String> = members.iter().map(|(d, l)| format!("{d} [{l}]")).collect();
+                let list: Vec<String> = members
+                    .iter()
+                    .map(|(d, l)| format!("{} [{}]", esc(d), esc(l)))
+                    .collect();
                 writeln!(f, "  {bad} false pairs: {}", list.join(", "))?;
             }
         }
@@ -279,11 +285,16 @@ impl std::fmt::Display for Report {
                 let list: Vec<String> = members
                     .iter()
                     .map(|(d, p)| match p {
-                        Some(c) => format!("{d} [{c}]"),
-                        None => format!("{d} [-]"),
+                        Some(c) => format!("{} [{c}]", esc(d)),
+                        None => format!("{} [-]", esc(d)),
                     })
                     .collect();
-                writeln!(f, "  {t}: {missed} missed pairs: {}", list.join(", "))?;
+                writeln!(
+                    f,
+                    "  {}: {missed} missed pairs: {}",
+                    esc(t),
+                    list.join(", ")
+                )?;
             }
         }
         Ok(())

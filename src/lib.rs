@@ -81,6 +81,7 @@ internal!(cluster);
 pub mod config;
 pub mod corpus;
 mod cpu;
+pub mod display;
 pub mod engine;
 pub mod error;
 pub mod eval;
@@ -97,9 +98,9 @@ pub mod minhash;
 pub mod output;
 mod prefetch;
 pub mod report;
+mod safe_open;
 internal!(shingle);
 internal!(store);
-pub mod synth;
 #[cfg(test)]
 mod testutil;
 internal!(tokenize);

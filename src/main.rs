@@ -35,7 +35,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) if cli::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("neardup: error: {err:#}");
+            cli::say(format_args!("error: {err:#}"));
             ExitCode::from(1)
         }
     }

@@ -364,12 +364,14 @@ pub fn write_text_with(
     } else {
         ("", "")
     };
-    let id = |d: usize| OneLine(result.docs[d].id.as_str());
+    use crate::display::{count, escape_for_terminal};
+    // Ids come from file names: their control characters are escaped.
+    let id = |d: usize| escape_for_terminal(&result.docs[d].id);
     if result.clusters.is_empty() {
         writeln!(
             w,
-            "No near-duplicates found among {} documents.",
-            result.docs.len()
+            "No near-duplicates found among {}.",
+            count(result.docs.len() as u64, "document", "documents")
         )?;
     } else {
         writeln!(
@@ -397,11 +399,12 @@ pub fn write_text_with(
         )?;
         if let Some(h) = headline.and_then(|f| f(c.representative)) {
             if !h.is_empty() {
-                writeln!(w, "  \"{}\"", OneLine(&h))?;
+                writeln!(w, "  \"{}\"", escape_for_terminal(&h))?;
             }
         }
         let rep = c.representative;
-        writeln!(w, "  * {}  ({} words)", id(rep), result.docs[rep].words)?;
+        let words = |d: usize| count(result.docs[d].words as u64, "word", "words");
+        writeln!(w, "  * {}  ({})", id(rep), words(rep))?;
         for &d in c.docs.iter().filter(|&&d| d != rep) {
             let with_rep = c
                 .pairs
@@ -422,7 +425,7 @@ pub fn write_text_with(
                     (best, best.map(|p| if p.a == d { p.b } else { p.a }))
                 }
             };
-            write!(w, "    {}  ({} words)", id(d), result.docs[d].words)?;
+            write!(w, "    {}  ({})", id(d), words(d))?;
             if let Some(p) = p {
                 write!(w, "  J {:.4}  C {:.4}", p.jaccard, p.containment)?;
             }

@@ -50,12 +50,12 @@ fn synthetic_syndication_of_reuters_wires() {
     // junk, edits, updates), from the project's generator.
     // Measured: P 1.000 R 0.989 F1 0.994 (1000 stories, seed 1).
     let tmp = tempfile::tempdir().unwrap();
-    let cfg = neardup::synth::SynthConfig {
+    let cfg = neardup_synth::SynthConfig {
         stories: 1000,
         seed: 1,
         ..Default::default()
     };
-    neardup::synth::generate_to_dir(
+    neardup_synth::generate_to_dir(
         &root().join("../shared/data/reuters21578/docs"),
         tmp.path(),
         &cfg,

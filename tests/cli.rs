@@ -584,3 +584,147 @@ fn progress_counts_documents_and_bytes_on_a_terminal() {
         "{err}"
     );
 }
+
+/// `--threads` has a limit, said at once (a huge value used to spend a
+/// minute creating threads before failing).
+#[test]
+fn absurd_thread_counts_are_a_usage_error() {
+    let dir = shared("examples/aggregator-split");
+    let d = dir.to_str().unwrap();
+    for args in [
+        &["scan", d, "--threads", "100000"][..],
+        &["query", d, d, "--threads", "2000"],
+    ] {
+        let o = run(args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("1024"), "{args:?}: {err}");
+    }
+}
+
+/// Errors say their cause once ("No such file or directory (os error 2)",
+/// not twice), and a count of one is "1 document".
+#[test]
+fn an_error_states_its_cause_once_and_counts_agree() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("missing");
+    let under_a_file = tmp.path().join("file/idx");
+    std::fs::write(tmp.path().join("file"), "x").unwrap();
+    for args in [
+        &["scan", missing.to_str().unwrap()][..],
+        &["index", "create", under_a_file.to_str().unwrap()],
+        &["index", "info", missing.to_str().unwrap()],
+        &[
+            "explain",
+            missing.to_str().unwrap(),
+            missing.to_str().unwrap(),
+        ],
+    ] {
+        let o = run(args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.matches("(os error").count() <= 1, "{args:?}: {err}");
+        assert!(err.contains("missing") || err.contains("file/idx"), "{err}");
+    }
+    let one = tmp.path().join("one.txt");
+    std::fs::write(&one, "A single short document.").unwrap();
+    let o = run(&["scan", one.to_str().unwrap(), "--format", "text"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("neardup: 1 document read"), "{err}");
+    assert!(
+        err.contains(
+            "0 duplicate pairs in 0 clusters (0 documents): 0 of 0 candidate pairs verified"
+        ),
+        "{err}"
+    );
+    assert_eq!(stdout(&o), "No near-duplicates found among 1 document.\n");
+}
+
+/// Every file below `dir`, by path relative to it.
+fn files_below(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(dir).unwrap().to_path_buf();
+            (rel, std::fs::read(e.path()).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn generate_writes_the_generators_corpus_and_names_what_failed() {
+    // The sample corpus's articles (written for the project) as sources.
+    let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("cli");
+    let (src, dst) = (sources.to_str().unwrap(), out.to_str().unwrap());
+    let args = [
+        "generate",
+        "--sources",
+        src,
+        "--out",
+        dst,
+        "--stories",
+        "6",
+        "--seed",
+        "3",
+    ];
+    let o = run(&args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+
+    // The same bytes as the generator crate with the same knobs.
+    let lib = tmp.path().join("lib");
+    let cfg = neardup_synth::SynthConfig {
+        stories: 6,
+        seed: 3,
+        ..Default::default()
+    };
+    let s = neardup_synth::generate_to_dir(&sources, &lib, &cfg).unwrap();
+    assert_eq!(
+        err,
+        format!(
+            "neardup: wrote {} documents in {} clusters ({:.1} MB) to {dst}\n",
+            s.documents,
+            s.clusters,
+            s.bytes as f64 / 1e6
+        )
+    );
+    let written = files_below(&out);
+    assert_eq!(written.len(), s.documents + 1, "documents and truth.tsv");
+    assert_eq!(written, files_below(&lib));
+
+    // Errors say what the command was doing, then what went wrong.
+    let o = run(&args);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!(
+            "neardup: error: cannot generate a corpus from {src} into {dst}: invalid generator \
+             configuration: output folder {} is not empty; remove it or pick another\n",
+            out.join("docs").display()
+        )
+    );
+    let missing = tmp.path().join("no-such-folder");
+    let miss = missing.to_str().unwrap();
+    let other = tmp.path().join("other");
+    let o = run(&[
+        "generate",
+        "--sources",
+        miss,
+        "--out",
+        other.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let head = format!(
+        "neardup: error: cannot generate a corpus from {miss} into {}: cannot read the sources \
+         folder {miss}: ",
+        other.display()
+    );
+    assert!(err.starts_with(&head), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}

@@ -12,6 +12,10 @@ use neardup::index::{
 use neardup::verify::similarity;
 use neardup::{Config, Corpus, CorpusOptions, Engine, Error};
 
+#[path = "common/child.rs"]
+mod child;
+use child::{mkfifo, run_with_deadline};
+
 type PairSet = BTreeSet<(String, String)>;
 
 fn root() -> PathBuf {
@@ -245,13 +249,16 @@ fn optimize_keeps_answers_and_drops_removed_documents() {
     assert_eq!(index.segments().len(), 1);
     assert_eq!(index.meta().deleted, 0);
     assert_eq!(query_pairs(&index), expected);
-    // Only the files of the current commit remain.
+    // Only the files of the current commit remain (and the lock file,
+    // which stays, empty, once its writer is gone).
     let mut names: Vec<String> = std::fs::read_dir(tmp.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names.len(), 3, "{names:?}");
+    assert_eq!(names.len(), 4, "{names:?}");
+    assert_eq!(names[0], "LOCK");
+    assert_eq!(std::fs::read(tmp.path().join("LOCK")).unwrap(), b"");
 
     // A removed id can be added again.
     let mut w = IndexWriter::open(tmp.path()).unwrap();
@@ -502,7 +509,8 @@ fn one_writer_many_readers() {
     assert_eq!(r1.len(), 0, "an open reader keeps its snapshot");
     assert_eq!(Index::open(tmp.path()).unwrap().len(), 1);
     drop(w);
-    assert!(!tmp.path().join("LOCK").exists());
+    // The lock file stays (it is never deleted), emptied, and blocks no one.
+    assert_eq!(std::fs::read(tmp.path().join("LOCK")).unwrap(), b"");
     IndexWriter::open(tmp.path()).unwrap();
 }
 
@@ -581,7 +589,15 @@ fn a_killed_writer_leaves_a_complete_committed_state() {
     Index::create(&dir, &Config::default()).unwrap();
     let every = 250;
     let mut seen_states = BTreeSet::new();
-    for delay_ms in [40u64, 120, 250, 400, 700, 1000, 1500, 2500] {
+    let mut last_pid = 0;
+    // Each writer starts right after the one before was killed, without
+    // any flag: the system released the dead writer's lock.
+    // The longer delays only run when the machine is so loaded that the
+    // shorter ones all landed before the first commit.
+    for delay_ms in [40u64, 120, 250, 400, 700, 1000, 1500, 2500, 4000, 6000] {
+        if delay_ms > 2500 && seen_states.len() >= 2 {
+            break;
+        }
         let mut child = bin()
             .args([
                 "index",
@@ -590,18 +606,21 @@ fn a_killed_writer_leaves_a_complete_committed_state() {
                 input.to_str().unwrap(),
                 "--commit-every",
                 &every.to_string(),
-                "--break-stale-lock",
                 "--threads",
                 "1",
                 "-q",
             ])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         std::thread::sleep(Duration::from_millis(delay_ms));
-        let _ = child.kill(); // SIGKILL: no destructor runs, the lock stays
+        let _ = child.kill(); // SIGKILL: no destructor runs
         let _ = child.wait();
+        last_pid = child.id();
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert!(!err.contains("locked"), "after {delay_ms} ms: {err}");
         let index = Index::open(&dir).unwrap();
         let live = committed_ids(&index);
         // Exactly a committed state: a whole number of commits, each
@@ -623,18 +642,21 @@ fn a_killed_writer_leaves_a_complete_committed_state() {
             break;
         }
     }
-    // The stale lock is reported, then broken on request; the ingest resumes
-    // where it stopped (ids already in the index are skipped).
-    if dir.join("LOCK").exists() {
-        let e = IndexWriter::open(&dir).unwrap_err().to_string();
-        assert!(e.contains("stale"), "{e}");
-    }
+    // The killed writer's details may still be in the lock file (nothing
+    // ran to clear them), but they hold no lock: a writer opens at once,
+    // and the ingest resumes where it stopped (ids already in the index
+    // are skipped), without any flag.
+    let info = std::fs::read_to_string(dir.join("LOCK")).unwrap();
+    assert!(
+        info.is_empty() || info.starts_with(&format!("pid {last_pid}\n")),
+        "{info}"
+    );
+    drop(IndexWriter::open(&dir).unwrap());
     let o = run(&[
         "index",
         "add",
         dir.to_str().unwrap(),
         input.to_str().unwrap(),
-        "--break-stale-lock",
     ]);
     ok(&o);
     let index = Index::open(&dir).unwrap();
@@ -653,10 +675,12 @@ fn small_index(dir: &Path) {
     add_batches(dir, &[files(&aggregator_split())]);
 }
 
+/// The files of an index (not its lock file).
 fn index_files(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| !p.ends_with("LOCK"))
         .collect();
     v.sort();
     v
@@ -960,4 +984,371 @@ fn cli_create_add_query_info_remove_optimize() {
     );
     let out2 = ok(&run(&["query", d, q.to_str().unwrap(), "--format", "text"]));
     assert_eq!(out, out2, "optimize keeps answers");
+}
+
+// ---------------------------------------------------------------------------
+// Hardening: the lock, files the writer did not create, special files
+
+/// `n` short documents with ids `PREFIX-0`, ... as one JSON Lines file.
+fn jsonl_docs(path: &Path, prefix: &str, n: usize) -> Vec<String> {
+    let mut out = String::new();
+    let ids: Vec<String> = (0..n).map(|k| format!("{prefix}-{k}")).collect();
+    for id in &ids {
+        let text =
+            format!("report {id} on the harbour works, the council vote and the weather {id}");
+        out.push_str(&serde_json::json!({"id": id, "text": text}).to_string());
+        out.push('\n');
+    }
+    std::fs::write(path, out).unwrap();
+    ids
+}
+
+/// The issue's lost commit: a lock file naming a process of this host that
+/// is gone, and two writers started at once with the flag that used to
+/// delete such a lock (the writer before this issue lost a commit in about
+/// 2 tries of 100). Every try, each writer either commits all its
+/// documents or is told the index is locked and commits nothing; with
+/// `--wait`, both commit. Counts are checked after each try.
+#[test]
+fn two_writers_started_at_once_never_lose_a_commit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("idx");
+    let d = dir.to_str().unwrap();
+    ok(&run(&["index", "create", d, "-q"]));
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .unwrap_or_default();
+    let (tries, waiting) = (80, 20);
+    let mut expected = BTreeSet::new();
+    let mut refused = 0;
+    for t in 0..tries + waiting {
+        let stale = format!("pid 4294967000\nhost {}\nsince 1\n", host.trim());
+        std::fs::write(dir.join("LOCK"), stale).unwrap();
+        let wait = t >= tries;
+        let inputs: Vec<(PathBuf, Vec<String>)> = ["a", "b"]
+            .iter()
+            .map(|w| {
+                let p = tmp.path().join(format!("{t}-{w}.jsonl"));
+                let ids = jsonl_docs(&p, &format!("t{t}{w}"), 3);
+                (p, ids)
+            })
+            .collect();
+        let children: Vec<_> = inputs
+            .iter()
+            .map(|(p, _)| {
+                let mut cmd = bin();
+                cmd.args(["index", "add", d, p.to_str().unwrap(), "-q"]);
+                if wait {
+                    cmd.args(["--wait", "60"]);
+                } else {
+                    cmd.arg("--break-stale-lock");
+                }
+                cmd.stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for (child, (_, ids)) in children.into_iter().zip(&inputs) {
+            let o = child.wait_with_output().unwrap();
+            let err = String::from_utf8_lossy(&o.stderr);
+            if o.status.success() {
+                expected.extend(ids.iter().cloned());
+            } else {
+                assert!(!wait, "try {t}: {err}");
+                assert!(
+                    err.contains("locked by another writer (process "),
+                    "try {t}: {err}"
+                );
+                refused += 1;
+            }
+        }
+        let index = Index::open(&dir).unwrap();
+        assert_eq!(committed_ids(&index), expected, "try {t}");
+        assert_eq!(index.len(), expected.len(), "try {t}");
+    }
+    eprintln!("{refused} of {} writers found the index locked", 2 * tries);
+    assert!(expected.len() >= (tries + 2 * waiting) * 3);
+}
+
+/// A full disk when the lock is taken: the holder's details cannot be
+/// written and the lock file stays empty. The writer works, a second one
+/// is told the index is locked, and once the first is gone nothing blocks.
+#[test]
+fn a_lock_file_left_empty_or_garbled_blocks_no_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    Index::create(tmp.path(), &Config::default()).unwrap();
+    let lock = tmp.path().join("LOCK");
+    let opts = WriterOptions {
+        fail_point: Some(FailPoint::LockRecord),
+        ..Default::default()
+    };
+    let mut w = IndexWriter::open_with(tmp.path(), &opts).unwrap();
+    assert_eq!(std::fs::read(&lock).unwrap(), b"");
+    match IndexWriter::open(tmp.path()) {
+        Err(Error::IndexLocked { pid: None, .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    w.add_text("x", "words words and more words to index");
+    w.commit().unwrap();
+    drop(w);
+    for junk in [&b""[..], b"pid 1\n", b"\xff\xfe\x00 not a lock file"] {
+        std::fs::write(&lock, junk).unwrap();
+        let mut w = IndexWriter::open(tmp.path()).unwrap();
+        assert!(w.remove("x") || w.add_text("x", "words and more words").is_none());
+        w.commit().unwrap();
+    }
+    // The command line too, without any flag.
+    std::fs::write(&lock, b"").unwrap();
+    let input = tmp.path().join("in.jsonl");
+    jsonl_docs(&input, "cli", 2);
+    ok(&run(&[
+        "index",
+        "add",
+        tmp.path().to_str().unwrap(),
+        input.to_str().unwrap(),
+        "-q",
+    ]));
+}
+
+/// Writes `meta` as the index's metadata file (with a valid checksum, as a
+/// buggy or older writer would).
+fn write_meta(dir: &Path, meta: &neardup::index::Meta) {
+    std::fs::write(dir.join("index.meta"), meta.to_bytes()).unwrap();
+}
+
+#[test]
+fn metadata_that_reuses_or_repeats_segment_numbers_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    Index::create(dir, &Config::default()).unwrap();
+    let mut w = IndexWriter::open(dir).unwrap();
+    w.add_text("one", "the first document of the index, on its own");
+    w.commit().unwrap();
+    w.add_text("two", "a second document, added by a second commit");
+    w.commit().unwrap();
+    drop(w);
+    let good = Index::open(dir).unwrap().meta().clone();
+    assert_eq!(good.next_segment, 3);
+    let seg2 = std::fs::read(dir.join("seg-000002.seg")).unwrap();
+    let refused = |meta: &neardup::index::Meta, wants: &[&str]| {
+        write_meta(dir, meta);
+        for e in [
+            Index::open(dir).unwrap_err().to_string(),
+            IndexWriter::open(dir).unwrap_err().to_string(),
+        ] {
+            assert!(e.contains("index.meta"), "{e}");
+            for w in wants {
+                assert!(e.contains(w), "{e}");
+            }
+        }
+        let o = run(&[
+            "index",
+            "add",
+            dir.to_str().unwrap(),
+            aggregator_split().to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(1));
+        // Nothing was written over.
+        assert_eq!(std::fs::read(dir.join("seg-000002.seg")).unwrap(), seg2);
+    };
+    // A segment number not below next_segment: the next commit would
+    // write that very segment.
+    let mut m = good.clone();
+    m.next_segment = 2;
+    refused(&m, &["seg-000002.seg", "not below next_segment (2)"]);
+    // The same segment listed twice (every match would come twice).
+    let mut m = good.clone();
+    m.segments.push(m.segments[0].clone());
+    m.documents += 1;
+    refused(&m, &["lists segment seg-000001.seg twice"]);
+    // The same number under another spelling.
+    let mut m = good.clone();
+    m.segments[1].name = "seg-0000001.seg".into();
+    refused(&m, &["bad segment entry"]);
+    // A state file of a later generation: a later commit would write it.
+    let mut m = good.clone();
+    m.state = "state-000003.state".into();
+    refused(&m, &["state-000003.state", "generation after this one"]);
+    // Counts that disagree with a segment say "1 document", not "1 documents".
+    let mut m = good.clone();
+    m.segments[0].docs = 2;
+    m.documents += 1;
+    write_meta(dir, &m);
+    let e = Index::open(dir).unwrap_err().to_string();
+    assert!(e.contains("holds 1 document, the metadata says 2"), "{e}");
+    write_meta(dir, &good);
+    assert_eq!(Index::open(dir).unwrap().len(), 2);
+}
+
+#[test]
+fn a_writer_never_replaces_a_file_it_did_not_create() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // What a create killed before writing its metadata leaves: made anew.
+    std::fs::write(dir.join("state-000000.state"), b"half written").unwrap();
+    Index::create(dir, &Config::default()).unwrap();
+    let mut w = IndexWriter::open(dir).unwrap();
+    // Another program writes the names the next commit would use.
+    for name in ["seg-000001.seg", "state-000001.state"] {
+        std::fs::write(dir.join(name), b"not yours").unwrap();
+        w.add_text("doc", "a document for the commit that must not overwrite");
+        let e = w.commit().unwrap_err().to_string();
+        assert!(e.contains(name) && e.contains("already exists"), "{e}");
+        assert_eq!(std::fs::read(dir.join(name)).unwrap(), b"not yours");
+        assert_eq!(Index::open(dir).unwrap().meta().generation, 0);
+        std::fs::remove_file(dir.join(name)).unwrap();
+        // Leftovers of the failed commit are the writer's own, and go.
+        drop(w);
+        w = IndexWriter::open(dir).unwrap();
+    }
+    w.add_text("doc", "a document for the commit that must not overwrite");
+    w.commit().unwrap();
+    assert_eq!(Index::open(dir).unwrap().len(), 1);
+}
+
+#[test]
+fn special_files_in_place_of_index_files_fail_at_once_naming_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("i");
+    small_index(&dir);
+    let d = dir.to_str().unwrap();
+    let query = sample_corpus().join("port-03-northwind-post.txt");
+    let q = query.to_str().unwrap();
+    let deadline = Duration::from_secs(60);
+    let expect_error = |args: &[&str], name: &str, what: &str| {
+        let o = run_with_deadline(args, deadline);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(name) && err.contains(what), "{args:?}: {err}");
+    };
+    for file in index_files(&dir) {
+        let name = file.file_name().unwrap().to_str().unwrap().to_string();
+        let aside = tmp.path().join("aside");
+        std::fs::rename(&file, &aside).unwrap();
+        mkfifo(&file);
+        for args in [
+            &["index", "info", d][..],
+            &["query", d, q],
+            &["index", "add", d, q],
+        ] {
+            expect_error(args, &name, "is a FIFO (named pipe), not a regular file");
+        }
+        std::fs::remove_file(&file).unwrap();
+        // A link to a device, and a directory.
+        std::os::unix::fs::symlink("/dev/zero", &file).unwrap();
+        expect_error(&["index", "info", d], &name, "is a character device");
+        std::fs::remove_file(&file).unwrap();
+        std::fs::create_dir(&file).unwrap();
+        expect_error(&["index", "info", d], &name, "is a directory");
+        std::fs::remove_dir(&file).unwrap();
+        std::fs::rename(&aside, &file).unwrap();
+    }
+    // The lock file: readers never look at it; a writer names it.
+    let lock = dir.join("LOCK");
+    let _ = std::fs::remove_file(&lock);
+    mkfifo(&lock);
+    ok(&run_with_deadline(&["index", "info", d], deadline));
+    ok(&run_with_deadline(&["query", d, q], deadline));
+    expect_error(&["index", "add", d, q], "LOCK", "is a FIFO (named pipe)");
+    std::fs::remove_file(&lock).unwrap();
+    std::os::unix::fs::symlink(tmp.path().join("elsewhere"), &lock).unwrap();
+    expect_error(&["index", "add", d, q], "LOCK", "symbolic link");
+    assert!(!tmp.path().join("elsewhere").exists());
+    std::fs::remove_file(&lock).unwrap();
+    ok(&run_with_deadline(&["index", "add", d, q, "-q"], deadline));
+}
+
+#[test]
+fn info_counts_only_the_files_of_the_commit() {
+    let tmp = tempfile::tempdir().unwrap();
+    small_index(tmp.path());
+    let files: u64 = index_files(tmp.path())
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum();
+    assert_eq!(Index::open(tmp.path()).unwrap().info().bytes, files);
+    // Leftovers of a crashed commit, and a held lock, do not count.
+    std::fs::write(tmp.path().join(".ndup-tmp-1-x"), vec![0u8; 1 << 20]).unwrap();
+    std::fs::write(tmp.path().join("seg-000099.seg"), vec![0u8; 1 << 20]).unwrap();
+    let _w = IndexWriter::open(tmp.path());
+    std::fs::write(tmp.path().join(".ndup-tmp-2-y"), vec![0u8; 1 << 20]).unwrap();
+    assert_eq!(Index::open(tmp.path()).unwrap().info().bytes, files);
+}
+
+#[test]
+fn explain_of_a_source_that_became_a_fifo_says_so_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("i");
+    let d = dir.to_str().unwrap();
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    let story = std::fs::read_to_string(sample_corpus().join("port-01-wire.txt")).unwrap();
+    let wire = src.join("wire.txt");
+    std::fs::write(&wire, &story).unwrap();
+    ok(&run(&["index", "create", d, "-q"]));
+    ok(&run(&["index", "add", d, wire.to_str().unwrap(), "-q"]));
+    std::fs::remove_file(&wire).unwrap();
+    mkfifo(&wire);
+    let copy = tmp.path().join("copy.txt");
+    std::fs::write(&copy, format!("Outlet header. {story}")).unwrap();
+    let o = run_with_deadline(
+        &["query", d, copy.to_str().unwrap(), "--explain"],
+        Duration::from_secs(60),
+    );
+    let out = ok(&o);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let m = &v["matches"][0];
+    assert_eq!(m["id"], "wire.txt");
+    let e = m["explain_error"].as_str().unwrap();
+    assert!(
+        e.contains("wire.txt") && e.contains("is a FIFO (named pipe), not a regular file"),
+        "{e}"
+    );
+}
+
+#[test]
+fn lock_flags_wait_and_the_old_break_stale_lock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().to_str().unwrap();
+    Index::create(tmp.path(), &Config::default()).unwrap();
+    let input = tmp.path().join("in.jsonl");
+    jsonl_docs(&input, "w", 2);
+    let i = input.to_str().unwrap();
+    // The old flag is accepted, does nothing, and says so.
+    let o = run(&["index", "add", d, i, "--break-stale-lock", "-q"]);
+    ok(&o);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--break-stale-lock is no longer needed"),
+        "{err}"
+    );
+    // While a writer holds the lock: refused at once, or after --wait.
+    let w = IndexWriter::open(tmp.path()).unwrap();
+    for args in [
+        &["index", "optimize", d][..],
+        &["index", "remove", d, "w-0"],
+        &["index", "add", d, i, "--wait", "0.2"],
+    ] {
+        let o = run(args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        let pid = format!("locked by another writer (process {}", std::process::id());
+        assert!(err.contains(&pid), "{args:?}: {err}");
+        assert_eq!(err.contains("waited 0.2 s"), args.len() == 6, "{err}");
+    }
+    // A waiting writer goes on once the lock is released.
+    let child = bin()
+        .args(["index", "remove", d, "w-0", "--wait", "120"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    drop(w);
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(Index::open(tmp.path()).unwrap().len(), 1);
+    let o = run(&["index", "add", d, i, "--wait=-1"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("number of seconds"));
 }

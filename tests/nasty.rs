@@ -5,6 +5,16 @@
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
+use std::time::Duration;
+
+#[path = "common/child.rs"]
+mod child;
+use child::mkfifo;
+
+/// `neardup ARGS` in a child that fails the test if it runs for a minute.
+fn run_with_deadline(args: &[&str]) -> Output {
+    child::run_with_deadline(args, Duration::from_secs(60))
+}
 
 const STORY: &str = "Chinese officials summoned the heads of major electric vehicle makers, \
 including BYD, to Beijing earlier this week to address concerns about the long-running price \
@@ -171,4 +181,146 @@ fn bom_and_crlf_keep_offsets_and_words() {
         .map(|t| &text[t.range()])
         .collect();
     assert_eq!(words, ["Hello", "world"]);
+}
+
+/// Whether `text` holds a control character other than the line breaks
+/// between its lines.
+fn has_control(text: &str) -> bool {
+    text.chars().any(|c| c.is_control() && c != '\n')
+}
+
+#[test]
+fn special_files_in_a_folder_or_given_directly_are_skipped_and_counted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("in");
+    fs::create_dir(&root).unwrap();
+    fs::write(root.join("a-wire.txt"), STORY).unwrap();
+    fs::write(root.join("b-copy.txt"), format!("Outlet. {STORY}")).unwrap();
+    mkfifo(&root.join("pipe.txt"));
+    let _sock = std::os::unix::net::UnixListener::bind(root.join("sock.txt")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", root.join("zero.txt")).unwrap();
+    let o = run_with_deadline(&["scan", root.to_str().unwrap(), "--format", "jsonl"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    for needle in [
+        "pipe.txt: skipped (not a regular file): is a FIFO (named pipe), not a regular file",
+        "sock.txt: skipped (not a regular file): is a socket, not a regular file",
+        "zero.txt: skipped (not a regular file): is a character device, not a regular file",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
+    let summary = err.lines().last().unwrap();
+    assert!(
+        summary.contains("2 documents read")
+            && summary.contains("3 skipped (3 not a regular file)"),
+        "{summary}"
+    );
+    assert_eq!(String::from_utf8(o.stdout).unwrap().lines().count(), 1);
+    // Given directly: the same, and --strict says something was skipped.
+    let fifo = root.join("pipe.txt");
+    let o = run_with_deadline(&["scan", fifo.to_str().unwrap(), "--strict"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("pipe.txt: skipped (not a regular file)"),
+        "{err}"
+    );
+    let feed = tmp.path().join("feed.jsonl");
+    mkfifo(&feed);
+    let o = run_with_deadline(&["scan", feed.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("feed.jsonl: skipped (not a regular file)"));
+    // `explain` refuses one at once too.
+    let o = run_with_deadline(&["explain", fifo.to_str().unwrap(), feed.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("pipe.txt: is a FIFO (named pipe), not a regular file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn names_with_control_characters_are_escaped_for_the_terminal() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    // A name that retitles the terminal and clears it, and one that forges
+    // a summary line.
+    let evil = "\x1b]0;PWNED\x07\x1b[2J.txt";
+    let forged = "x\nneardup: 0 documents read.txt";
+    fs::write(root.join(evil), STORY).unwrap();
+    fs::write(root.join(forged), format!("Outlet. {STORY}")).unwrap();
+    fs::write(root.join("\x1b[31mempty.txt"), "").unwrap();
+    fs::write(
+        root.join(std::ffi::OsStr::from_bytes(b"bin\x1b\xff.txt")),
+        b"\0\0",
+    )
+    .unwrap();
+    let d = root.to_str().unwrap();
+    let o = scan(&[d, "--format", "text"]);
+    let (out, err) = (
+        String::from_utf8(o.stdout).unwrap(),
+        String::from_utf8(o.stderr).unwrap(),
+    );
+    assert!(o.status.success(), "{err}");
+    assert!(!has_control(&out) && !has_control(&err), "{out:?}\n{err:?}");
+    assert!(out.contains("\\x1B]0;PWNED\\x07\\x1B[2J.txt"), "{out}");
+    assert!(out.contains("x\\nneardup: 0 documents read.txt"), "{out}");
+    assert!(err.contains("\\x1B[31mempty.txt: skipped (empty)"), "{err}");
+    assert!(err.contains("bin\\x1B\\xFF.txt: skipped (binary)"), "{err}");
+    assert_eq!(
+        err.lines().filter(|l| l.contains("documents read")).count(),
+        1,
+        "{err}"
+    );
+    // JSON Lines keeps the ids exactly (JSON escapes them its own way).
+    let o = scan(&[d, "--format", "jsonl"]);
+    let v: serde_json::Value =
+        serde_json::from_str(String::from_utf8(o.stdout).unwrap().trim()).unwrap();
+    let docs: Vec<&str> = v["docs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    assert_eq!(docs, [evil, forged]);
+}
+
+#[test]
+fn names_that_are_not_utf8_get_ids_of_their_own() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let name = |b: &[u8]| root.join(std::ffi::OsStr::from_bytes(b));
+    // Two names that the lossy decoding made one id, and a valid name that
+    // spells what an escape looks like.
+    fs::write(name(b"bad\xff.txt"), STORY).unwrap();
+    fs::write(name(b"bad\xfe.txt"), format!("Outlet. {STORY}")).unwrap();
+    fs::write(name(b"bad\\xFF.txt"), format!("{STORY} Copyright.")).unwrap();
+    fs::write(name(b"plain\\name.txt"), format!("Wire: {STORY}")).unwrap();
+    let o = scan(&[root.to_str().unwrap(), "--format", "jsonl", "--strict"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "nothing skipped: {err}");
+    let v: serde_json::Value =
+        serde_json::from_str(String::from_utf8(o.stdout).unwrap().trim()).unwrap();
+    let mut docs: Vec<String> = serde_json::from_value(v["docs"].clone()).unwrap();
+    docs.sort();
+    assert_eq!(
+        docs,
+        [
+            "bad\\\\xFF.txt",
+            "bad\\xFE.txt",
+            "bad\\xFF.txt",
+            "plain\\name.txt"
+        ]
+    );
+    for id in &docs {
+        let bytes = neardup::display::unescape_name(id).unwrap();
+        assert!(name(&bytes).exists(), "{id}");
+    }
+    // A file given on its own: its name, written the same way.
+    let corpus =
+        neardup::Corpus::open(&[name(b"bad\xff.txt")], neardup::CorpusOptions::default()).unwrap();
+    let r = neardup::Engine::new(neardup::Config::default()).scan_corpus(&corpus);
+    assert_eq!(r.docs[0].id, "bad\\xFF.txt");
 }

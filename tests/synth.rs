@@ -1,12 +1,11 @@
-//! Tests of the synthetic corpus generator (`neardup::synth`).
+//! Tests of the synthetic corpus generator (`neardup-synth`, in `benches/synth`).
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use neardup::synth::{generate, generate_to_dir, NoiseConfig, SynthConfig, SynthSummary};
 use neardup::tokenize::tokenize;
-use neardup::Error;
+use neardup_synth::{generate, generate_to_dir, Error, NoiseConfig, SynthConfig, SynthSummary};
 
 fn reuters_docs() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/reuters21578/docs");

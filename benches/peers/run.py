@@ -11,7 +11,7 @@ From a fresh clone (with ../shared beside it) this:
    again only when requirements.txt changes);
 3. builds a labeled corpus of about --docs documents with
    `neardup generate` under benches/peers/work/corpora/ (reused while
-   src/synth.rs is unchanged);
+   the generator, benches/synth/src and data, is unchanged);
 4. checks, untimed, that peer.py's shingles are neardup's and computes the
    recall ceiling of an exact `Jaccard >= T` rule on the corpus;
 5. runs each tool end to end (files on disk to duplicate groups) in its own
@@ -128,10 +128,16 @@ def generate(exe, args, out, stories):
 
 
 def generator_hash():
-    """Identifies the generator's code, so a cached corpus is rebuilt when
-    src/synth.rs changes."""
-    synth = ROOT / "src" / "synth.rs"
-    return hashlib.sha256(synth.read_bytes()).hexdigest()[:16] if synth.exists() else ""
+    """Identifies the generator's code and data (the neardup-synth crate in
+    benches/synth: src/ and data/), so a cached corpus is rebuilt when they
+    change."""
+    crate = ROOT / "benches" / "synth"
+    files = sorted(p for d in ("src", "data") for p in (crate / d).rglob("*") if p.is_file())
+    h = hashlib.sha256()
+    for p in files:
+        h.update(p.relative_to(crate).as_posix().encode() + b"\0")
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16] if files else ""
 
 
 def ensure_corpus(exe, args):

@@ -7,7 +7,7 @@ use anyhow::Result;
 use clap::Args;
 
 use super::scan::{run_scan, summary, ScanFlags};
-use super::{exit_for, with_output};
+use super::{exit_for, say, with_output};
 
 /// `neardup eval` flags.
 #[derive(Args, Debug)]
@@ -40,7 +40,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     let report = neardup::eval::evaluate(&truth, &result, args.worst);
     print!("{report}");
     if !args.flags.run.quiet {
-        eprintln!("{}", summary(&result));
+        say(summary(&result));
     }
     Ok(exit_for(result.skipped.len(), args.flags.run.strict))
 }

@@ -5,9 +5,10 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, ValueEnum};
 
+use neardup::display::{escape_for_terminal, path_for_terminal, path_text};
 use neardup::explain::AlignConfig;
 use neardup::report::ReportDoc;
 
@@ -49,25 +50,31 @@ enum ExplainFormat {
     Html,
 }
 
-/// Reads a file as the corpus reader would, warning when invalid UTF-8 was
-/// replaced.
+/// Reads a file as the corpus reader would (a regular file only: a FIFO or
+/// device is an error at once), warning when invalid UTF-8 was replaced.
 fn read(p: &Path) -> Result<String> {
-    let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
-    let (text, replaced) = neardup::corpus::decode(&bytes);
+    let (text, replaced) = neardup::corpus::read_text_file(p, u64::MAX).map_err(|e| match e {
+        // The path once, with the cause.
+        neardup::Error::Io { source, .. } => {
+            anyhow::anyhow!("cannot read {}: {source}", path_for_terminal(p))
+        }
+        e => e.into(),
+    })?;
     if replaced {
-        eprintln!(
-            "neardup: warning: {}: invalid UTF-8 replaced by '?'",
-            p.display()
-        );
+        super::say(format_args!(
+            "warning: {}: invalid UTF-8 replaced by '?'",
+            path_for_terminal(p)
+        ));
     }
-    Ok(text.into_owned())
+    Ok(text)
 }
 
-/// A file's name, as its id in the output.
+/// A file's name, as its id in the output (written as the corpus reader
+/// writes ids).
 fn name(p: &Path) -> String {
     p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| p.display().to_string())
+        .map(|n| path_text(Path::new(n)).into_owned())
+        .unwrap_or_else(|| path_text(p).into_owned())
 }
 
 /// `neardup explain`.
@@ -85,7 +92,13 @@ pub fn run(args: ExplainArgs) -> Result<ExitCode> {
     }
     align.validate()?;
     let e = neardup::explain::explain(&ta, &tb, &align);
-    let (ida, idb) = (name(&args.a), name(&args.b));
+    let (mut ida, mut idb) = (name(&args.a), name(&args.b));
+    if args.format == ExplainFormat::Text {
+        // For people: control characters escaped (JSON and HTML escape
+        // their own way).
+        ida = escape_for_terminal(&ida).into_owned();
+        idb = escape_for_terminal(&idb).into_owned();
+    }
     let a = ReportDoc {
         id: &ida,
         text: &ta,

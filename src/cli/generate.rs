@@ -1,11 +1,13 @@
 //! `neardup generate` (hidden): a labeled synthetic syndication corpus for
-//! benchmarks and accuracy tests.
+//! benchmarks and accuracy tests, from the `neardup-synth` crate
+//! (`benches/synth`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
+use neardup::display::{count, path_for_terminal};
 
 /// `neardup generate` flags.
 #[derive(Args, Debug)]
@@ -29,19 +31,25 @@ pub struct GenerateArgs {
 
 /// `neardup generate`.
 pub fn run(args: GenerateArgs) -> Result<ExitCode> {
-    let cfg = neardup::synth::SynthConfig {
+    let cfg = neardup_synth::SynthConfig {
         stories: args.stories,
         seed: args.seed,
         target_words: args.words,
         ..Default::default()
     };
-    let s = neardup::synth::generate_to_dir(&args.sources, &args.out, &cfg)?;
-    eprintln!(
-        "neardup: wrote {} documents in {} clusters ({:.1} MB) to {}",
-        s.documents,
-        s.clusters,
+    let s = neardup_synth::generate_to_dir(&args.sources, &args.out, &cfg).with_context(|| {
+        format!(
+            "cannot generate a corpus from {} into {}",
+            path_for_terminal(&args.sources),
+            path_for_terminal(&args.out)
+        )
+    })?;
+    super::say(format_args!(
+        "wrote {} in {} ({:.1} MB) to {}",
+        count(s.documents as u64, "document", "documents"),
+        count(s.clusters as u64, "cluster", "clusters"),
         s.bytes as f64 / 1e6,
-        args.out.display()
-    );
+        path_for_terminal(&args.out)
+    ));
     Ok(ExitCode::SUCCESS)
 }

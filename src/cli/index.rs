@@ -12,7 +12,9 @@ use neardup::index::{CreateOptions, Index, IndexPair, IndexWriter, WriterOptions
 use neardup::Corpus;
 
 use super::args::{ConfigArgs, HiddenConfigArgs, InputArgs, RunArgs};
-use super::exit_for;
+use super::{exit_for, say};
+use neardup::display::{count, path_for_terminal};
+use std::time::Duration;
 
 /// `neardup index` subcommands.
 #[derive(Subcommand, Debug)]
@@ -47,9 +49,27 @@ pub struct IndexCreateArgs {
 /// Taking the writer's lock.
 #[derive(Args, Debug, Clone)]
 pub struct LockArgs {
-    /// Take over a lock left by a writer that is no longer running.
+    /// When another writer holds the index, wait up to SECONDS for it to
+    /// finish instead of failing at once.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_wait)]
+    wait: Option<Duration>,
+    /// No longer needed, and does nothing: a writer's lock is released when
+    /// it ends, however it ends (kept so that scripts keep working).
     #[arg(long)]
     break_stale_lock: bool,
+}
+
+/// Longest `--wait` (a year: longer is surely a mistake).
+const MAX_WAIT_SECONDS: f64 = 365.0 * 86400.0;
+
+/// `--wait SECONDS`: a number of seconds, fractions allowed.
+fn parse_wait(s: &str) -> std::result::Result<Duration, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=MAX_WAIT_SECONDS).contains(&v) => Ok(Duration::from_secs_f64(v)),
+        _ => Err(format!(
+            "expected a number of seconds from 0 to {MAX_WAIT_SECONDS}"
+        )),
+    }
 }
 
 /// `neardup index add` flags.
@@ -131,26 +151,39 @@ fn create(args: IndexCreateArgs) -> Result<ExitCode> {
     if !args.quiet {
         let c = index.config();
         let b = c.banding();
-        eprintln!(
-            "neardup: created index {} (shingle {}, {} permutations = {} bands x {} rows, threshold {}, containment {})",
-            args.dir.display(),
+        say(format_args!(
+            "created index {} (shingle {}, {} permutations = {} bands x {} rows, threshold {}, containment {})",
+            path_for_terminal(&args.dir),
             c.shingle(),
             c.perms(),
             b.bands,
             b.rows,
             c.threshold(),
             c.containment()
-        );
+        ));
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn open_writer(dir: &Path, lock: &LockArgs) -> Result<IndexWriter> {
+    if lock.break_stale_lock {
+        say(
+            "note: --break-stale-lock is no longer needed and does nothing: the lock of a \
+             writer that died is released with it",
+        );
+    }
     let options = WriterOptions {
-        break_stale_lock: lock.break_stale_lock,
+        wait: lock.wait.unwrap_or_default(),
         ..Default::default()
     };
-    Ok(IndexWriter::open_with(dir, &options)?)
+    let writer = IndexWriter::open_with(dir, &options);
+    match (writer, lock.wait) {
+        (Err(e @ neardup::Error::IndexLocked { .. }), Some(wait)) if !wait.is_zero() => {
+            Err(anyhow::Error::new(e)
+                .context(format!("waited {} s for the lock", wait.as_secs_f64())))
+        }
+        (writer, _) => Ok(writer?),
+    }
 }
 
 fn write_pairs(w: &mut dyn Write, pairs: &[IndexPair]) -> io::Result<()> {
@@ -217,7 +250,7 @@ fn add(args: IndexAddArgs) -> Result<ExitCode> {
                 Event::Doc(p) => {
                     if let Some(s) = writer.add_prepared(p) {
                         if !quiet {
-                            eprintln!("neardup: {s}");
+                            say(&s);
                         }
                         skipped.push(s);
                     } else if writer.pending_docs() >= every {
@@ -228,13 +261,13 @@ fn add(args: IndexAddArgs) -> Result<ExitCode> {
                 }
                 Event::Skip(s) => {
                     if !quiet {
-                        eprintln!("neardup: {s}");
+                        say(&s);
                     }
                     skipped.push(s);
                 }
                 Event::Warning(w) => {
                     if !quiet {
-                        eprintln!("neardup: warning: {w}");
+                        say(format_args!("warning: {w}"));
                     }
                 }
             }
@@ -248,14 +281,16 @@ fn add(args: IndexAddArgs) -> Result<ExitCode> {
     drop(out);
     if !quiet {
         let info = writer.index().info();
-        eprintln!(
-            "neardup: added {added} documents, {} skipped{}; {pairs} duplicate pairs; index has {} documents in {} segments; {:.2}s",
+        say(format_args!(
+            "added {}, {} skipped{}; {}; index has {} in {}; {:.2}s",
+            count(added as u64, "document", "documents"),
             skipped.len(),
             skip_detail(&skipped),
-            info.documents,
-            info.segments.len(),
+            count(pairs as u64, "duplicate pair", "duplicate pairs"),
+            count(info.documents, "document", "documents"),
+            count(info.segments.len() as u64, "segment", "segments"),
             started.elapsed().as_secs_f64()
-        );
+        ));
     }
     Ok(exit_for(skipped.len(), args.run.strict))
 }
@@ -272,7 +307,7 @@ fn info(args: IndexInfoArgs) -> Result<ExitCode> {
         }
         InfoFormat::Text => {
             let c = &info.config;
-            writeln!(w, "index       {}", info.path.display())?;
+            writeln!(w, "index       {}", path_for_terminal(&info.path))?;
             writeln!(
                 w,
                 "format      version {}, generation {}, written by {}",
@@ -313,8 +348,11 @@ fn info(args: IndexInfoArgs) -> Result<ExitCode> {
             for s in &info.segments {
                 writeln!(
                     w,
-                    "  {}  {} documents, {} removed, {} bytes",
-                    s.name, s.docs, s.deleted, s.bytes
+                    "  {}  {}, {} removed, {} bytes",
+                    s.name,
+                    count(s.docs, "document", "documents"),
+                    s.deleted,
+                    s.bytes
                 )?;
             }
         }
@@ -332,13 +370,15 @@ fn remove(args: IndexRemoveArgs) -> Result<ExitCode> {
         }
     }
     let report = writer.commit()?;
-    eprintln!(
-        "neardup: removed {} documents; index has {} documents",
-        report.removed,
-        writer.index().len()
-    );
+    say(format_args!(
+        "removed {}; index has {}",
+        count(report.removed as u64, "document", "documents"),
+        count(writer.index().len() as u64, "document", "documents")
+    ));
     for id in &missing {
-        eprintln!("neardup: warning: no document with id {id:?} in the index");
+        say(format_args!(
+            "warning: no document with id {id:?} in the index"
+        ));
     }
     Ok(if missing.is_empty() {
         ExitCode::SUCCESS
@@ -350,14 +390,14 @@ fn remove(args: IndexRemoveArgs) -> Result<ExitCode> {
 fn optimize(args: IndexOptimizeArgs) -> Result<ExitCode> {
     let mut writer = open_writer(&args.dir, &args.lock)?;
     let r = writer.optimize()?;
-    eprintln!(
-        "neardup: merged {} segments into {}: {} documents kept, {} removed documents dropped; {} -> {} bytes",
-        r.segments_before,
+    say(format_args!(
+        "merged {} into {}: {} kept, {} dropped; {} -> {} bytes",
+        count(r.segments_before as u64, "segment", "segments"),
         writer.index().segments().len(),
-        r.documents,
-        r.dropped,
+        count(r.documents as u64, "document", "documents"),
+        count(r.dropped, "removed document", "removed documents"),
         r.bytes_before,
         r.bytes_after
-    );
+    ));
     Ok(ExitCode::SUCCESS)
 }

@@ -57,8 +57,9 @@ pub fn with_output(
             f(&mut w)?;
             w.flush()?;
         }
-        Some(path) => neardup::output::write_atomically(path, f)
-            .with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => neardup::output::write_atomically(path, f).with_context(|| {
+            format!("cannot write {}", neardup::display::path_for_terminal(path))
+        })?,
     }
     Ok(())
 }
@@ -106,6 +107,16 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let y = yoe + era * 400 + i64::from(m <= 2);
     (y, m, d)
+}
+
+/// Prints `neardup: MESSAGE` on stderr with control characters escaped
+/// ([`neardup::display::escape_for_terminal`]): messages carry ids and
+/// paths, which come from file names and may hold anything.
+pub fn say(message: impl std::fmt::Display) {
+    eprintln!(
+        "neardup: {}",
+        neardup::display::escape_for_terminal(&message.to_string())
+    );
 }
 
 /// Whether an error is a closed pipe (`neardup scan ... | head`): not a

@@ -11,7 +11,8 @@ use neardup::explain::AlignConfig;
 use neardup::Corpus;
 
 use super::args::{HiddenConfigArgs, InputArgs, RunArgs};
-use super::exit_for;
+use super::{exit_for, say};
+use neardup::display::{count, escape_for_terminal};
 
 /// `neardup query` flags.
 #[derive(Args, Debug)]
@@ -101,22 +102,20 @@ pub fn run(args: QueryArgs) -> Result<ExitCode> {
             }
             QueryFormat::Text => {
                 use std::fmt::Write as _;
+                // For people: ids with their control characters escaped.
+                let id = escape_for_terminal(&doc.id);
                 if matches.is_empty() {
-                    let _ = writeln!(s, "{}: no match", doc.id);
+                    let _ = writeln!(s, "{id}: no match");
                 } else {
-                    let _ = writeln!(
-                        s,
-                        "{}: {} match{}",
-                        doc.id,
-                        n,
-                        if n == 1 { "" } else { "es" }
-                    );
+                    let _ = writeln!(s, "{id}: {}", count(n as u64, "match", "matches"));
                 }
                 for m in &matches {
                     let _ = writeln!(
                         s,
                         "  {}  containment {:.4}  jaccard {:.4}",
-                        m.id, m.containment, m.jaccard
+                        escape_for_terminal(&m.id),
+                        m.containment,
+                        m.jaccard
                     );
                     if explain {
                         match passages(m) {
@@ -135,7 +134,7 @@ pub fn run(args: QueryArgs) -> Result<ExitCode> {
                                 }
                             }
                             Err(e) => {
-                                let _ = writeln!(s, "    {e}");
+                                let _ = writeln!(s, "    {}", escape_for_terminal(&e));
                             }
                         }
                     }
@@ -166,12 +165,12 @@ pub fn run(args: QueryArgs) -> Result<ExitCode> {
                 neardup::corpus::Event::Skip(s) => {
                     skipped += 1;
                     if !quiet {
-                        eprintln!("neardup: {s}");
+                        say(s);
                     }
                 }
                 neardup::corpus::Event::Warning(w) => {
                     if !quiet {
-                        eprintln!("neardup: warning: {w}");
+                        say(format_args!("warning: {w}"));
                     }
                 }
             }
@@ -183,11 +182,12 @@ pub fn run(args: QueryArgs) -> Result<ExitCode> {
     }
     out.flush()?;
     if !quiet {
-        eprintln!(
-            "neardup: {queries} documents looked up in {} indexed documents, {with_matches} with matches, {skipped} skipped; {:.2}s",
+        say(format_args!(
+            "{} looked up in {} indexed documents, {with_matches} with matches, {skipped} skipped; {:.2}s",
+            count(queries as u64, "document", "documents"),
             index.len(),
             started.elapsed().as_secs_f64()
-        );
+        ));
     }
     Ok(exit_for(skipped, args.run.strict))
 }

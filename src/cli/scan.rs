@@ -12,7 +12,8 @@ use neardup::corpus::SkipReason;
 use neardup::{Corpus, Engine, ScanResult};
 
 use super::args::{ColorChoice, ConfigArgs, InputArgs, RunArgs, ScanTuning};
-use super::{exit_for, progress, with_output};
+use super::{exit_for, progress, say, with_output};
+use neardup::display::{count, path_for_terminal};
 
 /// Every flag of a scan (shared by `scan` and `eval`).
 #[derive(Args, Debug, Clone)]
@@ -90,20 +91,20 @@ pub fn run_scan(inputs: &[PathBuf], a: &ScanFlags) -> Result<ScanResult> {
             .chain(&result.stats.stages)
             .map(|(name, d)| format!("{name} {:.3}s", d.as_secs_f64()))
             .collect();
-        eprintln!("neardup: timings: {}", parts.join(", "));
+        say(format_args!("timings: {}", parts.join(", ")));
     }
     if !a.run.quiet {
         for w in &result.warnings {
-            eprintln!("neardup: warning: {w}");
+            say(format_args!("warning: {w}"));
         }
         for s in &result.skipped {
-            eprintln!("neardup: {s}");
+            say(s);
         }
     }
     Ok(result)
 }
 
-/// The one-line summary of a scan, for stderr.
+/// The one-line summary of a scan, for stderr (after `neardup: `).
 pub fn summary(result: &ScanResult) -> String {
     let s = &result.stats;
     let mut skipped = String::new();
@@ -131,14 +132,14 @@ pub fn summary(result: &ScanResult) -> String {
         found.push_str(&format!(", {} left between clusters", s.rejected_pairs));
     }
     format!(
-        "neardup: {} documents read ({:.1} MB), {} skipped{}; {} duplicate pairs in {} clusters ({} documents): {found}; {:.2}s",
-        s.documents,
+        "{} read ({:.1} MB), {} skipped{}; {} in {} ({}): {found}; {:.2}s",
+        count(s.documents as u64, "document", "documents"),
         s.bytes as f64 / 1e6,
         s.skipped,
         skipped,
-        s.pairs,
-        s.clusters,
-        s.clustered_documents,
+        count(s.pairs as u64, "duplicate pair", "duplicate pairs"),
+        count(s.clusters as u64, "cluster", "clusters"),
+        count(s.clustered_documents as u64, "document", "documents"),
         s.elapsed.as_secs_f64()
     )
 }
@@ -207,10 +208,10 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         neardup::output::write_atomically(report, |w| {
             neardup::report::write_html_report_with(w, &result, &load, &options)
         })
-        .with_context(|| format!("cannot write {}", report.display()))?;
+        .with_context(|| format!("cannot write {}", path_for_terminal(report)))?;
     }
     if !args.flags.run.quiet {
-        eprintln!("{}", summary(&result));
+        say(summary(&result));
     }
     let code = exit_for(result.skipped.len(), args.flags.run.strict);
     // The process ends here: its memory goes back to the system at once,

@@ -35,7 +35,12 @@ impl IgnoreList {
         };
         let lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.trim()));
         Self::build(lines.filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))).map_err(
-            |(line, message)| Error::Config(format!("{}:{line}: {message}", path.display())),
+            |(line, message)| {
+                Error::Config(format!(
+                    "{}:{line}: {message}",
+                    crate::display::path_text(&path)
+                ))
+            },
         )
     }
 

@@ -1,7 +1,6 @@
 //! JSON Lines inputs: one document per line, read in parallel batches.
 
 use std::borrow::Cow;
-use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
@@ -9,6 +8,8 @@ use rayon::prelude::*;
 
 use super::pipeline::pipelined;
 use super::{CorpusOptions, DocSource, Document, Event, Skip, SkipReason, BATCH};
+use crate::display::path_text;
+use crate::safe_open::OpenError;
 
 pub(crate) fn parse_json_line(
     line: &[u8],
@@ -60,12 +61,16 @@ pub(crate) fn read_jsonl<R: Send>(
     sink: &mut impl FnMut(Event<R>),
     progress: &mut impl FnMut(u64),
 ) {
-    let file = match File::open(path) {
-        Ok(f) => f,
+    let file = match crate::safe_open::open_regular(path, u64::MAX) {
+        Ok((f, _)) => f,
         Err(e) => {
+            let reason = match e {
+                OpenError::NotRegular(_) => SkipReason::NotRegular,
+                _ => SkipReason::Unreadable,
+            };
             sink(Event::Skip(Skip {
-                location: path.display().to_string(),
-                reason: SkipReason::Unreadable,
+                location: path_text(path).into_owned(),
+                reason,
                 message: e.to_string(),
             }));
             return;
@@ -106,7 +111,7 @@ pub fn read_jsonl_from<R: Send>(
                 }
                 Err(e) => {
                     error = Some(Skip {
-                        location: format!("{}:{line_no}", path.display()),
+                        location: format!("{}:{line_no}", path_text(path)),
                         reason: SkipReason::Unreadable,
                         message: e.to_string(),
                     });
@@ -121,7 +126,7 @@ pub fn read_jsonl_from<R: Send>(
             let events = batch
                 .par_iter()
                 .map(|(line, off, bytes)| {
-                    let location = format!("{}:{line}", path.display());
+                    let location = format!("{}:{line}", path_text(path));
                     let skip = |reason, message| {
                         Some(vec![Event::Skip(Skip {
                             location: location.clone(),

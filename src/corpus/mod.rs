@@ -7,7 +7,12 @@
 //!   file is a document whose id is its path relative to the directory given,
 //!   with `/` separators — except `.jsonl` / `.ndjson` files, which hold one
 //!   document per line.
-//! * A single file given on its own has its file name as id.
+//!   A name that is not valid UTF-8 is written with escapes (see
+//!   [`crate::display::escape_name`]: `bad\xFF.txt`), so that two names
+//!   never share an id. A FIFO, socket or device met in the walk is not
+//!   read (reading one can wait forever): it is skipped and reported.
+//! * A single file given on its own has its file name as id. One that is
+//!   not a regular file (a FIFO, a device) is skipped and reported.
 //! * A JSON Lines document's id is the value of the id field (a string or a
 //!   number), its text the value of the text field.
 //!
@@ -27,6 +32,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::display::path_text;
 use crate::error::{Error, Result};
 
 mod ignore;
@@ -37,8 +43,9 @@ mod walk;
 
 pub use ignore::IgnoreList;
 pub use jsonl::read_jsonl_from;
-pub use read::{decode, load_source, load_title};
+pub use read::{decode, load_source, load_title, read_text_file};
 
+use crate::safe_open::{OpenError, Special};
 use jsonl::read_jsonl;
 use pipeline::pipelined;
 use read::{close_openers, read_file_batch};
@@ -78,17 +85,18 @@ impl Default for CorpusOptions {
 /// Where a document's text can be read again (for explanations).
 ///
 /// Serialized as `{"file": PATH}`, `{"jsonl_line": {"path", "line",
-/// "offset"}}` or `"memory"`; paths that are not UTF-8 are written lossily.
+/// "offset"}}` or `"memory"`; paths that are not UTF-8 are written with
+/// escapes, as ids are ([`crate::display::escape_name`]).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DocSource {
     /// A whole file.
-    File(#[serde(serialize_with = "lossy_path")] PathBuf),
+    File(#[serde(serialize_with = "escaped_path")] PathBuf),
     /// One line of a JSON Lines file: 1-based line number and byte offset of
     /// the line's start.
     JsonlLine {
         /// The JSON Lines file.
-        #[serde(serialize_with = "lossy_path")]
+        #[serde(serialize_with = "escaped_path")]
         path: PathBuf,
         /// 1-based line number.
         line: usize,
@@ -99,16 +107,17 @@ pub enum DocSource {
     Memory,
 }
 
-/// A path as text for JSON output (lossy for names that are not UTF-8).
-fn lossy_path<S: serde::Serializer>(p: &Path, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_str(&p.to_string_lossy())
+/// A path as text for JSON output (bytes that are not UTF-8 as `\xHH`,
+/// see [`path_text`]).
+fn escaped_path<S: serde::Serializer>(p: &Path, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&path_text(p))
 }
 
 impl std::fmt::Display for DocSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            DocSource::File(p) => write!(f, "{}", p.display()),
-            DocSource::JsonlLine { path, line, .. } => write!(f, "{}:{line}", path.display()),
+            DocSource::File(p) => write!(f, "{}", path_text(p)),
+            DocSource::JsonlLine { path, line, .. } => write!(f, "{}:{line}", path_text(path)),
             DocSource::Memory => write!(f, "<memory>"),
         }
     }
@@ -146,6 +155,9 @@ pub enum SkipReason {
     DuplicateId,
     /// A directory entry that could not be walked (symlink loop, ...).
     Walk,
+    /// Not a regular file: a FIFO, socket or device (reading one can wait
+    /// forever or never end).
+    NotRegular,
 }
 
 impl SkipReason {
@@ -160,6 +172,7 @@ impl SkipReason {
             SkipReason::MissingField => "missing field",
             SkipReason::DuplicateId => "duplicate id",
             SkipReason::Walk => "walk error",
+            SkipReason::NotRegular => "not a regular file",
         }
     }
 }
@@ -276,7 +289,13 @@ impl Corpus {
                 path: root.to_path_buf(),
                 source,
             })?;
-            if meta.is_dir() {
+            if let Some(kind) = Special::of(meta.file_type()).filter(|&k| k != Special::Directory) {
+                entries.push(Entry::Broken(Skip {
+                    location: path_text(root).into_owned(),
+                    reason: SkipReason::NotRegular,
+                    message: OpenError::NotRegular(kind).to_string(),
+                }));
+            } else if meta.is_dir() {
                 std::fs::read_dir(root).map_err(|source| Error::Input {
                     path: root.to_path_buf(),
                     source,
@@ -329,8 +348,8 @@ impl Corpus {
             } else {
                 let id = root
                     .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| root.display().to_string());
+                    .map(|n| path_text(Path::new(n)).into_owned())
+                    .unwrap_or_else(|| path_text(root).into_owned());
                 entries.push(Entry::File {
                     path: root.to_path_buf(),
                     id,

@@ -10,7 +10,9 @@ use rayon::prelude::*;
 
 use super::jsonl::parse_json_line;
 use super::{CorpusOptions, DocSource, Document, Event, Skip, SkipReason};
+use crate::display::path_text;
 use crate::error::{Error, Result};
+use crate::safe_open::{self, OpenError};
 
 /// Files at least this large are memory-mapped instead of read.
 pub(crate) const MMAP_MIN_BYTES: u64 = 1 << 20;
@@ -54,7 +56,11 @@ impl std::ops::Deref for Bytes<'_> {
 /// Opens files, on Linux relative to a descriptor of their directory kept
 /// from the file before: files come in walk order, so most share the
 /// previous file's directory, and the kernel then resolves one name instead
-/// of every component of the path.
+/// of every component of the path. Every open is one that cannot wait
+/// (`O_NONBLOCK`, see [`crate::safe_open`]): the walk lists regular files
+/// only, but one can be replaced by a FIFO before it is read. A file that
+/// is not regular then gives no bytes or a read error, and
+/// [`read_failed`] or [`read_rest`] tell what it is.
 #[derive(Default)]
 pub(crate) struct Opener {
     #[cfg(target_os = "linux")]
@@ -67,7 +73,7 @@ impl Opener {
         if let Some(file) = self.open_at(path) {
             return file;
         }
-        File::open(path)
+        safe_open::nonblocking(std::fs::OpenOptions::new().read(true)).open(path)
     }
 
     /// `None` when the directory cannot be opened (the plain open then
@@ -102,8 +108,8 @@ impl Opener {
         let dir = self.dir.as_ref()?.1.as_raw_fd();
         // SAFETY: `cname` is NUL-terminated (the name is shorter than the
         // buffer and holds no NUL); `dir` is a live directory descriptor.
-        let fd =
-            unsafe { libc::openat(dir, cname.as_ptr().cast(), libc::O_RDONLY | libc::O_CLOEXEC) };
+        let flags = libc::O_RDONLY | libc::O_CLOEXEC | safe_open::NONBLOCK;
+        let fd = unsafe { libc::openat(dir, cname.as_ptr().cast(), flags) };
         Some(if fd < 0 {
             Err(std::io::Error::last_os_error())
         } else {
@@ -129,7 +135,7 @@ pub(crate) fn read_bytes<'a>(
     buf: &'a mut Vec<u8>,
     opener: &mut Opener,
 ) -> std::result::Result<Bytes<'a>, Failed> {
-    let file = opener.open(path).map_err(unreadable)?;
+    let file = opener.open(path).map_err(|e| open_failed(path, e))?;
     read_rest(file, 0, max, buf)
 }
 
@@ -151,7 +157,7 @@ pub(crate) fn read_bytes_cached<'a>(
     buf: &'a mut Vec<u8>,
     opener: &mut Opener,
 ) -> std::result::Result<std::result::Result<Bytes<'a>, NotCached>, Failed> {
-    let file = opener.open(path).map_err(unreadable)?;
+    let file = opener.open(path).map_err(|e| open_failed(path, e))?;
     let first = first_read_len(max);
     if buf.len() < first {
         buf.resize(first, 0);
@@ -180,6 +186,33 @@ pub(crate) fn unreadable(e: std::io::Error) -> Failed {
     (SkipReason::Unreadable, e.to_string())
 }
 
+/// The skip of a file that could not be opened (a socket cannot be opened
+/// at all: it is named as one).
+fn open_failed(path: &Path, e: std::io::Error) -> Failed {
+    failed(safe_open::open_error(path, e))
+}
+
+fn failed(e: OpenError) -> Failed {
+    match e {
+        OpenError::Io(e) => unreadable(e),
+        e @ OpenError::NotRegular(_) => (SkipReason::NotRegular, e.to_string()),
+        OpenError::TooLarge { len, max } => (
+            SkipReason::TooLarge,
+            format!("{len} bytes is over the limit of {max} bytes (--max-doc-bytes)"),
+        ),
+    }
+}
+
+/// The skip of a read that failed: what the file is when it is not a
+/// regular file (a FIFO read without waiting has no data yet), else the
+/// error.
+fn read_failed(file: &File, e: std::io::Error) -> Failed {
+    match safe_open::check_regular(file) {
+        Err(e @ OpenError::NotRegular(_)) => failed(e),
+        _ => unreadable(e),
+    }
+}
+
 /// How much of a file the first read asks for (one byte over `max`, so
 /// that a file just over the limit is seen to be).
 pub(crate) fn first_read_len(max: u64) -> usize {
@@ -194,12 +227,6 @@ pub(crate) fn read_rest<'a>(
     max: u64,
     buf: &'a mut Vec<u8>,
 ) -> std::result::Result<Bytes<'a>, Failed> {
-    let too_large = |len: u64| {
-        (
-            SkipReason::TooLarge,
-            format!("{len} bytes is over the limit of {max} bytes (--max-doc-bytes)"),
-        )
-    };
     // Reads straight into a buffer larger than most documents (kept
     // initialized, so each read may ask for all of it: one read for the
     // text and one for the end of the file, whatever the text's size);
@@ -214,16 +241,18 @@ pub(crate) fn read_rest<'a>(
             Ok(0) => break,
             Ok(got) => n += got,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(unreadable(e)),
+            Err(e) => return Err(read_failed(&file, e)),
         }
     }
     if n < first {
         return Ok(Bytes::Buf(&buf[..n]));
     }
     buf.truncate(first);
-    let len = file.metadata().map_err(unreadable)?.len();
+    // Only a regular file is read on (a device such as /dev/zero never
+    // ends).
+    let len = safe_open::check_regular(&file).map_err(failed)?;
     if len > max {
-        return Err(too_large(len));
+        return Err(failed(OpenError::TooLarge { len, max }));
     }
     if len >= MMAP_MIN_BYTES {
         // SAFETY: the map is read-only and dropped before this
@@ -237,7 +266,7 @@ pub(crate) fn read_rest<'a>(
     (&mut file)
         .take(max.saturating_add(1) - first as u64)
         .read_to_end(buf)
-        .map_err(unreadable)?;
+        .map_err(|e| read_failed(&file, e))?;
     if buf.len() as u64 > max {
         return Err((
             SkipReason::TooLarge,
@@ -294,7 +323,35 @@ pub(crate) fn read_without_waiting(_file: &File, _buf: &mut [u8]) -> NoWait {
     NoWait::Unsupported
 }
 
-/// Reads a text the way the corpus reader does (binary check, UTF-8
+/// Reads the text of the file at `path`, as the corpus reader does: only
+/// a regular file (a FIFO, socket or device is an error saying what it is,
+/// at once), at most `max_bytes` long, invalid UTF-8 replaced byte for byte
+/// by `?` (see [`decode`]). Returns the text and whether anything was
+/// replaced.
+pub fn read_text_file(path: &Path, max_bytes: u64) -> Result<(String, bool)> {
+    let read = |buf: &mut Vec<u8>| {
+        let io = |source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let (file, _) = safe_open::open_regular(path, max_bytes).map_err(|e| match e {
+            OpenError::Io(e) => io(e),
+            e => io(std::io::Error::other(failed(e).1)),
+        })?;
+        let bytes =
+            read_rest(file, 0, max_bytes, buf).map_err(|(_, m)| io(std::io::Error::other(m)))?;
+        let (text, replaced) = decode(&bytes);
+        Ok((text.into_owned(), replaced))
+    };
+    // The thread's read buffer (initialized once), unless it is in use
+    // further up this thread's stack.
+    READ_BUF.with(|buf| match buf.try_borrow_mut() {
+        Ok(mut buf) => read(&mut buf),
+        Err(_) => read(&mut Vec::new()),
+    })
+}
+
+/// Reads a text the way the corpus reader does (a regular file only, UTF-8
 /// replacement); used to reload a document for an explanation.
 pub fn load_source(source: &DocSource, options: &CorpusOptions) -> Result<String> {
     let io = |path: &Path, msg: String| Error::Io {
@@ -302,19 +359,7 @@ pub fn load_source(source: &DocSource, options: &CorpusOptions) -> Result<String
         source: std::io::Error::other(msg),
     };
     match source {
-        DocSource::File(path) => {
-            let read = |buf: &mut Vec<u8>| {
-                let bytes = read_bytes(path, options.max_doc_bytes, buf, &mut Opener::default())
-                    .map_err(|(_, m)| io(path, m))?;
-                Ok(decode(&bytes).0.into_owned())
-            };
-            // The thread's read buffer (initialized once), unless it is
-            // in use further up this thread's stack.
-            READ_BUF.with(|buf| match buf.try_borrow_mut() {
-                Ok(mut buf) => read(&mut buf),
-                Err(_) => read(&mut Vec::new()),
-            })
-        }
+        DocSource::File(path) => read_text_file(path, options.max_doc_bytes).map(|(t, _)| t),
         DocSource::JsonlLine { path, line, offset } => {
             let buf = read_line_at(path, *offset)?;
             match parse_json_line(&buf, options) {
@@ -328,14 +373,18 @@ pub fn load_source(source: &DocSource, options: &CorpusOptions) -> Result<String
     }
 }
 
-/// The line of a JSON Lines file that starts at byte `offset`.
+/// The line of a JSON Lines file that starts at byte `offset` (the file
+/// opened only if it is a regular file).
 fn read_line_at(path: &Path, offset: u64) -> Result<Vec<u8>> {
     use std::io::Seek;
     let err = |source| Error::Io {
         path: path.to_path_buf(),
         source,
     };
-    let mut file = File::open(path).map_err(err)?;
+    let (mut file, _) = safe_open::open_regular(path, u64::MAX).map_err(|e| match e {
+        OpenError::Io(source) => err(source),
+        e => err(std::io::Error::other(e.to_string())),
+    })?;
     file.seek(std::io::SeekFrom::Start(offset)).map_err(err)?;
     let mut buf = Vec::new();
     BufReader::new(file)
@@ -382,7 +431,7 @@ pub(crate) fn read_file_doc<R, L>(
     let skip = |reason, message, bytes| FileDone {
         warning: None,
         event: Event::Skip(Skip {
-            location: path.display().to_string(),
+            location: path_text(path).into_owned(),
             reason,
             message,
         }),
@@ -403,7 +452,7 @@ pub(crate) fn read_file_doc<R, L>(
         }
         let (text, replaced) = decode(&bytes);
         let warning =
-            replaced.then(|| format!("{}: invalid UTF-8 replaced by '?'", path.display()));
+            replaced.then(|| format!("{}: invalid UTF-8 replaced by '?'", path_text(path)));
         let event = Event::Doc(f(Document {
             id: id.to_string(),
             text,

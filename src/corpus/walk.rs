@@ -7,26 +7,30 @@ use rayon::prelude::*;
 
 use super::pipeline::pipelined;
 use super::{is_jsonl, Entry, IgnoreList, Skip, SkipReason};
+use crate::display::{escape_name, path_text};
+use crate::safe_open::{OpenError, Special};
 
 /// Directory entries per chunk made into corpus entries while the walk
 /// goes on.
 pub(crate) const WALK_CHUNK: usize = 4096;
 
-/// The components of `rel` joined by `/` (lossily decoded).
+/// The components of `rel` joined by `/`, each written as
+/// [`escape_name`] writes it.
 pub(crate) fn components_id(rel: &Path) -> String {
     rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
+        .map(|c| path_text(Path::new(c.as_os_str())))
         .collect::<Vec<_>>()
         .join("/")
 }
 
 /// The id of a walked file: its path below `root`, components joined by
-/// `/` (lossily decoded).
+/// `/`, names that are not valid UTF-8 written with escapes
+/// ([`escape_name`]).
 pub(crate) fn relative_id(root: &Path, path: &Path) -> String {
     #[cfg(unix)]
     {
         if let Some(rest) = plain_rest(root, path) {
-            return String::from_utf8_lossy(rest).into_owned();
+            return escape_name(rest).into_owned();
         }
     }
     components_id(path.strip_prefix(root).unwrap_or(path))
@@ -78,7 +82,7 @@ pub(crate) fn id_and_order_prefix(root: &Path, path: &Path) -> (String, u128, Op
     #[cfg(unix)]
     if let Some(rest) = plain_rest(root, path) {
         let prefix = key_prefix(rest.iter().map(|&c| if c == b'/' { 0 } else { c }));
-        return (String::from_utf8_lossy(rest).into_owned(), prefix, None);
+        return (escape_name(rest).into_owned(), prefix, None);
     }
     let key = walk_order_key(root, path);
     (
@@ -140,6 +144,24 @@ pub(crate) fn file_entry(root: &Path, path: PathBuf, ignore: &IgnoreList) -> Opt
     }
 }
 
+/// The skip of a walked entry that is not a regular file (`None` when the
+/// ignore list leaves it out), in walk order.
+fn special_entry(root: &Path, path: &Path, kind: Special, ignore: &IgnoreList) -> Option<Walked> {
+    if ignore.matches_id(&relative_id(root, path)) {
+        return None;
+    }
+    let key = walk_order_key(root, path);
+    Some((
+        key_prefix(key.iter().copied()),
+        Some(key),
+        Entry::Broken(Skip {
+            location: path_text(path).into_owned(),
+            reason: SkipReason::NotRegular,
+            message: OpenError::NotRegular(kind).to_string(),
+        }),
+    ))
+}
+
 /// Every file under `root` (links followed, hidden entries left out), in
 /// walk order, through walkdir. Listing is serial; ids and keys are made in
 /// parallel, a chunk of entries at a time while the listing goes on.
@@ -159,16 +181,20 @@ pub(crate) fn tree_walk(root: &Path, ignore: &IgnoreList) -> Vec<Walked> {
             .with_min_len(1024)
             .filter_map(|item| match item {
                 Ok(e) if e.file_type().is_file() => file_entry(root, e.into_path(), ignore),
-                Ok(_) => None,
+                // A FIFO, socket or device (links are followed): reported,
+                // never read.
+                Ok(e) => match Special::of(e.file_type()) {
+                    Some(kind) if kind != Special::Directory => {
+                        special_entry(root, e.path(), kind, ignore)
+                    }
+                    _ => None,
+                },
                 Err(err) => {
                     let key = err
                         .path()
                         .map(|p| walk_order_key(root, p))
                         .unwrap_or_default();
-                    let location = err
-                        .path()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_else(|| root.display().to_string());
+                    let location = path_text(err.path().unwrap_or(root)).into_owned();
                     Some((
                         key_prefix(key.iter().copied()),
                         Some(key),

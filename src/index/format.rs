@@ -338,6 +338,30 @@ pub(crate) fn get_varint(b: &[u8], pos: &mut usize) -> FResult<u64> {
     corrupt("varint longer than 10 bytes")
 }
 
+/// Opens an index file for reading: without blocking, and only a regular
+/// file (a FIFO, device or directory in its place is an error naming it).
+pub(crate) fn open_file(path: &std::path::Path) -> crate::Result<std::fs::File> {
+    crate::safe_open::open_regular(path, u64::MAX)
+        .map(|(file, _)| file)
+        .map_err(|e| open_error(path, e))
+}
+
+/// The library error for an index file that could not be opened: an I/O
+/// error as it is (a missing file stays `NotFound`, see `Index::open`),
+/// anything else as a damaged index naming the file.
+pub(crate) fn open_error(path: &std::path::Path, e: crate::safe_open::OpenError) -> crate::Error {
+    match e {
+        crate::safe_open::OpenError::Io(source) => crate::Error::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        e => crate::Error::Index {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        },
+    }
+}
+
 /// Memory for index files: a read-only memory map of a file, or an owned
 /// copy kept 8-byte aligned (for bytes given in memory).
 pub(crate) enum Data {

@@ -1,27 +1,40 @@
-//! The writer lock: `DIR/LOCK`, created with `create_new` so that exactly
-//! one process can hold it, holding the holder's pid and host name.
+//! The writer lock: an advisory lock, held by the operating system, on the
+//! open file `DIR/LOCK` (`flock` on Unix, `LockFileEx` on Windows, through
+//! [`std::fs::File::try_lock`]).
 //!
-//! A writer that dies without running its destructor (killed, power loss)
-//! leaves the file behind: the lock is *stale*. It is never broken
-//! silently. When the holder ran on this host and no process with its pid
-//! exists (checked through `/proc` on Linux), [`crate::Error::IndexLocked`]
-//! says the lock is stale; the user (or `--break-stale-lock`, or
-//! [`super::WriterOptions::break_stale_lock`]) then removes it. Readers never
-//! look at the lock: a stale lock only blocks writers.
+//! The writer keeps the file open for its whole life, and the system
+//! releases the lock when the file is closed: when the writer is dropped,
+//! and also when the process dies however it dies (exit, panic, Ctrl-C,
+//! `kill -9`, out of memory). So a lock never outlives its writer, and there
+//! is nothing stale to detect or break. The file itself is never deleted:
+//! deleting it would let a process that opened it just before lock the old
+//! file while another creates and locks a new one, two writers at once.
+//!
+//! What the file holds (`pid`, `host`, `since` lines) is for people and for
+//! the message a second writer gets; it is never trusted. Writing it may
+//! fail (a full disk): the lock is held all the same, and an empty or
+//! garbled file blocks no one. Readers never look at the lock.
 
-use std::fs::OpenOptions;
-use std::io::Write;
+use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
+use crate::safe_open::{self, OpenError};
 
 /// Name of the lock file.
 pub const LOCK_FILE: &str = "LOCK";
 
-/// A held lock; dropping it removes the file.
+/// How often a writer that waits for the lock tries again.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Most bytes of the lock file read for the holder's pid.
+const INFO_MAX: usize = 4096;
+
+/// A held lock: released when dropped (or when the process dies).
 #[derive(Debug)]
 pub(crate) struct Lock {
-    path: PathBuf,
+    file: File,
 }
 
 fn host_name() -> String {
@@ -31,88 +44,136 @@ fn host_name() -> String {
         .unwrap_or_default()
 }
 
-/// Whether a process with this pid runs on this machine, when we can tell.
-fn pid_alive(pid: u32) -> Option<bool> {
-    if cfg!(target_os = "linux") && Path::new("/proc/self").exists() {
-        Some(Path::new(&format!("/proc/{pid}")).exists())
-    } else {
-        None
+/// Opens (creating it if need be) the lock file: never through a symbolic
+/// link (it is written to), never blocking, and only a regular file.
+fn open_lock_file(path: &Path) -> Result<File> {
+    let bad = |message: String| Error::Index {
+        path: path.to_path_buf(),
+        message,
+    };
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options
+            .mode(0o644)
+            .custom_flags(safe_open::NONBLOCK | libc::O_NOFOLLOW);
+    }
+    let file = match options.open(path) {
+        Ok(f) => f,
+        #[cfg(unix)]
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(bad(
+                "is a symbolic link; the lock file must be a regular file (remove the link: \
+                 the next writer creates the file)"
+                    .into(),
+            ))
+        }
+        Err(e) => match safe_open::open_error(path, e) {
+            OpenError::Io(source) => {
+                return Err(Error::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
+            e => return Err(bad(e.to_string())),
+        },
+    };
+    match safe_open::check_regular(&file) {
+        Ok(_) => Ok(file),
+        Err(OpenError::Io(source)) => Err(Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+        Err(e) => Err(bad(format!(
+            "{e}; the lock file must be a regular file (remove it: the next writer creates it)"
+        ))),
     }
 }
 
-/// What a lock file says about its holder.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Holder {
-    pub pid: Option<u32>,
-    pub stale: bool,
-}
-
-pub(crate) fn holder(path: &Path) -> Holder {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()))
-    };
-    let pid = field("pid ").and_then(|p| p.parse::<u32>().ok());
-    let same_host = field("host ").is_some_and(|h| h == host_name());
-    let stale = match pid {
-        Some(p) if same_host => pid_alive(p) == Some(false),
-        _ => false,
-    };
-    Holder { pid, stale }
+/// The pid the lock file records, if it records one.
+fn recorded_pid(mut file: &File) -> Option<u32> {
+    use std::io::{Read, Seek};
+    let mut buf = Vec::with_capacity(256);
+    file.seek(std::io::SeekFrom::Start(0)).ok()?;
+    file.take(INFO_MAX as u64).read_to_end(&mut buf).ok()?;
+    let text = String::from_utf8_lossy(&buf);
+    text.lines()
+        .find_map(|l| l.strip_prefix("pid "))
+        .and_then(|p| p.trim().parse().ok())
 }
 
 impl Lock {
-    /// Takes the lock of index directory `dir`.
-    pub fn acquire(dir: &Path, break_stale: bool) -> Result<Lock> {
-        let path = dir.join(LOCK_FILE);
-        for attempt in 0..2 {
-            match OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut f) => {
-                    let now = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map(|d| d.as_secs())
-                        .unwrap_or(0);
-                    let text = format!(
-                        "pid {}\nhost {}\nsince {now}\n",
-                        std::process::id(),
-                        host_name()
-                    );
-                    let io = |source| Error::Io {
-                        path: path.clone(),
-                        source,
-                    };
-                    f.write_all(text.as_bytes()).map_err(io)?;
-                    f.sync_all().map_err(io)?;
-                    return Ok(Lock { path });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let h = holder(&path);
-                    if h.stale && break_stale && attempt == 0 {
-                        let _ = std::fs::remove_file(&path);
-                        continue;
+    /// Takes the lock of index directory `dir`, waiting up to `wait` for
+    /// another writer to release it. `fail_record` is a test hook: the
+    /// holder's details are not written, as on a full disk.
+    pub fn acquire(dir: &Path, wait: Duration, fail_record: bool) -> Result<Lock> {
+        let path: PathBuf = dir.join(LOCK_FILE);
+        let file = open_lock_file(&path)?;
+        let started = Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let waited = started.elapsed();
+                    if waited >= wait {
+                        return Err(Error::IndexLocked {
+                            pid: recorded_pid(&file),
+                            path,
+                            stale: false,
+                        });
                     }
-                    return Err(Error::IndexLocked {
-                        path,
-                        pid: h.pid,
-                        stale: h.stale,
-                    });
+                    std::thread::sleep(POLL.min(wait - waited));
                 }
-                Err(source) => return Err(Error::Io { path, source }),
+                Err(std::fs::TryLockError::Error(source)) => {
+                    return Err(Error::Io { path, source })
+                }
             }
         }
-        let h = holder(&path);
-        Err(Error::IndexLocked {
-            path,
-            pid: h.pid,
-            stale: h.stale,
-        })
+        let lock = Lock { file };
+        lock.record(fail_record);
+        Ok(lock)
+    }
+
+    /// Writes who holds the lock, for people and for the message a second
+    /// writer gets. Failures are ignored: the contents are informational,
+    /// and the lock is held whatever they are.
+    fn record(&self, fail: bool) {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            // A lock file that is also another name of some file: do not
+            // write into that file.
+            if self.file.metadata().map_or(true, |m| m.nlink() != 1) {
+                return;
+            }
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let text = format!(
+            "pid {}\nhost {}\nsince {now}\n",
+            std::process::id(),
+            host_name()
+        );
+        if self.file.set_len(0).is_err() || fail {
+            return;
+        }
+        use std::io::{Seek, Write};
+        let mut f = &self.file;
+        let _ = f
+            .seek(std::io::SeekFrom::Start(0))
+            .and_then(|_| f.write_all(text.as_bytes()));
     }
 }
 
 impl Drop for Lock {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        // Forget the holder before releasing (closing the file releases the
+        // lock): the next writer's details replace these anyway.
+        let _ = self.file.set_len(0);
     }
 }
 
@@ -121,10 +182,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn one_holder_and_stale_detection() {
+    fn one_holder_released_on_drop() {
         let dir = tempfile::tempdir().unwrap();
-        let l = Lock::acquire(dir.path(), false).unwrap();
-        match Lock::acquire(dir.path(), true) {
+        let l = Lock::acquire(dir.path(), Duration::ZERO, false).unwrap();
+        let path = dir.path().join(LOCK_FILE);
+        assert!(std::fs::read_to_string(&path)
+            .unwrap()
+            .starts_with(&format!("pid {}\n", std::process::id())));
+        match Lock::acquire(dir.path(), Duration::from_millis(120), false) {
             Err(Error::IndexLocked { pid, stale, .. }) => {
                 assert_eq!(pid, Some(std::process::id()));
                 assert!(!stale);
@@ -132,17 +197,56 @@ mod tests {
             other => panic!("{other:?}"),
         }
         drop(l);
-        assert!(!dir.path().join(LOCK_FILE).exists());
-        if pid_alive(1).is_some() {
-            // A pid that cannot exist (above the kernel's pid_max).
-            std::fs::write(
-                dir.path().join(LOCK_FILE),
-                format!("pid 4294967000\nhost {}\n", host_name()),
-            )
-            .unwrap();
-            let e = Lock::acquire(dir.path(), false).unwrap_err();
-            assert!(e.to_string().contains("stale"), "{e}");
-            let _l = Lock::acquire(dir.path(), true).unwrap();
+        // The file stays (never deleted), empty, and locks no one out.
+        assert_eq!(std::fs::read(&path).unwrap(), b"");
+        let _l = Lock::acquire(dir.path(), Duration::ZERO, false).unwrap();
+    }
+
+    #[test]
+    fn contents_never_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOCK_FILE);
+        for junk in [&b""[..], b"pid 4294967000\nhost h\n", b"\xff\x00garbage"] {
+            std::fs::write(&path, junk).unwrap();
+            let l = Lock::acquire(dir.path(), Duration::ZERO, false).unwrap();
+            drop(l);
         }
+        // A record that could not be written (a full disk) leaves the file
+        // empty; the lock is held all the same.
+        let l = Lock::acquire(dir.path(), Duration::ZERO, true).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"");
+        match Lock::acquire(dir.path(), Duration::ZERO, false) {
+            Err(Error::IndexLocked { pid: None, .. }) => {}
+            other => panic!("{other:?}"),
+        }
+        drop(l);
+        Lock::acquire(dir.path(), Duration::ZERO, false).unwrap();
+    }
+
+    #[test]
+    fn a_waiting_writer_gets_the_lock_when_it_is_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Lock::acquire(dir.path(), Duration::ZERO, false).unwrap();
+        let d = dir.path().to_path_buf();
+        let waiter =
+            std::thread::spawn(move || Lock::acquire(&d, Duration::from_secs(60), false).is_ok());
+        std::thread::sleep(Duration::from_millis(100));
+        drop(l);
+        assert!(waiter.join().unwrap());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_file_that_is_not_a_regular_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOCK_FILE);
+        std::os::unix::fs::symlink(dir.path().join("elsewhere"), &path).unwrap();
+        let e = Lock::acquire(dir.path(), Duration::ZERO, false).unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        assert!(!dir.path().join("elsewhere").exists());
+        std::fs::remove_file(&path).unwrap();
+        std::fs::create_dir(&path).unwrap();
+        let e = Lock::acquire(dir.path(), Duration::ZERO, false).unwrap_err();
+        assert!(e.to_string().contains("is a directory"), "{e}");
     }
 }

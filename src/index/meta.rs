@@ -10,6 +10,27 @@ use super::format::{check_frame, FileKind, FramedWriter, FORMAT_VERSION};
 use crate::config::Config;
 use crate::error::{Error, Result};
 
+/// The number of a segment file name as writers make them
+/// (`seg-NNNNNN.seg`, see [`super::segment_name`]).
+pub(crate) fn segment_number(name: &str) -> Option<u64> {
+    let n = name.strip_prefix("seg-")?.strip_suffix(".seg")?;
+    number_of(n).filter(|&k| super::segment_name(k) == name)
+}
+
+/// The generation of a state file name (`state-NNNNNN.state`).
+pub(crate) fn state_number(name: &str) -> Option<u64> {
+    let n = name.strip_prefix("state-")?.strip_suffix(".state")?;
+    number_of(n).filter(|&k| super::state_name(k) == name)
+}
+
+fn number_of(digits: &str) -> Option<u64> {
+    if digits.bytes().all(|b| b.is_ascii_digit()) {
+        digits.parse().ok()
+    } else {
+        None
+    }
+}
+
 /// Name of the metadata file inside an index directory.
 pub const META_FILE: &str = "index.meta";
 
@@ -58,8 +79,9 @@ pub struct Meta {
 }
 
 impl Meta {
-    /// Serializes into a framed file body.
-    pub(crate) fn to_bytes(&self) -> Vec<u8> {
+    /// The bytes of the metadata file (framed, checksummed) that holds
+    /// this metadata.
+    pub fn to_bytes(&self) -> Vec<u8> {
         let json = serde_json::to_vec_pretty(self).expect("metadata serializes");
         let mut w = FramedWriter::new(Vec::new(), FileKind::Meta).expect("in memory");
         w.write_all(&json).expect("in memory");
@@ -105,24 +127,55 @@ impl Meta {
                 meta.sketch_bits
             )));
         }
-        let ok_name = |n: &str| {
-            !n.is_empty()
-                && n.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-                && !n.starts_with('.')
-        };
+        if meta.generation == u64::MAX || meta.next_segment == u64::MAX {
+            return Err(err("generation or next segment number out of range".into()));
+        }
+        // The next commit creates `segment_name(next_segment)` and
+        // `state_name(generation + 1)`: neither may be a file of this
+        // commit, and no file may be listed twice.
+        let mut numbers = std::collections::HashSet::with_capacity(meta.segments.len());
         for s in &meta.segments {
-            if !ok_name(&s.name) || s.deleted > s.docs {
+            let Some(n) = segment_number(&s.name) else {
                 return Err(err(format!("bad segment entry {:?}", s.name)));
+            };
+            if s.deleted > s.docs {
+                return Err(err(format!(
+                    "segment {} has more removed documents than documents",
+                    s.name
+                )));
+            }
+            if n >= meta.next_segment {
+                return Err(err(format!(
+                    "lists segment {}, whose number is not below next_segment ({}): \
+                     the next commit would write over it",
+                    s.name, meta.next_segment
+                )));
+            }
+            if !numbers.insert(n) {
+                return Err(err(format!("lists segment {} twice", s.name)));
             }
         }
-        if !ok_name(&meta.state) {
-            return Err(err(format!("bad state file name {:?}", meta.state)));
+        match state_number(&meta.state) {
+            None => return Err(err(format!("bad state file name {:?}", meta.state))),
+            Some(n) if n > meta.generation => {
+                return Err(err(format!(
+                    "names state file {}, of a generation after this one ({}): \
+                     a later commit would write over it",
+                    meta.state, meta.generation
+                )))
+            }
+            Some(_) => {}
         }
-        let stored: u64 = meta.segments.iter().map(|s| s.docs).sum();
-        let deleted: u64 = meta.segments.iter().map(|s| s.deleted).sum();
-        if deleted != meta.deleted || stored - deleted != meta.documents {
-            return Err(err("document counts do not add up".into()));
+        let sum = |f: fn(&SegmentMeta) -> u64| {
+            meta.segments
+                .iter()
+                .try_fold(0u64, |acc, s| acc.checked_add(f(s)))
+        };
+        let (stored, deleted) = (sum(|s| s.docs), sum(|s| s.deleted));
+        match (stored, deleted) {
+            (Some(stored), Some(deleted))
+                if deleted == meta.deleted && stored - deleted == meta.documents => {}
+            _ => return Err(err("document counts do not add up".into())),
         }
         Ok(meta)
     }

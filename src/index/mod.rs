@@ -48,7 +48,10 @@
 //!   tables but never parses documents.
 //! * `state-NNNNNN.state` — per commit: the boilerplate set, tombstones of
 //!   removed documents, and the document-frequency sketch.
-//! * `LOCK` — present while a writer is open (see [`IndexWriter::open`]).
+//! * `LOCK` — the writer lock: an advisory lock held by the operating
+//!   system on this open file for the writer's lifetime, so that it is
+//!   released however the writer ends (see [`IndexWriter::open`]). The file
+//!   stays; its contents (the holder's pid) are informational.
 //!
 //! Every file carries a header and a footer with a magic number, the format
 //! version and an xxh3 checksum, verified on open.
@@ -112,9 +115,11 @@ pub use writer::{
 
 use crate::config::Config;
 use crate::corpus::{CorpusOptions, DocSource};
+use crate::display::count;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::lsh::Banding;
+use crate::safe_open::OpenError;
 use crate::verify::{similarity, Similarity};
 use state::State;
 
@@ -206,7 +211,9 @@ pub struct IndexInfo {
     pub groups: u64,
     /// Width of the df sketch (`2^bits` per row).
     pub sketch_bits: u32,
-    /// Total size of the index files in bytes.
+    /// Total size in bytes of the files of this commit: metadata, state
+    /// file and segments (not the lock file, nor leftovers of a crashed
+    /// commit).
     pub bytes: u64,
     /// The stored configuration.
     pub config: StoredConfig,
@@ -218,6 +225,8 @@ pub struct IndexInfo {
 pub struct Index {
     dir: PathBuf,
     meta: Meta,
+    /// Size of the metadata file this commit was read from.
+    meta_bytes: u64,
     engine: Engine,
     segments: Vec<Segment>,
     state: State,
@@ -270,12 +279,15 @@ pub(crate) fn segment_name(n: u64) -> String {
     format!("seg-{n:06}.seg")
 }
 
-/// Reads and validates `DIR/index.meta`.
-pub(crate) fn read_meta(dir: &Path) -> Result<Meta> {
+/// Largest metadata file read (a few hundred bytes per segment).
+const META_MAX_BYTES: u64 = 1 << 28;
+
+/// Reads and validates `DIR/index.meta`; returns it and its size in bytes.
+pub(crate) fn read_meta(dir: &Path) -> Result<(Meta, u64)> {
     let path = dir.join(META_FILE);
-    match std::fs::read(&path) {
-        Ok(bytes) => Meta::from_bytes(&bytes, &path),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+    match crate::safe_open::read_regular(&path, META_MAX_BYTES) {
+        Ok(bytes) => Ok((Meta::from_bytes(&bytes, &path)?, bytes.len() as u64)),
+        Err(OpenError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
             let message = if dir.is_dir() {
                 format!(
                     "not an index: {META_FILE} is missing (create one with `neardup index create`)"
@@ -288,7 +300,7 @@ pub(crate) fn read_meta(dir: &Path) -> Result<Meta> {
                 message,
             })
         }
-        Err(source) => Err(Error::Io { path, source }),
+        Err(e) => Err(format::open_error(&path, e)),
     }
 }
 
@@ -319,12 +331,18 @@ impl Index {
             )));
         }
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-        let _lock = lock::Lock::acquire(dir, false)?;
-        if dir.join(META_FILE).exists() {
+        let _lock = lock::Lock::acquire(dir, std::time::Duration::ZERO, false)?;
+        if std::fs::symlink_metadata(dir.join(META_FILE)).is_ok() {
             return Err(Error::Index {
                 path: dir.to_path_buf(),
                 message: "already holds an index".into(),
             });
+        }
+        // A create killed before its metadata was written leaves its state
+        // file, which no metadata names: this create makes it anew.
+        let first_state = dir.join(state_name(0));
+        if std::fs::symlink_metadata(&first_state).is_ok_and(|m| m.is_file()) {
+            std::fs::remove_file(&first_state).map_err(io_err(&first_state))?;
         }
         let bits = if config.boilerplate_cut(1).is_some() {
             options.sketch_bits
@@ -366,16 +384,16 @@ impl Index {
         let dir = dir.as_ref();
         let mut attempts = 0;
         loop {
-            let meta = read_meta(dir)?;
+            let (meta, meta_bytes) = read_meta(dir)?;
             let generation = meta.generation;
-            match Index::open_meta(dir, meta, options) {
+            match Index::open_meta(dir, meta, meta_bytes, options) {
                 Ok(index) => return Ok(index),
                 // A writer may have committed (and removed files of the
                 // previous commit) between reading the metadata and opening
                 // the files it names: read it again while it changes.
                 Err(e) if is_not_found(&e) && attempts < 8 => {
                     attempts += 1;
-                    if read_meta(dir)?.generation == generation {
+                    if read_meta(dir)?.0.generation == generation {
                         return Err(missing(e));
                     }
                 }
@@ -384,7 +402,12 @@ impl Index {
         }
     }
 
-    pub(crate) fn open_meta(dir: &Path, meta: Meta, options: &OpenOptions) -> Result<Index> {
+    pub(crate) fn open_meta(
+        dir: &Path,
+        meta: Meta,
+        meta_bytes: u64,
+        options: &OpenOptions,
+    ) -> Result<Index> {
         let config = meta.config.to_config()?;
         let verify = options.verify_checksums;
         let state = State::open(&dir.join(&meta.state), verify)?;
@@ -413,8 +436,8 @@ impl Index {
                 return Err(bad(
                     path,
                     format!(
-                        "holds {} documents, the metadata says {}",
-                        seg.len(),
+                        "holds {}, the metadata says {}",
+                        count(seg.len() as u64, "document", "documents"),
                         sm.docs
                     ),
                 ));
@@ -440,6 +463,7 @@ impl Index {
             dir: dir.to_path_buf(),
             engine: Engine::new(config),
             meta,
+            meta_bytes,
             segments,
             state,
         })
@@ -454,7 +478,13 @@ impl Index {
     /// Verifies every file's checksum (what [`Index::open`] does by
     /// default), for an index opened without.
     pub fn verify(&self) -> Result<()> {
-        Index::open_meta(&self.dir, self.meta.clone(), &OpenOptions::default()).map(|_| ())
+        Index::open_meta(
+            &self.dir,
+            self.meta.clone(),
+            self.meta_bytes,
+            &OpenOptions::default(),
+        )
+        .map(|_| ())
     }
 
     /// The index directory.
@@ -645,10 +675,15 @@ impl Index {
         };
         let text = crate::corpus::load_source(&source, &options)?;
         if xxh3_64(text.as_bytes()) != doc.text_hash {
+            let (path, at) = match &source {
+                DocSource::JsonlLine { path, line, .. } => (path.clone(), format!("line {line}: ")),
+                DocSource::File(path) => (path.clone(), String::new()),
+                DocSource::Memory => (PathBuf::new(), String::new()),
+            };
             return Err(Error::Io {
-                path: PathBuf::from(source.to_string()),
+                path,
                 source: std::io::Error::other(format!(
-                    "document {:?} changed since it was indexed (its text differs)",
+                    "{at}document {:?} changed since it was indexed (its text differs)",
                     doc.id
                 )),
             });
@@ -658,16 +693,11 @@ impl Index {
 
     /// A summary: counts, segments, configuration, size on disk.
     pub fn info(&self) -> IndexInfo {
-        let bytes = std::fs::read_dir(&self.dir)
-            .map(|rd| {
-                rd.filter_map(|e| e.ok())
-                    .filter(|e| e.file_name() != LOCK_FILE)
-                    .filter_map(|e| e.metadata().ok())
-                    .filter(|m| m.is_file())
-                    .map(|m| m.len())
-                    .sum()
-            })
-            .unwrap_or(0);
+        // The files of this commit only: not the lock file, not leftovers
+        // of a crashed commit, not files of a newer commit.
+        let bytes = self.meta_bytes
+            + self.state.file_len()
+            + self.segments.iter().map(Segment::file_len).sum::<u64>();
         IndexInfo {
             path: self.dir.clone(),
             format_version: self.meta.format_version,

@@ -46,8 +46,10 @@ impl std::fmt::Display for StoredSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StoredSource::Memory => f.write_str("<memory>"),
-            StoredSource::File(p) => write!(f, "{}", p.display()),
-            StoredSource::JsonlLine { path, line, .. } => write!(f, "{}:{line}", path.display()),
+            StoredSource::File(p) => write!(f, "{}", crate::display::path_text(p)),
+            StoredSource::JsonlLine { path, line, .. } => {
+                write!(f, "{}:{line}", crate::display::path_text(path))
+            }
         }
     }
 }
@@ -271,10 +273,7 @@ impl Segment {
 
     /// Memory-maps and validates a segment file.
     pub(crate) fn open(path: &Path, verify_checksum: bool) -> crate::Result<Segment> {
-        let file = std::fs::File::open(path).map_err(|source| crate::Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let file = super::format::open_file(path)?;
         let data = Data::map(&file).map_err(|source| crate::Error::Io {
             path: path.to_path_buf(),
             source,

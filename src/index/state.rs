@@ -192,7 +192,7 @@ impl State {
             path: path.to_path_buf(),
             source,
         };
-        let file = std::fs::File::open(path).map_err(io_err)?;
+        let file = super::format::open_file(path)?;
         let data = Data::map(&file).map_err(io_err)?;
         State::from_data(data, verify_checksum).map_err(|e| crate::Error::Index {
             path: path.to_path_buf(),

@@ -24,15 +24,23 @@ use crate::lsh::candidate_pairs;
 use crate::verify::similarity;
 
 /// Prefix of the temporary files a writer creates (removed by the next
-/// writer if a crash leaves one behind).
+/// writer if a crash leaves one behind). The writer's pid and a random part
+/// follow, and each is created anew (`O_EXCL`), so no two writers ever
+/// share one.
 const TMP_PREFIX: &str = ".ndup-tmp-";
 
 /// Options of [`IndexWriter::open_with`].
 #[derive(Debug, Clone, Default)]
 pub struct WriterOptions {
-    /// When the lock is held by a process that no longer runs on this host,
-    /// remove the lock and take it (default `false`: report it).
+    /// Does nothing. It used to take over a lock left by a writer that had
+    /// died; the lock is now held by the operating system and released when
+    /// its writer dies, so there is never such a lock. Kept so that code
+    /// setting it still compiles.
     pub break_stale_lock: bool,
+    /// How long to wait for another writer to release the lock before
+    /// giving up with [`Error::IndexLocked`] (default zero: give up at
+    /// once).
+    pub wait: std::time::Duration,
     /// Test hook: make commits stop at this point, as a crash would.
     #[doc(hidden)]
     pub fail_point: Option<FailPoint>,
@@ -49,6 +57,9 @@ pub enum FailPoint {
     /// After the new metadata is written to its temporary file, before the
     /// rename that commits it.
     BeforeMetaRename,
+    /// The lock holder's details are not written into the lock file, as
+    /// when the disk is full (the lock is taken all the same).
+    LockRecord,
 }
 
 /// A document read and shingled, ready for [`IndexWriter::add_prepared`].
@@ -208,9 +219,11 @@ struct Ingested {
 }
 
 impl IndexWriter {
-    /// Opens the writer of the index in `dir`: takes the lock (failing with
-    /// [`Error::IndexLocked`], naming the holder's pid, when another writer
-    /// holds it) and removes files a crashed writer may have left.
+    /// Opens the writer of the index in `dir`: takes the lock (failing at
+    /// once with [`Error::IndexLocked`], naming the holder's pid, when
+    /// another writer holds it; see [`WriterOptions::wait`]) and removes
+    /// files a crashed writer may have left. The lock is held until the
+    /// writer is dropped, or its process dies.
     pub fn open(dir: impl AsRef<Path>) -> Result<IndexWriter> {
         IndexWriter::open_with(dir, &WriterOptions::default())
     }
@@ -219,7 +232,8 @@ impl IndexWriter {
     pub fn open_with(dir: impl AsRef<Path>, options: &WriterOptions) -> Result<IndexWriter> {
         let dir = dir.as_ref();
         super::read_meta(dir)?; // a clear "not an index" before touching the lock
-        let lock = Lock::acquire(dir, options.break_stale_lock)?;
+        let fail_record = options.fail_point == Some(FailPoint::LockRecord);
+        let lock = Lock::acquire(dir, options.wait, fail_record)?;
         let index = Index::open(dir)?;
         let sketch = index.state.sketch().map_err(|e| Error::Index {
             path: dir.join(&index.meta.state),
@@ -797,8 +811,6 @@ fn sync_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Writes `DIR/name` through a temporary file in `dir` (fsynced, then
-/// renamed). Returns the file length.
 /// Writes `docs` as the next segment file and lists it in `meta`; returns
 /// its name (`None`, and nothing written, when there are no documents).
 fn write_new_segment(
@@ -834,33 +846,57 @@ fn write_new_segment(
     Ok(Some(name))
 }
 
+/// Writes the new file `DIR/name` and syncs it; returns its length. The
+/// file is created here (`create_new`): a file of that name that exists
+/// already is never replaced, whoever made it. A file this call created
+/// but could not finish (a full disk) is removed.
 pub(crate) fn write_file(
     dir: &Path,
     name: &str,
     f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<u64> {
     let path = dir.join(name);
-    let io = io_at(&path);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(TMP_PREFIX)
-        .tempfile_in(dir)
-        .map_err(&io)?;
-    {
-        let mut w = io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
-        f(&mut w).map_err(&io)?;
-        w.flush().map_err(&io)?;
-    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(&io)?;
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o644);
     }
-    tmp.as_file().sync_all().map_err(&io)?;
-    let len = tmp.as_file().metadata().map_err(&io)?.len();
-    tmp.persist(&path).map_err(|e| io(e.error))?;
-    Ok(len)
+    let file = match options.open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            return Err(Error::Index {
+                path,
+                message: "already exists, and a writer never replaces a file it did not \
+                          create (did another program write it since this writer opened \
+                          the index?)"
+                    .into(),
+            })
+        }
+        Err(source) => return Err(Error::Io { path, source }),
+    };
+    let written = (|| {
+        let mut w = io::BufWriter::with_capacity(1 << 20, &file);
+        f(&mut w)?;
+        w.flush()?;
+        drop(w);
+        file.sync_all()?;
+        Ok(file.metadata()?.len())
+    })();
+    written.map_err(|source| {
+        drop(file);
+        let _ = std::fs::remove_file(&path);
+        Error::Io { path, source }
+    })
+}
+
+/// A temporary file in `dir` for a new metadata file: a name of its own
+/// (this writer's pid and a random part), created anew.
+fn temp_file(dir: &Path) -> io::Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix(&format!("{TMP_PREFIX}{}-", std::process::id()))
+        .tempfile_in(dir)
 }
 
 /// Atomically replaces `DIR/index.meta`: temporary file, fsync, fsync of
@@ -869,10 +905,7 @@ pub(crate) fn write_file(
 pub(crate) fn write_meta(dir: &Path, meta: &Meta, fail: Option<FailPoint>) -> Result<()> {
     let path = dir.join(META_FILE);
     let io = io_at(&path);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(TMP_PREFIX)
-        .tempfile_in(dir)
-        .map_err(&io)?;
+    let mut tmp = temp_file(dir).map_err(&io)?;
     tmp.write_all(&meta.to_bytes()).map_err(&io)?;
     #[cfg(unix)]
     {
