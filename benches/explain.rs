@@ -1,5 +1,6 @@
 //! Criterion benchmarks of the passage aligner (`neardup::explain`) on real
-//! articles from `shared/examples/aggregator-split`.
+//! articles from `shared/examples/aggregator-split`, and of the HTML report
+//! of the Helsinki scan (`../shared/data/helsinki-news-2018`).
 //!
 //! Every benchmark first checks the answer it is about to time, so a fast
 //! wrong result fails instead of looking good.
@@ -37,7 +38,11 @@ fn check_04_05(e: &Explanation) {
         "{}",
         e.coverage_b
     );
-    assert!((e.jaccard - 0.728).abs() < 0.001, "{}", e.jaccard);
+    // The scan's score of the pair (word 4-shingles).
+    assert!((e.jaccard - 0.7366).abs() < 0.0001, "{}", e.jaccard);
+    // "34 per cent" / "34%": one edit of two words inside the last passage.
+    let edits: Vec<usize> = e.passages.iter().map(|p| p.edits.len()).collect();
+    assert_eq!((edits, e.edited_words), (vec![0, 0, 1], 2));
 }
 
 fn bench_explain(c: &mut Criterion) {
@@ -56,6 +61,17 @@ fn bench_explain(c: &mut Criterion) {
     });
     group.bench_function("04-vs-05/tokens", |bench| {
         bench.iter(|| explain_tokens(black_box(&ta), black_box(&tb), &cfg))
+    });
+
+    // A pair with many edits inside one long passage (UK and US
+    // spellings, "70 per cent" / "70%", a dropped phrase).
+    let c = read("02-business-times-car-subsidy.txt");
+    let d = read("03-mint-car-subsidy.txt");
+    let e = explain(&c, &d, &cfg);
+    assert_eq!((e.edits(), e.edited_words), (10, 16), "{:?}", e.passages);
+    group.throughput(Throughput::Bytes((c.len() + d.len()) as u64));
+    group.bench_function("02-vs-03/text", |bench| {
+        bench.iter(|| explain(black_box(&c), black_box(&d), &cfg))
     });
 
     // Two unrelated articles: seed join only, almost nothing shared.
@@ -80,5 +96,39 @@ fn bench_explain(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_explain);
+/// The HTML report of the Helsinki scan (85 clusters, 334 pages, 856
+/// pairs), texts in memory: every member aligned with its representative
+/// and every other pair aligned for its view on demand.
+fn bench_report(c: &mut Criterion) {
+    let dir = format!(
+        "{}/../shared/data/helsinki-news-2018/docs",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let corpus = neardup::Corpus::open(dir.as_str(), neardup::CorpusOptions::default())
+        .unwrap_or_else(|e| panic!("{dir}: {e}"));
+    let result = neardup::Engine::default().scan_corpus(&corpus);
+    let texts: Vec<Option<String>> = (0..result.docs.len())
+        .map(|d| result.text(d).ok())
+        .collect();
+    let load = |d: usize| texts[d].clone();
+    let opts = neardup::report::ReportOptions::default();
+    let render = || {
+        let mut out = Vec::new();
+        neardup::report::write_html_report_with(&mut out, &result, &load, &opts).unwrap();
+        out
+    };
+    let page = String::from_utf8(render()).unwrap();
+    assert!(page.len() <= 2_500_000, "{} bytes", page.len());
+    assert_eq!(
+        page.matches("<section class=\"cluster\"").count(),
+        result.clusters.len()
+    );
+    let mut group = c.benchmark_group("report");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(page.len() as u64));
+    group.bench_function("helsinki", |bench| bench.iter(render));
+    group.finish();
+}
+
+criterion_group!(benches, bench_explain, bench_report);
 criterion_main!(benches);

@@ -202,11 +202,13 @@ pub fn cluster(
         .copied()
         .collect();
     inside.sort_by_key(|e| (e.a, e.b));
-    let rejected = edges.len() + extra.values().filter(|s| s.edge.is_some()).count() - inside.len();
+    let found = extra.values().filter(|s| s.edge.is_some()).count();
+    let rejected = edges.len() + found - inside.len();
     Clustering {
         groups: clusters,
         edges: inside,
         rejected_edges: rejected,
+        found_edges: found,
     }
 }
 
@@ -255,6 +257,9 @@ pub struct Clustering {
     pub edges: Vec<Edge>,
     /// Duplicate edges left between clusters by the linkage guard.
     pub rejected_edges: usize,
+    /// Pairs absent from `edges` that the linkage check compared on demand
+    /// and found to be duplicates (inside a cluster or not).
+    pub found_edges: usize,
 }
 
 #[cfg(test)]

@@ -15,6 +15,11 @@ use crate::verify::Similarity;
 /// Default MinHash seed ("neardup" in ASCII). Signatures depend on it.
 pub const DEFAULT_SEED: u64 = 0x006e_6561_7264_7570;
 
+/// Default words per shingle: the one shingle size of a scan, an index,
+/// and the scores of [`crate::explain`](mod@crate::explain), so that every surface shows the
+/// same Jaccard and containment for a pair.
+pub const DEFAULT_SHINGLE: usize = 4;
+
 /// A validated, frozen engine configuration. Build one with
 /// [`Config::builder`]; every field has a getter.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -199,7 +204,7 @@ pub struct ConfigBuilder {
 impl Default for ConfigBuilder {
     fn default() -> Self {
         ConfigBuilder {
-            shingle: 4,
+            shingle: DEFAULT_SHINGLE,
             perms: 128,
             bands: None,
             lsh_threshold: None,

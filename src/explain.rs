@@ -59,21 +59,42 @@
 //!    [`Explanation::only_b`], never swallowed. Two edits fewer than
 //!    `min_match` tokens apart leave no tile between them, so they are bridged
 //!    only if both edits and the words between them fit in `max_gap`.
-//! 5. **Unshared spans.** Each maximal run of tokens of A that no passage
+//! 5. **Edits.** Each bridged gap is compared word by word: a longest
+//!    common subsequence of its A tokens and its B tokens leaves the words
+//!    that differ, and each maximal run of them between two matched words
+//!    is one [`Edit`] of the passage ([`Passage::edits`]). Of several
+//!    longest subsequences, the one taken is found by walking both gaps from
+//!    their start: equal words are matched; where they differ, B's word is
+//!    passed over if as many words can still be matched, else A's (so that
+//!    `z z y` / `y y y x` reads `z z` → `y y`, then `x` added). An edit is
+//!    a substitution (`323` / `523`, `programme` / `program`, `do not` /
+//!    `don't`) has words on both sides, a deletion (`per cent` / ``, from
+//!    `34 per cent` / `34%`) only on A's, an insertion only on B's. Edits
+//!    are in text order; [`Explanation::edited_words`] counts their words
+//!    (per edit, the larger of its two sides). Gaps of no words on either
+//!    side (two tiles that meet) are no edit.
+//! 6. **Unshared spans.** Each maximal run of tokens of A that no passage
 //!    covers becomes one [`Span`] of [`Explanation::only_a`], from the start
 //!    of its first token to the end of its last one; likewise for B.
 //!
 //! # Scores
 //!
-//! * `jaccard` and `containment` (`|A ∩ B| / min(|A|, |B|)`) are computed
-//!   on the sets of word `k`-shingles (`k` = [`AlignConfig::shingle`]). The
+//! * `jaccard` and `containment` (`|A ∩ B| / min(|A|, |B|)`) are the
+//!   scores a scan gives the pair, computed the same way: on the sets of
+//!   32-bit keys (`crate::shingle::key`) of the word `k`-shingles (`k` =
+//!   [`AlignConfig::shingle`], by default the scan's
+//!   [`DEFAULT_SHINGLE`](crate::config::DEFAULT_SHINGLE)), less the
+//!   boilerplate keys when the scan cut some ([`explain_with_cut`],
+//!   [`ScanResult::explain_texts`](crate::ScanResult::explain_texts)). The
 //!   hash of a shingle is `xxh3_64` of the little-endian bytes of its `k`
 //!   token hashes, concatenated; a document of fewer than `k` tokens (but at
 //!   least one) is a single shingle of all its tokens; an empty document has
 //!   no shingles. Both scores are 0 when either set is empty.
-//! * `coverage_a` and `coverage_b` are the share of each document's tokens
-//!   that lie inside passages (gap tokens included), 0 for an empty
-//!   document.
+//! * `coverage_a` and `coverage_b` are another measure, *passage coverage*:
+//!   the share of each document's tokens that lie inside passages (gap
+//!   tokens included), 0 for an empty document. They come from the
+//!   alignment, not from the shingle sets, and are named apart wherever
+//!   they are shown.
 //!
 //! # Cost and determinism
 //!
@@ -121,9 +142,9 @@ use std::collections::BinaryHeap;
 
 use serde::Serialize;
 
-use crate::shingle::shingle_set;
+use crate::shingle::{key, shingle_set, shingles_into};
 use crate::tokenize::{tokenize_into, Token};
-use crate::verify::similarity;
+use crate::verify::{similarity, Similarity};
 
 /// Parameters of the alignment.
 ///
@@ -143,7 +164,8 @@ pub struct AlignConfig {
     /// module docs for the exact rule.
     pub max_gap: usize,
     /// Shingle size `k` for [`Explanation::jaccard`] and
-    /// [`Explanation::containment`] (default 5).
+    /// [`Explanation::containment`] (default
+    /// [`DEFAULT_SHINGLE`](crate::config::DEFAULT_SHINGLE), 4: a scan's).
     pub shingle: usize,
 }
 
@@ -152,7 +174,7 @@ impl Default for AlignConfig {
         AlignConfig {
             min_match: 4,
             max_gap: 3,
-            shingle: 5,
+            shingle: crate::config::DEFAULT_SHINGLE,
         }
     }
 }
@@ -198,6 +220,28 @@ pub struct Passage {
     pub b_end: usize,
     /// Number of A tokens in the passage, bridged gap tokens included.
     pub words: usize,
+    /// The word-level differences inside the passage, in text order (see
+    /// the module docs): empty when both sides read the same words.
+    pub edits: Vec<Edit>,
+}
+
+/// One word-level difference inside a shared passage: the words of A in
+/// `a_start..a_end` read `b_start..b_end` in B.
+///
+/// Ranges are byte ranges like a [`Passage`]'s, from the first byte of the
+/// first word to the last byte of the last one. A side without words (an
+/// insertion in B has `a_start == a_end`, a deletion from A has `b_start ==
+/// b_end`) is the empty range at the end of the word before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Edit {
+    /// Byte offset of the edit's first A word (or of the insertion point).
+    pub a_start: usize,
+    /// Byte offset one past its last A word.
+    pub a_end: usize,
+    /// Byte offset of the edit's first B word (or of the deletion point).
+    pub b_start: usize,
+    /// Byte offset one past its last B word.
+    pub b_end: usize,
 }
 
 /// A half-open byte range of one text.
@@ -236,6 +280,22 @@ pub struct Explanation {
     /// Maximal spans of B, at least one word each, covered by no passage,
     /// in text order.
     pub only_b: Vec<Span>,
+    /// Words edited inside shared passages: over every [`Edit`], the larger
+    /// of its number of A words and of B words.
+    pub edited_words: usize,
+    /// The shingle size `k` of [`jaccard`](Self::jaccard) and
+    /// [`containment`](Self::containment).
+    pub shingle: usize,
+    /// Whether the scores leave out a scan's boilerplate shingles
+    /// ([`explain_with_cut`] with a non-empty list).
+    pub boilerplate_cut: bool,
+}
+
+impl Explanation {
+    /// Number of edits inside all passages.
+    pub fn edits(&self) -> usize {
+        self.passages.iter().map(|p| p.edits.len()).sum()
+    }
 }
 
 /// Aligns the texts `a` and `b`.
@@ -243,12 +303,139 @@ pub struct Explanation {
 /// Tokenizes both with `crate::tokenize::tokenize_into` and calls
 /// [`explain_tokens`]; all byte offsets in the result point into `a` and `b`.
 pub fn explain(a: &str, b: &str, cfg: &AlignConfig) -> Explanation {
-    let mut ta = Vec::new();
-    let mut tb = Vec::new();
-    tokenize_into(a, &mut ta);
-    tokenize_into(b, &mut tb);
-    let (pa, pb) = (paragraphs(a, &ta), paragraphs(b, &tb));
-    align(&ta, &tb, Some((&pa, &pb)), cfg)
+    explain_with_cut(a, b, cfg, &[])
+}
+
+/// [`explain`], with the scores of a scan that cut `boilerplate` (a sorted
+/// list of shingle keys, [`ScanResult::boilerplate`](crate::ScanResult)):
+/// the keys in it are left out of both sets before Jaccard and containment
+/// are computed, exactly as the scan's verification does, so the scores are
+/// the ones the scan printed for the pair. The passages do not depend on
+/// it. [`ScanResult::explain_texts`](crate::ScanResult::explain_texts)
+/// calls this with the scan's own configuration.
+pub fn explain_with_cut(a: &str, b: &str, cfg: &AlignConfig, boilerplate: &[u32]) -> Explanation {
+    explain_prepared(
+        &Prepared::new(a, cfg, boilerplate),
+        &Prepared::new(b, cfg, boilerplate),
+        cfg,
+    )
+}
+
+/// A text made ready to be aligned with others: its tokens, their
+/// paragraphs and its scan key set, computed once. A text compared with
+/// many others (the representative of a cluster in a report) is tokenized
+/// once instead of once per pair.
+#[derive(Debug, Clone)]
+pub struct Prepared<'t> {
+    text: &'t str,
+    tokens: Vec<Token>,
+    paras: Vec<u32>,
+    /// The key of each `k`-shingle, in text order (with repeats).
+    window_keys: Vec<u32>,
+    /// The scan's set: sorted, distinct keys, less the boilerplate.
+    keys: Vec<u32>,
+    shingle: usize,
+    cut: bool,
+}
+
+impl<'t> Prepared<'t> {
+    /// Prepares `text` for alignments under `cfg` scored with the scan's
+    /// cut `boilerplate` (sorted keys; empty for none).
+    pub fn new(text: &'t str, cfg: &AlignConfig, boilerplate: &[u32]) -> Prepared<'t> {
+        let mut tokens = Vec::new();
+        tokenize_into(text, &mut tokens);
+        let paras = paragraphs(text, &tokens);
+        let shingle = cfg.shingle.max(1);
+        let (window_keys, keys) = shingle_keys(&tokens, shingle, boilerplate);
+        Prepared {
+            text,
+            tokens,
+            paras,
+            window_keys,
+            keys,
+            shingle,
+            cut: !boilerplate.is_empty(),
+        }
+    }
+
+    /// The text.
+    pub fn text(&self) -> &'t str {
+        self.text
+    }
+
+    /// The share of the shingles of `text[start..end]` (a passage of this
+    /// text, from the start of a word to the end of one) found in
+    /// `boilerplate`: [`boilerplate_share`] from the tokens at hand.
+    pub fn boilerplate_share(&self, start: usize, end: usize, boilerplate: &[u32]) -> f64 {
+        let t0 = self.tokens.partition_point(|t| t.start < start);
+        let t1 = self.tokens.partition_point(|t| t.end <= end);
+        let k = self.shingle;
+        if boilerplate.is_empty() || t1 <= t0 {
+            return 0.0;
+        }
+        if t1 - t0 < k {
+            // Fewer words than a shingle: one shingle of them all.
+            let mut hashes = Vec::new();
+            shingles_into(&self.tokens[t0..t1], k, &mut hashes);
+            return share_in(hashes.iter().map(|&h| key(h)), boilerplate);
+        }
+        share_in(self.window_keys[t0..=t1 - k].iter().copied(), boilerplate)
+    }
+}
+
+/// The share of the distinct `keys` found in the sorted `boilerplate`
+/// (0 for none).
+fn share_in(keys: impl Iterator<Item = u32>, boilerplate: &[u32]) -> f64 {
+    let mut keys: Vec<u32> = keys.collect();
+    keys.sort_unstable();
+    keys.dedup();
+    if keys.is_empty() {
+        return 0.0;
+    }
+    let hits = keys
+        .iter()
+        .filter(|k| boilerplate.binary_search(k).is_ok())
+        .count();
+    hits as f64 / keys.len() as f64
+}
+
+/// Aligns two prepared texts (see [`Prepared`]): the same as
+/// [`explain_with_cut`] on their texts, with the shingle size and the cut
+/// they were prepared with.
+pub fn explain_prepared(a: &Prepared<'_>, b: &Prepared<'_>, cfg: &AlignConfig) -> Explanation {
+    let mut e = align(&a.tokens, &b.tokens, Some((&a.paras, &b.paras)), cfg);
+    let s = similarity(&a.keys, &b.keys);
+    (e.jaccard, e.containment) = (s.jaccard, s.containment);
+    e.shingle = a.shingle;
+    e.boilerplate_cut = a.cut || b.cut;
+    e
+}
+
+/// The similarity a scan gives two tokenized documents: Jaccard and
+/// containment of their sets of `k`-shingle keys (`crate::shingle::key`),
+/// less the keys in `boilerplate` (sorted; empty for no cut).
+pub fn scan_similarity(a: &[Token], b: &[Token], k: usize, boilerplate: &[u32]) -> Similarity {
+    let k = k.max(1);
+    similarity(
+        &shingle_keys(a, k, boilerplate).1,
+        &shingle_keys(b, k, boilerplate).1,
+    )
+}
+
+/// The key of each `k`-shingle of `tokens` in text order, and the scan's
+/// set of them: sorted, distinct, less the keys in `boilerplate`.
+fn shingle_keys(tokens: &[Token], k: usize, boilerplate: &[u32]) -> (Vec<u32>, Vec<u32>) {
+    let mut hashes = Vec::new();
+    shingles_into(tokens, k, &mut hashes);
+    let windows: Vec<u32> = hashes.iter().map(|&h| key(h)).collect();
+    let mut set: Vec<u32> = windows
+        .iter()
+        .copied()
+        .filter(|k| boilerplate.binary_search(k).is_err())
+        .collect();
+    set.sort_unstable();
+    set.dedup();
+    (windows, set)
 }
 
 /// The share of the word `k`-shingles of `text[start..end]` (a passage or
@@ -273,14 +460,7 @@ pub fn boilerplate_share(
         return 0.0;
     }
     let set = shingle_set(&crate::tokenize::tokenize(&text[start..end]), k);
-    if set.is_empty() {
-        return 0.0;
-    }
-    let hits = set
-        .iter()
-        .filter(|&&h| boilerplate.binary_search(&crate::shingle::key(h)).is_ok())
-        .count();
-    hits as f64 / set.len() as f64
+    share_in(set.iter().map(|&h| key(h)), boilerplate)
 }
 
 /// Whether `gap` (the text between two words) holds a blank line: a line
@@ -321,9 +501,14 @@ fn paragraphs(text: &str, tokens: &[Token]) -> Vec<u32> {
 /// Without the texts, paragraph breaks are unknown, so gaps are bridged by
 /// size alone (see the module docs).
 pub fn explain_tokens(a_tokens: &[Token], b_tokens: &[Token], cfg: &AlignConfig) -> Explanation {
-    align(a_tokens, b_tokens, None, cfg)
+    let mut e = align(a_tokens, b_tokens, None, cfg);
+    let s = scan_similarity(a_tokens, b_tokens, cfg.shingle.max(1), &[]);
+    (e.jaccard, e.containment) = (s.jaccard, s.containment);
+    e
 }
 
+/// The alignment of two token lists: everything but the scores (left at
+/// 0, with the shingle size of `cfg` and no cut).
 fn align(
     a_tokens: &[Token],
     b_tokens: &[Token],
@@ -338,14 +523,41 @@ fn align(
     let tiles = tile(&a, &b, min_match, &mut b_used);
     let runs = merge_tiles(tiles, cfg.max_gap, &b_used, paras);
 
+    let mut edited_words = 0;
     let passages: Vec<Passage> = runs
         .iter()
-        .map(|r| Passage {
-            a_start: a_tokens[r.a].start,
-            a_end: a_tokens[r.a + r.a_len - 1].end,
-            b_start: b_tokens[r.b].start,
-            b_end: b_tokens[r.b + r.b_len - 1].end,
-            words: r.a_len,
+        .map(|r| {
+            let mut edits = Vec::new();
+            for gap in &r.gaps {
+                for e in gap_edits(&a, &b, gap) {
+                    edited_words += (e.a1 - e.a0).max(e.b1 - e.b0);
+                    // A side without words is the point after the word
+                    // before it (a gap always follows a tile's word).
+                    let span = |t: &[Token], x0: usize, x1: usize| {
+                        if x1 > x0 {
+                            (t[x0].start, t[x1 - 1].end)
+                        } else {
+                            (t[x0 - 1].end, t[x0 - 1].end)
+                        }
+                    };
+                    let (a_start, a_end) = span(a_tokens, e.a0, e.a1);
+                    let (b_start, b_end) = span(b_tokens, e.b0, e.b1);
+                    edits.push(Edit {
+                        a_start,
+                        a_end,
+                        b_start,
+                        b_end,
+                    });
+                }
+            }
+            Passage {
+                a_start: a_tokens[r.a].start,
+                a_end: a_tokens[r.a + r.a_len - 1].end,
+                b_start: b_tokens[r.b].start,
+                b_end: b_tokens[r.b + r.b_len - 1].end,
+                words: r.a_len,
+                edits,
+            }
         })
         .collect();
 
@@ -359,18 +571,76 @@ fn align(
     ranges.sort_unstable();
     let only_b = uncovered(b_tokens, &ranges);
 
-    let k = cfg.shingle.max(1);
-    let scores = similarity(&shingle_set(a_tokens, k), &shingle_set(b_tokens, k));
-
     Explanation {
-        jaccard: scores.jaccard,
-        containment: scores.containment,
+        jaccard: 0.0,
+        containment: 0.0,
         coverage_a: ratio(covered_a, a.len()),
         coverage_b: ratio(covered_b, b.len()),
         passages,
         only_a,
         only_b,
+        edited_words,
+        shingle: cfg.shingle.max(1),
+        boilerplate_cut: false,
     }
+}
+
+/// Token ranges of A and of B: `A[a0..a1]` reads `B[b0..b1]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Gap {
+    a0: usize,
+    a1: usize,
+    b0: usize,
+    b1: usize,
+}
+
+/// The edits of one bridged gap, in order: the runs of words left between
+/// the matched words of a longest common subsequence of `a[gap.a0..gap.a1]`
+/// and `b[gap.b0..gap.b1]`, chosen as the module docs say.
+fn gap_edits(a: &[u64], b: &[u64], gap: &Gap) -> Vec<Gap> {
+    let (x, y) = (&a[gap.a0..gap.a1], &b[gap.b0..gap.b1]);
+    let (n, m) = (x.len(), y.len());
+    // lcs[i][j]: length of a longest common subsequence of x[i..], y[j..].
+    let w = m + 1;
+    let mut lcs = vec![0u32; (n + 1) * w];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i * w + j] = if x[i] == y[j] {
+                1 + lcs[(i + 1) * w + j + 1]
+            } else {
+                lcs[(i + 1) * w + j].max(lcs[i * w + j + 1])
+            };
+        }
+    }
+    let mut out = Vec::new();
+    let (mut i, mut j, mut from) = (0, 0, (0, 0));
+    let close = |out: &mut Vec<Gap>, from: (usize, usize), i: usize, j: usize| {
+        if (i, j) != from {
+            out.push(Gap {
+                a0: gap.a0 + from.0,
+                a1: gap.a0 + i,
+                b0: gap.b0 + from.1,
+                b1: gap.b0 + j,
+            });
+        }
+    };
+    while i < n && j < m {
+        if x[i] == y[j] {
+            // Matching equal words is always part of some longest
+            // subsequence.
+            close(&mut out, from, i, j);
+            i += 1;
+            j += 1;
+            from = (i, j);
+        } else if lcs[i * w + j + 1] == lcs[i * w + j] {
+            // Passing over B[j] loses nothing.
+            j += 1;
+        } else {
+            i += 1;
+        }
+    }
+    close(&mut out, from, n, m);
+    out
 }
 
 /// `num / den`, or 0 when `den` is 0.
@@ -505,13 +775,16 @@ fn tile(a: &[u64], b: &[u64], min_match: usize, b_used: &mut [bool]) -> Vec<Run>
     tiles
 }
 
-/// A passage in token indices: `A[a..a+a_len]` aligned with `B[b..b+b_len]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A passage in token indices: `A[a..a+a_len]` aligned with
+/// `B[b..b+b_len]`, with the gaps bridged inside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Aligned {
     a: usize,
     a_len: usize,
     b: usize,
     b_len: usize,
+    /// The bridged gaps with a word on either side, in order.
+    gaps: Vec<Gap>,
 }
 
 /// Merges tiles into passages by the gap rule of the module docs. Returns
@@ -534,6 +807,14 @@ fn merge_tiles(
                 && !b_used[b_end..t.b].iter().any(|&u| u)
                 && paras.is_none_or(|(pa, pb)| pa[a_end - 1] == pa[t.a] && pb[b_end - 1] == pb[t.b])
             {
+                if (t.a, t.b) != (a_end, b_end) {
+                    p.gaps.push(Gap {
+                        a0: a_end,
+                        a1: t.a,
+                        b0: b_end,
+                        b1: t.b,
+                    });
+                }
                 p.a_len = t.a + t.len - p.a;
                 p.b_len = t.b + t.len - p.b;
                 continue;
@@ -544,6 +825,7 @@ fn merge_tiles(
             a_len: t.len,
             b: t.b,
             b_len: t.len,
+            gaps: Vec::new(),
         });
     }
     out
@@ -637,7 +919,8 @@ mod tests {
                 a_end: a.len() - 1,
                 b_start: 0,
                 b_end: a.len() - 1,
-                words: 10
+                words: 10,
+                edits: vec![],
             }]
         );
         assert!(e.only_a.is_empty() && e.only_b.is_empty());
@@ -820,11 +1103,121 @@ mod tests {
         // 8 shared 5-shingles, 4 only in B (b is a + 4 words).
         let a = "one two three four five six seven eight nine ten eleven twelve";
         let b = "one two three four five six seven eight nine ten eleven twelve x y z w";
-        let e = explain(a, b, &cfg());
+        let five = AlignConfig {
+            shingle: 5,
+            ..cfg()
+        };
+        let e = explain(a, b, &five);
+        assert_eq!((e.shingle, e.boilerplate_cut), (5, false));
         assert_eq!(e.containment, 1.0);
         assert!((e.jaccard - 8.0 / 12.0).abs() < 1e-12);
         assert_eq!(e.coverage_a, 1.0);
         assert_eq!(e.coverage_b, 12.0 / 16.0);
+    }
+
+    #[test]
+    fn default_shingle_is_the_scans() {
+        assert_eq!(cfg().shingle, crate::Config::default().shingle());
+        let a = "one two three four five six seven eight nine ten eleven twelve";
+        let b = "one two three four five six seven eight nine ten eleven twelve x y z w";
+        let e = explain(a, b, &cfg());
+        // 9 shared 4-shingles of 13.
+        assert!((e.jaccard - 9.0 / 13.0).abs() < 1e-12);
+        let s = crate::Engine::new(crate::Config::default()).compare(a, b);
+        assert_eq!((e.jaccard, e.containment), (s.jaccard, s.containment));
+    }
+
+    #[test]
+    fn boilerplate_cut_changes_the_scores_not_the_passages() {
+        let a = "one two three four five six seven eight nine ten eleven twelve";
+        let b = "one two three four five six seven eight nine ten eleven twelve x y z w";
+        let ta = tokenize(a);
+        let mut cut: Vec<u32> = shingle_set(&ta[..5], 4).iter().map(|&h| key(h)).collect();
+        cut.sort_unstable();
+        let plain = explain(a, b, &cfg());
+        let e = explain_with_cut(a, b, &cfg(), &cut);
+        assert_eq!(e.passages, plain.passages);
+        assert!(e.boilerplate_cut);
+        // 2 of the 9 shared shingles are cut: 7 of 11 remain.
+        assert!((e.jaccard - 7.0 / 11.0).abs() < 1e-12, "{}", e.jaccard);
+    }
+
+    /// The texts of each passage's edits, as (A words, B words).
+    fn edits<'t>(a: &'t str, b: &'t str, e: &Explanation) -> Vec<(&'t str, &'t str)> {
+        e.passages
+            .iter()
+            .flat_map(|p| &p.edits)
+            .map(|d| (&a[d.a_start..d.a_end], &b[d.b_start..d.b_end]))
+            .collect()
+    }
+
+    #[test]
+    fn edits_inside_a_passage_are_reported() {
+        let head = "the company reported record sales of";
+        let tail = "billion yuan in the first half of the year, up sharply";
+        let a = format!(
+            "{head} 323 {tail} as 34 per cent of all new buyers chose it, the chief \
+             executive said in an interview on Monday in Beijing."
+        );
+        let b = format!(
+            "{head} 523 {tail} as 34% of all new buyers chose it, the chief \
+             executive said on Monday in Beijing."
+        );
+        let e = explain(&a, &b, &cfg());
+        assert_eq!(e.passages.len(), 1, "{e:?}");
+        assert_eq!(
+            edits(&a, &b, &e),
+            [("323", "523"), ("per cent", ""), ("in an interview", "")]
+        );
+        assert_eq!(e.edited_words, 1 + 2 + 3);
+        assert_eq!(e.edits(), 3);
+        let p = &e.passages[0];
+        // A deletion sits at the end of the word before it in B.
+        assert_eq!(p.edits[1].b_start, b.find("34%").unwrap() + 2);
+        assert_eq!(p.edits[1].b_start, p.edits[1].b_end);
+        // Swapped, a deletion becomes an insertion.
+        let f = explain(&b, &a, &cfg());
+        assert_eq!(
+            edits(&b, &a, &f),
+            [("523", "323"), ("", "per cent"), ("", "in an interview")]
+        );
+        // Case and punctuation are no edit.
+        let g = explain(&a, &a.to_uppercase().replace(',', ";"), &cfg());
+        assert_eq!((g.edits(), g.edited_words), (0, 0));
+    }
+
+    #[test]
+    fn words_shared_inside_a_gap_are_not_edited() {
+        let cfg = AlignConfig {
+            max_gap: 5,
+            ..cfg()
+        };
+        let head = "alpha beta gamma delta epsilon";
+        let tail = "zeta eta theta iota kappa";
+        let a = format!("{head} x1 same x2 {tail}");
+        let b = format!("{head} y1 same y2 y3 {tail}");
+        let e = explain(&a, &b, &cfg);
+        assert_eq!(e.passages.len(), 1);
+        assert_eq!(edits(&a, &b, &e), [("x1", "y1"), ("x2", "y2 y3")]);
+        assert_eq!(e.edited_words, 1 + 2);
+        // Of two ways to match one word, B's words are passed over first.
+        let a = format!("{head} p q {tail}");
+        let b = format!("{head} q p {tail}");
+        let e = explain(&a, &b, &cfg);
+        assert_eq!(edits(&a, &b, &e), [("", "q"), ("q", "")]);
+        let a = format!("{head} z z y {tail}");
+        let b = format!("{head} y y y x {tail}");
+        let e = explain(&a, &b, &cfg);
+        assert_eq!(edits(&a, &b, &e), [("z z", "y y"), ("", "x")]);
+    }
+
+    #[test]
+    fn tiles_that_meet_make_no_edit() {
+        // Two tiles adjacent on both sides: "a b c d" is taken by a longer
+        // run elsewhere first, then the rest of the run joins it.
+        let e = explain("a b c d e f g h", "a b c d e f g h", &cfg());
+        assert_eq!(e.passages.len(), 1);
+        assert!(e.passages[0].edits.is_empty());
     }
 
     #[test]

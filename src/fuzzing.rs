@@ -72,6 +72,29 @@ pub fn explain_bytes(data: &[u8]) {
                 assert!(text.is_char_boundary(s) && text.is_char_boundary(t));
             }
         }
+        // Edits: inside their passage on both sides, in order, on char
+        // boundaries, each with a word on one side at least.
+        for p in &e.passages {
+            let (mut at_a, mut at_b) = (p.a_start, p.b_start);
+            for d in &p.edits {
+                assert!(at_a <= d.a_start && d.a_start <= d.a_end && d.a_end <= p.a_end);
+                assert!(at_b <= d.b_start && d.b_start <= d.b_end && d.b_end <= p.b_end);
+                assert!(d.a_end > d.a_start || d.b_end > d.b_start, "an empty edit");
+                for (text, x) in [(&a, d.a_start), (&a, d.a_end), (&b, d.b_start), (&b, d.b_end)] {
+                    assert!(text.is_char_boundary(x));
+                }
+                (at_a, at_b) = (d.a_end, d.b_end);
+            }
+        }
+        // Every rendering takes it.
+        let (da, db) = (
+            crate::report::ReportDoc { id: "a", text: &a },
+            crate::report::ReportDoc { id: "b", text: &b },
+        );
+        let mut sink = Vec::new();
+        crate::report::write_explain_text(&mut sink, da, db, &e, true).expect("to memory");
+        crate::report::write_html_pair(&mut sink, da, db, &e).expect("to memory");
+        let _ = crate::report::explain_json(da, db, &e);
     }
 }
 

@@ -279,10 +279,91 @@ pub fn write_csv(result: &ScanResult, w: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes a report for people: each cluster with its documents and pairs
-/// (ids with their control characters escaped, see
-/// [`crate::display::escape_for_terminal`]).
+/// Most characters of a [`headline`].
+pub const HEADLINE_CHARS: usize = 120;
+
+/// The headline of a text: its first line of at least three words with
+/// letters (so that a page's `share`, `1 / 19` or `2 Hours Ago | 04:15`
+/// is passed over), or failing that its first line with a letter or a
+/// digit; with runs of whitespace as one space, control characters shown
+/// as `U+FFFD`, cut to [`HEADLINE_CHARS`] characters (then ending in `…`).
+/// Empty when no line has a word.
+///
+/// ```
+/// use neardup::output::headline;
+/// assert_eq!(headline("share\n  1 / 19\n China  warns BYD\nBody."), "China warns BYD");
+/// assert_eq!(headline("Fullscreen\n"), "Fullscreen");
+/// assert_eq!(headline(""), "");
+/// ```
+pub fn headline(text: &str) -> String {
+    headline_where(text, |_| true)
+}
+
+/// [`headline`], passing over the lines `keep` refuses (for example lines
+/// that are mostly a scan's boilerplate).
+pub fn headline_where(text: &str, keep: impl Fn(&str) -> bool) -> String {
+    let wordy = |l: &str| {
+        l.split_whitespace()
+            .filter(|w| w.chars().any(char::is_alphabetic))
+            .count()
+            >= 3
+    };
+    let line = text
+        .lines()
+        .find(|l| wordy(l) && keep(l))
+        .or_else(|| text.lines().find(|l| l.chars().any(char::is_alphanumeric)));
+    let Some(line) = line else {
+        return String::new();
+    };
+    let mut out = String::new();
+    for (i, word) in line.split_whitespace().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.extend(
+            word.chars()
+                .map(|c| if c.is_control() { '\u{FFFD}' } else { c }),
+        );
+    }
+    match out.char_indices().nth(HEADLINE_CHARS) {
+        Some((at, _)) => {
+            out.truncate(at);
+            out.push('…');
+            out
+        }
+        None => out,
+    }
+}
+
+/// Writes a report for people: each cluster with its documents (see
+/// [`write_text_with`]), without headlines or colour.
 pub fn write_text(result: &ScanResult, w: &mut dyn Write, all: bool) -> io::Result<()> {
+    write_text_with(result, w, all, None, false)
+}
+
+/// A document's headline, by index (see [`headline`]); None when unknown.
+pub type Headline<'a> = dyn Fn(usize) -> Option<String> + 'a;
+
+/// Writes a report for people (`scan --format text`): a legend line, then
+/// each cluster with its number of documents and pairs, its score range,
+/// its headline (the representative's, from `headline` when given) and its
+/// members, the representative first (marked `*`) and every other member
+/// with its Jaccard and containment against the representative, or against
+/// the member it is closest to (`with ID`) when the two are not a
+/// duplicate pair. With `all`, the single documents follow. With `color`,
+/// each cluster's first line is bold (ANSI escapes).
+pub fn write_text_with(
+    result: &ScanResult,
+    w: &mut dyn Write,
+    all: bool,
+    headline: Option<&Headline<'_>>,
+    color: bool,
+) -> io::Result<()> {
+    let (bold, reset) = if color {
+        ("\x1b[1m", "\x1b[0m")
+    } else {
+        ("", "")
+    };
     use crate::display::{count, escape_for_terminal};
     // Ids come from file names: their control characters are escaped.
     let id = |d: usize| escape_for_terminal(&result.docs[d].id);
@@ -292,29 +373,66 @@ pub fn write_text(result: &ScanResult, w: &mut dyn Write, all: bool) -> io::Resu
             "No near-duplicates found among {}.",
             count(result.docs.len() as u64, "document", "documents")
         )?;
-    }
-    for c in &result.clusters {
+    } else {
         writeln!(
             w,
-            "Cluster {} ({} documents, representative {})",
+            "Legend: * the representative (the fullest copy); J Jaccard, C containment of the \
+             word {}-shingle sets (boilerplate removed) of each member and the \
+             representative, or of the member named after \"with\" when those two are not a \
+             duplicate pair.",
+            result.config().shingle()
+        )?;
+        writeln!(w)?;
+    }
+    for c in &result.clusters {
+        let (jl, jh) = score_range(c.pairs.iter().map(|p| p.jaccard));
+        let (cl, ch) = score_range(c.pairs.iter().map(|p| p.containment));
+        writeln!(
+            w,
+            "{bold}Cluster {}  {} documents, {} duplicate pair{}, J {}, C {}{reset}",
             c.id,
             c.docs.len(),
-            id(c.representative)
+            c.pairs.len(),
+            if c.pairs.len() == 1 { "" } else { "s" },
+            show_range(jl, jh),
+            show_range(cl, ch)
         )?;
-        for &d in &c.docs {
-            let mark = if d == c.representative { "*" } else { " " };
-            let words = count(result.docs[d].words as u64, "word", "words");
-            writeln!(w, "  {mark} {}  ({words})", id(d))?;
+        if let Some(h) = headline.and_then(|f| f(c.representative)) {
+            if !h.is_empty() {
+                writeln!(w, "  \"{}\"", escape_for_terminal(&h))?;
+            }
         }
-        for p in &c.pairs {
-            writeln!(
-                w,
-                "    {} ~ {}  jaccard {:.2}  containment {:.2}",
-                id(p.a),
-                id(p.b),
-                p.jaccard,
-                p.containment
-            )?;
+        let rep = c.representative;
+        let words = |d: usize| count(result.docs[d].words as u64, "word", "words");
+        writeln!(w, "  * {}  ({})", id(rep), words(rep))?;
+        for &d in c.docs.iter().filter(|&&d| d != rep) {
+            let with_rep = c
+                .pairs
+                .iter()
+                .find(|p| (p.a, p.b) == (rep.min(d), rep.max(d)));
+            let (p, via) = match with_rep {
+                Some(p) => (Some(p), None),
+                None => {
+                    let best = c
+                        .pairs
+                        .iter()
+                        .filter(|p| p.a == d || p.b == d)
+                        .max_by(|x, y| {
+                            x.containment
+                                .total_cmp(&y.containment)
+                                .then(x.jaccard.total_cmp(&y.jaccard))
+                        });
+                    (best, best.map(|p| if p.a == d { p.b } else { p.a }))
+                }
+            };
+            write!(w, "    {}  ({})", id(d), words(d))?;
+            if let Some(p) = p {
+                write!(w, "  J {:.4}  C {:.4}", p.jaccard, p.containment)?;
+            }
+            if let Some(v) = via {
+                write!(w, "  with {}", id(v))?;
+            }
+            writeln!(w)?;
         }
         writeln!(w)?;
     }
@@ -325,6 +443,41 @@ pub fn write_text(result: &ScanResult, w: &mut dyn Write, all: bool) -> io::Resu
         }
     }
     Ok(())
+}
+
+/// Smallest and largest of `xs` (0 and 0 when empty).
+pub(crate) fn score_range(xs: impl Iterator<Item = f64>) -> (f64, f64) {
+    xs.fold(None, |r: Option<(f64, f64)>, x| {
+        Some(r.map_or((x, x), |(lo, hi)| (lo.min(x), hi.max(x))))
+    })
+    .unwrap_or((0.0, 0.0))
+}
+
+/// `0.41–0.98`, or one number when both ends round alike.
+pub(crate) fn show_range(lo: f64, hi: f64) -> String {
+    let (a, b) = (format!("{lo:.2}"), format!("{hi:.2}"));
+    if a == b {
+        a
+    } else {
+        format!("{a}–{b}")
+    }
+}
+
+/// Displays a one-line string (an id) with every control character shown
+/// as `U+FFFD`.
+pub(crate) struct OneLine<'a>(pub(crate) &'a str);
+
+impl std::fmt::Display for OneLine<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for c in self.0.chars() {
+            if c.is_control() {
+                f.write_str("\u{FFFD}")?;
+            } else {
+                std::fmt::Write::write_char(f, c)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Writes a file atomically: into a temporary file in the same folder,

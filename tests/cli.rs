@@ -100,8 +100,25 @@ fn all_prints_singletons_and_formats_work() {
 
     let o = run(&["scan", d]);
     let text = stdout(&o);
-    assert!(text.contains("Cluster 0 (2 documents"), "{text}");
-    assert!(text.contains("05-yahoo-byd-price-war.txt"));
+    assert!(text.starts_with("Legend: * the representative"), "{text}");
+    assert!(
+        text.contains("\nCluster 0  2 documents, 1 duplicate pair, J "),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n  * 05-yahoo-byd-price-war.txt  (828 words)\n"),
+        "{text}"
+    );
+    // The member's scores are the pair's, as JSON Lines and CSV give them.
+    let row = csv.lines().find(|l| l.contains("byd")).unwrap();
+    let cols: Vec<&str> = row.split(',').collect();
+    let (j, c): (f64, f64) = (cols[3].parse().unwrap(), cols[4].parse().unwrap());
+    assert!(
+        text.contains(&format!(
+            "    04-business-standard-byd-price-war.txt  (776 words)  J {j:.4}  C {c:.4}\n"
+        )),
+        "{text}"
+    );
 }
 
 #[test]
@@ -334,10 +351,23 @@ fn explanations_mark_shared_boilerplate() {
     // The story body is not boilerplate; the footer passage is.
     assert!(shares.iter().any(|&s| s < 0.1), "{shares:?}");
     assert!(shares.iter().any(|&s| s > 0.9), "{shares:?}");
+    // The report's view of the pair names the boilerplate passage (by its
+    // number, for the script that renders the view).
     let html = std::fs::read_to_string(&report).unwrap();
+    let view = &html[html
+        .find("<details class=\"view\" id=\"v-0-")
+        .expect("a view")..];
+    let view = &view[..view.find('>').unwrap()];
+    let passages = v["pairs"][0]["passages"].as_array().unwrap();
+    let marked: Vec<String> = passages
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p["boilerplate"].as_f64().unwrap() >= 0.5)
+        .map(|(i, _)| (i + 1).to_string())
+        .collect();
     assert!(
-        html.contains("boilerplate\" id=\"pair-0-0-a-p"),
-        "boilerplate passage marked in the report"
+        view.contains(&format!(" data-bp=\"[{}]\"", marked.join(","))),
+        "boilerplate passage marked in the report: {view}"
     );
 }
 
@@ -391,6 +421,170 @@ fn a_corpus_out_of_memory_is_read_whole_under_a_low_open_file_limit() {
     assert!(err.contains(" 0 skipped"), "{err}");
 }
 
+#[test]
+fn colour_follows_the_color_flag() {
+    let a = shared("examples/aggregator-split/04-business-standard-byd-price-war.txt");
+    let b = shared("examples/aggregator-split/05-yahoo-byd-price-war.txt");
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let piped = stdout(&run(&["explain", a, b]));
+    assert!(!piped.contains('\x1b'), "auto: no colour into a pipe");
+    let always = stdout(&run(&["explain", a, b, "--color", "always"]));
+    assert!(always.contains("\x1b[1;32m#1 shared"), "{always}");
+    assert!(
+        always.contains("\x1b[1;31mper cent\x1b[0m"),
+        "the edit in A's colour"
+    );
+    let never = stdout(&run(&["explain", a, b, "--color", "never"]));
+    assert_eq!(never, piped);
+    let d = shared("examples/aggregator-split");
+    let text = stdout(&run(&[
+        "scan",
+        d.to_str().unwrap(),
+        "-q",
+        "--color",
+        "always",
+    ]));
+    assert!(text.contains("\x1b[1mCluster 0  2 documents"), "{text}");
+    let o = run(&["explain", a, b, "--color", "sometimes"]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "a bad --color value is a usage error"
+    );
+}
+
+/// The summary on stderr counts the pairs and clusters the outputs hold
+/// (the Helsinki scan finds some pairs while clustering and leaves others
+/// between clusters).
+#[test]
+fn summary_counts_what_the_outputs_hold() {
+    let dir = shared("data/helsinki-news-2018/docs");
+    let o = run(&["scan", dir.to_str().unwrap(), "--format", "csv"]);
+    assert!(o.status.success());
+    let csv = stdout(&o);
+    let rows = csv.lines().count() - 1;
+    let clusters: std::collections::BTreeSet<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    let err = String::from_utf8_lossy(&o.stderr);
+    let line = err.lines().last().unwrap();
+    assert!(
+        line.contains(&format!(
+            "; {rows} duplicate pairs in {} clusters (",
+            clusters.len()
+        )),
+        "{line}"
+    );
+    // How they were found adds up to the same number.
+    let num = |after: &str| -> usize {
+        let at = line
+            .find(after)
+            .unwrap_or_else(|| panic!("{after:?} in {line}"));
+        line[..at].rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let verified = num(" of ");
+    let found = num(" more found while clustering");
+    let left = num(" left between clusters");
+    assert_eq!(verified + found - left, rows, "{line}");
+}
+
+/// `--title-field` names the JSON Lines field whose value is a cluster's
+/// headline, in the text output and in the report; without it, the
+/// headline is the first line of words of the representative's text.
+#[test]
+fn title_field_gives_the_headlines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let story = "The central bank raised its main interest rate by half a point on Tuesday, \
+                 the third increase this year, citing prices that rose faster than expected \
+                 in the spring and a labour market that stayed tight through the summer.";
+    let lines = [
+        json_line("a", "Rates rise again", &format!("share\n1 / 4\n{story}")),
+        json_line(
+            "b",
+            "Bank lifts rates",
+            &format!("{story} Reporting by the desk."),
+        ),
+        json_line(
+            "c",
+            "Football",
+            "The home side won two to nil on Sunday afternoon.",
+        ),
+    ];
+    let input = tmp.path().join("news.jsonl");
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let report = tmp.path().join("report.html");
+    let i = input.to_str().unwrap();
+    let o = run(&[
+        "scan",
+        i,
+        "-q",
+        "--title-field",
+        "title",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The representative is b (more words): its title is the headline.
+    let text = stdout(&o);
+    assert!(
+        text.contains("\n  \"Bank lifts rates\"\n  * b  ("),
+        "{text}"
+    );
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("<td class=\"hl\">Bank lifts rates</td>"));
+    assert!(html.contains("<p class=\"headline\">Bank lifts rates</p>"));
+    // Without the flag: the first line of words.
+    let text = stdout(&run(&["scan", i, "-q"]));
+    assert!(
+        text.contains("\n  \"The central bank raised its main interest rate"),
+        "{text}"
+    );
+}
+
+fn json_line(id: &str, title: &str, text: &str) -> String {
+    serde_json::json!({ "id": id, "title": title, "text": text }).to_string()
+}
+
+/// On a terminal, the progress bar counts documents and bytes of the whole
+/// input; into a pipe, nothing is drawn. (`script` gives the run a
+/// terminal.)
+#[test]
+fn progress_counts_documents_and_bytes_on_a_terminal() {
+    let dir = shared("data/helsinki-news-2018/docs");
+    let tmp = tempfile::tempdir().unwrap();
+    let typescript = tmp.path().join("typescript");
+    let command = format!(
+        "stty cols 100; {} scan {} --format csv -o {}",
+        env!("CARGO_BIN_EXE_neardup"),
+        dir.display(),
+        tmp.path().join("out.csv").display()
+    );
+    let o = Command::new("script")
+        .args(["-qfc", &command])
+        .arg(&typescript)
+        .output()
+        .expect("script (util-linux) runs the scan on a terminal");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let screen = std::fs::read_to_string(&typescript).unwrap();
+    let total: u64 = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    let total = format!("/{:.2} MiB ", total as f64 / (1 << 20) as f64);
+    assert!(screen.contains(" documents ["), "{screen}");
+    assert!(screen.contains(&total), "{total} in {screen}");
+    assert!(screen.contains("612 documents read"), "{screen}");
+    // Into a pipe: the summary only.
+    let o = run(&["scan", dir.to_str().unwrap(), "--format", "csv"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !err.contains("reading") && err.contains("612 documents read"),
+        "{err}"
+    );
+}
+
 /// `--threads` has a limit, said at once (a huge value used to spend a
 /// minute creating threads before failing).
 #[test]
@@ -439,7 +633,9 @@ fn an_error_states_its_cause_once_and_counts_agree() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("neardup: 1 document read"), "{err}");
     assert!(
-        err.contains("0 candidate pairs, 0 verified pairs, 0 clusters (0 documents)"),
+        err.contains(
+            "0 duplicate pairs in 0 clusters (0 documents): 0 of 0 candidate pairs verified"
+        ),
         "{err}"
     );
     assert_eq!(stdout(&o), "No near-duplicates found among 1 document.\n");

@@ -10,12 +10,13 @@
 //!   moves, insertions and small in-paragraph edits, and knows the true
 //!   passages. With unique words the aligner must find them exactly; with
 //!   real text (words drawn from `shared/examples`) it must land close, and
-//!   `boundary_accuracy_on_realistic_edits` prints how close
+//!   `boundary_accuracy_on_realistic_edits` prints how close (passage
+//!   boundaries, and the edits inside passages found exactly)
 //!   (`cargo test --test explain_oracle -- --nocapture`).
 
 use std::collections::BTreeSet;
 
-use neardup::explain::{explain, explain_tokens, AlignConfig, Explanation, Passage, Span};
+use neardup::explain::{explain, explain_tokens, AlignConfig, Edit, Explanation, Passage, Span};
 use neardup::tokenize::{tokenize, Token};
 use proptest::prelude::*;
 
@@ -60,9 +61,11 @@ fn naive_explain(a: &str, b: &str, cfg: &AlignConfig) -> Explanation {
         tiles.push((i, j, len));
     }
 
-    // Gap rule, on half-open token ranges (a0, a1, b0, b1).
+    // Gap rule, on half-open token ranges (a0, a1, b0, b1), keeping each
+    // passage's bridged gaps.
     tiles.sort();
     let mut runs: Vec<(usize, usize, usize, usize)> = Vec::new();
+    let mut gaps: Vec<Vec<(usize, usize, usize, usize)>> = Vec::new();
     for (i, j, len) in tiles {
         if let Some(p) = runs.last_mut() {
             if j >= p.3
@@ -72,12 +75,14 @@ fn naive_explain(a: &str, b: &str, cfg: &AlignConfig) -> Explanation {
                 && !neardup::explain::has_blank_line(&a[ta[p.1 - 1].end..ta[i].start])
                 && !neardup::explain::has_blank_line(&b[tb[p.3 - 1].end..tb[j].start])
             {
+                gaps.last_mut().unwrap().push((p.1, i, p.3, j));
                 p.1 = i + len;
                 p.3 = j + len;
                 continue;
             }
         }
         runs.push((i, i + len, j, j + len));
+        gaps.push(Vec::new());
     }
 
     let (mut cov_a, mut cov_b) = (vec![false; n], vec![false; m]);
@@ -85,6 +90,45 @@ fn naive_explain(a: &str, b: &str, cfg: &AlignConfig) -> Explanation {
         cov_a[a0..a1].fill(true);
         cov_b[b0..b1].fill(true);
     }
+    // Edits: per gap, the unmatched runs around a best common subsequence.
+    let mut edited_words = 0;
+    let edits: Vec<Vec<Edit>> = gaps
+        .iter()
+        .map(|list| {
+            let mut out = Vec::new();
+            for &(a0, a1, b0, b1) in list {
+                let x: Vec<u64> = ta[a0..a1].iter().map(|t| t.hash).collect();
+                let y: Vec<u64> = tb[b0..b1].iter().map(|t| t.hash).collect();
+                let matched = best_matching(&x, &y);
+                // Runs of unmatched words between consecutive matches.
+                let mut from = (0, 0);
+                for &(i, j) in matched.iter().chain(std::iter::once(&(x.len(), y.len()))) {
+                    if (i, j) != from {
+                        let (s0, s1, t0, t1) = (a0 + from.0, a0 + i, b0 + from.1, b0 + j);
+                        edited_words += (s1 - s0).max(t1 - t0);
+                        let side = |t: &[Token], x0: usize, x1: usize| {
+                            if x1 > x0 {
+                                (t[x0].start, t[x1 - 1].end)
+                            } else {
+                                (t[x0 - 1].end, t[x0 - 1].end)
+                            }
+                        };
+                        let ((a_start, a_end), (b_start, b_end)) =
+                            (side(&ta, s0, s1), side(&tb, t0, t1));
+                        out.push(Edit {
+                            a_start,
+                            a_end,
+                            b_start,
+                            b_end,
+                        });
+                    }
+                    from = (i + 1, j + 1);
+                }
+            }
+            out
+        })
+        .collect();
+
     let (ka, kb) = (token_set(&ta, cfg.shingle), token_set(&tb, cfg.shingle));
     let inter = ka.intersection(&kb).count();
     let union = ka.union(&kb).count();
@@ -97,17 +141,65 @@ fn naive_explain(a: &str, b: &str, cfg: &AlignConfig) -> Explanation {
         coverage_b: frac(cov_b.iter().filter(|&&c| c).count(), m),
         passages: runs
             .iter()
-            .map(|&(a0, a1, b0, b1)| Passage {
+            .zip(edits)
+            .map(|(&(a0, a1, b0, b1), edits)| Passage {
                 a_start: ta[a0].start,
                 a_end: ta[a1 - 1].end,
                 b_start: tb[b0].start,
                 b_end: tb[b1 - 1].end,
                 words: a1 - a0,
+                edits,
             })
             .collect(),
         only_a: naive_spans(&ta, &cov_a),
         only_b: naive_spans(&tb, &cov_b),
+        edited_words,
+        shingle: cfg.shingle.max(1),
+        boilerplate_cut: false,
     }
+}
+
+/// The matched pairs `(i, j)` of the walk through a gap that the spec of
+/// `neardup::explain` takes: of every way to walk `x` and `y` from their
+/// start (match two equal words, pass over a word of B, or pass over a word
+/// of A), one with the most matches, and of those the first when the steps
+/// are ordered match, then pass over B, then pass over A. Searched over
+/// every walk (remembering each position's best).
+fn best_matching(x: &[u64], y: &[u64]) -> Vec<(usize, usize)> {
+    type Best = (usize, Vec<u8>, Vec<(usize, usize)>);
+    fn go(
+        x: &[u64],
+        y: &[u64],
+        i: usize,
+        j: usize,
+        memo: &mut std::collections::HashMap<(usize, usize), Best>,
+    ) -> Best {
+        if i == x.len() || j == y.len() {
+            return (0, Vec::new(), Vec::new());
+        }
+        if let Some(b) = memo.get(&(i, j)) {
+            return b.clone();
+        }
+        let mut options: Vec<Best> = Vec::new();
+        if x[i] == y[j] {
+            let (n, mut steps, mut pairs) = go(x, y, i + 1, j + 1, memo);
+            steps.insert(0, 0);
+            pairs.insert(0, (i, j));
+            options.push((n + 1, steps, pairs));
+        }
+        for (step, (ni, nj)) in [(1u8, (i, j + 1)), (2, (i + 1, j))] {
+            let (n, mut steps, pairs) = go(x, y, ni, nj, memo);
+            steps.insert(0, step);
+            options.push((n, steps, pairs));
+        }
+        let best = options
+            .into_iter()
+            .min_by(|p, q| q.0.cmp(&p.0).then_with(|| p.1.cmp(&q.1)))
+            .unwrap();
+        memo.insert((i, j), best.clone());
+        best
+    }
+    go(x, y, 0, 0, &mut std::collections::HashMap::new()).2
 }
 
 /// Word k-shingles as exact tuples of token hashes.
@@ -151,6 +243,8 @@ fn assert_agrees(a: &str, b: &str, cfg: &AlignConfig) {
     );
     assert_eq!(fast.only_a, slow.only_a, "only_a\nA: {a:?}\nB: {b:?}");
     assert_eq!(fast.only_b, slow.only_b, "only_b\nA: {a:?}\nB: {b:?}");
+    assert_eq!(fast.edited_words, slow.edited_words, "edited words");
+    assert_eq!(fast.shingle, slow.shingle);
     assert_eq!(fast.coverage_a, slow.coverage_a);
     assert_eq!(fast.coverage_b, slow.coverage_b);
     assert!((fast.jaccard - slow.jaccard).abs() < 1e-12, "jaccard");
@@ -221,6 +315,48 @@ fn check_invariants(a: &str, b: &str, e: &Explanation) {
     assert_eq!(e.coverage_b, frac(&cov_b));
     assert_eq!(e.only_a, naive_spans(&ta, &cov_a));
     assert_eq!(e.only_b, naive_spans(&tb, &cov_b));
+    // Edits: inside their passage on both sides, in order, on token
+    // boundaries (an empty side at the end of a token); outside them the
+    // two sides read the same words.
+    let mut edited = 0;
+    for p in &e.passages {
+        let (a0, a1) = token_range(&ta, p.a_start, p.a_end);
+        let (b0, b1) = token_range(&tb, p.b_start, p.b_end);
+        let mut rest_a: Vec<u64> = Vec::new();
+        let mut rest_b: Vec<u64> = Vec::new();
+        let (mut at_a, mut at_b) = (a0, b0);
+        for d in &p.edits {
+            let edge = |tokens: &[Token], s: usize, t: usize, lo: usize, hi: usize| {
+                if s == t {
+                    let k = tokens
+                        .iter()
+                        .position(|x| x.end == s)
+                        .expect("after a token");
+                    assert!(
+                        lo < k + 1 && k + 1 < hi,
+                        "an insertion point inside the passage"
+                    );
+                    (k + 1, k + 1)
+                } else {
+                    let (i, j) = token_range(tokens, s, t);
+                    assert!(lo <= i && j <= hi, "an edit inside the passage");
+                    (i, j)
+                }
+            };
+            let (i0, i1) = edge(&ta, d.a_start, d.a_end, a0, a1);
+            let (j0, j1) = edge(&tb, d.b_start, d.b_end, b0, b1);
+            assert!(i0 >= at_a && j0 >= at_b, "edits in order, apart");
+            assert!(i1 > i0 || j1 > j0, "an edit has a word");
+            rest_a.extend(ta[at_a..i0].iter().map(|t| t.hash));
+            rest_b.extend(tb[at_b..j0].iter().map(|t| t.hash));
+            edited += (i1 - i0).max(j1 - j0);
+            (at_a, at_b) = (i1, j1);
+        }
+        rest_a.extend(ta[at_a..a1].iter().map(|t| t.hash));
+        rest_b.extend(tb[at_b..b1].iter().map(|t| t.hash));
+        assert_eq!(rest_a, rest_b, "the words outside the edits are the same");
+    }
+    assert_eq!(e.edited_words, edited);
     for s in e.only_a.iter() {
         assert!(a.is_char_boundary(s.start) && a.is_char_boundary(s.end));
     }
@@ -309,6 +445,31 @@ proptest! {
     }
 
     #[test]
+    fn agrees_with_naive_on_edits_inside_a_passage(
+        gaps in prop::collection::vec(
+            (prop::collection::vec(0..3usize, 0..=5), prop::collection::vec(0..3usize, 0..=5)),
+            1..5,
+        ),
+        max_gap in 0usize..=5,
+    ) {
+        // Unique runs of words between gaps drawn from three words, so
+        // the gaps' words repeat, swap and recur on either side.
+        let cfg = AlignConfig { min_match: 4, max_gap, shingle: 4 };
+        const GAP: &[&str] = &["x", "y", "z"];
+        let (mut a, mut b) = (String::new(), String::new());
+        for (k, (ga, gb)) in gaps.iter().enumerate() {
+            let run: String = (0..5).map(|i| format!("r{k}w{i} ")).collect();
+            a.push_str(&run);
+            b.push_str(&run);
+            for &w in ga { a.push_str(GAP[w]); a.push(' '); }
+            for &w in gb { b.push_str(GAP[w]); b.push(' '); }
+        }
+        a.push_str("end of the text");
+        b.push_str("end of the text");
+        assert_agrees(&a, &b, &cfg);
+    }
+
+    #[test]
     fn arbitrary_unicode_keeps_offsets_valid(a in "\\PC{0,120}", b in "\\PC{0,120}", cfg in config()) {
         let e = explain(&a, &b, &cfg);
         check_invariants(&a, &b, &e);
@@ -326,6 +487,9 @@ proptest! {
         check_invariants(&case.a, &case.b, &e);
         let (ta, tb) = (tokenize(&case.a), tokenize(&case.b));
         prop_assert_eq!(predicted(&ta, &tb, &e), case.truth.clone(), "A: {}\nB: {}", case.a, case.b);
+        prop_assert_eq!(predicted_edits(&ta, &tb, &e), case.edits.clone(), "A: {}\nB: {}", case.a, case.b);
+        let words: usize = case.edits.iter().map(|d| (d.1 - d.0).max(d.3 - d.2)).sum();
+        prop_assert_eq!(e.edited_words, words);
         for &(s, t) in &case.inserted {
             prop_assert!(span_contains(&e.only_b, tb[s].start, tb[t - 1].end), "insert {s}..{t}");
         }
@@ -358,6 +522,38 @@ fn predicted(ta: &[Token], tb: &[Token], e: &Explanation) -> Vec<(usize, usize, 
             )
         })
         .collect()
+}
+
+/// Edits as half-open token ranges `(a0, a1, b0, b1)`, an empty side at
+/// the token after its insertion point, in the order of A.
+fn predicted_edits(
+    ta: &[Token],
+    tb: &[Token],
+    e: &Explanation,
+) -> Vec<(usize, usize, usize, usize)> {
+    let range = |t: &[Token], s: usize, x: usize| {
+        if s == x {
+            let at = t.partition_point(|t| t.end <= s);
+            (at, at)
+        } else {
+            (
+                t.partition_point(|t| t.start < s),
+                t.partition_point(|t| t.end <= x),
+            )
+        }
+    };
+    let mut out: Vec<_> = e
+        .passages
+        .iter()
+        .flat_map(|p| &p.edits)
+        .map(|d| {
+            let (a0, a1) = range(ta, d.a_start, d.a_end);
+            let (b0, b1) = range(tb, d.b_start, d.b_end);
+            (a0, a1, b0, b1)
+        })
+        .collect();
+    out.sort_unstable();
+    out
 }
 
 // ---------------------------------------------------------------------------
@@ -403,6 +599,9 @@ struct Case {
     inserted: Vec<(usize, usize)>,
     /// Token ranges of A deleted from B (each > max_gap words).
     deleted: Vec<(usize, usize)>,
+    /// The small edits inside kept blocks, as token ranges `(a0, a1, b0,
+    /// b1)` (A's words `a0..a1` became B's `b0..b1`), sorted by `a0`.
+    edits: Vec<(usize, usize, usize, usize)>,
 }
 
 /// Item of B, in order.
@@ -493,6 +692,7 @@ fn generate(rng: &mut Rng, words: Words) -> Case {
     let mut placed = vec![None; blocks.len()]; // B token range of each kept block
     let mut inserted = Vec::new();
     let mut last_was_insert = vec![false; blocks.len()];
+    let mut edits = Vec::new();
     let mut prev_insert = false;
     for item in &items {
         match item {
@@ -510,6 +710,7 @@ fn generate(rng: &mut Rng, words: Words) -> Case {
                     if i == next_edit && i + 3 + MIN_MATCH <= e && rng.chance(0.5) {
                         let del = rng.range(0, 3);
                         let add = rng.range(usize::from(del == 0), 3);
+                        edits.push((i, i + del, b_words.len(), b_words.len() + add));
                         for _ in 0..add {
                             let mut w = fresh_word(rng, "sub");
                             while a_words[i..=i + del].iter().any(|x| same_word(x, &w)) {
@@ -569,12 +770,14 @@ fn generate(rng: &mut Rng, words: Words) -> Case {
         b_words.len(),
         "B re-tokenizes to its words"
     );
+    edits.sort_unstable();
     Case {
         a,
         b,
         truth,
         inserted,
         deleted,
+        edits,
     }
 }
 
@@ -642,6 +845,7 @@ fn boundary_accuracy_on_realistic_edits() {
     let (mut boundaries, mut exact, mut within2, mut sum_err, mut max_err) = (0usize, 0, 0, 0, 0);
     let (mut truth_passages, mut split, mut missed, mut spurious) = (0usize, 0, 0, 0);
     let (mut cov_err_sum, mut cov_err_max) = (0f64, 0f64);
+    let (mut true_edits, mut found_edits) = (0usize, 0usize);
     for case_no in 0..cases {
         let case = generate(&mut rng, Words::Corpus(&corpus));
         let e = explain(&case.a, &case.b, &cfg);
@@ -651,6 +855,9 @@ fn boundary_accuracy_on_realistic_edits() {
         }
         let (ta, tb) = (tokenize(&case.a), tokenize(&case.b));
         let pred = predicted(&ta, &tb, &e);
+        let pred_edits = predicted_edits(&ta, &tb, &e);
+        true_edits += case.edits.len();
+        found_edits += case.edits.iter().filter(|d| pred_edits.contains(d)).count();
         let overlap =
             |x: (usize, usize), y: (usize, usize)| x.1.min(y.1).saturating_sub(x.0.max(y.0));
         for t in &case.truth {
@@ -699,13 +906,16 @@ fn boundary_accuracy_on_realistic_edits() {
          {truth_passages} true passages, {boundaries} boundaries: mean error {:.3} words, max {max_err}, \
          exact {:.1}%, within 2 words {:.2}%\n  \
          true passages split in two or more: {split}, missed: {missed}; spurious passages: {spurious}\n  \
-         coverage_a error: mean {:.4}, max {:.4}",
+         coverage_a error: mean {:.4}, max {:.4}\n  \
+         edits inside passages: {found_edits} of {true_edits} found exactly ({:.1}%)",
         sum_err as f64 / boundaries as f64,
         pct(exact, boundaries),
         pct(within2, boundaries),
         cov_err_sum / cases as f64,
         cov_err_max,
+        pct(found_edits, true_edits),
     );
+    assert!(pct(found_edits, true_edits) > 99.0);
     assert_eq!(missed, 0);
     assert!(pct(within2, boundaries) > 99.0);
     assert!(sum_err as f64 / boundaries as f64 <= 0.1);

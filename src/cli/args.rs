@@ -209,6 +209,10 @@ pub struct InputArgs {
     /// JSON Lines field holding the text.
     #[arg(long, default_value = "text")]
     pub text_field: String,
+    /// JSON Lines field holding a title, shown as the headline of a
+    /// cluster (report, text output) instead of the first line of its text.
+    #[arg(long, value_name = "FIELD")]
+    pub title_field: Option<String>,
     /// Skip documents larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
     pub max_doc_bytes: u64,
@@ -221,6 +225,33 @@ impl InputArgs {
             id_field: self.id_field.clone(),
             text_field: self.text_field.clone(),
             max_doc_bytes: self.max_doc_bytes,
+            title_field: self.title_field.clone(),
+        }
+    }
+}
+
+/// `--color`: when text output is coloured.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ColorChoice {
+    /// On a terminal (and not when NO_COLOR is set).
+    #[default]
+    Auto,
+    /// Always, even into a pipe or a file.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour output that goes to a terminal (`terminal`) or
+    /// elsewhere.
+    pub fn enabled(self, terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
         }
     }
 }

@@ -12,6 +12,7 @@ use neardup::display::{escape_for_terminal, path_for_terminal, path_text};
 use neardup::explain::AlignConfig;
 use neardup::report::ReportDoc;
 
+use super::args::ColorChoice;
 use super::with_output;
 
 /// `neardup explain` flags.
@@ -36,6 +37,9 @@ pub struct ExplainArgs {
     /// Write the output to FILE (atomically) instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Colour in the text format: auto (on a terminal), always or never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
 }
 
 /// `--format` of `explain`.
@@ -103,7 +107,9 @@ pub fn run(args: ExplainArgs) -> Result<ExitCode> {
         id: &idb,
         text: &tb,
     };
-    let color = args.output.is_none() && std::io::stdout().is_terminal();
+    let color = args
+        .color
+        .enabled(args.output.is_none() && std::io::stdout().is_terminal());
     with_output(args.output.as_deref(), |w| match args.format {
         ExplainFormat::Json => {
             serde_json::to_writer(&mut *w, &neardup::report::explain_json(a, b, &e))?;

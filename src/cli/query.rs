@@ -55,7 +55,12 @@ pub fn run(args: QueryArgs) -> Result<ExitCode> {
     args.config.0.check_index(&index)?;
     let options = args.input.options();
     let corpus = Corpus::open(&args.inputs, options)?;
-    let align = AlignConfig::default();
+    // Passages under the index's shingle size, as a scan under its
+    // configuration would explain them.
+    let align = AlignConfig {
+        shingle: index.config().shingle(),
+        ..AlignConfig::default()
+    };
     let limit = args.limit.unwrap_or(usize::MAX);
     let (format, explain) = (args.format, args.explain);
     let quiet = args.run.quiet;
@@ -107,7 +112,7 @@ pub fn run(args: QueryArgs) -> Result<ExitCode> {
                 for m in &matches {
                     let _ = writeln!(
                         s,
-                        "  {}  containment {:.2}  jaccard {:.2}",
+                        "  {}  containment {:.4}  jaccard {:.4}",
                         escape_for_terminal(&m.id),
                         m.containment,
                         m.jaccard
@@ -116,9 +121,14 @@ pub fn run(args: QueryArgs) -> Result<ExitCode> {
                         match passages(m) {
                             Ok(ps) => {
                                 for p in ps {
+                                    let edits = match p.edits.len() {
+                                        0 => String::new(),
+                                        1 => ", 1 edit".to_string(),
+                                        n => format!(", {n} edits"),
+                                    };
                                     let _ = writeln!(
                                         s,
-                                        "    query {}..{} ~ indexed {}..{} ({} words)",
+                                        "    query {}..{} ~ indexed {}..{} ({} words{edits})",
                                         p.a_start, p.a_end, p.b_start, p.b_end, p.words
                                     );
                                 }

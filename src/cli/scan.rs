@@ -1,6 +1,7 @@
 //! `neardup scan`: clusters of duplicates in a corpus, as text, JSON Lines
 //! or CSV, with an optional HTML report.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -10,7 +11,7 @@ use clap::{Args, ValueEnum};
 use neardup::corpus::SkipReason;
 use neardup::{Corpus, Engine, ScanResult};
 
-use super::args::{ConfigArgs, InputArgs, RunArgs, ScanTuning};
+use super::args::{ColorChoice, ConfigArgs, InputArgs, RunArgs, ScanTuning};
 use super::{exit_for, progress, say, with_output};
 use neardup::display::{count, path_for_terminal};
 
@@ -48,6 +49,9 @@ pub struct ScanArgs {
     /// Write a self-contained HTML report of the clusters to FILE.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
+    /// Colour in the text output: auto (on a terminal), always or never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
     #[command(flatten)]
     flags: ScanFlags,
 }
@@ -70,15 +74,15 @@ pub fn run_scan(inputs: &[PathBuf], a: &ScanFlags) -> Result<ScanResult> {
     let walked = walk_started.elapsed();
     let engine = Engine::new(config);
     let show = progress::shown(a.run.quiet);
-    let bar = progress::reading(show, corpus.total_bytes());
+    let bar = progress::Reading::new(show, corpus.total_bytes());
     let mut scan = engine.scan();
     scan.set_memory_budget(a.tuning.memory_budget.saturating_mul(1 << 20));
-    scan.add_corpus(&corpus, |b| bar.inc(b));
+    scan.add_corpus_counted(&corpus, |bytes, docs| bar.update(bytes, docs));
     // The listing is not needed again, and the process is short-lived:
     // it is left for the system to reclaim at exit rather than freed
     // entry by entry on the main thread.
     std::mem::forget(corpus);
-    bar.finish_and_clear();
+    bar.finish();
     let spinner = progress::spinner(show, "matching");
     let result = scan.finish();
     spinner.finish_and_clear();
@@ -112,18 +116,28 @@ pub fn summary(result: &ScanResult) -> String {
             .collect();
         skipped = format!(" ({})", parts.join(", "));
     }
+    // The pairs and clusters the outputs hold come first; how the pairs
+    // were found after.
+    let mut found = format!(
+        "{} of {} candidate pairs verified",
+        s.verified_pairs, s.candidate_pairs
+    );
+    if s.linkage_pairs > 0 {
+        found.push_str(&format!(
+            ", {} more found while clustering",
+            s.linkage_pairs
+        ));
+    }
+    if s.rejected_pairs > 0 {
+        found.push_str(&format!(", {} left between clusters", s.rejected_pairs));
+    }
     format!(
-        "{} read ({:.1} MB), {} skipped{}; {}, {}, {} ({}); {:.2}s",
+        "{} read ({:.1} MB), {} skipped{}; {} in {} ({}): {found}; {:.2}s",
         count(s.documents as u64, "document", "documents"),
         s.bytes as f64 / 1e6,
         s.skipped,
         skipped,
-        count(
-            s.candidate_pairs as u64,
-            "candidate pair",
-            "candidate pairs"
-        ),
-        count(s.verified_pairs as u64, "verified pair", "verified pairs"),
+        count(s.pairs as u64, "duplicate pair", "duplicate pairs"),
         count(s.clusters as u64, "cluster", "clusters"),
         count(s.clustered_documents as u64, "document", "documents"),
         s.elapsed.as_secs_f64()
@@ -160,6 +174,11 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         m.insert("passages".into(), list.into());
         Some(m)
     };
+    // A cluster's headline: its representative's title or first line.
+    let headline = |d: usize| load(d).map(|t| result.headline(d, &t));
+    let color = args
+        .color
+        .enabled(args.output.is_none() && std::io::stdout().is_terminal());
     with_output(args.output.as_deref(), |w| match args.format {
         Format::Jsonl => {
             let extra: Option<&neardup::output::PairExtra<'_>> =
@@ -167,11 +186,27 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             neardup::output::write_jsonl(&result, w, args.all, extra)
         }
         Format::Csv => neardup::output::write_csv(&result, w),
-        Format::Text => neardup::output::write_text(&result, w, args.all),
+        Format::Text => {
+            neardup::output::write_text_with(&result, w, args.all, Some(&headline), color)
+        }
     })?;
     if let Some(report) = &args.report {
+        let title = |d: usize| result.title(d);
+        let options = neardup::report::ReportOptions {
+            align,
+            title: Some(&title),
+            info: neardup::report::ReportInfo {
+                date: Some(super::now_utc()),
+                inputs: args
+                    .inputs
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect(),
+                ..Default::default()
+            },
+        };
         neardup::output::write_atomically(report, |w| {
-            neardup::report::write_html_report(w, &result, &load, &align)
+            neardup::report::write_html_report_with(w, &result, &load, &options)
         })
         .with_context(|| format!("cannot write {}", path_for_terminal(report)))?;
     }

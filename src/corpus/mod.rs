@@ -43,7 +43,7 @@ mod walk;
 
 pub use ignore::IgnoreList;
 pub use jsonl::read_jsonl_from;
-pub use read::{decode, load_source, read_text_file};
+pub use read::{decode, load_source, load_title, read_text_file};
 
 use crate::safe_open::{OpenError, Special};
 use jsonl::read_jsonl;
@@ -65,6 +65,10 @@ pub struct CorpusOptions {
     /// Documents (files or JSON lines) larger than this many bytes are
     /// skipped with a message (default 64 MiB). Bounds memory per document.
     pub max_doc_bytes: u64,
+    /// JSON Lines field holding a document's title, shown as its headline
+    /// in reports (default none: the first line of its text). Read only
+    /// when a report asks for it ([`load_title`]).
+    pub title_field: Option<String>,
 }
 
 impl Default for CorpusOptions {
@@ -73,6 +77,7 @@ impl Default for CorpusOptions {
             id_field: "id".into(),
             text_field: "text".into(),
             max_doc_bytes: 64 << 20,
+            title_field: None,
         }
     }
 }

@@ -361,27 +361,7 @@ pub fn load_source(source: &DocSource, options: &CorpusOptions) -> Result<String
     match source {
         DocSource::File(path) => read_text_file(path, options.max_doc_bytes).map(|(t, _)| t),
         DocSource::JsonlLine { path, line, offset } => {
-            let (mut file, _) = safe_open::open_regular(path, u64::MAX).map_err(|e| match e {
-                OpenError::Io(source) => Error::Io {
-                    path: path.clone(),
-                    source,
-                },
-                e => io(path, e.to_string()),
-            })?;
-            use std::io::Seek;
-            file.seek(std::io::SeekFrom::Start(*offset))
-                .map_err(|source| Error::Io {
-                    path: path.clone(),
-                    source,
-                })?;
-            let mut reader = BufReader::new(file);
-            let mut buf = Vec::new();
-            reader
-                .read_until(b'\n', &mut buf)
-                .map_err(|source| Error::Io {
-                    path: path.clone(),
-                    source,
-                })?;
+            let buf = read_line_at(path, *offset)?;
             match parse_json_line(&buf, options) {
                 Ok((_, text)) => Ok(text),
                 Err((_, m)) => Err(io(path, format!("line {line}: {m}"))),
@@ -391,6 +371,42 @@ pub fn load_source(source: &DocSource, options: &CorpusOptions) -> Result<String
             "document was given in memory; its text was not kept".into(),
         )),
     }
+}
+
+/// The line of a JSON Lines file that starts at byte `offset` (the file
+/// opened only if it is a regular file).
+fn read_line_at(path: &Path, offset: u64) -> Result<Vec<u8>> {
+    use std::io::Seek;
+    let err = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let (mut file, _) = safe_open::open_regular(path, u64::MAX).map_err(|e| match e {
+        OpenError::Io(source) => err(source),
+        e => err(std::io::Error::other(e.to_string())),
+    })?;
+    file.seek(std::io::SeekFrom::Start(offset)).map_err(err)?;
+    let mut buf = Vec::new();
+    BufReader::new(file)
+        .read_until(b'\n', &mut buf)
+        .map_err(err)?;
+    Ok(buf)
+}
+
+/// A document's title: the string in the [`CorpusOptions::title_field`] of
+/// its JSON line, read again (None for a file, a document given in memory,
+/// no such field set, or a field that is absent or not a string).
+pub fn load_title(source: &DocSource, options: &CorpusOptions) -> Result<Option<String>> {
+    let (DocSource::JsonlLine { path, offset, .. }, Some(field)) = (source, &options.title_field)
+    else {
+        return Ok(None);
+    };
+    let buf = read_line_at(path, *offset)?;
+    let value: serde_json::Value = serde_json::from_slice(&buf).unwrap_or_default();
+    Ok(value
+        .get(field)
+        .and_then(|v| v.as_str())
+        .map(str::to_string))
 }
 
 /// What reading one file gave: a warning to tell first (if any), the

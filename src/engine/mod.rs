@@ -101,8 +101,21 @@ pub struct ScanStats {
     pub candidate_pairs: usize,
     /// Candidate pairs that passed verification.
     pub verified_pairs: usize,
-    /// Verified pairs left between clusters by the linkage guard.
+    /// Duplicate pairs that LSH did not propose, found when the clustering
+    /// compared the members of two clusters on demand (see
+    /// `crate::cluster`).
+    pub linkage_pairs: usize,
+    /// Duplicate pairs (verified or found on demand) left between clusters
+    /// by the linkage guard.
     pub rejected_pairs: usize,
+    /// Duplicate pairs inside clusters: the pairs the outputs list,
+    /// `verified_pairs + linkage_pairs - rejected_pairs`.
+    pub pairs: usize,
+    /// Groups of near-verbatim copies counted for the boilerplate cut.
+    pub copy_groups: usize,
+    /// The boilerplate cut: a shingle in more than this many copy groups
+    /// was left out of every set (`None` when the cut is off).
+    pub boilerplate_cut: Option<usize>,
     /// Clusters of two or more documents.
     pub clusters: usize,
     /// Documents inside those clusters.
@@ -188,9 +201,12 @@ impl ScanResult {
     }
 
     /// [`explain`](Self::explain) of two texts the caller holds (for
-    /// documents given in memory), with the scan's configuration.
+    /// documents given in memory), with the scan's configuration: its
+    /// shingle size and its boilerplate cut, so the explanation's Jaccard
+    /// and containment are the ones the scan gave the pair (and for any
+    /// other two documents of the scan, the ones it would have given).
     pub fn explain_texts(&self, a: &str, b: &str) -> crate::explain::Explanation {
-        crate::explain::explain(a, b, &self.align_config())
+        crate::explain::explain_with_cut(a, b, &self.align_config(), &self.boilerplate)
     }
 
     /// The alignment settings explanations of this scan use: the scan's
@@ -200,6 +216,32 @@ impl ScanResult {
             shingle: self.config.shingle(),
             ..Default::default()
         }
+    }
+
+    /// Document `d`'s title: the [`CorpusOptions::title_field`] of its JSON
+    /// line, read again, when the scan was given one (None otherwise, or
+    /// when it cannot be read).
+    pub fn title(&self, d: usize) -> Option<String> {
+        let doc = self.docs.get(d)?;
+        crate::corpus::load_title(&doc.source, &self.options)
+            .ok()
+            .flatten()
+    }
+
+    /// Document `d`'s headline, from its `text`: its [`title`](Self::title)
+    /// when it has one, else its first line of three words or more that is
+    /// not mostly the scan's boilerplate (a page's `share`, `1 / 19` or
+    /// sign-up line is passed over; see [`crate::output::headline_where`]).
+    pub fn headline(&self, d: usize, text: &str) -> String {
+        if let Some(title) = self.title(d).map(|t| crate::output::headline(&t)) {
+            if !title.is_empty() {
+                return title;
+            }
+        }
+        let k = self.config.shingle();
+        crate::output::headline_where(text, |line| {
+            crate::explain::boilerplate_share(line, 0, line.len(), k, &self.boilerplate) < 0.5
+        })
     }
 
     /// The ids of a cluster's documents, in order.
@@ -508,7 +550,15 @@ impl Scan<'_> {
 
     /// Streams a corpus into the scan, in parallel. `progress` receives the
     /// number of input bytes consumed, batch by batch.
-    pub fn add_corpus(&mut self, corpus: &Corpus, progress: impl FnMut(u64)) {
+    pub fn add_corpus(&mut self, corpus: &Corpus, mut progress: impl FnMut(u64)) {
+        self.add_corpus_counted(corpus, |bytes, _| progress(bytes));
+    }
+
+    /// [`add_corpus`](Self::add_corpus), with `progress` also given the
+    /// number of documents read so far (kept or skipped), for a progress
+    /// bar that counts documents.
+    pub fn add_corpus_counted(&mut self, corpus: &Corpus, mut progress: impl FnMut(u64, usize)) {
+        let read = std::cell::Cell::new(0usize);
         let (engine, id_seed) = (self.engine, self.id_seed);
         self.options = corpus.options().clone();
         // Once the sets spill to disk, each slab of them is dropped when
@@ -521,11 +571,17 @@ impl Scan<'_> {
         corpus.process(
             |doc| engine.record(doc, id_seed, true),
             |e| match e {
-                Event::Doc(rec) => self.push(rec),
-                Event::Skip(s) => self.skipped.push(s),
+                Event::Doc(rec) => {
+                    read.set(read.get() + 1);
+                    self.push(rec)
+                }
+                Event::Skip(s) => {
+                    read.set(read.get() + 1);
+                    self.skipped.push(s)
+                }
                 Event::Warning(w) => self.warnings.push(w),
             },
-            progress,
+            |bytes| progress(bytes, read.get()),
         );
         // The slabs the reading threads were filling get no further sets.
         StoredKeys::release_thread_slabs();
@@ -615,6 +671,8 @@ impl Scan<'_> {
             // subtracts the boilerplate both sides share).
             let inter = passes::raw_intersections(&batches, &load);
             let (groups, n_groups) = passes::copy_groups_of(cfg, &docs, &batches, &inter);
+            stats.copy_groups = n_groups;
+            stats.boilerplate_cut = cfg.boilerplate_cut(n_groups);
             raw_inter = Some(inter);
             mark("copy groups");
             boilerplate_keys = Some(passes::boilerplate_keys(

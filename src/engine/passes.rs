@@ -157,6 +157,8 @@ pub(crate) struct BatchResult {
     cut_occurrences: usize,
     verified: usize,
     rejected: usize,
+    /// Duplicate pairs found on demand by the linkage check.
+    found: usize,
     /// Its groups of two or more documents, each with its kept pairs
     /// (sorted), in document numbers.
     clusters: Vec<(Group, Vec<Pair>)>,
@@ -460,6 +462,7 @@ where
             let w: Vec<u64> = members.iter().map(|&d| weight[d as usize]).collect();
             let mut c = cluster(members.len(), &edges, &w, cfg.linkage(), check);
             out.rejected = c.rejected_edges;
+            out.found = c.found_edges;
             // Each kept pair goes to its group (both ends are in it); local
             // numbers keep the order of document numbers, so pairs sorted
             // here are sorted in the output too.
@@ -505,6 +508,7 @@ pub(crate) fn assemble(
     for r in done {
         stats.verified_pairs += r.verified;
         stats.rejected_pairs += r.rejected;
+        stats.linkage_pairs += r.found;
         stats.boilerplate_shingles += r.cut_occurrences;
         boilerplate.extend(r.cut);
         found.extend(r.clusters);
@@ -532,6 +536,11 @@ pub(crate) fn assemble(
         .collect();
     stats.clusters = clusters.len();
     stats.clustered_documents = clusters.iter().map(|c| c.docs.len()).sum();
+    stats.pairs = clusters.iter().map(|c| c.pairs.len()).sum();
+    debug_assert_eq!(
+        stats.pairs,
+        stats.verified_pairs + stats.linkage_pairs - stats.rejected_pairs
+    );
     (clusters, singletons, boilerplate)
 }
 
