@@ -2,15 +2,14 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+mod common;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_neardup"))
 }
 
 fn shared(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared")
-        .join(rel)
+    common::shared(rel)
 }
 
 fn run(args: &[&str]) -> Output {
