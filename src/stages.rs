@@ -158,10 +158,16 @@ impl BoilerplatePlan {
         self.rate >= 1.0 || passes::group_counted(passes::sample_bound(self.rate), first_id)
     }
 
+    /// A key counted in more than this many of the counted groups is
+    /// boilerplate (`cut * rate`).
+    pub fn limit(&self) -> f64 {
+        self.cut as f64 * self.rate
+    }
+
     /// Whether a key counted in `groups` of the counted groups is
     /// boilerplate.
     pub fn is_boilerplate(&self, groups: u64) -> bool {
-        groups as f64 > self.cut as f64 * self.rate
+        groups as f64 > self.limit()
     }
 }
 
@@ -271,10 +277,16 @@ impl Boilerplate {
     }
 }
 
+/// The exact similarity of two sets (sorted keys): on cut sets, the
+/// scores a scan gives the pair.
+pub fn compare(a: &[u32], b: &[u32]) -> Similarity {
+    similarity(a, b)
+}
+
 /// Verifies a candidate pair on its two cut sets: its similarity when the
 /// decision rule calls it a duplicate.
 pub fn verify(cfg: &Config, cut_a: &[u32], cut_b: &[u32]) -> Option<Similarity> {
-    let s = similarity(cut_a, cut_b);
+    let s = compare(cut_a, cut_b);
     cfg.is_duplicate(&s).then_some(s)
 }
 
