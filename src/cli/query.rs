@@ -84,6 +84,7 @@ pub fn run(args: QueryArgs) -> Result<ExitCode> {
                             "id": m.id,
                             "jaccard": round4(m.jaccard),
                             "containment": round4(m.containment),
+                            "cluster": m.cluster,
                         });
                         if explain {
                             match passages(m) {
@@ -112,10 +113,11 @@ pub fn run(args: QueryArgs) -> Result<ExitCode> {
                 for m in &matches {
                     let _ = writeln!(
                         s,
-                        "  {}  containment {:.4}  jaccard {:.4}",
+                        "  {}  containment {:.4}  jaccard {:.4}  cluster {}",
                         escape_for_terminal(&m.id),
                         m.containment,
-                        m.jaccard
+                        m.jaccard,
+                        m.cluster
                     );
                     if explain {
                         match passages(m) {

@@ -51,8 +51,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::{
-    band_hashes, cut, CommitReport, DocAddress, Index, IndexWriter, OpenOptions, PreparedDoc,
-    Preparer, StoredDoc, WriterOptions,
+    band_hashes, cut, CommitReport, DocAddress, DocFacts, Index, IndexWriter, OpenOptions,
+    PreparedDoc, Preparer, StoredDoc, WriterOptions,
 };
 use crate::corpus::{CorpusOptions, DocSource, Document, Skip};
 use crate::engine::Engine;
@@ -97,6 +97,9 @@ pub struct LiveMatch {
     pub committed: bool,
     /// Where it is stored, when it is committed.
     pub address: Option<DocAddress>,
+    /// Its story cluster, when it is committed (a waiting document gets
+    /// its cluster at the commit: see [`CommitReport::clusters`]).
+    pub cluster: Option<u64>,
 }
 
 /// What [`LiveIndex::get`] knows about a live document.
@@ -106,10 +109,9 @@ pub struct LiveDoc {
     pub entry: super::DocEntry,
     /// Distinct shingles (before any boilerplate cut).
     pub shingles: u64,
-    /// Whether it is committed.
-    pub committed: bool,
-    /// Where it is stored, when it is committed.
-    pub address: Option<DocAddress>,
+    /// What the index holds about it (address, cluster, generation), when
+    /// it is committed; `None` while it waits for the next commit.
+    pub facts: Option<DocFacts>,
 }
 
 /// What [`LiveIndex::add_texts`] did.
@@ -249,6 +251,7 @@ impl View {
                 containment: m.containment,
                 committed: true,
                 address: Some(m.address),
+                cluster: Some(m.cluster),
             })
             .collect();
         if !self.pending.is_empty() {
@@ -272,6 +275,7 @@ impl View {
                             containment: s.containment,
                             committed: false,
                             address: None,
+                            cluster: None,
                         });
                     }
                 }
@@ -445,8 +449,7 @@ impl LiveIndex {
             return Some(LiveDoc {
                 entry: p.doc.entry().clone(),
                 shingles: p.doc.set().len() as u64,
-                committed: false,
-                address: None,
+                facts: None,
             });
         }
         if view.removed.contains(id) {
@@ -457,8 +460,7 @@ impl LiveIndex {
         Some(LiveDoc {
             entry,
             shingles,
-            committed: true,
-            address: Some(addr),
+            facts: Some(view.index.facts_at(addr)),
         })
     }
 
@@ -744,7 +746,7 @@ mod tests {
         assert!(!found[0].committed && found[0].address.is_none());
         assert!(found[0].jaccard > 0.5 && found[0].jaccard < 1.0);
         assert_eq!(live.stats().pending_documents, 2);
-        assert!(!live.get("a").unwrap().committed);
+        assert!(live.get("a").unwrap().facts.is_none());
 
         let report = live.commit().unwrap();
         assert_eq!((report.added, report.generation), (2, 1));
@@ -756,7 +758,9 @@ mod tests {
             (found[0].jaccard, found[0].containment)
         );
         let doc = live.get("a").unwrap();
-        assert!(doc.committed);
+        let facts = doc.facts.unwrap();
+        assert_eq!(Some(facts.cluster), again[0].cluster);
+        assert_eq!(facts.cluster, report.clusters[0].1);
         assert_eq!((doc.entry.words, doc.entry.id.as_str()), (80, "a"));
         // A second add of the same id is skipped, committed or waiting.
         assert!(live.add_text("a", "other words here").unwrap().is_some());
