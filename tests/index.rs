@@ -206,6 +206,137 @@ fn aggregator_split_one_batch_five_batches_and_scan_agree() {
     check_equivalence(&aggregator_split(), 2);
 }
 
+// ---------------------------------------------------------------------------
+// Story clusters
+
+type Partition = BTreeSet<Vec<String>>;
+
+/// The scan's clusters of a corpus (default configuration), singletons
+/// included, as sets of ids.
+fn scan_partition(dir: &Path) -> Partition {
+    let corpus = Corpus::open(&[dir], CorpusOptions::default()).unwrap();
+    let r = Engine::default().scan_corpus(&corpus);
+    let mut out: Partition = r
+        .clusters
+        .iter()
+        .map(|c| r.cluster_ids(c).iter().map(|s| s.to_string()).collect())
+        .collect();
+    out.extend(r.singletons.iter().map(|&d| vec![r.docs[d].id.clone()]));
+    out
+}
+
+/// The index's story clusters, as sets of ids (from `Index::get`, checked
+/// against `cluster_of`).
+fn index_partition(index: &Index) -> (Partition, std::collections::BTreeMap<String, u64>) {
+    let mut by: std::collections::BTreeMap<u64, Vec<String>> = Default::default();
+    let mut of = std::collections::BTreeMap::new();
+    for addr in index.live_docs().collect::<Vec<_>>() {
+        let id = index.doc(addr).entry.id;
+        let facts = index.get(&id).unwrap();
+        assert_eq!(facts.address, addr);
+        assert_eq!(index.cluster_of(&id), Some(facts.cluster));
+        by.entry(facts.cluster).or_default().push(id.clone());
+        of.insert(id, facts.cluster);
+    }
+    let part = by
+        .into_values()
+        .map(|mut v| {
+            v.sort();
+            v
+        })
+        .collect();
+    (part, of)
+}
+
+#[test]
+fn story_clusters_match_the_scan_and_stay_stable() {
+    let corpus = sample_corpus();
+    let scan = scan_partition(&corpus);
+    assert!(scan.iter().filter(|c| c.len() > 1).count() >= 8);
+    let all = files(&corpus);
+    for parts in [1, 5] {
+        let tmp = tempfile::tempdir().unwrap();
+        Index::create(tmp.path(), &Config::default()).unwrap();
+        let mut w = IndexWriter::open(tmp.path()).unwrap();
+        let mut reported = std::collections::BTreeMap::new();
+        for (g, b) in split(&all, parts).iter().enumerate() {
+            let c = Corpus::open(b, CorpusOptions::default()).unwrap();
+            w.add_corpus(&c, |_| {});
+            let r = w.commit().unwrap();
+            assert_eq!(r.clusters.len(), r.added);
+            let ids: Vec<&String> = r.clusters.iter().map(|(id, _)| id).collect();
+            assert!(ids.windows(2).all(|p| p[0] < p[1]), "in id order");
+            let before: BTreeSet<u64> = reported.values().copied().collect();
+            let fresh: BTreeSet<u64> = r
+                .clusters
+                .iter()
+                .map(|c| c.1)
+                .filter(|c| !before.contains(c))
+                .collect();
+            assert_eq!(fresh.len(), r.new_clusters);
+            for (id, c) in r.clusters {
+                let facts = w.index().get(&id).unwrap();
+                assert_eq!(facts.cluster, c);
+                assert_eq!(facts.generation, Some(g as u64 + 1));
+                reported.insert(id, c);
+            }
+        }
+        drop(w);
+        // On this corpus, clustering batch by batch finds the scan's
+        // stories: each batch's documents join their story's cluster.
+        let index = Index::open(tmp.path()).unwrap();
+        let (part, of) = index_partition(&index);
+        assert_eq!(part, scan, "{parts} batches");
+        assert_eq!(of, reported, "clusters as the commits reported them");
+        // A query reports each match's cluster.
+        let text = std::fs::read_to_string(corpus.join("port-03-northwind-post.txt")).unwrap();
+        let matches = index.query(&text).unwrap();
+        assert!(matches.len() > 2);
+        for m in &matches {
+            assert_eq!(Some(m.cluster), index.cluster_of(&m.id));
+        }
+        assert!(matches.iter().all(|m| m.cluster == matches[0].cluster));
+        // Stable across an optimize and a restart.
+        let mut w = IndexWriter::open(tmp.path()).unwrap();
+        assert!(w.remove("port-01-wire.txt"));
+        w.optimize().unwrap();
+        drop(w);
+        let index = Index::open(tmp.path()).unwrap();
+        let (_, after) = index_partition(&index);
+        let mut want = reported.clone();
+        want.remove("port-01-wire.txt");
+        assert_eq!(after, want);
+        let generations: BTreeSet<Option<u64>> = index
+            .live_docs()
+            .map(|a| index.facts_at(a).generation)
+            .collect();
+        assert_eq!(
+            generations.len(),
+            parts,
+            "optimize keeps when each was added"
+        );
+        // A later copy joins the story's cluster; an unrelated text starts
+        // a new one.
+        let mut w = IndexWriter::open(tmp.path()).unwrap();
+        w.add_text(
+            "port-again",
+            &format!("Reprinted. {text} All rights reserved."),
+        );
+        w.add_text(
+            "football",
+            "The home side won two to nil on Sunday afternoon in the rain.",
+        );
+        let r = w.commit().unwrap();
+        assert_eq!(r.new_clusters, 1);
+        let port = reported["port-03-northwind-post.txt"];
+        assert_eq!(w.index().cluster_of("port-again"), Some(port));
+        let football = w.index().cluster_of("football").unwrap();
+        assert!(!reported.values().any(|&c| c == football));
+        assert_eq!(w.index().get("nothing"), None);
+        assert_eq!(w.index().cluster_of("port-01-wire.txt"), None);
+    }
+}
+
 #[test]
 fn optimize_keeps_answers_and_drops_removed_documents() {
     let config = Config::default();
@@ -746,10 +877,14 @@ fn damaged_files_give_clear_errors_naming_the_file() {
         // A newer format version.
         let mut bad = good.clone();
         let n = bad.len();
-        bad[n - 28..n - 24].copy_from_slice(&2u32.to_le_bytes());
+        let newer = neardup::index::FORMAT_VERSION + 1;
+        bad[n - 28..n - 24].copy_from_slice(&newer.to_le_bytes());
         std::fs::write(&file, &bad).unwrap();
         let e = open_err(&dir);
-        assert!(e.contains("format version 2 is newer"), "{e}");
+        assert!(
+            e.contains(&format!("format version {newer} is newer")),
+            "{e}"
+        );
         std::fs::write(&file, &good).unwrap();
     }
     Index::open(&dir).unwrap();
@@ -906,10 +1041,37 @@ fn compatibility_index_v1_opens_and_answers() {
     for f in index_files(&dir) {
         std::fs::copy(&f, copy.path().join(f.file_name().unwrap())).unwrap();
     }
+    // Version 1 documents have clusters of their own, stable, and no
+    // generation; a new copy joins its best match's cluster.
+    let legacy: BTreeSet<u64> = COMPAT_DOCS[..5]
+        .iter()
+        .map(|id| {
+            let f = index.get(id).unwrap();
+            assert_eq!(f.generation, None);
+            assert!(f.cluster >= 1 << 63);
+            f.cluster
+        })
+        .collect();
+    assert_eq!(legacy.len(), 5);
     let mut w = IndexWriter::open(copy.path()).unwrap();
     w.add_text("airline-03", &airline);
     let r = w.commit().unwrap();
     assert_eq!(r.pairs.len(), 2);
+    let best = &r.pairs[0].b;
+    assert_eq!(
+        r.clusters,
+        [("airline-03".to_string(), index.cluster_of(best).unwrap())]
+    );
+    assert_eq!(r.new_clusters, 0);
+    w.optimize().unwrap();
+    for id in &COMPAT_DOCS[..5] {
+        assert_eq!(w.index().cluster_of(id), index.cluster_of(id), "{id}");
+    }
+    assert_eq!(
+        w.index().meta().format_version,
+        neardup::index::FORMAT_VERSION
+    );
+    assert_eq!(w.index().get("airline-03").unwrap().generation, Some(4));
 }
 
 // ---------------------------------------------------------------------------

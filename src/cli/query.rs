@@ -87,6 +87,7 @@ pub fn run(args: QueryArgs) -> Result<ExitCode> {
                                 explain_error,
                             },
                         }),
+                        cluster: Some(m.cluster),
                         ..MatchJson::new(&m.id, m.jaccard, m.containment)
                     })
                     .collect();
@@ -109,10 +110,11 @@ pub fn run(args: QueryArgs) -> Result<ExitCode> {
                 for m in &matches {
                     let _ = writeln!(
                         s,
-                        "  {}  containment {:.4}  jaccard {:.4}",
+                        "  {}  containment {:.4}  jaccard {:.4}  cluster {}",
                         escape_for_terminal(&m.id),
                         m.containment,
-                        m.jaccard
+                        m.jaccard,
+                        m.cluster
                     );
                     if explain {
                         match passages(m) {

@@ -7,8 +7,12 @@ use std::io::{self, Write};
 
 use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
-/// The index format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The index format version this build writes. It reads this one and every
+/// earlier one (see [`OLDEST_FORMAT_VERSION`]).
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The oldest index format version this build reads.
+pub const OLDEST_FORMAT_VERSION: u32 = 1;
 
 /// First four bytes of every index file.
 pub const HEADER_MAGIC: [u8; 4] = *b"NDUP";
@@ -90,7 +94,7 @@ pub fn check_frame(bytes: &[u8], kind: FileKind, verify_checksum: bool) -> FResu
         return corrupt("no footer magic: not a neardup index file, or truncated".to_string());
     }
     let version = u32::from_le_bytes(footer[4..8].try_into().expect("4 bytes"));
-    if version != FORMAT_VERSION {
+    if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&version) {
         return corrupt(if version > FORMAT_VERSION {
             format!(
                 "format version {version} is newer than this build reads ({FORMAT_VERSION}): upgrade neardup"
@@ -135,6 +139,12 @@ pub fn check_frame(bytes: &[u8], kind: FileKind, verify_checksum: bool) -> FResu
         return corrupt("header does not match the footer: the file is corrupt".to_string());
     }
     Ok(&bytes[HEADER_LEN..len - FOOTER_LEN])
+}
+
+/// The format version of a file that [`check_frame`] accepted.
+pub(crate) fn frame_version(bytes: &[u8]) -> u32 {
+    let footer = &bytes[bytes.len() - FOOTER_LEN..];
+    u32::from_le_bytes(footer[4..8].try_into().expect("4 bytes"))
 }
 
 /// Writes a framed file through any writer: header first, then the body
@@ -445,7 +455,7 @@ mod tests {
         }
         let mut v2 = f.clone();
         let n = v2.len();
-        v2[n - 28..n - 24].copy_from_slice(&2u32.to_le_bytes());
+        v2[n - 28..n - 24].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
         assert!(check_frame(&v2, FileKind::State, true)
             .unwrap_err()
             .0

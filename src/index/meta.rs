@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::format::{check_frame, FileKind, FramedWriter, FORMAT_VERSION};
+use super::format::{check_frame, FileKind, FramedWriter, FORMAT_VERSION, OLDEST_FORMAT_VERSION};
 use crate::config::Config;
 use crate::error::{Error, Result};
 
@@ -76,6 +76,11 @@ pub struct Meta {
     pub segments: Vec<SegmentMeta>,
     /// The state file of this generation.
     pub state: String,
+    /// Number given to the next new story cluster (format version 2; 0 in
+    /// a version 1 index, whose documents have no stored cluster, see
+    /// [`super::DocFacts::cluster`]).
+    #[serde(default)]
+    pub next_cluster: u64,
 }
 
 impl Meta {
@@ -98,9 +103,9 @@ impl Meta {
         let body = check_frame(bytes, FileKind::Meta, true).map_err(|e| err(e.0))?;
         let meta: Meta = serde_json::from_slice(body)
             .map_err(|e| err(format!("metadata is not valid JSON: {e}")))?;
-        if meta.format_version != FORMAT_VERSION {
+        if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&meta.format_version) {
             return Err(err(format!(
-                "format version {} in the metadata, this build reads {FORMAT_VERSION}",
+                "format version {} in the metadata, this build reads {OLDEST_FORMAT_VERSION} to {FORMAT_VERSION}",
                 meta.format_version
             )));
         }

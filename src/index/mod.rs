@@ -90,6 +90,7 @@
 //! scan of the same documents (`tests/index.rs` checks it).
 
 mod format;
+pub mod live;
 mod lock;
 mod meta;
 mod segment;
@@ -102,7 +103,8 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
-pub use format::{FormatError, FORMAT_VERSION};
+pub use format::{FormatError, FORMAT_VERSION, OLDEST_FORMAT_VERSION};
+pub use live::{DurableAdd, LiveAdd, LiveDoc, LiveIndex, LiveMatch, LiveOptions, LiveStats};
 pub use lock::LOCK_FILE;
 pub use meta::{Meta, SegmentMeta, StoredConfig, META_FILE};
 pub use segment::{DocEntry, Segment, StoredDoc, StoredSource};
@@ -189,6 +191,45 @@ pub struct Match {
     pub jaccard: f64,
     /// Exact containment `|A∩B| / min(|A|,|B|)`.
     pub containment: f64,
+    /// The indexed document's story cluster (see [`DocFacts::cluster`]).
+    pub cluster: u64,
+}
+
+/// Everything the index holds about one live document, but its shingles:
+/// what [`Index::get`] returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocFacts {
+    /// Its id.
+    pub id: String,
+    /// Where it is stored.
+    pub address: DocAddress,
+    /// Its story cluster: the cluster it joined when it was added (that of
+    /// its best match among the documents indexed before it, or of the
+    /// documents it was added with), or a new one. Numbers are stable: a
+    /// document keeps its cluster across commits, restarts and
+    /// [`IndexWriter::optimize`]. A document of a version 1 segment (which
+    /// stores no cluster) is a cluster of its own, numbered
+    /// `2^63 + 2^32 × segment file number + position`; see
+    /// `docs/INDEX-FORMAT.md`.
+    pub cluster: u64,
+    /// The generation (commit number) that added it; `None` for a document
+    /// of a version 1 segment.
+    pub generation: Option<u64>,
+    /// Where its text can be read again.
+    pub source: StoredSource,
+    /// Number of words.
+    pub words: u64,
+    /// Size of its text in bytes.
+    pub bytes: u64,
+    /// Distinct shingles (before any boilerplate cut).
+    pub shingles: u64,
+    /// `xxh3_64` of its text.
+    pub text_hash: u64,
+}
+
+/// The cluster number of a document of a version 1 segment: its own.
+pub(crate) fn legacy_cluster(segment_number: u64, doc: u32) -> u64 {
+    (1 << 63) | (segment_number << 32) | u64::from(doc)
 }
 
 /// Summary of an index, for `neardup index info`.
@@ -353,6 +394,7 @@ impl Index {
             0
         };
         let meta = Meta {
+            next_cluster: 1,
             format_version: FORMAT_VERSION,
             generation: 0,
             written_by: concat!("neardup ", env!("CARGO_PKG_VERSION")).into(),
@@ -544,6 +586,46 @@ impl Index {
         })
     }
 
+    /// The story cluster of the document at `addr` (an address from this
+    /// index; panics on one that is out of range). See [`DocFacts::cluster`].
+    pub fn cluster_at(&self, addr: DocAddress) -> u64 {
+        let seg = &self.segments[addr.segment as usize];
+        seg.cluster(addr.doc as usize).unwrap_or_else(|| {
+            let number = meta::segment_number(&self.meta.segments[addr.segment as usize].name)
+                .unwrap_or(u64::from(addr.segment));
+            legacy_cluster(number, addr.doc)
+        })
+    }
+
+    /// The story cluster of the live document with this id, if any.
+    pub fn cluster_of(&self, id: &str) -> Option<u64> {
+        self.find(id).map(|a| self.cluster_at(a))
+    }
+
+    /// What the index holds about the live document with this id, if any:
+    /// its cluster, the generation that added it, its source and counts.
+    pub fn get(&self, id: &str) -> Option<DocFacts> {
+        self.find(id).map(|a| self.facts_at(a))
+    }
+
+    /// [`get`](Self::get) by address (an address from this index; panics
+    /// on one that is out of range).
+    pub fn facts_at(&self, addr: DocAddress) -> DocFacts {
+        let seg = &self.segments[addr.segment as usize];
+        let d = seg.doc(addr.doc as usize);
+        DocFacts {
+            id: d.entry.id,
+            address: addr,
+            cluster: self.cluster_at(addr),
+            generation: seg.generation(addr.doc as usize),
+            source: d.entry.source,
+            words: d.entry.words,
+            bytes: d.entry.bytes,
+            shingles: d.shingles,
+            text_hash: d.entry.text_hash,
+        }
+    }
+
     /// What is stored about the document at `addr` (an address from this
     /// index; panics on one that is out of range).
     pub fn doc(&self, addr: DocAddress) -> StoredDoc {
@@ -591,6 +673,7 @@ impl Index {
                 address: addr,
                 jaccard: s.jaccard,
                 containment: s.containment,
+                cluster: self.cluster_at(addr),
             })
         };
         // A few candidates are verified on the calling thread: handing them

@@ -8,8 +8,8 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use super::format::{
-    as_u32s, as_u64s, check_frame, corrupt, u32_at, u64_at, Body, Data, FResult, FileKind,
-    FormatError, FramedWriter, HEADER_LEN,
+    as_u32s, as_u64s, check_frame, corrupt, frame_version, u32_at, u64_at, Body, Data, FResult,
+    FileKind, FormatError, FramedWriter, HEADER_LEN,
 };
 use crate::lsh::Banding;
 
@@ -19,6 +19,9 @@ pub(crate) const DOC_RECORD: usize = 72;
 pub(crate) const TRAILER: usize = 80;
 /// Size of one band directory entry.
 pub(crate) const BAND_ENTRY: usize = 24;
+/// Size of one document's facts (format version 2): story cluster and the
+/// generation that added it.
+pub(crate) const FACTS_RECORD: usize = 16;
 
 /// Where a stored document's text can be read again (for explanations).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +106,10 @@ pub(crate) struct SegmentDoc<'a> {
     pub entry: &'a DocEntry,
     pub set: &'a [u64],
     pub bands: Option<&'a [u64]>,
+    /// Its story cluster.
+    pub cluster: u64,
+    /// The generation (commit) that added it.
+    pub generation: u64,
 }
 
 /// Writes a segment of `docs` (which must be sorted by id, ids unique).
@@ -177,6 +184,12 @@ pub(crate) fn write_segment<W: Write>(
     let strings_len = strings.len() as u64;
     drop(strings);
     w.align8()?;
+    // 4b. Facts (format version 2): cluster and generation, per document.
+    let facts_off = w.pos();
+    for d in docs {
+        w.u64(d.cluster)?;
+        w.u64(d.generation)?;
+    }
     // 5. Band tables, band by band: sorted hashes, then their documents.
     let mut dir = Vec::with_capacity(banding.bands);
     let mut keys: Vec<(u64, u32)> = Vec::with_capacity(docs.len());
@@ -218,7 +231,7 @@ pub(crate) fn write_segment<W: Write>(
         strings_off,
         strings_len,
         band_dir_off,
-        0,
+        facts_off,
     ] {
         w.u64(v)?;
     }
@@ -237,6 +250,9 @@ struct BandRange {
 #[derive(Debug)]
 pub struct Segment {
     data: Data,
+    version: u32,
+    /// Byte range of the facts (format version 2 and later).
+    facts: Option<usize>,
     docs: usize,
     shingles: u64,
     banding: Banding,
@@ -287,6 +303,7 @@ impl Segment {
     fn from_data(data: Data, verify_checksum: bool) -> FResult<Segment> {
         let bytes = data.bytes();
         let body = check_frame(bytes, FileKind::Segment, verify_checksum)?;
+        let version = frame_version(bytes);
         if body.len() < TRAILER {
             return corrupt("segment too short for its trailer");
         }
@@ -295,8 +312,8 @@ impl Segment {
         let shingles = u64_at(t, 8);
         let (bands, rows) = (u32_at(t, 16) as usize, u32_at(t, 20) as usize);
         let off = |i: usize| u64_at(t, 24 + 8 * i);
-        let (sets_off, starts_off, docs_off, strings_off, strings_len, dir_off) =
-            (off(0), off(1), off(2), off(3), off(4), off(5));
+        let (sets_off, starts_off, docs_off, strings_off, strings_len, dir_off, facts_off) =
+            (off(0), off(1), off(2), off(3), off(4), off(5), off(6));
         if bands == 0 || rows == 0 || bands > 4096 || rows > 4096 {
             return corrupt(format!("impossible banding {bands} x {rows}"));
         }
@@ -310,6 +327,16 @@ impl Segment {
         let recs = b.array(docs_off, n, DOC_RECORD as u64, "document records")?;
         let strings = b.slice(strings_off, strings_len, "strings")?;
         let dir = b.array(dir_off, bands as u64, BAND_ENTRY as u64, "band directory")?;
+        let facts = match version {
+            1 if facts_off != 0 => return corrupt("a version 1 segment with document facts"),
+            1 => None,
+            _ => Some(rel(b.array(
+                facts_off,
+                n,
+                FACTS_RECORD as u64,
+                "document facts",
+            )?)),
+        };
         // The trailer must be the last thing in the body.
         if dir_off + (bands * BAND_ENTRY) as u64 != (HEADER_LEN + body.len() - TRAILER) as u64 {
             return corrupt("band directory does not end at the trailer");
@@ -358,6 +385,8 @@ impl Segment {
         );
         drop(starts);
         Ok(Segment {
+            version,
+            facts,
             docs: n as usize,
             shingles,
             banding: Banding { bands, rows },
@@ -393,6 +422,27 @@ impl Segment {
     /// The banding its band table was built with.
     pub fn banding(&self) -> Banding {
         self.banding
+    }
+
+    /// The format version it was written in.
+    pub fn format_version(&self) -> u32 {
+        self.version
+    }
+
+    /// Story cluster of document `i` (`None` in a version 1 segment, which
+    /// stores none).
+    pub fn cluster(&self, i: usize) -> Option<u64> {
+        assert!(i < self.docs, "document {i} of {}", self.docs);
+        let f = self.facts?;
+        Some(u64_at(self.body(), f + FACTS_RECORD * i))
+    }
+
+    /// The generation (commit) that added document `i` (`None` in a
+    /// version 1 segment).
+    pub fn generation(&self, i: usize) -> Option<u64> {
+        assert!(i < self.docs, "document {i} of {}", self.docs);
+        let f = self.facts?;
+        Some(u64_at(self.body(), f + FACTS_RECORD * i + 8))
     }
 
     /// Size of the file in bytes.
@@ -539,6 +589,8 @@ mod tests {
                 entry: &e[i],
                 set: &sets[i],
                 bands: (!bands[i].is_empty()).then_some(&bands[i][..]),
+                cluster: 40 + i as u64,
+                generation: 7,
             })
             .collect();
         write_segment(Vec::new(), &docs, Banding { bands: 2, rows: 1 })
@@ -550,6 +602,9 @@ mod tests {
     fn round_trip() {
         let s = Segment::from_bytes(&sample()).unwrap();
         assert_eq!(s.len(), 3);
+        assert_eq!(s.format_version(), super::super::FORMAT_VERSION);
+        assert_eq!(s.cluster(2), Some(42));
+        assert_eq!(s.generation(0), Some(7));
         assert_eq!(&*s.set(2), &[2, 3, 4, 5]);
         assert!(s.set(1).is_empty());
         assert_eq!(s.find("b"), Some(1));

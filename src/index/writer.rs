@@ -15,7 +15,7 @@ use super::meta::{Meta, SegmentMeta, META_FILE};
 use super::segment::{write_segment, DocEntry, SegmentDoc, StoredSource};
 use super::state::{write_state, Sketch};
 use super::{band_hashes, cut, segment_name, shingle_text, state_name, DocAddress, Index, Segment};
-use crate::cluster::UnionFind;
+use crate::cluster::{cluster, Edge, Scored, UnionFind};
 use crate::config::Config;
 use crate::corpus::{Corpus, CorpusOptions, DocSource, Document, Event, Skip, SkipReason};
 use crate::engine::{is_near_copy, Engine};
@@ -158,6 +158,14 @@ pub struct CommitReport {
     pub segment: Option<String>,
     /// Shingles treated as boilerplate after the commit.
     pub boilerplate_shingles: usize,
+    /// Each added document's story cluster, `(id, cluster)` in id order:
+    /// the cluster it joined or a new one (see [`CommitReport::new_clusters`]
+    /// and [`super::DocFacts::cluster`]).
+    pub clusters: Vec<(String, u64)>,
+    /// Clusters this commit started (numbered from the index's next
+    /// cluster number upwards; the other added documents joined clusters
+    /// already indexed).
+    pub new_clusters: usize,
 }
 
 /// What an optimize did.
@@ -487,8 +495,12 @@ impl IndexWriter {
 
         let mut meta = self.index.meta.clone();
         let generation = meta.generation + 1;
+        let first_cluster = meta.next_cluster.max(1);
+        let (clusters, next_cluster) = assign_clusters(&self.index, &docs, &ing, first_cluster);
+        let facts: Vec<(u64, u64)> = clusters.iter().map(|&c| (c, generation)).collect();
+        meta.next_cluster = next_cluster;
         let banding = self.config().banding();
-        let new_segment = write_new_segment(&dir, &mut meta, &docs, &ing, banding)?;
+        let new_segment = write_new_segment(&dir, &mut meta, &docs, &facts, &ing, banding)?;
         self.fail(FailPoint::AfterSegment)?;
 
         let old_segments = self.index.segments.len();
@@ -507,6 +519,7 @@ impl IndexWriter {
             tombs.push(vec![]);
         }
         meta.generation = generation;
+        meta.format_version = super::FORMAT_VERSION;
         meta.groups = groups;
         meta.written_by = concat!("neardup ", env!("CARGO_PKG_VERSION")).into();
         meta.deleted = meta.segments.iter().map(|s| s.deleted).sum();
@@ -533,6 +546,12 @@ impl IndexWriter {
             pairs,
             segment: new_segment,
             boilerplate_shingles: ing.boilerplate.len(),
+            new_clusters: (meta.next_cluster - first_cluster) as usize,
+            clusters: docs
+                .iter()
+                .zip(&clusters)
+                .map(|(d, &c)| (d.entry.id.clone(), c))
+                .collect(),
         };
         drop(docs);
         self.index.segments.extend(new_seg);
@@ -589,9 +608,21 @@ impl IndexWriter {
         )?;
         let mut meta = self.index.meta.clone();
         meta.generation += 1;
+        meta.format_version = super::FORMAT_VERSION;
+        meta.next_cluster = meta.next_cluster.max(1);
         meta.segments.clear();
+        // Each document keeps its cluster and the generation that added it
+        // (that of the optimize for a document of a version 1 segment).
+        let facts: Vec<(u64, u64)> = entries
+            .iter()
+            .map(|(_, a)| {
+                let seg = &self.index.segments[a.segment as usize];
+                let generation = seg.generation(a.doc as usize).unwrap_or(meta.generation);
+                (self.index.cluster_at(*a), generation)
+            })
+            .collect();
         let banding = self.config().banding();
-        let new_seg = match write_new_segment(&dir, &mut meta, &docs, &ing, banding)? {
+        let new_seg = match write_new_segment(&dir, &mut meta, &docs, &facts, &ing, banding)? {
             Some(name) => Some(Segment::open(&dir.join(&name), true)?),
             None => None,
         };
@@ -822,6 +853,102 @@ fn ingest(
     })
 }
 
+/// The story cluster of each new document (`docs`, sorted by id), by the
+/// scan's clustering rule applied incrementally:
+///
+/// 1. the new documents are clustered among themselves exactly as a scan of
+///    them alone would be (their verified pairs, the same linkage guard);
+/// 2. each resulting group joins the cluster of the best verified match
+///    (containment, then Jaccard, then id) that any of its members has
+///    among the live indexed documents;
+/// 3. a group without such a match starts a new cluster, numbered from
+///    `first` upwards in the order of its first document's id.
+///
+/// Existing clusters are never split or merged, so cluster numbers are
+/// stable. Returns each document's cluster and the next cluster number.
+fn assign_clusters(
+    index: &Index,
+    docs: &[NewDoc<'_>],
+    ing: &Ingested,
+    first: u64,
+) -> (Vec<u64>, u64) {
+    let cfg = index.config();
+    let n = docs.len();
+    let mut edges = Vec::new();
+    // The best indexed match of each new document: (containment, Jaccard,
+    // its id, its cluster).
+    type Best<'a> = (f64, f64, Cow<'a, str>, u64);
+    let mut best: Vec<Option<Best<'_>>> = vec![None; n];
+    let better = |x: &Best<'_>, y: &Best<'_>| {
+        x.0.total_cmp(&y.0)
+            .then(x.1.total_cmp(&y.1))
+            .then_with(|| y.2.cmp(&x.2))
+            .is_gt()
+    };
+    for &(a, ref t, jaccard, containment) in &ing.pairs {
+        match *t {
+            Target::New(b) => edges.push(Edge {
+                a: a.min(b),
+                b: a.max(b),
+                jaccard,
+                containment,
+            }),
+            Target::Old(addr) => {
+                let m = (
+                    containment,
+                    jaccard,
+                    index.segments[addr.segment as usize].id(addr.doc as usize),
+                    index.cluster_at(addr),
+                );
+                let slot = &mut best[a as usize];
+                if slot.as_ref().is_none_or(|b| better(&m, b)) {
+                    *slot = Some(m);
+                }
+            }
+        }
+    }
+    edges.sort_unstable_by_key(|e| (e.a, e.b));
+    let cut_sets: Vec<Cow<'_, [u64]>> = docs
+        .par_iter()
+        .map(|d| cut(d.set, &ing.boilerplate))
+        .collect();
+    let weight: Vec<u64> = docs.iter().map(|d| d.entry.words).collect();
+    let check = |x: u32, y: u32| {
+        let s = similarity(&cut_sets[x as usize], &cut_sets[y as usize]);
+        Scored {
+            containment: s.containment,
+            edge: cfg.is_duplicate(&s).then_some(Edge {
+                a: x,
+                b: y,
+                jaccard: s.jaccard,
+                containment: s.containment,
+            }),
+        }
+    };
+    let groups = cluster(n, &edges, &weight, cfg.linkage(), check).groups;
+    let mut out = vec![0u64; n];
+    let mut next = first;
+    for g in &groups {
+        let mut joined: Option<&Best<'_>> = None;
+        for m in g.members.iter().filter_map(|&m| best[m as usize].as_ref()) {
+            if joined.is_none_or(|b| better(m, b)) {
+                joined = Some(m);
+            }
+        }
+        let id = match joined {
+            Some(m) => m.3,
+            None => {
+                next += 1;
+                next - 1
+            }
+        };
+        for &m in &g.members {
+            out[m as usize] = id;
+        }
+    }
+    (out, next)
+}
+
 fn io_at(path: &Path) -> impl Fn(io::Error) -> Error + '_ {
     move |source| Error::Io {
         path: path.to_path_buf(),
@@ -847,6 +974,7 @@ fn write_new_segment(
     dir: &Path,
     meta: &mut Meta,
     docs: &[NewDoc<'_>],
+    facts: &[(u64, u64)],
     ing: &Ingested,
     banding: crate::lsh::Banding,
 ) -> Result<Option<String>> {
@@ -858,10 +986,13 @@ fn write_new_segment(
     let seg_docs: Vec<SegmentDoc<'_>> = docs
         .iter()
         .zip(&ing.bands)
-        .map(|(d, b)| SegmentDoc {
+        .zip(facts)
+        .map(|((d, b), &(cluster, generation))| SegmentDoc {
             entry: d.entry,
             set: d.set,
             bands: b.as_deref(),
+            cluster,
+            generation,
         })
         .collect();
     let bytes = write_file(dir, &name, |w| {
