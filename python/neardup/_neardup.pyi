@@ -23,6 +23,16 @@ __all__ = [
     "MinHash",
     "MinHashLSH",
     "MinHashLSHInsertionSession",
+    "stages_sign",
+    "stages_screen",
+    "stages_cut",
+    "stages_verify",
+    "stages_plan",
+    "stages_counts_group",
+    "stages_count_keys",
+    "stages_boilerplate",
+    "stages_cluster",
+    "stages_max_bucket",
 ]
 
 __version__: str

@@ -35,6 +35,7 @@ See docs/SCALE.md.
 
 from __future__ import annotations
 
+import importlib
 import json
 import time
 from typing import Any
@@ -130,7 +131,7 @@ class _Checkpoints:
 
 def _arrow_out(batch: Any, schema: Any) -> Any:
     """``batch`` cast to the Arrow types Spark expects for ``schema``."""
-    import pyarrow as pa
+    pa = importlib.import_module("pyarrow")
 
     types = {
         "string": pa.string(), "binary": pa.binary(), "bigint": pa.int64(),
@@ -463,7 +464,7 @@ def dedup(
         T.StructField("containment", T.DoubleType())])
 
     def cluster(batches: Any) -> Any:
-        import pyarrow as pa
+        pa = importlib.import_module("pyarrow")
 
         for b in batches:
             if not b.num_rows:

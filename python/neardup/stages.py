@@ -23,6 +23,7 @@ bits). Engine settings are the keyword arguments of ``neardup.scan``.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from . import _arrow
@@ -42,9 +43,8 @@ __all__ = [
 
 
 def _pa() -> Any:
-    import pyarrow
-
-    return pyarrow
+    # Imported by name: pyarrow is optional and has no type information.
+    return importlib.import_module("pyarrow")
 
 
 def _col(batch: Any, name: str) -> Any:
@@ -280,8 +280,7 @@ def cluster(batch: Any, *, threads: int | None = None, **config: Any) -> tuple[A
     def offsets(lists: Any) -> bytes:
         o = lists.offsets.cast(pa.int64())
         first = o[0].as_py() if len(o) else 0
-        import pyarrow.compute as pc
-
+        pc = importlib.import_module("pyarrow.compute")
         return _le(pc.subtract(o, first), pa.int64(), "offsets")
 
     m = members.flatten()
