@@ -114,7 +114,9 @@ impl Conn {
 }
 
 struct Outcome {
-    latencies_us: Vec<u32>,
+    /// Latencies of successful queries and adds.
+    queries_us: Vec<u32>,
+    adds_us: Vec<u32>,
     errors: u64,
 }
 
@@ -207,7 +209,7 @@ fn main() {
         start.elapsed().as_secs_f64(),
         rss_kb(pid, "VmRSS:") / 1024
     );
-    println!("| clients | mix | requests/s | p50 ms | p99 ms | p99.9 ms | errors | requests | server RSS MB (peak) |");
+    println!("| clients | mix | requests/s | query p50 ms | query p99 ms | query p99.9 ms | adds: n / p50 / p99 ms | errors | server RSS MB (peak) |");
     println!("|---|---|---|---|---|---|---|---|---|");
     let next_id = AtomicU64::new(0);
     for &n in &clients {
@@ -221,7 +223,8 @@ fn main() {
                         s.spawn(move || {
                             let mut conn = Conn { port, stream: None };
                             let mut out = Outcome {
-                                latencies_us: Vec::new(),
+                                queries_us: Vec::new(),
+                                adds_us: Vec::new(),
                                 errors: 0,
                             };
                             let mut x = (c as u64 + 1).wrapping_mul(0x2545_F491_4F6C_DD1D);
@@ -231,7 +234,8 @@ fn main() {
                                 x ^= x << 17;
                                 let i = (x % bodies.len() as u64) as usize;
                                 let t0 = Instant::now();
-                                let r = if (x >> 32) % 100 < add_share {
+                                let is_add = (x >> 32) % 100 < add_share;
+                                let r = if is_add {
                                     let id = next_id.fetch_add(1, Ordering::Relaxed);
                                     let body = serde_json::json!({"docs": [{
                                         "id": format!("load-{id}"),
@@ -244,7 +248,8 @@ fn main() {
                                 };
                                 let us = t0.elapsed().as_micros().min(u32::MAX as u128) as u32;
                                 match r {
-                                    Ok(200) => out.latencies_us.push(us),
+                                    Ok(200) if is_add => out.adds_us.push(us),
+                                    Ok(200) => out.queries_us.push(us),
                                     _ => out.errors += 1,
                                 }
                             }
@@ -255,19 +260,29 @@ fn main() {
                 handles.into_iter().map(|h| h.join().unwrap()).collect()
             });
             let elapsed = began.elapsed().as_secs_f64();
-            let mut all: Vec<u32> = outcomes
-                .iter()
-                .flat_map(|o| o.latencies_us.iter().copied())
-                .collect();
-            all.sort_unstable();
+            let sorted = |f: fn(&Outcome) -> &Vec<u32>| {
+                let mut v: Vec<u32> = outcomes.iter().flat_map(|o| f(o).iter().copied()).collect();
+                v.sort_unstable();
+                v
+            };
+            let (q, a) = (sorted(|o| &o.queries_us), sorted(|o| &o.adds_us));
             let errors: u64 = outcomes.iter().map(|o| o.errors).sum();
+            let adds = if a.is_empty() {
+                "-".to_string()
+            } else {
+                format!(
+                    "{} / {:.0} / {:.0}",
+                    a.len(),
+                    percentile(&a, 50.0),
+                    percentile(&a, 99.0)
+                )
+            };
             println!(
-                "| {n} | {mix} | {:.0} | {:.2} | {:.2} | {:.2} | {errors} | {} | {} ({}) |",
-                all.len() as f64 / elapsed,
-                percentile(&all, 50.0),
-                percentile(&all, 99.0),
-                percentile(&all, 99.9),
-                all.len(),
+                "| {n} | {mix} | {:.0} | {:.2} | {:.2} | {:.2} | {adds} | {errors} | {} ({}) |",
+                (q.len() + a.len()) as f64 / elapsed,
+                percentile(&q, 50.0),
+                percentile(&q, 99.0),
+                percentile(&q, 99.9),
                 rss_kb(pid, "VmRSS:") / 1024,
                 rss_kb(pid, "VmHWM:") / 1024,
             );
