@@ -844,9 +844,11 @@ fn index_files(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
+/// The error of opening a damaged index, or else of verifying it (opening
+/// checks segment blocks only as they are read).
 fn open_err(dir: &Path) -> String {
-    match Index::open(dir) {
-        Ok(_) => panic!("opened a damaged index"),
+    match Index::open(dir).and_then(|i| i.verify()) {
+        Ok(()) => panic!("opened and verified a damaged index"),
         Err(e) => e.to_string(),
     }
 }
@@ -920,6 +922,67 @@ fn checksums_can_be_skipped_on_open_and_verified_later() {
         e.contains("checksum mismatch") && e.contains("seg-000001.seg"),
         "{e}"
     );
+}
+
+#[test]
+fn a_damaged_block_is_an_error_of_the_query_that_reads_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    Index::create(dir, &Config::default()).unwrap();
+    let corpus = sample_corpus();
+    let text = |id: &str| std::fs::read_to_string(corpus.join(id)).unwrap();
+    // Many documents, so that the segment spans many blocks.
+    let mut w = IndexWriter::open(dir).unwrap();
+    for f in files(&corpus) {
+        let id = f.file_name().unwrap().to_string_lossy().into_owned();
+        w.add_text(&id, &std::fs::read_to_string(&f).unwrap());
+    }
+    w.commit().unwrap();
+    drop(w);
+    let seg = dir.join("seg-000001.seg");
+    let good = std::fs::read(&seg).unwrap();
+    assert!(good.len() > 40_000, "{}", good.len());
+    // Damage the first shingle set (document 0 in id order).
+    let first = Index::open(dir)
+        .unwrap()
+        .doc(neardup::index::DocAddress { segment: 0, doc: 0 });
+    let mut bad = good.clone();
+    bad[20] ^= 0x01;
+    std::fs::write(&seg, &bad).unwrap();
+    // Opening costs the same: the damage is found by what reads it.
+    let index = Index::open(dir).unwrap();
+    let e = index.query(&text(&first.entry.id)).unwrap_err().to_string();
+    assert!(
+        e.contains("checksum mismatch in bytes 0..4096") && e.contains("seg-000001.seg"),
+        "{e}"
+    );
+    let e = index.verify().unwrap_err().to_string();
+    assert!(e.contains("seg-000001.seg"), "{e}");
+    let o = run(&["index", "verify", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("seg-000001.seg") && err.contains("checksum"),
+        "{err}"
+    );
+    // A damaged block table page or trailer is found on open.
+    let n = good.len();
+    for at in [n - 40, n - 100] {
+        let mut bad = good.clone();
+        bad[at] ^= 0x01;
+        std::fs::write(&seg, &bad).unwrap();
+        let e = Index::open(dir).unwrap_err().to_string();
+        assert!(e.contains("seg-000001.seg"), "{at}: {e}");
+    }
+    std::fs::write(&seg, &good).unwrap();
+    let o = run(&["index", "verify", dir.to_str().unwrap()]);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains(": sound (generation 1, 41 live documents"));
+    assert!(!Index::open(dir)
+        .unwrap()
+        .query(&text(&first.entry.id))
+        .unwrap()
+        .is_empty());
 }
 
 // ---------------------------------------------------------------------------

@@ -373,7 +373,9 @@ fn bad_requests_get_clear_json_errors() {
         &["--max-text-bytes", "2000", "--max-body-bytes", "10000"],
     );
     let json_h = ["Content-Type: application/json".to_string()];
-    let cases: Vec<(&str, &str, &[String], String, u16, &str)> = vec![
+    // (method, path, headers, body, status, what the message says)
+    type Case<'a> = (&'a str, &'a str, &'a [String], String, u16, &'a str);
+    let cases: Vec<Case<'_>> = vec![
         ("POST", "/query", &json_h, "{bad".into(), 400, "parse"),
         (
             "POST",

@@ -29,6 +29,18 @@ pub enum IndexCommand {
     Remove(IndexRemoveArgs),
     /// Merge all segments into one, dropping removed documents.
     Optimize(IndexOptimizeArgs),
+    /// Check every byte of the current commit: each file's checksum, each block checksum and every document's structure; exits with 1 naming the first damaged file.
+    Verify(IndexVerifyArgs),
+}
+
+/// `neardup index verify` flags.
+#[derive(Args, Debug)]
+pub struct IndexVerifyArgs {
+    /// Index directory.
+    dir: PathBuf,
+    /// Print nothing when the index is sound.
+    #[arg(short, long)]
+    quiet: bool,
 }
 
 /// `neardup index create` flags.
@@ -139,7 +151,30 @@ pub fn run(cmd: IndexCommand) -> Result<ExitCode> {
         IndexCommand::Info(args) => info(args),
         IndexCommand::Remove(args) => remove(args),
         IndexCommand::Optimize(args) => optimize(args),
+        IndexCommand::Verify(args) => verify(args),
     }
+}
+
+fn verify(args: IndexVerifyArgs) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let options = neardup::index::OpenOptions {
+        verify_checksums: false,
+    };
+    let index = Index::open_with(&args.dir, &options)?;
+    index.verify()?;
+    if !args.quiet {
+        let info = index.info();
+        say(format_args!(
+            "{}: sound (generation {}, {} in {}, {} bytes verified); {:.2}s",
+            path_for_terminal(&info.path),
+            info.generation,
+            count(info.documents, "live document", "live documents"),
+            count(info.segments.len() as u64 + 2, "file", "files"),
+            info.bytes,
+            started.elapsed().as_secs_f64()
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn create(args: IndexCreateArgs) -> Result<ExitCode> {

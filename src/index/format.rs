@@ -155,6 +155,14 @@ pub struct FramedWriter<W: Write> {
     hasher: Xxh3,
     pos: u64,
     kind: FileKind,
+    blocks: Option<BlockSums>,
+}
+
+/// Checksums of a file's bytes block by block, as they are written.
+struct BlockSums {
+    hasher: Xxh3,
+    len: usize,
+    sums: Vec<u64>,
 }
 
 impl<W: Write> FramedWriter<W> {
@@ -165,6 +173,7 @@ impl<W: Write> FramedWriter<W> {
             hasher: Xxh3::new(),
             pos: 0,
             kind,
+            blocks: None,
         };
         let mut header = [0u8; HEADER_LEN];
         header[0..4].copy_from_slice(&HEADER_MAGIC);
@@ -172,6 +181,43 @@ impl<W: Write> FramedWriter<W> {
         header[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
         w.write_all(&header)?;
         Ok(w)
+    }
+
+    /// Starts a file of `kind` whose bytes are also checksummed block by
+    /// block ([`BLOCK`] bytes from the start of the file) until
+    /// [`end_blocks`](Self::end_blocks).
+    pub(crate) fn with_blocks(inner: W, kind: FileKind) -> io::Result<Self> {
+        let mut w = FramedWriter {
+            inner,
+            hasher: Xxh3::new(),
+            pos: 0,
+            kind,
+            blocks: Some(BlockSums {
+                hasher: Xxh3::new(),
+                len: 0,
+                sums: Vec::new(),
+            }),
+        };
+        let mut header = [0u8; HEADER_LEN];
+        header[0..4].copy_from_slice(&HEADER_MAGIC);
+        header[4..8].copy_from_slice(&kind.tag());
+        header[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+        w.write_all(&header)?;
+        Ok(w)
+    }
+
+    /// Stops the block checksums (the last block may be short) and returns
+    /// them: block `k` covers file bytes `[k × BLOCK, (k + 1) × BLOCK)`.
+    pub(crate) fn end_blocks(&mut self) -> Vec<u64> {
+        match self.blocks.take() {
+            Some(mut b) => {
+                if b.len > 0 {
+                    b.sums.push(b.hasher.digest());
+                }
+                b.sums
+            }
+            None => Vec::new(),
+        }
     }
 
     /// Bytes written so far (from the start of the file).
@@ -184,6 +230,20 @@ impl<W: Write> FramedWriter<W> {
         self.inner.write_all(bytes)?;
         self.hasher.update(bytes);
         self.pos += bytes.len() as u64;
+        if let Some(b) = &mut self.blocks {
+            let mut rest = bytes;
+            while !rest.is_empty() {
+                let take = rest.len().min(BLOCK - b.len);
+                b.hasher.update(&rest[..take]);
+                b.len += take;
+                rest = &rest[take..];
+                if b.len == BLOCK {
+                    b.sums.push(b.hasher.digest());
+                    b.hasher.reset();
+                    b.len = 0;
+                }
+            }
+        }
         Ok(())
     }
 
@@ -230,6 +290,150 @@ impl<W: Write> FramedWriter<W> {
         self.inner.write_all(&footer)?;
         Ok((self.inner, body_len + FOOTER_LEN as u64))
     }
+}
+
+/// Size of a checksummed block (format version 2 segments).
+pub(crate) const BLOCK: usize = 4096;
+/// Block checksums per page of the block table (each page has a checksum
+/// of its own, in the page table).
+pub(crate) const BLOCKS_PER_PAGE: usize = 512;
+
+/// The per-block checksums of a version 2 segment, verified lazily: a
+/// block is hashed the first time a reader touches it, after the page of
+/// the block table that holds its checksum (the page table itself is
+/// verified on open). So opening hashes a few bytes per 2 MiB of file,
+/// and a query hashes only the blocks it reads.
+pub(crate) struct Blocks {
+    /// File bytes covered: `[0, covered)`.
+    covered: usize,
+    /// File offset of the block checksums (u64 each).
+    sums: usize,
+    n_blocks: usize,
+    /// File offset of the page checksums.
+    pages: usize,
+    block_ok: Vec<std::sync::atomic::AtomicU64>,
+    page_ok: Vec<std::sync::atomic::AtomicU64>,
+}
+
+impl std::fmt::Debug for Blocks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Blocks({} of {} bytes)", self.n_blocks, self.covered)
+    }
+}
+
+fn bits(n: usize) -> Vec<std::sync::atomic::AtomicU64> {
+    (0..n.div_ceil(64))
+        .map(|_| std::sync::atomic::AtomicU64::new(0))
+        .collect()
+}
+
+fn bit_set(v: &[std::sync::atomic::AtomicU64], i: usize) -> bool {
+    v[i / 64].load(std::sync::atomic::Ordering::Acquire) & (1 << (i % 64)) != 0
+}
+
+fn set_bit(v: &[std::sync::atomic::AtomicU64], i: usize) {
+    v[i / 64].fetch_or(1 << (i % 64), std::sync::atomic::Ordering::Release);
+}
+
+impl Blocks {
+    /// The block checksums of `file` (a whole file), from the layout its
+    /// trailer records (`[covered, sums, n_blocks, pages, n_pages]`);
+    /// checks the layout, and the page table and trailer (bytes `[pages,
+    /// tail_end)`) against the checksum stored at `tail_end`.
+    pub(crate) fn new(file: &[u8], layout: [u64; 5], tail_end: usize) -> FResult<Blocks> {
+        let [covered, sums, n_blocks, pages, n_pages] = layout;
+        let tail_sum = u64_at(file, tail_end);
+        let fits = |off: u64, n: u64| {
+            n.checked_mul(8)
+                .and_then(|l| off.checked_add(l))
+                .is_some_and(|e| e <= tail_end as u64)
+        };
+        if covered < HEADER_LEN as u64
+            || n_blocks != covered.div_ceil(BLOCK as u64)
+            || n_pages != n_blocks.div_ceil(BLOCKS_PER_PAGE as u64)
+            || sums != covered
+            || !sums.is_multiple_of(8)
+            || !fits(sums, n_blocks)
+            || pages != sums + 8 * n_blocks
+            || !fits(pages, n_pages)
+        {
+            return corrupt("block checksum table is inconsistent");
+        }
+        let actual = xxh3_64(&file[pages as usize..tail_end]);
+        if actual != tail_sum {
+            return corrupt(format!(
+                "checksum mismatch in the block checksum table (stored {tail_sum:016x}, \
+                 computed {actual:016x}): the file is corrupt"
+            ));
+        }
+        Ok(Blocks {
+            covered: covered as usize,
+            sums: sums as usize,
+            n_blocks: n_blocks as usize,
+            pages: pages as usize,
+            block_ok: bits(n_blocks as usize),
+            page_ok: bits(n_pages as usize),
+        })
+    }
+
+    /// Verifies (once) every block that file bytes `[off, off + len)`
+    /// touch.
+    pub(crate) fn check(&self, file: &[u8], off: usize, len: usize) -> FResult<()> {
+        let end = (off + len).min(self.covered);
+        if off >= end {
+            return Ok(());
+        }
+        for k in off / BLOCK..=(end - 1) / BLOCK {
+            self.block(file, k)?;
+        }
+        Ok(())
+    }
+
+    /// Verifies every block (for a full verification).
+    pub(crate) fn check_all(&self, file: &[u8]) -> FResult<()> {
+        (0..self.n_blocks).try_for_each(|k| self.block(file, k))
+    }
+
+    fn block(&self, file: &[u8], k: usize) -> FResult<()> {
+        if bit_set(&self.block_ok, k) {
+            return Ok(());
+        }
+        let p = k / BLOCKS_PER_PAGE;
+        if !bit_set(&self.page_ok, p) {
+            let s = self.sums + 8 * BLOCKS_PER_PAGE * p;
+            let e = (s + 8 * BLOCKS_PER_PAGE).min(self.sums + 8 * self.n_blocks);
+            if xxh3_64(&file[s..e]) != u64_at(file, self.pages + 8 * p) {
+                return corrupt(format!(
+                    "checksum mismatch in page {p} of the block checksum table: the file is corrupt"
+                ));
+            }
+            set_bit(&self.page_ok, p);
+        }
+        let s = k * BLOCK;
+        let e = (s + BLOCK).min(self.covered);
+        let actual = xxh3_64(&file[s..e]);
+        let stored = u64_at(file, self.sums + 8 * k);
+        if actual != stored {
+            return corrupt(format!(
+                "checksum mismatch in bytes {s}..{e} (stored {stored:016x}, computed \
+                 {actual:016x}): the file is corrupt"
+            ));
+        }
+        set_bit(&self.block_ok, k);
+        Ok(())
+    }
+}
+
+/// How much of each file's checksum opening verifies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verify {
+    /// None (structure only).
+    No,
+    /// Version 2 segments block by block as they are read, the parts of
+    /// state files that readers use, every other file whole.
+    Lazy,
+    /// Every byte of every file, on open.
+    Full,
 }
 
 /// Bounds-checked little-endian reads from a body. Offsets are relative to

@@ -123,6 +123,7 @@ use crate::error::{Error, Result};
 use crate::lsh::Banding;
 use crate::safe_open::OpenError;
 use crate::verify::{similarity, Similarity};
+use format::Verify;
 use state::State;
 
 /// Candidates of one query from which they are verified in parallel.
@@ -155,10 +156,13 @@ impl Default for CreateOptions {
 /// Options for opening an index for reading.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenOptions {
-    /// Verify every file's checksum on open (default `true`). Hashing runs
-    /// at memory speed (xxh3), but it reads every byte: for very large
-    /// indexes opened often, turn it off and run [`Index::verify`] now and
-    /// then. Structure is validated either way.
+    /// Verify checksums (default `true`): the metadata and state files
+    /// whole on open; segments of format version 2 block by block (4 KiB)
+    /// as they are first read, so that opening costs the same at any size
+    /// and a query hashes only what it reads (a version 1 segment, which
+    /// has no block checksums, whole on open). A damaged block is an error
+    /// of the query that reads it. `false` verifies no checksum (structure
+    /// only); [`Index::verify`] checks every byte of every file.
     pub verify_checksums: bool,
 }
 
@@ -426,12 +430,26 @@ impl Index {
 
     /// Opens with explicit options.
     pub fn open_with(dir: impl AsRef<Path>, options: &OpenOptions) -> Result<Index> {
-        let dir = dir.as_ref();
+        let verify = if options.verify_checksums {
+            Verify::Lazy
+        } else {
+            Verify::No
+        };
+        Index::open_verifying(dir.as_ref(), verify)
+    }
+
+    /// Opens the last commit verifying every byte (as [`verify`](Self::verify)
+    /// does): the writer's view, whose accessors then never meet damage.
+    pub(crate) fn open_full(dir: &Path) -> Result<Index> {
+        Index::open_verifying(dir, Verify::Full)
+    }
+
+    fn open_verifying(dir: &Path, verify: Verify) -> Result<Index> {
         let mut attempts = 0;
         loop {
             let (meta, meta_bytes) = read_meta(dir)?;
             let generation = meta.generation;
-            match Index::open_meta(dir, meta, meta_bytes, options) {
+            match Index::open_meta(dir, meta, meta_bytes, verify) {
                 Ok(index) => return Ok(index),
                 // A writer may have committed (and removed files of the
                 // previous commit) between reading the metadata and opening
@@ -451,11 +469,10 @@ impl Index {
         dir: &Path,
         meta: Meta,
         meta_bytes: u64,
-        options: &OpenOptions,
+        verify: Verify,
     ) -> Result<Index> {
         let config = meta.config.to_config()?;
-        let verify = options.verify_checksums;
-        let state = State::open(&dir.join(&meta.state), verify)?;
+        let state = State::open(&dir.join(&meta.state), verify != Verify::No)?;
         let bad = |path: PathBuf, message: String| Error::Index { path, message };
         if state.segments() != meta.segments.len() {
             return Err(bad(
@@ -520,16 +537,11 @@ impl Index {
         IndexWriter::open(&self.dir)
     }
 
-    /// Verifies every file's checksum (what [`Index::open`] does by
-    /// default), for an index opened without.
+    /// Verifies every byte of every file of this commit: each file's whole
+    /// checksum, each block checksum of a version 2 segment, and the
+    /// structure of every document (what `neardup index verify` runs).
     pub fn verify(&self) -> Result<()> {
-        Index::open_meta(
-            &self.dir,
-            self.meta.clone(),
-            self.meta_bytes,
-            &OpenOptions::default(),
-        )
-        .map(|_| ())
+        Index::open_meta(&self.dir, self.meta.clone(), self.meta_bytes, Verify::Full).map(|_| ())
     }
 
     /// The index directory.
@@ -589,12 +601,21 @@ impl Index {
     /// The story cluster of the document at `addr` (an address from this
     /// index; panics on one that is out of range). See [`DocFacts::cluster`].
     pub fn cluster_at(&self, addr: DocAddress) -> u64 {
+        self.try_cluster_at(addr)
+            .unwrap_or_else(|e| panic!("{e} (queries return it as an error)"))
+    }
+
+    /// [`cluster_at`](Self::cluster_at), damage as an error.
+    pub fn try_cluster_at(&self, addr: DocAddress) -> Result<u64> {
         let seg = &self.segments[addr.segment as usize];
-        seg.cluster(addr.doc as usize).unwrap_or_else(|| {
+        let stored = seg
+            .try_cluster(addr.doc as usize)
+            .map_err(|e| self.damaged(addr, e))?;
+        Ok(stored.unwrap_or_else(|| {
             let number = meta::segment_number(&self.meta.segments[addr.segment as usize].name)
                 .unwrap_or(u64::from(addr.segment));
             legacy_cluster(number, addr.doc)
-        })
+        }))
     }
 
     /// The story cluster of the live document with this id, if any.
@@ -664,33 +685,67 @@ impl Index {
             return Ok(vec![]);
         }
         let cands = self.candidates(&bands, true)?;
-        let verify = |&addr: &DocAddress| {
-            let s = self.similarity_with(&q, &bp, addr);
-            self.config().is_duplicate(&s).then(|| Match {
-                id: self.segments[addr.segment as usize]
-                    .id(addr.doc as usize)
-                    .into_owned(),
-                address: addr,
-                jaccard: s.jaccard,
-                containment: s.containment,
-                cluster: self.cluster_at(addr),
-            })
+        let verify = |&addr: &DocAddress| -> Option<Result<Match>> {
+            let s = match self.try_similarity_with(&q, &bp, addr) {
+                Ok(s) => s,
+                Err(e) => return Some(Err(e)),
+            };
+            if !self.config().is_duplicate(&s) {
+                return None;
+            }
+            let seg = &self.segments[addr.segment as usize];
+            let id = seg
+                .try_id(addr.doc as usize)
+                .map_err(|e| self.damaged(addr, e));
+            let cluster = self.try_cluster_at(addr);
+            Some(id.and_then(|id| {
+                Ok(Match {
+                    id: id.into_owned(),
+                    address: addr,
+                    jaccard: s.jaccard,
+                    containment: s.containment,
+                    cluster: cluster?,
+                })
+            }))
         };
         // A few candidates are verified on the calling thread: handing them
         // to the pool would cost a round trip between threads per query
         // (from outside the pool, as a Python or server thread calls), and
         // would funnel every caller's queries through the pool's threads.
         let mut out: Vec<Match> = if cands.len() < PARALLEL_CANDIDATES {
-            cands.iter().filter_map(verify).collect()
+            cands.iter().filter_map(verify).collect::<Result<_>>()?
         } else {
             cands
                 .par_iter()
                 .with_min_len(64)
                 .filter_map(verify)
-                .collect()
+                .collect::<Result<_>>()?
         };
         sort_matches(&mut out);
         Ok(out)
+    }
+
+    /// The error of a damaged segment, naming its file.
+    fn damaged(&self, addr: DocAddress, e: FormatError) -> Error {
+        Error::Index {
+            path: self
+                .dir
+                .join(&self.meta.segments[addr.segment as usize].name),
+            message: e.0,
+        }
+    }
+
+    /// [`similarity_with`](Self::similarity_with), damage as an error.
+    pub(crate) fn try_similarity_with(
+        &self,
+        q: &[u64],
+        bp: &[u64],
+        addr: DocAddress,
+    ) -> Result<Similarity> {
+        let stored = self.segments[addr.segment as usize]
+            .try_set(addr.doc as usize)
+            .map_err(|e| self.damaged(addr, e))?;
+        Ok(similarity(q, &cut(&stored, bp)))
     }
 
     /// Exact similarity of a (cut) set with the stored document at `addr`,

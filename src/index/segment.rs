@@ -8,15 +8,19 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use super::format::{
-    as_u32s, as_u64s, check_frame, corrupt, frame_version, u32_at, u64_at, Body, Data, FResult,
-    FileKind, FormatError, FramedWriter, HEADER_LEN,
+    as_u32s, as_u64s, check_frame, corrupt, frame_version, u32_at, u64_at, Blocks, Body, Data,
+    FResult, FileKind, FormatError, FramedWriter, Verify, BLOCKS_PER_PAGE, HEADER_LEN,
 };
 use crate::lsh::Banding;
 
 /// Size of one document record.
 pub(crate) const DOC_RECORD: usize = 72;
-/// Size of the segment trailer (before the footer).
+/// Size of the segment trailer (before the footer) in format version 1.
 pub(crate) const TRAILER: usize = 80;
+/// Size of the version 2 trailer: version 1's, then the block checksum
+/// layout (covered bytes, block table offset and count, page table offset
+/// and count) and the checksum of the page table and trailer.
+pub(crate) const TRAILER_V2: usize = TRAILER + 48;
 /// Size of one band directory entry.
 pub(crate) const BAND_ENTRY: usize = 24;
 /// Size of one document's facts (format version 2): story cluster and the
@@ -124,7 +128,7 @@ pub(crate) fn write_segment<W: Write>(
             "a segment holds fewer than 2^32 documents",
         ));
     }
-    let mut w = FramedWriter::new(out, FileKind::Segment)?;
+    let mut w = FramedWriter::with_blocks(out, FileKind::Segment)?;
     // 1. Shingle sets, back to back.
     let sets_off = w.pos();
     let mut starts = Vec::with_capacity(docs.len() + 1);
@@ -219,11 +223,25 @@ pub(crate) fn write_segment<W: Write>(
         w.u64(h)?;
         w.u64(d)?;
     }
-    // 6. Trailer.
-    w.u64(docs.len() as u64)?;
-    w.u64(total)?;
-    w.u32(banding.bands as u32)?;
-    w.u32(banding.rows as u32)?;
+    // 6. Block checksums of everything so far, and their pages'.
+    let covered = w.pos();
+    let sums = w.end_blocks();
+    let sums_off = w.pos();
+    w.u64s(&sums)?;
+    let sum_bytes: Vec<u8> = sums.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let pages: Vec<u64> = sum_bytes
+        .chunks(8 * BLOCKS_PER_PAGE)
+        .map(xxhash_rust::xxh3::xxh3_64)
+        .collect();
+    drop(sum_bytes);
+    let pages_off = w.pos();
+    // 7. Trailer. The page table and the trailer are hashed together into
+    // its last field.
+    let mut tail: Vec<u8> = pages.iter().flat_map(|v| v.to_le_bytes()).collect();
+    tail.extend_from_slice(&(docs.len() as u64).to_le_bytes());
+    tail.extend_from_slice(&total.to_le_bytes());
+    tail.extend_from_slice(&(banding.bands as u32).to_le_bytes());
+    tail.extend_from_slice(&(banding.rows as u32).to_le_bytes());
     for v in [
         sets_off,
         set_starts_off,
@@ -232,9 +250,17 @@ pub(crate) fn write_segment<W: Write>(
         strings_len,
         band_dir_off,
         facts_off,
+        covered,
+        sums_off,
+        sums.len() as u64,
+        pages_off,
+        pages.len() as u64,
     ] {
-        w.u64(v)?;
+        tail.extend_from_slice(&v.to_le_bytes());
     }
+    let tail_sum = xxhash_rust::xxh3::xxh3_64(&tail);
+    w.write_all(&tail)?;
+    w.u64(tail_sum)?;
     w.finish()
 }
 
@@ -251,6 +277,9 @@ struct BandRange {
 pub struct Segment {
     data: Data,
     version: u32,
+    /// The block checksums still to verify as blocks are read (a version 2
+    /// segment opened lazily).
+    lazy: Option<Blocks>,
     /// Byte range of the facts (format version 2 and later).
     facts: Option<usize>,
     docs: usize,
@@ -276,7 +305,7 @@ impl Segment {
     /// Validates `bytes` as a segment file (checksum included) and keeps an
     /// aligned copy. Never panics on bad bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Segment, FormatError> {
-        Segment::from_data(Data::copy_of(bytes), true)
+        Segment::from_data(Data::copy_of(bytes), Verify::Full)
     }
 
     /// Validates the structure of `bytes` as a segment file without
@@ -284,30 +313,40 @@ impl Segment {
     /// alone must keep every accessor from panicking).
     #[doc(hidden)]
     pub fn from_bytes_unverified(bytes: &[u8]) -> Result<Segment, FormatError> {
-        Segment::from_data(Data::copy_of(bytes), false)
+        Segment::from_data(Data::copy_of(bytes), Verify::No)
     }
 
-    /// Memory-maps and validates a segment file.
-    pub(crate) fn open(path: &Path, verify_checksum: bool) -> crate::Result<Segment> {
+    /// Memory-maps and validates a segment file. With [`Verify::Lazy`], a
+    /// version 2 segment is checked in constant time (frame, trailer,
+    /// block table pages); each block's checksum and each document's
+    /// structure are checked when first read, by the `try_` accessors.
+    pub(crate) fn open(path: &Path, verify: Verify) -> crate::Result<Segment> {
         let file = super::format::open_file(path)?;
         let data = Data::map(&file).map_err(|source| crate::Error::Io {
             path: path.to_path_buf(),
             source,
         })?;
-        Segment::from_data(data, verify_checksum).map_err(|e| crate::Error::Index {
+        Segment::from_data(data, verify).map_err(|e| crate::Error::Index {
             path: path.to_path_buf(),
             message: e.0,
         })
     }
 
-    fn from_data(data: Data, verify_checksum: bool) -> FResult<Segment> {
+    fn from_data(data: Data, verify: Verify) -> FResult<Segment> {
         let bytes = data.bytes();
-        let body = check_frame(bytes, FileKind::Segment, verify_checksum)?;
+        let whole = match verify {
+            Verify::Full => true,
+            Verify::No => false,
+            // A version 1 segment has no block checksums: hashed whole.
+            Verify::Lazy => bytes.len() >= 32 && frame_version(bytes) == 1,
+        };
+        let body = check_frame(bytes, FileKind::Segment, whole)?;
         let version = frame_version(bytes);
-        if body.len() < TRAILER {
+        let trailer = if version == 1 { TRAILER } else { TRAILER_V2 };
+        if body.len() < trailer {
             return corrupt("segment too short for its trailer");
         }
-        let t = &body[body.len() - TRAILER..];
+        let t = &body[body.len() - trailer..];
         let n = u64_at(t, 0);
         let shingles = u64_at(t, 8);
         let (bands, rows) = (u32_at(t, 16) as usize, u32_at(t, 20) as usize);
@@ -337,20 +376,66 @@ impl Segment {
                 "document facts",
             )?)),
         };
-        // The trailer must be the last thing in the body.
-        if dir_off + (bands * BAND_ENTRY) as u64 != (HEADER_LEN + body.len() - TRAILER) as u64 {
-            return corrupt("band directory does not end at the trailer");
+        let trailer_at = (HEADER_LEN + body.len() - trailer) as u64;
+        let blocks = if version == 1 {
+            // The trailer must be the last thing in the body.
+            if dir_off + (bands * BAND_ENTRY) as u64 != trailer_at {
+                return corrupt("band directory does not end at the trailer");
+            }
+            None
+        } else {
+            // The band directory ends where the block checksums start,
+            // and the page table ends at the trailer.
+            let (covered, sums, n_blocks, pages, n_pages) =
+                (off(7), off(8), off(9), off(10), off(11));
+            if dir_off + (bands * BAND_ENTRY) as u64 != covered
+                || n_pages
+                    .checked_mul(8)
+                    .and_then(|l| pages.checked_add(l))
+                    .is_none_or(|e| e != trailer_at)
+            {
+                return corrupt("band directory or block checksums out of place");
+            }
+            let tail_end = bytes.len() - super::format::FOOTER_LEN - 8;
+            Some(Blocks::new(
+                bytes,
+                [covered, sums, n_blocks, pages, n_pages],
+                tail_end,
+            )?)
+        };
+        if let Some(blocks) = &blocks {
+            match verify {
+                Verify::Full => blocks.check_all(bytes)?,
+                Verify::Lazy => {
+                    // What opening reads: the ends of the offsets table and
+                    // the band directory.
+                    let at = |s: &[u8]| s.as_ptr() as usize - bytes.as_ptr() as usize;
+                    blocks.check(bytes, at(starts_b), 8)?;
+                    blocks.check(bytes, at(starts_b) + 8 * n as usize, 8)?;
+                    blocks.check(bytes, at(dir), dir.len())?;
+                }
+                Verify::No => {}
+            }
         }
-        // Offsets table: monotone, ending at the shingle count.
-        let starts = as_u64s(starts_b);
-        if starts[0] != 0 || starts[n as usize] != shingles {
+        let lazy = verify == Verify::Lazy && blocks.is_some();
+        // Offsets table: monotone, ending at the shingle count (the ends
+        // only when lazy: each document's are checked when it is read).
+        let first = u64_at(starts_b, 0);
+        let last = u64_at(starts_b, 8 * n as usize);
+        if first != 0 || last != shingles {
             return corrupt("set offsets do not span the shingle sets");
         }
+        let starts = if lazy {
+            Cow::Borrowed(&[][..])
+        } else {
+            as_u64s(starts_b)
+        };
         if starts.windows(2).any(|w| w[0] > w[1]) {
             return corrupt("set offsets are not increasing");
         }
         // Document records: string ranges and kinds.
-        for r in recs.chunks_exact(DOC_RECORD) {
+        let all_records = if lazy { &recs[..0] } else { recs };
+        for r in all_records.chunks_exact(DOC_RECORD) {
             let so = u64_at(r, 0);
             let total: u64 = (0..4).map(|i| u64::from(u32_at(r, 8 + 4 * i))).sum();
             if so.checked_add(total).is_none_or(|e| e > strings_len) {
@@ -387,6 +472,7 @@ impl Segment {
         Ok(Segment {
             version,
             facts,
+            lazy: if lazy { blocks } else { None },
             docs: n as usize,
             shingles,
             banding: Banding { bands, rows },
@@ -429,20 +515,50 @@ impl Segment {
         self.version
     }
 
+    /// Body bytes `[off, off + len)` (body offsets), their blocks verified
+    /// first when the segment was opened lazily. `off + len` must lie in
+    /// the body (callers check ranges read from the file first).
+    fn bytes(&self, off: usize, len: usize) -> FResult<&[u8]> {
+        let body = self.body();
+        if off.checked_add(len).is_none_or(|e| e > body.len()) {
+            return corrupt(format!("bytes {off}+{len} lie outside the segment"));
+        }
+        if let Some(b) = &self.lazy {
+            b.check(self.data.bytes(), HEADER_LEN + off, len)?;
+        }
+        Ok(&body[off..off + len])
+    }
+
+    fn damaged<T>(&self, r: FResult<T>) -> T {
+        r.unwrap_or_else(|e| {
+            panic!("damaged index segment: {e} (Index's queries return it as an error)")
+        })
+    }
+
     /// Story cluster of document `i` (`None` in a version 1 segment, which
-    /// stores none).
+    /// stores none). Panics when `i` is out of range, or when the segment
+    /// was opened lazily and that part of it is damaged (see
+    /// [`try_cluster`](Self::try_cluster)).
     pub fn cluster(&self, i: usize) -> Option<u64> {
+        self.damaged(self.try_cluster(i))
+    }
+
+    /// [`cluster`](Self::cluster), damage as an error.
+    pub fn try_cluster(&self, i: usize) -> FResult<Option<u64>> {
         assert!(i < self.docs, "document {i} of {}", self.docs);
-        let f = self.facts?;
-        Some(u64_at(self.body(), f + FACTS_RECORD * i))
+        let Some(f) = self.facts else { return Ok(None) };
+        Ok(Some(u64_at(self.bytes(f + FACTS_RECORD * i, 8)?, 0)))
     }
 
     /// The generation (commit) that added document `i` (`None` in a
-    /// version 1 segment).
+    /// version 1 segment). Panics as [`cluster`](Self::cluster) does.
     pub fn generation(&self, i: usize) -> Option<u64> {
         assert!(i < self.docs, "document {i} of {}", self.docs);
         let f = self.facts?;
-        Some(u64_at(self.body(), f + FACTS_RECORD * i + 8))
+        Some(u64_at(
+            self.damaged(self.bytes(f + FACTS_RECORD * i + 8, 8)),
+            0,
+        ))
     }
 
     /// Size of the file in bytes.
@@ -450,44 +566,87 @@ impl Segment {
         self.data.bytes().len() as u64
     }
 
-    fn start(&self, i: usize) -> usize {
-        u64_at(self.body(), self.set_starts + 8 * i) as usize
+    fn start(&self, i: usize) -> FResult<usize> {
+        let v = u64_at(self.bytes(self.set_starts + 8 * i, 8)?, 0);
+        if v > self.shingles {
+            return corrupt(format!("set offset {i} lies past the shingle sets"));
+        }
+        Ok(v as usize)
+    }
+
+    fn range(&self, i: usize) -> FResult<(usize, usize)> {
+        assert!(i < self.docs, "document {i} of {}", self.docs);
+        let (s, e) = (self.start(i)?, self.start(i + 1)?);
+        if s > e {
+            return corrupt(format!("set offsets of document {i} are not increasing"));
+        }
+        Ok((s, e))
     }
 
     /// The sorted shingle set of document `i` (`i < len()`), before any
-    /// boilerplate cut. Borrowed from the map when aligned.
+    /// boilerplate cut. Borrowed from the map when aligned. Panics as
+    /// [`cluster`](Self::cluster) does.
     pub fn set(&self, i: usize) -> Cow<'_, [u64]> {
+        self.damaged(self.try_set(i))
+    }
+
+    /// [`set`](Self::set), damage as an error.
+    pub fn try_set(&self, i: usize) -> FResult<Cow<'_, [u64]>> {
+        let (s, e) = self.range(i)?;
+        Ok(as_u64s(self.bytes(self.sets + 8 * s, 8 * (e - s))?))
+    }
+
+    fn record(&self, i: usize) -> FResult<&[u8]> {
         assert!(i < self.docs, "document {i} of {}", self.docs);
-        let (s, e) = (self.start(i), self.start(i + 1));
-        as_u64s(&self.body()[self.sets + 8 * s..self.sets + 8 * e])
+        let r = self.bytes(self.records + DOC_RECORD * i, DOC_RECORD)?;
+        if u32_at(r, 24) > 2 {
+            return corrupt(format!("unknown source kind {}", u32_at(r, 24)));
+        }
+        Ok(r)
     }
 
-    fn record(&self, i: usize) -> &[u8] {
-        &self.body()[self.records + DOC_RECORD * i..self.records + DOC_RECORD * (i + 1)]
-    }
-
-    fn strings_of(&self, i: usize) -> [&[u8]; 4] {
-        let r = self.record(i);
-        let strings = &self.body()[self.strings.0..self.strings.0 + self.strings.1];
-        let mut at = u64_at(r, 0) as usize;
+    fn strings_of(&self, i: usize) -> FResult<[&[u8]; 4]> {
+        let r = self.record(i)?;
+        let so = u64_at(r, 0);
+        let lens: [usize; 4] = std::array::from_fn(|k| u32_at(r, 8 + 4 * k) as usize);
+        let total: usize = lens.iter().sum();
+        if so
+            .checked_add(total as u64)
+            .is_none_or(|e| e > self.strings.1 as u64)
+        {
+            return corrupt("a document's strings lie outside the string table");
+        }
+        let mut at = self.strings.0 + so as usize;
+        let all = self.bytes(at, total)?;
+        at = 0;
         let mut out: [&[u8]; 4] = [&[]; 4];
-        for (k, o) in out.iter_mut().enumerate() {
-            let len = u32_at(r, 8 + 4 * k) as usize;
-            *o = &strings[at..at + len];
+        for (o, len) in out.iter_mut().zip(lens) {
+            *o = &all[at..at + len];
             at += len;
         }
-        out
+        Ok(out)
     }
 
-    /// The id of document `i`.
+    /// The id of document `i`. Panics as [`cluster`](Self::cluster) does.
     pub fn id(&self, i: usize) -> Cow<'_, str> {
-        String::from_utf8_lossy(self.strings_of(i)[0])
+        self.damaged(self.try_id(i))
     }
 
-    /// Everything stored about document `i`.
+    /// [`id`](Self::id), damage as an error.
+    pub fn try_id(&self, i: usize) -> FResult<Cow<'_, str>> {
+        Ok(String::from_utf8_lossy(self.strings_of(i)?[0]))
+    }
+
+    /// Everything stored about document `i`. Panics as
+    /// [`cluster`](Self::cluster) does.
     pub fn doc(&self, i: usize) -> StoredDoc {
-        let r = self.record(i);
-        let [id, path, idf, textf] = self.strings_of(i);
+        self.damaged(self.try_doc(i))
+    }
+
+    /// [`doc`](Self::doc), damage as an error.
+    pub fn try_doc(&self, i: usize) -> FResult<StoredDoc> {
+        let r = self.record(i)?;
+        let [id, path, idf, textf] = self.strings_of(i)?;
         let source = match u32_at(r, 24) {
             1 => StoredSource::File(path_from_bytes(path)),
             2 => StoredSource::JsonlLine {
@@ -499,7 +658,8 @@ impl Segment {
             },
             _ => StoredSource::Memory,
         };
-        StoredDoc {
+        let (s, e) = self.range(i)?;
+        Ok(StoredDoc {
             entry: DocEntry {
                 id: String::from_utf8_lossy(id).into_owned(),
                 source,
@@ -507,23 +667,28 @@ impl Segment {
                 bytes: u64_at(r, 40),
                 text_hash: u64_at(r, 64),
             },
-            shingles: (self.start(i + 1) - self.start(i)) as u64,
-        }
+            shingles: (e - s) as u64,
+        })
     }
 
     /// The position of the document with this id (documents are sorted by
-    /// id), if any.
+    /// id), if any. Panics as [`cluster`](Self::cluster) does.
     pub fn find(&self, id: &str) -> Option<usize> {
+        self.damaged(self.try_find(id))
+    }
+
+    /// [`find`](Self::find), damage as an error.
+    pub fn try_find(&self, id: &str) -> FResult<Option<usize>> {
         let (mut lo, mut hi) = (0, self.docs);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            match self.strings_of(mid)[0].cmp(id.as_bytes()) {
+            match self.strings_of(mid)?[0].cmp(id.as_bytes()) {
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return Some(mid),
+                std::cmp::Ordering::Equal => return Ok(Some(mid)),
             }
         }
-        None
+        Ok(None)
     }
 
     /// Appends to `out` the documents whose band `band` hashes to `hash`.
@@ -532,14 +697,26 @@ impl Segment {
         let Some(r) = self.bands.get(band) else {
             return Ok(());
         };
-        let body = self.body();
-        let hashes = as_u64s(&body[r.hashes..r.hashes + 8 * r.entries]);
-        let lo = hashes.partition_point(|&h| h < hash);
-        let hi = lo + hashes[lo..].partition_point(|&h| h == hash);
-        if lo == hi {
+        // Binary search, each probe read through `bytes` (so a lazily
+        // opened segment verifies only the blocks the search touches).
+        let at = |k: usize| -> FResult<u64> { Ok(u64_at(self.bytes(r.hashes + 8 * k, 8)?, 0)) };
+        let (mut lo, mut hi) = (0, r.entries);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if at(mid)? < hash {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let mut end = lo;
+        while end < r.entries && at(end)? == hash {
+            end += 1;
+        }
+        if lo == end {
             return Ok(());
         }
-        let docs = as_u32s(&body[r.docs + 4 * lo..r.docs + 4 * hi]);
+        let docs = as_u32s(self.bytes(r.docs + 4 * lo, 4 * (end - lo))?);
         for &d in docs.iter() {
             if d as usize >= self.docs {
                 return Err(FormatError(format!(

@@ -242,7 +242,7 @@ impl IndexWriter {
         super::read_meta(dir)?; // a clear "not an index" before touching the lock
         let fail_record = options.fail_point == Some(FailPoint::LockRecord);
         let lock = Lock::acquire(dir, options.wait, fail_record)?;
-        let index = Index::open(dir)?;
+        let index = Index::open_full(dir)?;
         let sketch = index.state.sketch().map_err(|e| Error::Index {
             path: dir.join(&index.meta.state),
             message: e.0,
@@ -533,7 +533,7 @@ impl IndexWriter {
         // Open the new files before committing, so that nothing can fail
         // after the metadata is replaced.
         let new_seg = match &new_segment {
-            Some(name) => Some(Segment::open(&dir.join(name), true)?),
+            Some(name) => Some(Segment::open(&dir.join(name), super::format::Verify::Full)?),
             None => None,
         };
         let state = super::state::State::open(&dir.join(&meta.state), true)?;
@@ -623,7 +623,10 @@ impl IndexWriter {
             .collect();
         let banding = self.config().banding();
         let new_seg = match write_new_segment(&dir, &mut meta, &docs, &facts, &ing, banding)? {
-            Some(name) => Some(Segment::open(&dir.join(&name), true)?),
+            Some(name) => Some(Segment::open(
+                &dir.join(&name),
+                super::format::Verify::Full,
+            )?),
             None => None,
         };
         let tombs: Vec<Vec<u32>> = meta.segments.iter().map(|_| vec![]).collect();
