@@ -1,7 +1,7 @@
 //! Every JSON object neardup writes, in one place: the lines of `scan
 //! --format jsonl`, the explanation of `neardup explain --format json` (and
 //! of the Python package's `explain`), the lines of `neardup query --format
-//! jsonl` and of `neardup index add --pairs`.
+//! jsonl` and of `neardup index add`, and the answers of `neardup serve`.
 //!
 //! Each schema is a struct whose fields serialize in the order shown in
 //! its docs; scores are rounded to 4 decimals ([`round4`]). The writers
@@ -178,8 +178,9 @@ pub fn explain_json(a: ReportDoc<'_>, b: ReportDoc<'_>, e: &Explanation) -> serd
     serde_json::to_value(ExplainJson::new(a, b, e)).expect("plain data serializes")
 }
 
-/// One match of a query: `{"id", "jaccard", "containment"}`, then
-/// `"cluster"` when the index knows the match's story cluster, then with
+/// One match of a query: `{"id", "jaccard", "containment", "cluster"}`
+/// (`cluster` is the match's story cluster, `null` for a document of a
+/// live index that waits for its commit), then with
 /// `--explain` either `"passages"` (the shared passages, offsets into the
 /// query's text and the match's) or `"passages": null` and
 /// `"explain_error"` when the match's text could not be read.
@@ -191,8 +192,7 @@ pub struct MatchJson<'a> {
     pub jaccard: f64,
     /// Containment, rounded.
     pub containment: f64,
-    /// The match's story cluster, when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The match's story cluster (`None` while it waits for a commit).
     pub cluster: Option<u64>,
     /// The explanation, when asked for.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
@@ -219,7 +219,8 @@ pub enum MatchPassages {
 }
 
 impl<'a> MatchJson<'a> {
-    /// A match with its scores rounded, without cluster or passages.
+    /// A match with its scores rounded, without cluster (`null`) or
+    /// passages.
     pub fn new(id: &'a str, jaccard: f64, containment: f64) -> MatchJson<'a> {
         MatchJson {
             id,
@@ -239,6 +240,108 @@ pub struct QueryJson<'a> {
     pub query: &'a str,
     /// Its matches.
     pub matches: Vec<MatchJson<'a>>,
+}
+
+/// `neardup serve`'s answer to `POST /query`: `{"matches": [...]}`, the
+/// matches as [`MatchJson`], best first.
+#[derive(Debug, Serialize)]
+pub struct MatchesJson<'a> {
+    /// The matches.
+    pub matches: Vec<MatchJson<'a>>,
+}
+
+/// An input left out, as `neardup serve` reports it: `{"reason",
+/// "message"}`.
+#[derive(Debug, Serialize)]
+pub struct SkipJson<'a> {
+    /// Why (the [`crate::corpus::SkipReason`]'s name).
+    pub reason: String,
+    /// The message naming the input.
+    pub message: &'a str,
+}
+
+/// `neardup serve`'s answer to `POST /add`, once the documents are
+/// durable: `{"added", "pairs", "clusters", "skipped"}`: how many were
+/// added, the verified pairs they are in (as [`PairJson`]), each new
+/// document's story cluster by id, and the documents left out.
+#[derive(Debug, Serialize)]
+pub struct AddJson<'a> {
+    /// Documents added.
+    pub added: usize,
+    /// Verified pairs with a new document.
+    pub pairs: Vec<PairJson<'a>>,
+    /// Each new document's story cluster.
+    pub clusters: std::collections::BTreeMap<&'a str, u64>,
+    /// Documents left out, and why.
+    pub skipped: Vec<SkipJson<'a>>,
+}
+
+/// `neardup serve`'s answer to `GET /docs/<id>`: `{"id", "cluster",
+/// "committed", "generation", "source", "words", "bytes", "shingles",
+/// "text_hash"}`; `cluster` and `generation` are `null` until the
+/// document's commit.
+#[derive(Debug, Serialize)]
+pub struct DocJson<'a> {
+    /// The document's id.
+    pub id: &'a str,
+    /// Its story cluster, once committed.
+    pub cluster: Option<u64>,
+    /// Whether it is committed.
+    pub committed: bool,
+    /// The generation that committed it.
+    pub generation: Option<u64>,
+    /// Where it was read from.
+    pub source: String,
+    /// Its number of words.
+    pub words: u64,
+    /// Its text's length in bytes.
+    pub bytes: u64,
+    /// Its number of distinct shingles.
+    pub shingles: u64,
+    /// The hash of its text, 16 hex digits.
+    pub text_hash: String,
+}
+
+/// `neardup serve`'s answer to `DELETE /docs/<id>`, once durable:
+/// `{"deleted", "generation"}`.
+#[derive(Debug, Serialize)]
+pub struct DeletedJson<'a> {
+    /// The removed document's id.
+    pub deleted: &'a str,
+    /// The generation that committed the removal.
+    pub generation: u64,
+}
+
+/// `neardup serve`'s answer to `GET /stats`: `{"index": {...}, "uptime_seconds",
+/// "queries", "add_requests", "rss_bytes"}`, `index` being the live index's
+/// statistics.
+#[derive(Debug, Serialize)]
+pub struct ServeStatsJson<'a, S: Serialize> {
+    /// The live index's statistics.
+    pub index: &'a S,
+    /// Seconds since the service started.
+    pub uptime_seconds: u64,
+    /// Queries answered.
+    pub queries: u64,
+    /// `POST /add` requests taken.
+    pub add_requests: u64,
+    /// Resident memory of the service, where the system tells it.
+    pub rss_bytes: Option<u64>,
+}
+
+/// `neardup serve`'s answer to `GET /health`: `{"status": "ok"}`.
+#[derive(Debug, Serialize)]
+pub struct HealthJson {
+    /// Always `"ok"`.
+    pub status: &'static str,
+}
+
+/// What `neardup serve` answers with a 4xx or 5xx status: `{"error":
+/// <message>}`.
+#[derive(Debug, Serialize)]
+pub struct ErrorJson<'a> {
+    /// What went wrong, for people.
+    pub error: &'a str,
 }
 
 #[cfg(test)]
@@ -283,7 +386,7 @@ mod tests {
         let mut m = MatchJson::new("x", 0.5, 0.75);
         assert_eq!(
             serde_json::to_string(&m).unwrap(),
-            r#"{"id":"x","jaccard":0.5,"containment":0.75}"#
+            r#"{"id":"x","jaccard":0.5,"containment":0.75,"cluster":null}"#
         );
         m.cluster = Some(7);
         m.explained = Some(MatchPassages::Passages {
@@ -300,7 +403,7 @@ mod tests {
         });
         assert_eq!(
             serde_json::to_string(&m).unwrap(),
-            r#"{"id":"x","jaccard":0.5,"containment":0.75,"passages":null,"explain_error":"cannot explain: gone"}"#
+            r#"{"id":"x","jaccard":0.5,"containment":0.75,"cluster":null,"passages":null,"explain_error":"cannot explain: gone"}"#
         );
     }
 }

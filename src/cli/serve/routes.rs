@@ -24,10 +24,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use neardup::index::{IndexPair, LiveIndex};
-use neardup::output::round4;
+use neardup::index::LiveIndex;
+use neardup::output::json::{
+    AddJson, DeletedJson, DocJson, ErrorJson, HealthJson, MatchJson, MatchPassages, MatchesJson,
+    PairJson, ServeStatsJson, SkipJson,
+};
 
 /// Request limits besides the body size.
 #[derive(Debug, Clone, Copy)]
@@ -92,7 +95,10 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(json!({ "error": self.message }))).into_response()
+        let body = ErrorJson {
+            error: &self.message,
+        };
+        (self.status, Json(to_value(body))).into_response()
     }
 }
 
@@ -219,20 +225,6 @@ pub struct QueryRequest {
     explain: Option<bool>,
 }
 
-/// One match of `POST /query`.
-#[derive(Debug, Serialize)]
-struct MatchOut {
-    id: String,
-    jaccard: f64,
-    containment: f64,
-    /// `null` while the matched document waits for its commit.
-    cluster: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    passages: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    explain_error: Option<String>,
-}
-
 async fn query(
     State(state): State<Arc<AppState>>,
     body: Result<Json<QueryRequest>, JsonRejection>,
@@ -253,10 +245,10 @@ async fn query(
             shingle: live.config().shingle(),
             ..Default::default()
         };
-        let out: Vec<MatchOut> = found
-            .into_iter()
+        let out: Vec<MatchJson<'_>> = found
+            .iter()
             .map(|m| {
-                let (mut passages, mut explain_error) = (None, None);
+                let mut explained = None;
                 if explain {
                     let text = match m.address {
                         // Only a document indexed from a file can be read
@@ -268,31 +260,27 @@ async fn query(
                                   removed since the query"
                             .to_string()),
                     };
-                    match text {
-                        Ok(t) => {
-                            let e = neardup::explain::explain(&req.text, &t, &align);
-                            passages = Some(json!(e.passages));
-                        }
-                        Err(e) => {
-                            passages = Some(Value::Null);
-                            explain_error = Some(e);
-                        }
-                    }
+                    explained = Some(match text {
+                        Ok(t) => MatchPassages::Passages {
+                            passages: neardup::explain::explain(&req.text, &t, &align).passages,
+                        },
+                        Err(explain_error) => MatchPassages::Failed {
+                            passages: (),
+                            explain_error,
+                        },
+                    });
                 }
-                MatchOut {
-                    id: m.id,
-                    jaccard: round4(m.jaccard),
-                    containment: round4(m.containment),
+                MatchJson {
                     cluster: m.cluster,
-                    passages,
-                    explain_error,
+                    explained,
+                    ..MatchJson::new(&m.id, m.jaccard, m.containment)
                 }
             })
             .collect();
-        Ok(out)
+        Ok(to_value(MatchesJson { matches: out }))
     })
     .await?;
-    Ok(Json(json!({ "matches": matches })))
+    Ok(Json(matches))
 }
 
 /// One document of `POST /add`.
@@ -310,13 +298,9 @@ pub struct AddRequest {
     docs: Vec<AddDoc>,
 }
 
-fn pair_json(p: &IndexPair) -> Value {
-    json!({
-        "a": p.a,
-        "b": p.b,
-        "jaccard": round4(p.jaccard),
-        "containment": round4(p.containment),
-    })
+/// A schema of [`neardup::output::json`] as a JSON value.
+fn to_value(schema: impl Serialize) -> Value {
+    serde_json::to_value(schema).expect("plain data serializes")
 }
 
 async fn add(
@@ -360,24 +344,27 @@ async fn add(
                 .pairs
                 .iter()
                 .filter(|p| ours.contains(p.a.as_str()) || ours.contains(p.b.as_str()))
-                .map(pair_json)
+                .map(|p| PairJson::new(&p.a, &p.b, p.jaccard, p.containment))
                 .collect();
             for (id, cluster) in &commit.clusters {
                 if ours.contains(id.as_str()) {
-                    clusters.insert(id.clone(), *cluster);
+                    clusters.insert(id.as_str(), *cluster);
                 }
             }
         }
-        let skipped: Vec<Value> = done
+        let skipped = done
             .skipped
             .iter()
-            .map(|s| json!({ "reason": format!("{:?}", s.reason), "message": s.message }))
+            .map(|s| SkipJson {
+                reason: format!("{:?}", s.reason),
+                message: &s.message,
+            })
             .collect();
-        Ok(json!({
-            "added": done.added.len(),
-            "pairs": pairs,
-            "clusters": clusters,
-            "skipped": skipped,
+        Ok(to_value(AddJson {
+            added: done.added.len(),
+            pairs,
+            clusters,
+            skipped,
         }))
     })
     .await?;
@@ -394,16 +381,16 @@ async fn get_doc(
             ApiError::new(StatusCode::NOT_FOUND, format!("no document with id {id:?}"))
         })?;
         let facts = doc.facts.as_ref();
-        Ok(Json(json!({
-            "id": doc.entry.id,
-            "cluster": facts.map(|f| f.cluster),
-            "committed": facts.is_some(),
-            "generation": facts.map(|f| f.generation),
-            "source": doc.entry.source.to_string(),
-            "words": doc.entry.words,
-            "bytes": doc.entry.bytes,
-            "shingles": doc.shingles,
-            "text_hash": format!("{:016x}", doc.entry.text_hash),
+        Ok(Json(to_value(DocJson {
+            id: &doc.entry.id,
+            cluster: facts.map(|f| f.cluster),
+            committed: facts.is_some(),
+            generation: facts.and_then(|f| f.generation),
+            source: doc.entry.source.to_string(),
+            words: doc.entry.words,
+            bytes: doc.entry.bytes,
+            shingles: doc.shingles,
+            text_hash: format!("{:016x}", doc.entry.text_hash),
         })))
     })
     .await
@@ -428,9 +415,10 @@ async fn delete_doc(
                 format!("the commit failed (the removal waits for the next one): {e}"),
             )
         })?;
-        Ok(Json(
-            json!({ "deleted": id, "generation": report.generation }),
-        ))
+        Ok(Json(to_value(DeletedJson {
+            deleted: &id,
+            generation: report.generation,
+        })))
     })
     .await
 }
@@ -438,17 +426,17 @@ async fn delete_doc(
 async fn stats(State(state): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
     let live = Arc::clone(&state.live);
     let s = blocking(move || Ok(live.stats())).await?;
-    Ok(Json(json!({
-        "index": s,
-        "uptime_seconds": state.started.elapsed().as_secs(),
-        "queries": state.queries.load(Ordering::Relaxed),
-        "add_requests": state.adds.load(Ordering::Relaxed),
-        "rss_bytes": rss_bytes(),
+    Ok(Json(to_value(ServeStatsJson {
+        index: &s,
+        uptime_seconds: state.started.elapsed().as_secs(),
+        queries: state.queries.load(Ordering::Relaxed),
+        add_requests: state.adds.load(Ordering::Relaxed),
+        rss_bytes: rss_bytes(),
     })))
 }
 
 async fn health() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+    Json(to_value(HealthJson { status: "ok" }))
 }
 
 /// Resident memory of this process (Linux), for `/stats`.
