@@ -437,7 +437,7 @@ mod tests {
                 let family = (d * 7919 % 4001) as u32;
                 (0..perms as u32)
                     .map(|r| {
-                        if next() % 3 == 0 {
+                        if next().is_multiple_of(3) {
                             next() as u32 | 1
                         } else {
                             family * 31 + r
@@ -467,7 +467,7 @@ mod tests {
         naive.dedup();
         assert_eq!(all, naive);
         assert!(all.len() > n, "{}", all.len());
-        let keep = |a: u32, b: u32| (a ^ b) % 3 != 0;
+        let keep = |a: u32, b: u32| !(a ^ b).is_multiple_of(3);
         let screened = candidate_pairs_where(n, perms, banding, 5, |d| &sigs[d * perms..(d + 1) * perms], keep);
         let want: Vec<(u32, u32)> = all.iter().copied().filter(|&(a, b)| keep(a, b)).collect();
         assert_eq!(screened, want);
