@@ -118,9 +118,40 @@ pub fn candidate_pairs_by<'s>(
     max_bucket: usize,
     signature: impl Fn(usize) -> &'s [u32] + Sync,
 ) -> Vec<(u32, u32)> {
+    candidate_pairs_where(n, perms, banding, max_bucket, signature, |_, _| true)
+}
+
+/// Documents per part of the pairs' first documents: the pairs LSH
+/// proposes are gathered by part, and each part is sorted, freed of
+/// repeats and screened on its own, within the caches.
+const PART_DOCS_LOG2: u32 = 13;
+
+/// [`candidate_pairs_by`], keeping only the pairs `(a, b)` for which
+/// `keep(a, b)` holds (a screen on the signatures, say): the same as
+/// filtering the result of [`candidate_pairs_by`], but each pair is judged
+/// once, however many bands propose it, and the pairs are never all
+/// sorted together.
+///
+/// The bands propose a pair as often as they agree on it (a copy of a
+/// story, a quarter of the 64 bands of 2 rows at Jaccard 0.5), and pairs
+/// that share a little text far outnumber the ones kept on large corpora;
+/// sorting every proposal together took longer, and more memory, than
+/// the rest of the pass. Proposals are gathered by their first document,
+/// [`PART_DOCS_LOG2`] bits' worth of documents to a part, and each part is
+/// sorted and screened in turn (its first documents' signatures stay in
+/// the cache), then dropped.
+pub fn candidate_pairs_where<'s>(
+    n: usize,
+    perms: usize,
+    banding: Banding,
+    max_bucket: usize,
+    signature: impl Fn(usize) -> &'s [u32] + Sync,
+    keep: impl Fn(u32, u32) -> bool + Sync,
+) -> Vec<(u32, u32)> {
     assert!(perms > 0);
     assert!(banding.bands * banding.rows <= perms);
     let max_bucket = max_bucket.max(1);
+    let parts = (n >> PART_DOCS_LOG2) + 1;
     // Bands are taken four at a time: their rows sit side by side in each
     // signature (one cache line for 4 x 4 rows), so one pass over the
     // signatures serves the four.
@@ -130,10 +161,10 @@ pub fn candidate_pairs_by<'s>(
         .map(|b| b..(b + GROUP).min(banding.bands))
         .collect();
     // Pairs as one 64-bit integer each (`a` high): sorted by plain
-    // integer compares.
-    let mut pairs: Vec<u64> = groups
+    // integer compares. Each group of bands gives its pairs by part.
+    let by_group: Vec<Vec<Vec<u64>>> = groups
         .into_par_iter()
-        .flat_map_iter(|bands| {
+        .map(|bands| {
             let mut keys: Vec<Vec<(u64, u32)>> =
                 bands.clone().map(|_| Vec::with_capacity(n)).collect();
             // Each document's rows for these bands lie one signature apart,
@@ -155,7 +186,7 @@ pub fn candidate_pairs_by<'s>(
                     k.push((band_hash(&sig[lo..lo + banding.rows]), d as u32));
                 }
             }
-            let mut out = Vec::new();
+            let mut out: Vec<Vec<u64>> = vec![Vec::new(); parts];
             for mut keys in keys {
                 sort_by_hash(&mut keys);
                 let mut i = 0;
@@ -167,8 +198,9 @@ pub fn candidate_pairs_by<'s>(
                     let bucket = &keys[i..j];
                     for (x, &(_, a)) in bucket.iter().enumerate() {
                         let stop = (x + 1 + max_bucket).min(bucket.len());
+                        let part = &mut out[(a >> PART_DOCS_LOG2) as usize];
                         for &(_, b) in &bucket[x + 1..stop] {
-                            out.push((a as u64) << 32 | b as u64);
+                            part.push((a as u64) << 32 | b as u64);
                         }
                     }
                     i = j;
@@ -177,12 +209,42 @@ pub fn candidate_pairs_by<'s>(
             out
         })
         .collect();
-    pairs.par_sort_unstable();
-    pairs.dedup();
-    pairs
-        .into_iter()
-        .map(|p| ((p >> 32) as u32, p as u32))
-        .collect()
+    // By part, each part's proposals from every group.
+    let mut by_part: Vec<Vec<Vec<u64>>> = (0..parts).map(|_| Vec::new()).collect();
+    for group in by_group {
+        for (p, pairs) in group.into_iter().enumerate() {
+            by_part[p].push(pairs);
+        }
+    }
+    let kept: Vec<Vec<(u32, u32)>> = by_part
+        .into_par_iter()
+        .map(|lists| {
+            let mut pairs: Vec<u64> = Vec::with_capacity(lists.iter().map(Vec::len).sum());
+            for list in lists {
+                pairs.extend_from_slice(&list);
+            }
+            pairs.sort_unstable();
+            pairs.dedup();
+            let pair = |p: u64| ((p >> 32) as u32, p as u32);
+            // The second documents' signatures are scattered: fetched a
+            // few pairs ahead.
+            const AHEAD: usize = 4;
+            let mut out = Vec::new();
+            for (i, &p) in pairs.iter().enumerate() {
+                if let Some(&next) = pairs.get(i + AHEAD) {
+                    let sig = signature(pair(next).1 as usize);
+                    crate::prefetch::line(&sig[0]);
+                    crate::prefetch::line(&sig[sig.len() - 1]);
+                }
+                let (a, b) = pair(p);
+                if keep(a, b) {
+                    out.push((a, b));
+                }
+            }
+            out
+        })
+        .collect();
+    kept.concat()
 }
 
 /// The key of each band of a signature, as [`candidate_pairs`] buckets
@@ -361,6 +423,54 @@ mod tests {
         let high = optimal_params(0.8, 128, 1.0, 1.0);
         assert_eq!(low.bands * low.rows, 128);
         assert!(low.rows < high.rows, "{low:?} {high:?}");
+    }
+
+    #[test]
+    fn screened_pairs_are_the_filtered_pairs_across_parts() {
+        // Enough documents for several parts; signatures from a few
+        // families, so that buckets of every size appear.
+        let perms = 8;
+        let n = (3 << PART_DOCS_LOG2) + 77;
+        let mut next = crate::testutil::lcg(5);
+        let sigs: Vec<u32> = (0..n)
+            .flat_map(|d| {
+                let family = (d * 7919 % 4001) as u32;
+                (0..perms as u32)
+                    .map(|r| {
+                        if next().is_multiple_of(3) {
+                            next() as u32 | 1
+                        } else {
+                            family * 31 + r
+                        }
+                    })
+                    .collect::<Vec<u32>>()
+            })
+            .collect();
+        let banding = Banding { bands: 4, rows: 2 };
+        let all = candidate_pairs(&sigs, perms, banding, 5);
+        // The pairs from one sort of every proposal, as before parts.
+        let mut naive: Vec<(u32, u32)> = Vec::new();
+        for band in 0..4 {
+            let mut keys: Vec<(u64, u32)> = (0..n)
+                .map(|d| (band_hash(&sigs[d * perms + 2 * band..d * perms + 2 * band + 2]), d as u32))
+                .collect();
+            keys.sort_unstable();
+            for bucket in keys.chunk_by(|x, y| x.0 == y.0) {
+                for (x, &(_, a)) in bucket.iter().enumerate() {
+                    for &(_, b) in &bucket[x + 1..(x + 6).min(bucket.len())] {
+                        naive.push((a, b));
+                    }
+                }
+            }
+        }
+        naive.sort_unstable();
+        naive.dedup();
+        assert_eq!(all, naive);
+        assert!(all.len() > n, "{}", all.len());
+        let keep = |a: u32, b: u32| !(a ^ b).is_multiple_of(3);
+        let screened = candidate_pairs_where(n, perms, banding, 5, |d| &sigs[d * perms..(d + 1) * perms], keep);
+        let want: Vec<(u32, u32)> = all.iter().copied().filter(|&(a, b)| keep(a, b)).collect();
+        assert_eq!(screened, want);
     }
 
     #[test]

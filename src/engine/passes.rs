@@ -14,7 +14,7 @@ use super::{Cluster, DocInfo, Pair, ScanStats};
 use crate::boilerplate::{frequent_keys_in, KeySet};
 use crate::cluster::{cluster, Edge, Group, Scored, UnionFind};
 use crate::config::Config;
-use crate::lsh::candidate_pairs_by;
+use crate::lsh::candidate_pairs_where;
 use crate::minhash::estimate_jaccard;
 use crate::verify::{intersection_size, similarity, Similarity};
 
@@ -252,14 +252,21 @@ pub(crate) fn candidates<'s>(
             .flat_map_iter(|a| (a + 1..n as u32).map(move |b| (a, b)))
             .collect();
     }
-    let c = candidate_pairs_by(n, cfg.perms(), cfg.banding(), cfg.max_bucket(), &signature);
     // Cheap screen before exact comparison: a pair whose signatures agree
     // on almost nothing cannot pass the decision rule (every duplicate has
-    // Jaccard >= containment_min_jaccard).
+    // Jaccard >= containment_min_jaccard). It is judged as LSH proposes
+    // the pair, once.
     let floor = candidate_floor(cfg);
+    let c = candidate_pairs_where(
+        n,
+        cfg.perms(),
+        cfg.banding(),
+        cfg.max_bucket(),
+        &signature,
+        |a, b| estimate_jaccard(signature(a as usize), signature(b as usize)) >= floor,
+    );
     let mut c: Vec<(u32, u32)> = c
         .into_par_iter()
-        .filter(|&(a, b)| estimate_jaccard(signature(a as usize), signature(b as usize)) >= floor)
         .map(|(a, b)| {
             let (x, y) = (pos[a as usize], pos[b as usize]);
             (x.min(y), x.max(y))
