@@ -13,12 +13,12 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughpu
 use neardup::explain::{explain, explain_tokens, AlignConfig, Explanation};
 use neardup::tokenize::tokenize;
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 fn read(name: &str) -> String {
-    let path = format!(
-        "{}/../shared/examples/aggregator-split/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    let path = common::shared("examples/aggregator-split").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// The expected alignment of 04 (Business Standard) against 05 (Yahoo): the
@@ -100,12 +100,9 @@ fn bench_explain(c: &mut Criterion) {
 /// pairs), texts in memory: every member aligned with its representative
 /// and every other pair aligned for its view on demand.
 fn bench_report(c: &mut Criterion) {
-    let dir = format!(
-        "{}/../shared/data/helsinki-news-2018/docs",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let corpus = neardup::Corpus::open(dir.as_str(), neardup::CorpusOptions::default())
-        .unwrap_or_else(|e| panic!("{dir}: {e}"));
+    let dir = common::shared("data/helsinki-news-2018/docs");
+    let corpus = neardup::Corpus::open(dir.as_path(), neardup::CorpusOptions::default())
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     let result = neardup::Engine::default().scan_corpus(&corpus);
     let texts: Vec<Option<String>> = (0..result.docs.len())
         .map(|d| result.text(d).ok())

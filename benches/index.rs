@@ -17,8 +17,11 @@ use neardup::index::{Index, IndexWriter};
 use neardup::verify::similarity;
 use neardup::{Config, Corpus, CorpusOptions};
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 fn reuters() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/reuters21578/docs")
+    common::reuters_dir()
 }
 
 fn sorted_files(dir: &Path) -> Vec<PathBuf> {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Python package into a virtual environment and runs its tests:
 #
-#     bash python/ci.sh [PYTEST ARGS...]
+#     bash python/ci.sh [PYTEST ARGS...]     (-m "not spark": without the Spark tests)
 #
 # Works on a fresh clone (with ../shared beside it): creates the venv
 # (target/python-venv, or $NEARDUP_PY_VENV) when missing, installs the
@@ -22,10 +22,14 @@ if [ ! -x "$VENV/bin/python" ]; then
   echo "python/ci.sh: creating $VENV"
   python3 -m venv "$VENV"
 fi
-"$VENV/bin/python" "${PIP[@]}" install -r python/tests/requirements.txt
-echo "python/ci.sh: pip install ./python ($(date -u +%H:%M:%S))"
-"$VENV/bin/python" "${PIP[@]}" install --force-reinstall --no-deps ./python
-echo "python/ci.sh: built ($(date -u +%H:%M:%S))"
+"$VENV/bin/python" "${PIP[@]}" install -r python/tests/requirements.txt -r python/tests/requirements-spark.txt
+# NEARDUP_PY_SKIP_BUILD=1: the package installed by the previous run is
+# tested again (.ci/run runs the core suite, then the Spark one).
+if [ -z "${NEARDUP_PY_SKIP_BUILD:-}" ] || ! "$VENV/bin/python" -c "import neardup" 2>/dev/null; then
+  echo "python/ci.sh: pip install ./python ($(date -u +%H:%M:%S))"
+  "$VENV/bin/python" "${PIP[@]}" install --force-reinstall --no-deps ./python
+  echo "python/ci.sh: built ($(date -u +%H:%M:%S))"
+fi
 
 if [ -z "${NEARDUP_CLI:-}" ]; then
   cargo build --quiet --bin neardup

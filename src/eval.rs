@@ -2,6 +2,13 @@
 //! F1 and the adjusted Rand index, computed exactly as
 //! `shared/tools/score_clusters.py` does (over the truth's documents; a
 //! document in no predicted cluster is a singleton).
+//!
+//! A truth file may mark an error class per document in an optional third
+//! column (`doc<TAB>cluster<TAB>class`). The scores of a class are then
+//! those of the truth's rows of that class alone: what
+//! `score_clusters.py` prints for a truth file holding only those rows.
+//! Pairs between documents of two different classes count only in the
+//! overall scores.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -11,14 +18,28 @@ use crate::error::{Error, Result};
 /// `doc -> cluster label`, read from a `doc<TAB>cluster` file.
 pub type Truth = BTreeMap<String, String>;
 
+/// `doc -> class`, for the documents whose truth row has a (non-empty)
+/// third column.
+pub type Classes = BTreeMap<String, String>;
+
 /// Reads a truth file (`doc<TAB>cluster`; a first line starting with `doc`
-/// is a header).
+/// is a header). A third column, if any, is ignored (see
+/// [`read_truth_classes`]).
 pub fn read_truth(path: &Path) -> Result<Truth> {
+    read_truth_classes(path).map(|(truth, _)| truth)
+}
+
+/// Reads a truth file whose rows may carry a class in a third column
+/// (`doc<TAB>cluster<TAB>class`): the truth, and the class of each row
+/// that names one. Rows without a third column (or with an empty one)
+/// belong to no class.
+pub fn read_truth_classes(path: &Path) -> Result<(Truth, Classes)> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
     })?;
     let mut truth = Truth::new();
+    let mut classes = Classes::new();
     for (n, line) in text.lines().enumerate() {
         if line.is_empty() || (n == 0 && line.starts_with("doc")) {
             continue;
@@ -27,6 +48,10 @@ pub fn read_truth(path: &Path) -> Result<Truth> {
         match (parts.next(), parts.next()) {
             (Some(d), Some(c)) => {
                 truth.insert(d.to_string(), c.to_string());
+                match parts.next().filter(|k| !k.is_empty()) {
+                    Some(k) => classes.insert(d.to_string(), k.to_string()),
+                    None => classes.remove(d),
+                };
             }
             _ => {
                 return Err(Error::Truth {
@@ -37,7 +62,7 @@ pub fn read_truth(path: &Path) -> Result<Truth> {
             }
         }
     }
-    Ok(truth)
+    Ok((truth, classes))
 }
 
 /// Pairwise scores of a predicted clustering.
@@ -131,6 +156,45 @@ mod tests {
     }
 
     #[test]
+    fn classes_are_scored_on_their_rows_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("truth.tsv");
+        std::fs::write(
+            &path,
+            "doc\tcluster\tclass\na\t1\tshort\nb\t1\tshort\nc\t2\tsibling\nd\t3\tsibling\ne\t4\n",
+        )
+        .unwrap();
+        let (t, k) = read_truth_classes(&path).unwrap();
+        assert_eq!(t.len(), 5);
+        assert_eq!(k.len(), 4);
+        assert!(!k.contains_key("e"));
+        assert_eq!(read_truth(&path).unwrap(), t);
+        // a-b found, c-d wrongly merged, e merged with c too.
+        let p: HashMap<String, usize> = [
+            ("a".into(), 0),
+            ("b".into(), 0),
+            ("c".into(), 1),
+            ("d".into(), 1),
+            ("e".into(), 1),
+        ]
+        .into();
+        let per = class_scores(&t, &k, &p);
+        assert_eq!(per.len(), 2);
+        assert_eq!(per[0].0, "short");
+        assert_eq!((per[0].1.precision, per[0].1.recall), (1.0, 1.0));
+        assert_eq!(per[1].0, "sibling");
+        // The sibling class alone: c and d apart in the truth, together in
+        // the prediction (e is in no class).
+        assert_eq!(per[1].1.truth_pairs, 0);
+        assert_eq!(per[1].1.pred_pairs, 1);
+        assert_eq!(per[1].1.precision, 0.0);
+        // Overall: the same as scoring every row.
+        let all = score(&t, &p);
+        assert_eq!(all.pred_pairs, 4);
+        assert_eq!(all.true_pairs, 1);
+    }
+
+    #[test]
     fn over_merge() {
         let t = truth(&[("a", "1"), ("b", "1"), ("c", "2"), ("d", "2")]);
         let p: HashMap<String, usize> = [
@@ -166,11 +230,47 @@ pub struct Report {
     pub misses: Vec<Miss>,
     /// Predicted ids that are not in the truth.
     pub unknown_ids: usize,
+    /// The scores of each class of the truth, by class name (empty when
+    /// the truth marks no classes; see the module documentation).
+    pub classes: Vec<(String, Scores)>,
 }
 
 /// Scores a scan against the truth and lists its `worst` false merges and
 /// misses.
 pub fn evaluate(truth: &Truth, result: &crate::engine::ScanResult, worst: usize) -> Report {
+    evaluate_with_classes(truth, &Classes::new(), result, worst)
+}
+
+/// The scores of each class: `truth` restricted to the documents of that
+/// class, scored against `pred` (sorted by class name).
+pub fn class_scores(
+    truth: &Truth,
+    classes: &Classes,
+    pred: &HashMap<String, usize>,
+) -> Vec<(String, Scores)> {
+    let mut by_class: BTreeMap<&str, Truth> = BTreeMap::new();
+    for (d, k) in classes {
+        if let Some(t) = truth.get(d) {
+            by_class
+                .entry(k.as_str())
+                .or_default()
+                .insert(d.clone(), t.clone());
+        }
+    }
+    by_class
+        .into_iter()
+        .map(|(k, t)| (k.to_string(), score(&t, pred)))
+        .collect()
+}
+
+/// [`evaluate`], with the scores of each class of `classes` (see
+/// [`read_truth_classes`]).
+pub fn evaluate_with_classes(
+    truth: &Truth,
+    classes: &Classes,
+    result: &crate::engine::ScanResult,
+    worst: usize,
+) -> Report {
     let mut pred: HashMap<String, usize> = HashMap::new();
     for c in &result.clusters {
         for &d in &c.docs {
@@ -183,6 +283,7 @@ pub fn evaluate(truth: &Truth, result: &crate::engine::ScanResult, worst: usize)
         .filter(|d| !truth.contains_key(&d.id))
         .count();
     let scores = score(truth, &pred);
+    let class_figures = class_scores(truth, classes, &pred);
 
     let label = |d: &str| truth.get(d).cloned().unwrap_or_else(|| "?".into());
     let mut false_merges: Vec<FalseMerge> = result
@@ -244,6 +345,7 @@ pub fn evaluate(truth: &Truth, result: &crate::engine::ScanResult, worst: usize)
         false_merges,
         misses,
         unknown_ids,
+        classes: class_figures,
     }
 }
 
@@ -263,6 +365,20 @@ impl std::fmt::Display for Report {
             "precision={:.4} recall={:.4} f1={:.4} ari={:.4}",
             s.precision, s.recall, s.f1, s.ari
         )?;
+        for (k, s) in &self.classes {
+            writeln!(
+                f,
+                "class {}: docs={} truth_pairs={} pred_pairs={} precision={:.4} recall={:.4} f1={:.4} ari={:.4}",
+                esc(k),
+                s.docs,
+                s.truth_pairs,
+                s.pred_pairs,
+                s.precision,
+                s.recall,
+                s.f1,
+                s.ari
+            )?;
+        }
         if !self.false_merges.is_empty() {
             writeln!(
                 f,

@@ -101,6 +101,7 @@ pub mod report;
 mod safe_open;
 internal!(shingle);
 pub mod sketch;
+pub mod stages;
 internal!(store);
 #[cfg(test)]
 mod testutil;

@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => cli::generate::run(args),
         Command::Index(cmd) => cli::index::run(cmd),
         Command::Query(args) => cli::query::run(args),
+        Command::Serve(args) => cli::serve::run(args),
     };
     match outcome {
         Ok(code) => code,

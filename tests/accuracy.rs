@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use neardup::eval::{evaluate, read_truth, Report};
 use neardup::{Config, Corpus, CorpusOptions, Engine};
+mod common;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -23,8 +24,8 @@ fn run(truth: &Path, docs: &Path, config: Config) -> Report {
 #[test]
 fn aggregator_example_is_exact() {
     let r = run(
-        &root().join("../shared/examples/aggregator-split.truth.tsv"),
-        &root().join("../shared/examples/aggregator-split"),
+        &common::shared("examples/aggregator-split.truth.tsv"),
+        &common::shared("examples/aggregator-split"),
         Config::default(),
     );
     assert_eq!(r.scores.f1, 1.0, "{r}");
@@ -37,7 +38,7 @@ fn helsinki_pages_hand_labeled() {
     // (classic MinHash: P 0.922 R 0.925 F1 0.924; other seeds 0.88-0.92).
     let r = run(
         &root().join("tests/data/helsinki.truth.tsv"),
-        &root().join("../shared/data/helsinki-news-2018/docs"),
+        &common::shared("data/helsinki-news-2018/docs"),
         Config::default(),
     );
     assert!(r.scores.f1 >= 0.90, "{r}");
@@ -55,12 +56,8 @@ fn synthetic_syndication_of_reuters_wires() {
         seed: 1,
         ..Default::default()
     };
-    neardup_synth::generate_to_dir(
-        &root().join("../shared/data/reuters21578/docs"),
-        tmp.path(),
-        &cfg,
-    )
-    .unwrap();
+    neardup_synth::generate_to_dir(&common::shared("data/reuters21578/docs"), tmp.path(), &cfg)
+        .unwrap();
     let r = run(
         &tmp.path().join("truth.tsv"),
         &tmp.path().join("docs"),
@@ -77,8 +74,8 @@ fn clough_short_answers_human_labels() {
     // paraphrases, well beyond what shingle overlap is meant to catch, so the
     // floor is about not merging wrongly. Measured: P 0.843 R 0.581 (classic: R 0.515).
     let r = run(
-        &root().join("../shared/data/clough-shortanswer/clusters.tsv"),
-        &root().join("../shared/data/clough-shortanswer/docs"),
+        &common::shared("data/clough-shortanswer/clusters.tsv"),
+        &common::shared("data/clough-shortanswer/docs"),
         Config::default(),
     );
     assert!(r.scores.precision >= 0.80, "{r}");

@@ -2,15 +2,14 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+mod common;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_neardup"))
 }
 
 fn shared(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared")
-        .join(rel)
+    common::shared(rel)
 }
 
 fn run(args: &[&str]) -> Output {
@@ -278,6 +277,53 @@ fn eval_reports_scores() {
         out.contains("precision=1.0000 recall=1.0000 f1=1.0000 ari=1.0000"),
         "{out}"
     );
+}
+
+/// A truth file with a third column gets one line of scores per class after
+/// the overall lines; a two-column file gets none (its output is as before).
+#[test]
+fn eval_reports_each_class() {
+    let truth = std::fs::read_to_string(shared("examples/aggregator-split.truth.tsv")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut classed = String::new();
+    for (n, line) in truth.lines().enumerate() {
+        if n == 0 && line.starts_with("doc") {
+            classed.push_str("doc\tcluster\tclass\n");
+            continue;
+        }
+        let class = if n % 2 == 0 { "even" } else { "odd" };
+        classed.push_str(&format!("{line}\t{class}\n"));
+    }
+    let path = tmp.path().join("classed.tsv");
+    std::fs::write(&path, classed).unwrap();
+    let docs = shared("examples/aggregator-split");
+    let plain = run(&[
+        "eval",
+        "--truth",
+        shared("examples/aggregator-split.truth.tsv")
+            .to_str()
+            .unwrap(),
+        docs.to_str().unwrap(),
+        "-q",
+    ]);
+    let with = run(&[
+        "eval",
+        "--truth",
+        path.to_str().unwrap(),
+        docs.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(plain.status.success() && with.status.success());
+    let (plain, with) = (stdout(&plain), stdout(&with));
+    assert!(!plain.contains("class "), "{plain}");
+    let lines: Vec<&str> = with.lines().collect();
+    assert_eq!(lines[..2], plain.lines().collect::<Vec<_>>()[..2]);
+    assert!(lines[2].starts_with("class even: docs="), "{with}");
+    assert!(lines[3].starts_with("class odd: docs="), "{with}");
+    assert!(lines[2].ends_with("precision=1.0000 recall=1.0000 f1=1.0000 ari=1.0000"));
+    // Without the class lines, the output is the two-column file's.
+    let rest: Vec<&str> = with.lines().filter(|l| !l.starts_with("class ")).collect();
+    assert_eq!(rest, plain.lines().collect::<Vec<_>>());
 }
 
 /// Pages of one outlet share a long footer; two of them are copies of one

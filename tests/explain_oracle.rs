@@ -19,6 +19,7 @@ use std::collections::BTreeSet;
 use neardup::explain::{explain, explain_tokens, AlignConfig, Edit, Explanation, Passage, Span};
 use neardup::tokenize::{tokenize, Token};
 use proptest::prelude::*;
+mod common;
 
 // ---------------------------------------------------------------------------
 // Naive twin
@@ -827,11 +828,8 @@ fn corpus() -> Vec<String> {
 }
 
 fn read_example(name: &str) -> String {
-    let path = format!(
-        "{}/../shared/examples/aggregator-split/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    let path = common::shared("examples/aggregator-split").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// Boundary error (in words) of the aligner on generated pairs of real

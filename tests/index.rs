@@ -15,6 +15,7 @@ use neardup::{Config, Corpus, CorpusOptions, Engine, Error};
 #[path = "common/child.rs"]
 mod child;
 use child::{mkfifo, run_with_deadline};
+mod common;
 
 type PairSet = BTreeSet<(String, String)>;
 
@@ -27,7 +28,7 @@ fn sample_corpus() -> PathBuf {
 }
 
 fn aggregator_split() -> PathBuf {
-    root().join("../shared/examples/aggregator-split")
+    common::shared("examples/aggregator-split")
 }
 
 fn bin() -> Command {
@@ -719,9 +720,9 @@ fn a_commit_stopped_at_any_point_leaves_the_previous_one() {
 
 /// Writes `n` Reuters articles (or fewer if absent) as one JSON Lines file.
 fn reuters_jsonl(path: &Path, n: usize) -> Vec<String> {
-    let dir = root().join("../shared/data/reuters21578/docs");
+    let dir = common::shared("data/reuters21578/docs");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .expect("../shared/data/reuters21578/docs")
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     names.sort();

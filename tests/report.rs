@@ -16,6 +16,7 @@ use neardup::report::{
 };
 use neardup::{Config, Engine, ScanResult};
 use serde_json::{json, Value};
+mod common;
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -24,19 +25,12 @@ const BYD_A: &str = "04-business-standard-byd-price-war.txt";
 const BYD_B: &str = "05-yahoo-byd-price-war.txt";
 
 fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/examples/aggregator-split")
-        .join(name)
+    common::shared("examples/aggregator-split").join(name)
 }
 
 fn read_example(name: &str) -> String {
     let path = example(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (the tests read their fixtures from ../shared beside the project)",
-            path.display()
-        )
-    })
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn doc<'a>(id: &'a str, text: &'a str) -> ReportDoc<'a> {
@@ -983,9 +977,9 @@ fn scores_agree_on_every_surface() {
     assert_eq!(seen, 2, "the seed's two pairs");
 
     // Helsinki: the scan cuts boilerplate; the library scores with the cut.
-    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/helsinki-news-2018/docs");
+    let docs = common::shared("data/helsinki-news-2018/docs");
     let corpus = neardup::Corpus::open(&[docs.as_path()], neardup::CorpusOptions::default())
-        .expect("../shared/data/helsinki-news-2018/docs");
+        .unwrap_or_else(|e| panic!("{}: {e}", docs.display()));
     let result = Engine::new(Config::default()).scan_corpus(&corpus);
     assert!(!result.boilerplate.is_empty(), "the scan cut boilerplate");
     let k = result.config().shingle();
@@ -1242,7 +1236,7 @@ fn cli_explain_html_is_self_contained() {
 fn helsinki_report_holds_every_cluster_within_its_budget() {
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("helsinki.html");
-    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/helsinki-news-2018/docs");
+    let docs = common::shared("data/helsinki-news-2018/docs");
     let out = stdout(&run(&[
         "scan",
         docs.to_str().unwrap(),

@@ -6,11 +6,10 @@ use std::path::{Path, PathBuf};
 
 use neardup::tokenize::tokenize;
 use neardup_synth::{generate, generate_to_dir, Error, NoiseConfig, SynthConfig, SynthSummary};
+mod common;
 
 fn reuters_docs() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/reuters21578/docs");
-    assert!(dir.is_dir(), "evaluation data missing: {}", dir.display());
-    dir
+    common::shared("data/reuters21578/docs")
 }
 
 /// A pseudo-word made of syllables, unique to (`source`, `index`).

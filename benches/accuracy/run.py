@@ -50,6 +50,9 @@ def sets():
         out.append((f"synthetic Reuters syndication ({stories} stories, seed {seed})", os.path.join(d, "truth.tsv"), os.path.join(d, "docs")))
     out.append(("Helsinki pages, hand-labeled (tests/data)", os.path.join(ROOT, "tests", "data", "helsinki.truth.tsv"),
                 os.path.join(SHARED, "data", "helsinki-news-2018", "docs")))
+    out.append(("Reuters template siblings (issue 26 class 4, tests/data)",
+                os.path.join(ROOT, "tests", "data", "reuters-siblings.truth.tsv"),
+                os.path.join(SHARED, "data", "reuters21578", "docs")))
     out.append(("Clough & Stevenson (human labels)", os.path.join(SHARED, "data", "clough-shortanswer", "clusters.tsv"),
                 os.path.join(SHARED, "data", "clough-shortanswer", "docs")))
     return out

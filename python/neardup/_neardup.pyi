@@ -23,6 +23,16 @@ __all__ = [
     "MinHash",
     "MinHashLSH",
     "MinHashLSHInsertionSession",
+    "stages_sign",
+    "stages_screen",
+    "stages_cut",
+    "stages_verify",
+    "stages_plan",
+    "stages_counts_group",
+    "stages_count_keys",
+    "stages_boilerplate",
+    "stages_cluster",
+    "stages_max_bucket",
 ]
 
 __version__: str
@@ -255,14 +265,36 @@ class MinHashLSHInsertionSession:
     def __enter__(self) -> MinHashLSHInsertionSession: ...
     def __exit__(self, *args: object) -> bool: ...
 
-# Planned (the Spark issue, once the engine is split into named passes):
-# stage functions on Arrow batches that match `scan` exactly on one machine.
-#
-# def sign(texts: Any, ids: Any = None, **config: Any) -> Any:
-#     """texts -> a pyarrow table: id, band keys (list<uint64>), compact
-#     shingle set (binary), words, bytes."""
-# def verify(pairs: Any, sets: Any, **config: Any) -> Any:
-#     """candidate pairs (a, b) + the sets of `sign` -> a, b, jaccard,
-#     containment, duplicate (bool)."""
-# def cluster(pairs: Any, docs: Any, **config: Any) -> Any:
-#     """verified pairs + per-document words -> id, cluster, representative."""
+# The stages of a scan on Arrow batches: called by `neardup.stages`, which
+# documents them (columns in as pyarrow buffers, out as little-endian bytes).
+def stages_sign(texts: Any, **kwargs: Any) -> list[bytes]: ...
+def stages_screen(
+    signature_a: Any, signature_b: Any, set_a: Any, set_b: Any, **kwargs: Any
+) -> list[bytes]: ...
+def stages_cut(sets: Any, keys: bytes, *, threads: int | None = None) -> list[bytes]: ...
+def stages_verify(cut_a: Any, cut_b: Any, **kwargs: Any) -> list[bytes]: ...
+def stages_plan(
+    documents: int, copy_groups: int, **kwargs: Any
+) -> tuple[int, float, float] | None: ...
+def stages_counts_group(
+    first_ids: Any, documents: int, copy_groups: int, **kwargs: Any
+) -> bytes: ...
+def stages_count_keys(
+    sets: Any, group_offsets: bytes, *, threads: int | None = None
+) -> list[bytes]: ...
+def stages_boilerplate(
+    keys: bytes, counts: bytes, documents: int, copy_groups: int, **kwargs: Any
+) -> bytes: ...
+def stages_cluster(
+    member_offsets: bytes,
+    ids: Any,
+    words: bytes,
+    cut_sets: Any,
+    pair_offsets: bytes,
+    pair_a: Any,
+    pair_b: Any,
+    pair_jaccard: bytes,
+    pair_containment: bytes,
+    **kwargs: Any,
+) -> list[bytes]: ...
+def stages_max_bucket(**kwargs: Any) -> int: ...

@@ -15,6 +15,7 @@ mod errors;
 mod index;
 mod options;
 mod scan;
+mod stages;
 mod texts;
 
 /// The extension module.
@@ -24,6 +25,16 @@ fn _neardup(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(scan::scan, m)?)?;
     m.add_function(wrap_pyfunction!(scan::scan_paths, m)?)?;
     m.add_function(wrap_pyfunction!(scan::explain, m)?)?;
+    m.add_function(wrap_pyfunction!(stages::stages_sign, m)?)?;
+    m.add_function(wrap_pyfunction!(stages::stages_screen, m)?)?;
+    m.add_function(wrap_pyfunction!(stages::stages_cut, m)?)?;
+    m.add_function(wrap_pyfunction!(stages::stages_verify, m)?)?;
+    m.add_function(wrap_pyfunction!(stages::stages_plan, m)?)?;
+    m.add_function(wrap_pyfunction!(stages::stages_counts_group, m)?)?;
+    m.add_function(wrap_pyfunction!(stages::stages_count_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(stages::stages_boilerplate, m)?)?;
+    m.add_function(wrap_pyfunction!(stages::stages_cluster, m)?)?;
+    m.add_function(wrap_pyfunction!(stages::stages_max_bucket, m)?)?;
     m.add_class::<scan::ScanResult>()?;
     m.add_class::<scan::Cluster>()?;
     m.add_class::<scan::Pair>()?;

@@ -319,18 +319,13 @@ fn scan_pair_json(
         ReportDoc { id: idb, text: tb },
         &e,
     );
-    if let Some(list) = v.get_mut("passages").and_then(|p| p.as_array_mut()) {
-        for (json, q) in list.iter_mut().zip(&e.passages) {
-            let share = neardup::explain::boilerplate_share(
-                ta,
-                q.a_start,
-                q.a_end,
-                align.shingle,
-                &result.boilerplate,
-            );
-            json["boilerplate"] = neardup::output::round4(share).into();
-        }
-    }
+    v["passages"] = serde_json::to_value(neardup::output::json::scan_passages(
+        ta,
+        &e,
+        align.shingle,
+        &result.boilerplate,
+    ))
+    .expect("plain data serializes");
     v
 }
 

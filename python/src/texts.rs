@@ -107,6 +107,22 @@ impl<'py> Texts<'py> {
         }
     }
 
+    /// The elements' bytes, unchecked (pyarrow `binary` arrays).
+    pub fn bytes(&self, what: &str) -> PyResult<Vec<&[u8]>> {
+        match self {
+            Texts::Str(_) => Err(PyTypeError::new_err(format!(
+                "{what} must be a pyarrow binary array"
+            ))),
+            Texts::Arrow(chunks) => {
+                let mut bytes: Vec<&[u8]> = Vec::with_capacity(self.len());
+                for c in chunks {
+                    c.slices(what, bytes.len(), &mut bytes)?;
+                }
+                Ok(bytes)
+            }
+        }
+    }
+
     /// The texts as string slices (valid while `self` lives). Arrow
     /// offsets are checked here and the bytes validated as UTF-8 in
     /// parallel with the GIL released.

@@ -126,3 +126,10 @@ def two_threads_speedup(work):
     for t in ts:
         t.join()
     return one / (time.perf_counter() - start)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "spark: Spark local-mode tests of neardup.spark (need pyspark and Java 17); "
+        "`-m 'not spark'` runs the core suite alone")

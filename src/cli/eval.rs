@@ -12,7 +12,8 @@ use super::{exit_for, say, with_output};
 /// `neardup eval` flags.
 #[derive(Args, Debug)]
 pub struct EvalArgs {
-    /// Truth file: doc<TAB>cluster with a header line.
+    /// Truth file: doc<TAB>cluster with a header line; an optional third
+    /// column names each document's class, scored apart too.
     #[arg(long, value_name = "FILE")]
     truth: PathBuf,
     /// Directories, files or .jsonl/.ndjson files.
@@ -30,14 +31,14 @@ pub struct EvalArgs {
 
 /// `neardup eval`.
 pub fn run(args: EvalArgs) -> Result<ExitCode> {
-    let truth = neardup::eval::read_truth(&args.truth)?;
+    let (truth, classes) = neardup::eval::read_truth_classes(&args.truth)?;
     let result = run_scan(&args.inputs, &args.flags)?;
     if let Some(out) = &args.output {
         with_output(Some(out), |w| {
             neardup::output::write_jsonl(&result, w, false, None)
         })?;
     }
-    let report = neardup::eval::evaluate(&truth, &result, args.worst);
+    let report = neardup::eval::evaluate_with_classes(&truth, &classes, &result, args.worst);
     print!("{report}");
     if !args.flags.run.quiet {
         say(summary(&result));

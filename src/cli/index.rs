@@ -222,14 +222,9 @@ fn open_writer(dir: &Path, lock: &LockArgs) -> Result<IndexWriter> {
 }
 
 fn write_pairs(w: &mut dyn Write, pairs: &[IndexPair]) -> io::Result<()> {
-    use neardup::output::round4;
+    use neardup::output::json::PairJson;
     for p in pairs {
-        let obj = serde_json::json!({
-            "a": p.a,
-            "b": p.b,
-            "jaccard": round4(p.jaccard),
-            "containment": round4(p.containment),
-        });
+        let obj = PairJson::new(&p.a, &p.b, p.jaccard, p.containment);
         serde_json::to_writer(&mut *w, &obj)?;
         w.write_all(b"\n")?;
     }

@@ -9,6 +9,7 @@ pub mod index;
 pub mod progress;
 pub mod query;
 pub mod scan;
+pub mod serve;
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -43,6 +44,8 @@ pub enum Command {
     Index(index::IndexCommand),
     /// Look documents up in an index without adding them.
     Query(query::QueryArgs),
+    /// Serve an index over HTTP/JSON: query, add, delete, stats.
+    Serve(serve::ServeArgs),
 }
 
 /// Writes to stdout, or atomically to a file.

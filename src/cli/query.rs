@@ -48,7 +48,6 @@ enum QueryFormat {
 
 /// `neardup query`.
 pub fn run(args: QueryArgs) -> Result<ExitCode> {
-    use neardup::output::round4;
     let started = std::time::Instant::now();
     args.run.init_threads()?;
     let index = neardup::index::Index::open(&args.dir)?;
@@ -77,28 +76,26 @@ pub fn run(args: QueryArgs) -> Result<ExitCode> {
         let mut s = String::new();
         match format {
             QueryFormat::Jsonl => {
-                let ms: Vec<serde_json::Value> = matches
+                use neardup::output::json::{MatchJson, MatchPassages, QueryJson};
+                let ms: Vec<MatchJson<'_>> = matches
                     .iter()
-                    .map(|m| {
-                        let mut o = serde_json::json!({
-                            "id": m.id,
-                            "jaccard": round4(m.jaccard),
-                            "containment": round4(m.containment),
-                            "cluster": m.cluster,
-                        });
-                        if explain {
-                            match passages(m) {
-                                Ok(p) => o["passages"] = serde_json::json!(p),
-                                Err(e) => {
-                                    o["passages"] = serde_json::Value::Null;
-                                    o["explain_error"] = e.into();
-                                }
-                            }
-                        }
-                        o
+                    .map(|m| MatchJson {
+                        explained: explain.then(|| match passages(m) {
+                            Ok(passages) => MatchPassages::Passages { passages },
+                            Err(explain_error) => MatchPassages::Failed {
+                                passages: (),
+                                explain_error,
+                            },
+                        }),
+                        cluster: Some(m.cluster),
+                        ..MatchJson::new(&m.id, m.jaccard, m.containment)
                     })
                     .collect();
-                s = serde_json::json!({"query": doc.id, "matches": ms}).to_string();
+                s = serde_json::to_string(&QueryJson {
+                    query: &doc.id,
+                    matches: ms,
+                })
+                .expect("plain data serializes");
                 s.push('\n');
             }
             QueryFormat::Text => {

@@ -154,24 +154,12 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let passages = |p: &neardup::Pair| {
         let (a, b) = (load(p.a)?, load(p.b)?);
         let e = result.explain_texts(&a, &b);
-        let list: Vec<serde_json::Value> = e
-            .passages
-            .iter()
-            .map(|q| {
-                let mut v = serde_json::to_value(q).expect("plain data");
-                let share = neardup::explain::boilerplate_share(
-                    &a,
-                    q.a_start,
-                    q.a_end,
-                    align.shingle,
-                    &result.boilerplate,
-                );
-                v["boilerplate"] = neardup::output::round4(share).into();
-                v
-            })
-            .collect();
+        let list = neardup::output::json::scan_passages(&a, &e, align.shingle, &result.boilerplate);
         let mut m = serde_json::Map::new();
-        m.insert("passages".into(), list.into());
+        m.insert(
+            "passages".into(),
+            serde_json::to_value(list).expect("plain data serializes"),
+        );
         Some(m)
     };
     // A cluster's headline: its representative's title or first line.

@@ -29,7 +29,7 @@ pub const COPY_GROUP_CONTAINMENT: f64 = 0.7;
 /// verdict and removes two thirds of the candidates at 100k documents. Boilerplate makes raw sets less similar
 /// than cut ones only for tiny stories inside large frames, which the rule's
 /// size guard excludes anyway.
-fn candidate_floor(cfg: &Config) -> f64 {
+pub(crate) fn candidate_floor(cfg: &Config) -> f64 {
     cfg.containment_min_jaccard().min(cfg.threshold()) / 2.0
 }
 
@@ -347,10 +347,10 @@ where
         }
     }
     let kept: Vec<bool> = if rate < 1.0 {
-        let bound = (rate * u64::MAX as f64) as u64;
+        let bound = sample_bound(rate);
         first
             .par_iter()
-            .map(|&d| xxhash_rust::xxh3::xxh3_64(docs[d as usize].id.as_bytes()) <= bound)
+            .map(|&d| group_counted(bound, &docs[d as usize].id))
             .collect()
     } else {
         vec![true; n_groups]
@@ -381,6 +381,32 @@ where
         })
         .collect();
     KeySet::new(frequent_keys_in(&counted, limit))
+}
+
+/// The hash bound of a boilerplate sample at `rate` (see
+/// [`group_counted`]).
+pub(crate) fn sample_bound(rate: f64) -> u64 {
+    (rate * u64::MAX as f64) as u64
+}
+
+/// Whether the copy group whose first document is `first_id` is in the
+/// boilerplate sample whose hash bound is `bound` (`rate * u64::MAX`).
+pub(crate) fn group_counted(bound: u64, first_id: &str) -> bool {
+    xxhash_rust::xxh3::xxh3_64(first_id.as_bytes()) <= bound
+}
+
+/// A compared pair (`x`, `y`: document numbers) as the clustering sees it:
+/// its containment, and its edge when the decision rule accepts it.
+pub(crate) fn scored(cfg: &Config, x: u32, y: u32, s: Similarity) -> Scored {
+    Scored {
+        containment: s.containment,
+        edge: cfg.is_duplicate(&s).then_some(Edge {
+            a: x,
+            b: y,
+            jaccard: s.jaccard,
+            containment: s.containment,
+        }),
+    }
 }
 
 /// Verifies every candidate of every batch against the exact sets less the
@@ -433,17 +459,7 @@ where
                     sets[y].len() - gone[y].len(),
                 )
             };
-            let scored = |x: u32, y: u32, s: Similarity| -> Scored {
-                Scored {
-                    containment: s.containment,
-                    edge: cfg.is_duplicate(&s).then_some(Edge {
-                        a: x,
-                        b: y,
-                        jaccard: s.jaccard,
-                        containment: s.containment,
-                    }),
-                }
-            };
+            let scored = |x: u32, y: u32, s: Similarity| scored(cfg, x, y, s);
             // Local numbering keeps the order of document numbers, so
             // clustering a batch alone gives what clustering everything
             // would (its tie-breaks compare numbers).

@@ -103,6 +103,7 @@
 //! scan of the same documents (`tests/index.rs` checks it).
 
 mod format;
+pub mod live;
 mod lock;
 mod meta;
 mod segment;
@@ -116,6 +117,7 @@ use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
 pub use format::{FormatError, FORMAT_VERSION, OLDEST_FORMAT_VERSION};
+pub use live::{DurableAdd, LiveAdd, LiveDoc, LiveIndex, LiveMatch, LiveOptions, LiveStats};
 pub use lock::LOCK_FILE;
 pub use meta::{Meta, SegmentMeta, StoredConfig, META_FILE};
 pub use segment::{DocEntry, Segment, StoredDoc, StoredSource};

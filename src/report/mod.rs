@@ -87,58 +87,9 @@ pub struct ReportDoc<'a> {
     pub text: &'a str,
 }
 
-/// The JSON form of an explanation (`neardup explain --format json`):
-/// `{"a": {"id", "bytes"}, "b": {...}, "jaccard", "containment", "shingle",
-/// "coverage_a", "coverage_b", "edited_words", "passages": [...], "only_a":
-/// [...], "only_b": [...]}`.
-///
-/// `jaccard` and `containment` are the scan's scores of the pair (word
-/// `shingle`-shingles); `coverage_a` and `coverage_b` the passage coverage
-/// of each copy. Each passage is `{"a_start", "a_end", "b_start", "b_end",
-/// "words", "edits": [{"a_start", "a_end", "b_start", "b_end"}]}`; byte
-/// offsets into the texts as read. Scores are rounded to 4 decimals.
-pub fn explain_json(a: ReportDoc<'_>, b: ReportDoc<'_>, e: &Explanation) -> serde_json::Value {
-    #[derive(serde::Serialize)]
-    struct Doc<'a> {
-        id: &'a str,
-        bytes: usize,
-    }
-    #[derive(serde::Serialize)]
-    struct Out<'a> {
-        a: Doc<'a>,
-        b: Doc<'a>,
-        jaccard: f64,
-        containment: f64,
-        shingle: usize,
-        coverage_a: f64,
-        coverage_b: f64,
-        edited_words: usize,
-        passages: &'a [Passage],
-        only_a: &'a [Span],
-        only_b: &'a [Span],
-    }
-    let r = crate::output::round4;
-    serde_json::to_value(Out {
-        a: Doc {
-            id: a.id,
-            bytes: a.text.len(),
-        },
-        b: Doc {
-            id: b.id,
-            bytes: b.text.len(),
-        },
-        jaccard: r(e.jaccard),
-        containment: r(e.containment),
-        shingle: e.shingle,
-        coverage_a: r(e.coverage_a),
-        coverage_b: r(e.coverage_b),
-        edited_words: e.edited_words,
-        passages: &e.passages,
-        only_a: &e.only_a,
-        only_b: &e.only_b,
-    })
-    .expect("plain data serializes")
-}
+/// The JSON form of an explanation (`neardup explain --format json`); the
+/// schema is [`crate::output::json::ExplainJson`].
+pub use crate::output::json::explain_json;
 
 // ---------------------------------------------------------------------------
 // Cutting a text into pieces

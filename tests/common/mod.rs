@@ -1,18 +1,35 @@
 //! Fixtures shared by the integration tests and the benches (the benches
-//! include this file with `#[path]`).
+//! include this file with `#[path]`). Each includer uses some of them.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
+/// `rel` inside `../shared` (the third-party evaluation data and examples
+/// beside the project, never copied into it). Panics with a message that
+/// says where the fixtures are expected when it is missing.
+pub fn shared(rel: &str) -> PathBuf {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    let path = base.join(rel);
+    assert!(
+        path.exists(),
+        "fixture missing: {} (the tests and benches read their fixtures from ../shared \
+         beside the project: {} must hold data/ and examples/)",
+        path.display(),
+        base.display()
+    );
+    path
+}
+
 /// The Reuters-21578 wires in `../shared/data` (read, never copied).
 pub fn reuters_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/reuters21578/docs")
+    shared("data/reuters21578/docs")
 }
 
 /// The first `n` Reuters wires in file-name order, as `(file name, text)`.
 pub fn wires(n: usize) -> Vec<(String, String)> {
     let dir = reuters_dir();
     let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .expect("../shared/data/reuters21578/docs")
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     names.sort();

@@ -19,32 +19,13 @@
 
 use std::io::{self, Write};
 
-use serde::Serialize;
+pub mod json;
 
 use crate::engine::{Cluster, Pair, ScanResult};
 
 /// Rounds a score to 4 decimals for output.
 pub fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
-}
-
-#[derive(Serialize)]
-struct JsonPair<'a> {
-    a: &'a str,
-    b: &'a str,
-    jaccard: f64,
-    containment: f64,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    extra: Option<serde_json::Map<String, serde_json::Value>>,
-}
-
-#[derive(Serialize)]
-struct JsonCluster<'a> {
-    cluster: usize,
-    size: usize,
-    representative: &'a str,
-    docs: Vec<&'a str>,
-    pairs: Vec<JsonPair<'a>>,
 }
 
 /// Extra fields per pair (for example the passages of an explanation).
@@ -80,7 +61,7 @@ pub fn write_jsonl(
             write_cluster(w, c, ids, scores);
             return Ok(());
         }
-        let obj = JsonCluster {
+        let obj = json::ClusterJson {
             cluster: c.id,
             size: c.docs.len(),
             representative: id(c.representative),
@@ -88,12 +69,9 @@ pub fn write_jsonl(
             pairs: c
                 .pairs
                 .iter()
-                .map(|p| JsonPair {
-                    a: id(p.a),
-                    b: id(p.b),
-                    jaccard: round4(p.jaccard),
-                    containment: round4(p.containment),
+                .map(|p| json::PairJson {
                     extra: extra.and_then(|f| f(p)),
+                    ..json::PairJson::new(id(p.a), id(p.b), p.jaccard, p.containment)
                 })
                 .collect(),
         };
@@ -215,7 +193,7 @@ fn write_score(out: &mut Vec<u8>, scores: &Texts, x: f64) {
     }
 }
 
-/// One line of JSON Lines, as the derived `JsonCluster` serializes it
+/// One line of JSON Lines, as [`json::ClusterJson`] serializes it
 /// (fields in the same order, no extra fields).
 fn write_cluster(out: &mut Vec<u8>, c: &Cluster, ids: &Texts, scores: &Texts) {
     use std::io::Write as _;
