@@ -220,6 +220,11 @@ impl<W: Write> FramedWriter<W> {
         }
     }
 
+    /// The checksum state of the bytes written so far.
+    pub(crate) fn hasher(&self) -> Xxh3 {
+        self.hasher.clone()
+    }
+
     /// Bytes written so far (from the start of the file).
     pub fn pos(&self) -> u64 {
         self.pos
@@ -245,11 +250,6 @@ impl<W: Write> FramedWriter<W> {
             }
         }
         Ok(())
-    }
-
-    /// Writes a `u32`.
-    pub fn u32(&mut self, v: u32) -> io::Result<()> {
-        self.write_all(&v.to_le_bytes())
     }
 
     /// Writes a `u64`.
@@ -434,6 +434,12 @@ pub(crate) enum Verify {
     Lazy,
     /// Every byte of every file, on open.
     Full,
+    /// Every byte once, on open: a version 2 segment through its block,
+    /// page and trailer checksums only (they cover every byte but the
+    /// footer, whose fields are checked), not its footer's whole-file
+    /// checksum too; other files as [`Verify::Full`]. What the writer
+    /// uses.
+    Blocks,
 }
 
 /// Bounds-checked little-endian reads from a body. Offsets are relative to
@@ -606,6 +612,15 @@ impl Data {
         // the documented memmap2 caveat.
         let map = unsafe { memmap2::Mmap::map(file)? };
         Ok(Data::Map(map))
+    }
+
+    /// Tells the kernel that a mapping is read at random (no read-ahead,
+    /// no fault-around); does nothing for an owned copy or off Unix.
+    pub fn advise_random(&self) {
+        #[cfg(unix)]
+        if let Data::Map(m) = self {
+            let _ = m.advise(memmap2::Advice::Random);
+        }
     }
 
     pub fn bytes(&self) -> &[u8] {

@@ -326,6 +326,12 @@ impl Segment {
             path: path.to_path_buf(),
             source,
         })?;
+        if verify == Verify::Lazy {
+            // A reader probes a few places (band tables, sets): no
+            // read-ahead or fault-around, which would map (and count in its
+            // memory) 64 KiB around every 4 KiB it reads.
+            data.advise_random();
+        }
         Segment::from_data(data, verify).map_err(|e| crate::Error::Index {
             path: path.to_path_buf(),
             message: e.0,
@@ -338,7 +344,7 @@ impl Segment {
             Verify::Full => true,
             Verify::No => false,
             // A version 1 segment has no block checksums: hashed whole.
-            Verify::Lazy => bytes.len() >= 32 && frame_version(bytes) == 1,
+            Verify::Lazy | Verify::Blocks => bytes.len() >= 32 && frame_version(bytes) == 1,
         };
         let body = check_frame(bytes, FileKind::Segment, whole)?;
         let version = frame_version(bytes);
@@ -405,7 +411,7 @@ impl Segment {
         };
         if let Some(blocks) = &blocks {
             match verify {
-                Verify::Full => blocks.check_all(bytes)?,
+                Verify::Full | Verify::Blocks => blocks.check_all(bytes)?,
                 Verify::Lazy => {
                     // What opening reads: the ends of the offsets table and
                     // the band directory.

@@ -8,14 +8,18 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use super::format::{
-    as_u32s, as_u64s, check_frame, corrupt, get_varint, put_varint, u32_at, u64_at, Body, Data,
-    FResult, FileKind, FramedWriter, HEADER_LEN,
+    as_u32s, as_u64s, check_frame, corrupt, frame_version, get_varint, put_varint, u32_at, u64_at,
+    Body, Data, FResult, FileKind, FramedWriter, Verify, HEADER_LEN,
 };
 
 /// Rows of the count-min sketch.
 pub(crate) const DEPTH: usize = 4;
 /// Size of the state trailer.
 pub(crate) const TRAILER: usize = 80;
+/// Size of the version 2 trailer: version 1's, then the checksum of the
+/// file up to the sketch (what readers use), so that readers need not hash
+/// the sketch, which only the writer reads.
+pub(crate) const TRAILER_V2: usize = TRAILER + 8;
 
 /// A count-min sketch of shingle document frequencies (counted per group of
 /// near-verbatim copies; see the module docs of [`crate::index`]).
@@ -152,9 +156,11 @@ pub(crate) fn write_state<W: Write>(
     w.write_all(&buf)?;
     w.align8()?;
     let sketch_off = w.pos();
+    let mut head = w.hasher();
     let enc = sketch.encode();
     w.write_all(&enc)?;
     w.align8()?;
+    let mut trailer = Vec::with_capacity(TRAILER);
     for v in [
         boilerplate.len() as u64,
         bp_off,
@@ -165,11 +171,17 @@ pub(crate) fn write_state<W: Write>(
         sketch_off,
         enc.len() as u64,
     ] {
-        w.u64(v)?;
+        trailer.extend_from_slice(&v.to_le_bytes());
     }
-    w.u32(sketch.bits())?;
-    w.u32(DEPTH as u32)?;
-    w.u64(sketch.nonzero())?;
+    trailer.extend_from_slice(&sketch.bits().to_le_bytes());
+    trailer.extend_from_slice(&(DEPTH as u32).to_le_bytes());
+    trailer.extend_from_slice(&sketch.nonzero().to_le_bytes());
+    // The checksum of what readers use: the file up to the sketch, and
+    // the trailer.
+    head.update(&trailer);
+    let head_sum = head.digest();
+    w.write_all(&trailer)?;
+    w.u64(head_sum)?;
     w.finish()
 }
 
@@ -187,14 +199,14 @@ pub(crate) struct State {
 }
 
 impl State {
-    pub fn open(path: &Path, verify_checksum: bool) -> crate::Result<State> {
+    pub fn open(path: &Path, verify: Verify) -> crate::Result<State> {
         let io_err = |source| crate::Error::Io {
             path: path.to_path_buf(),
             source,
         };
         let file = super::format::open_file(path)?;
         let data = Data::map(&file).map_err(io_err)?;
-        State::from_data(data, verify_checksum).map_err(|e| crate::Error::Index {
+        State::from_data(data, verify).map_err(|e| crate::Error::Index {
             path: path.to_path_buf(),
             message: e.0,
         })
@@ -202,15 +214,20 @@ impl State {
 
     #[cfg(test)]
     pub fn from_bytes(bytes: &[u8]) -> FResult<State> {
-        State::from_data(Data::copy_of(bytes), true)
+        State::from_data(Data::copy_of(bytes), Verify::Full)
     }
 
-    fn from_data(data: Data, verify_checksum: bool) -> FResult<State> {
-        let body = check_frame(data.bytes(), FileKind::State, verify_checksum)?;
-        if body.len() < TRAILER {
+    fn from_data(data: Data, verify: Verify) -> FResult<State> {
+        let bytes = data.bytes();
+        let v1 = bytes.len() >= 32 && frame_version(bytes) == 1;
+        let whole =
+            matches!(verify, Verify::Full | Verify::Blocks) || (verify == Verify::Lazy && v1);
+        let body = check_frame(bytes, FileKind::State, whole)?;
+        let trailer = if v1 { TRAILER } else { TRAILER_V2 };
+        if body.len() < trailer {
             return corrupt("state file too short for its trailer");
         }
-        let t = &body[body.len() - TRAILER..];
+        let t = &body[body.len() - trailer..];
         let v = |i: usize| u64_at(t, 8 * i);
         let (n_bp, bp_off, n_seg, starts_off, tomb_off, n_tomb, sk_off, sk_len) =
             (v(0), v(1), v(2), v(3), v(4), v(5), v(6), v(7));
@@ -224,8 +241,19 @@ impl State {
         let starts = b.array(starts_off, n_seg.saturating_add(1), 8, "tombstone offsets")?;
         let tombs = b.array(tomb_off, n_tomb, 4, "tombstones")?;
         let sk = b.slice(sk_off, sk_len, "sketch")?;
-        if sk_off + sk_len.next_multiple_of(8) != (HEADER_LEN + body.len() - TRAILER) as u64 {
+        if sk_off + sk_len.next_multiple_of(8) != (HEADER_LEN + body.len() - trailer) as u64 {
             return corrupt("sketch does not end at the trailer");
+        }
+        if verify == Verify::Lazy && !v1 {
+            let mut head = xxhash_rust::xxh3::Xxh3::new();
+            head.update(&bytes[..sk_off as usize]);
+            head.update(&t[..TRAILER]);
+            let (stored, actual) = (u64_at(t, TRAILER), head.digest());
+            if stored != actual {
+                return corrupt(format!(
+                    "checksum mismatch (stored {stored:016x}, computed {actual:016x}): the file is corrupt"
+                ));
+            }
         }
         let bpv = as_u64s(bp);
         if bpv.windows(2).any(|w| w[0] >= w[1]) {

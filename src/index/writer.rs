@@ -533,10 +533,14 @@ impl IndexWriter {
         // Open the new files before committing, so that nothing can fail
         // after the metadata is replaced.
         let new_seg = match &new_segment {
-            Some(name) => Some(Segment::open(&dir.join(name), super::format::Verify::Full)?),
+            Some(name) => Some(Segment::open(
+                &dir.join(name),
+                super::format::Verify::Blocks,
+            )?),
             None => None,
         };
-        let state = super::state::State::open(&dir.join(&meta.state), true)?;
+        let state =
+            super::state::State::open(&dir.join(&meta.state), super::format::Verify::Blocks)?;
         write_meta(&dir, &meta, self.options.fail_point)?;
 
         let report = CommitReport {
@@ -625,7 +629,7 @@ impl IndexWriter {
         let new_seg = match write_new_segment(&dir, &mut meta, &docs, &facts, &ing, banding)? {
             Some(name) => Some(Segment::open(
                 &dir.join(&name),
-                super::format::Verify::Full,
+                super::format::Verify::Blocks,
             )?),
             None => None,
         };
@@ -638,7 +642,8 @@ impl IndexWriter {
         let state_bytes = write_file(&dir, &meta.state, |w| {
             write_state(w, &ing.boilerplate, &tombs, &sketch).map(|_| ())
         })?;
-        let state = super::state::State::open(&dir.join(&meta.state), true)?;
+        let state =
+            super::state::State::open(&dir.join(&meta.state), super::format::Verify::Blocks)?;
         write_meta(&dir, &meta, self.options.fail_point)?;
         report.generation = meta.generation;
         report.documents = docs.len();
