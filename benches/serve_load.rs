@@ -32,18 +32,12 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 /// A synthetic story of 400 words (one per seed), for the self-built index.
 fn story(seed: u64) -> String {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..400)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            format!("w{}", x % 20_000)
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    common::story(seed, 400, 20_000)
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use serde_json::{json, Value};
+mod common;
 
 const BIN: &str = env!("CARGO_BIN_EXE_neardup");
 
@@ -132,16 +133,7 @@ fn create(dir: &Path) {
 
 /// A story of 80 words (one per seed).
 fn story(seed: u64) -> String {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..80)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            format!("w{}", x % 5000)
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    common::story(seed, 80, 5000)
 }
 
 fn add(s: &Server, docs: &[(&str, &str)]) -> Value {

@@ -15,7 +15,7 @@ use super::meta::{Meta, SegmentMeta, META_FILE};
 use super::segment::{write_segment, DocEntry, SegmentDoc, StoredSource};
 use super::state::{write_state, Sketch};
 use super::{band_hashes, cut, segment_name, shingle_text, state_name, DocAddress, Index, Segment};
-use crate::cluster::{cluster, Edge, Scored, UnionFind};
+use crate::cluster::{cluster, Edge, UnionFind};
 use crate::config::Config;
 use crate::corpus::{Corpus, CorpusOptions, DocSource, Document, Event, Skip, SkipReason};
 use crate::engine::{is_near_copy, Engine};
@@ -922,16 +922,12 @@ fn assign_clusters(
         .collect();
     let weight: Vec<u64> = docs.iter().map(|d| d.entry.words).collect();
     let check = |x: u32, y: u32| {
-        let s = similarity(&cut_sets[x as usize], &cut_sets[y as usize]);
-        Scored {
-            containment: s.containment,
-            edge: cfg.is_duplicate(&s).then_some(Edge {
-                a: x,
-                b: y,
-                jaccard: s.jaccard,
-                containment: s.containment,
-            }),
-        }
+        crate::engine::passes::scored(
+            cfg,
+            x,
+            y,
+            similarity(&cut_sets[x as usize], &cut_sets[y as usize]),
+        )
     };
     let groups = cluster(n, &edges, &weight, cfg.linkage(), check).groups;
     let mut out = vec![0u64; n];

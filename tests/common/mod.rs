@@ -42,3 +42,19 @@ pub fn wires(n: usize) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// A made-up story of `words` words drawn from a vocabulary of `vocab`
+/// (`w0`, `w1`, ...), one per seed (xorshift): texts that share nothing
+/// by chance, for the index, service and load tests.
+pub fn story(seed: u64, words: usize, vocab: u64) -> String {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..words)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            format!("w{}", x % vocab)
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
