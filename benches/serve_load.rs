@@ -19,7 +19,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -134,24 +134,7 @@ fn rss_kb(pid: u32, field: &str) -> u64 {
 }
 
 fn start_server(dir: &Path) -> (Child, u16) {
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .arg(dir)
-        .args(["--addr", "127.0.0.1:0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let port = loop {
-        let line = lines.next().expect("the server exited").unwrap();
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.rsplit(':').next().unwrap().trim().parse().unwrap();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (child, port)
+    common::start_server(BIN, dir, &[])
 }
 
 fn main() {

@@ -58,3 +58,33 @@ pub fn story(seed: u64, words: usize, vocab: u64) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// Starts `neardup serve DIR --addr 127.0.0.1:0 EXTRA...` (the binary
+/// `bin`) and returns the child and the port it says it listens on; its
+/// stderr is drained from then on, so it never blocks on a full pipe.
+pub fn start_server(bin: &str, dir: &Path, extra: &[&str]) -> (std::process::Child, u16) {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(bin)
+        .arg("serve")
+        .arg(dir)
+        .args(["--addr", "127.0.0.1:0"])
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let port = loop {
+        let line = lines
+            .next()
+            .expect("the server exited before listening")
+            .unwrap();
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.rsplit(':').next().unwrap().trim().parse().unwrap();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (child, port)
+}
