@@ -217,13 +217,7 @@ impl Index {
         texts: &Bound<'py, PyAny>,
         threads: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let threads = threads
-            .filter(|v| !v.is_none())
-            .map(|v| options::size(py, "threads", v))
-            .transpose()?;
-        if threads == Some(0) {
-            return Err(config_error(py, "threads must be at least 1"));
-        }
+        let threads = options::threads(py, threads)?;
         let (ids, texts) = (Texts::extract(ids, "ids")?, Texts::extract(texts, "texts")?);
         let (ids, texts) = (ids.strs(py, "ids")?, texts.strs(py, "texts")?);
         if ids.len() != texts.len() {
@@ -288,13 +282,7 @@ impl Index {
     ) -> PyResult<Vec<Vec<Match>>> {
         use rayon::prelude::*;
         let limit = limit_of(py, limit)?;
-        let threads = threads
-            .filter(|v| !v.is_none())
-            .map(|v| options::size(py, "threads", v))
-            .transpose()?;
-        if threads == Some(0) {
-            return Err(config_error(py, "threads must be at least 1"));
-        }
+        let threads = options::threads(py, threads)?;
         let texts = Texts::extract(texts, "texts")?;
         let strs = texts.strs(py, "texts")?;
         let reader = self.reader();

@@ -56,6 +56,18 @@ fn int(py: Python<'_>, name: &str, v: &Bound<'_, PyAny>) -> PyResult<u64> {
     u64::try_from(i).map_err(|_| config_error(py, format!("{name} must be at least 0, got {i}")))
 }
 
+/// The `threads=` argument: `None` (or Python's `None`) for all cores, else
+/// a count of at least 1.
+pub fn threads(py: Python<'_>, v: Option<&Bound<'_, PyAny>>) -> PyResult<Option<usize>> {
+    match v.filter(|v| !v.is_none()) {
+        None => Ok(None),
+        Some(v) => match size(py, "threads", v)? {
+            0 => Err(config_error(py, "threads must be at least 1")),
+            n => Ok(Some(n)),
+        },
+    }
+}
+
 /// A `usize` argument.
 pub fn size(py: Python<'_>, name: &str, v: &Bound<'_, PyAny>) -> PyResult<usize> {
     let i = int(py, name, v)?;
@@ -146,11 +158,7 @@ pub fn parse(
                     PyTypeError::new_err(format!("exact must be a bool, not {}", type_name(&v)))
                 })?),
                 "threads" => {
-                    let n = size(py, key, &v)?;
-                    if n == 0 {
-                        return Err(config_error(py, "threads must be at least 1"));
-                    }
-                    out.threads = Some(n);
+                    out.threads = threads(py, Some(&v))?;
                     b
                 }
                 "memory_budget" => {
