@@ -83,6 +83,11 @@ impl SetStore {
         }
     }
 
+    /// The in-memory budget, in bytes.
+    pub fn budget(&self) -> usize {
+        self.budget
+    }
+
     /// Number of sets stored.
     pub fn len(&self) -> usize {
         match &self.state {

@@ -313,6 +313,11 @@ pub struct Scan<'e> {
     bytes: u64,
     /// How the corpus (if any) was read.
     options: CorpusOptions,
+    /// Bytes of sets a pass loads at once from a large candidate component
+    /// (see `passes::Tiling`): by default half the memory budget once the
+    /// sets have spilled, and no tiling while they are in memory (tests
+    /// force tiny tiles).
+    pub(crate) tile_bytes: Option<usize>,
 }
 
 impl Default for Engine {
@@ -369,6 +374,7 @@ impl Engine {
             warnings: Vec::new(),
             bytes: 0,
             options: CorpusOptions::default(),
+            tile_bytes: None,
         }
     }
 
@@ -623,6 +629,7 @@ impl Scan<'_> {
             mut warnings,
             bytes,
             options,
+            tile_bytes,
             ..
         } = self;
         drop((seen, seen_colliding));
@@ -652,7 +659,15 @@ impl Scan<'_> {
             .map(|&d| slots[d as usize].take().expect("each document once"))
             .collect();
         drop(slots);
-        let batches = Batches::new(n, &candidates);
+        let mut batches = Batches::new(n, &candidates);
+        drop(candidates);
+        // Past the memory budget, a candidate component whose sets take
+        // more than half of it is read a block at a time.
+        let block = tile_bytes.or_else(|| store.spilled().then(|| (store.budget() / 2).max(1)));
+        if let Some(block) = block {
+            let keys = docs.iter().map(|d| d.shingles as u32).collect();
+            batches = batches.tiled(passes::Tiling { block, keys });
+        }
         // The sets of `members` (document numbers, sorted), in that order.
         let load = |members: &[u32]| {
             let slots: Vec<u32> = members.iter().map(|&d| order[d as usize]).collect();
@@ -758,6 +773,133 @@ mod tests {
         assert_eq!(one.docs, all.docs);
         assert_eq!(one.clusters, all.clusters);
         assert!(!all.clusters.is_empty());
+    }
+
+    /// Documents with clusters, an outlet frame shared by many stories
+    /// (boilerplate), bridges between stories (linkage) and unrelated
+    /// texts, from `seed`.
+    fn syndicated(seed: u64, stories: usize) -> Vec<(String, String)> {
+        let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        let mut next = move |m: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % m as u64) as usize
+        };
+        let sentence = |next: &mut dyn FnMut(usize) -> usize, len: usize| -> String {
+            (0..len)
+                .map(|_| format!("w{}", next(900)))
+                .collect::<Vec<_>>()
+                .join(" ")
+                + "."
+        };
+        let frames: Vec<(String, String)> = (0..4)
+            .map(|_| (sentence(&mut next, 14), sentence(&mut next, 18)))
+            .collect();
+        let bodies: Vec<Vec<String>> = (0..stories)
+            .map(|_| {
+                let n = 3 + next(6);
+                (0..n)
+                    .map(|_| {
+                        let len = 8 + next(10);
+                        sentence(&mut next, len)
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut docs = Vec::new();
+        for (s, body) in bodies.iter().enumerate() {
+            for c in 0..1 + next(5) {
+                let (head, foot) = &frames[next(frames.len())];
+                let kept: Vec<&str> = body
+                    .iter()
+                    .filter(|_| next(8) != 0)
+                    .map(|x| x.as_str())
+                    .collect();
+                let text = format!("{head} {} {foot}", kept.join(" "));
+                docs.push((format!("s{s:03}c{c}"), text));
+            }
+            if next(4) == 0 {
+                // A bridge: this story and another (a digest), or half of
+                // each.
+                let other = &bodies[next(bodies.len())];
+                let text = if next(2) == 0 {
+                    format!("{} {}", body.join(" "), other.join(" "))
+                } else {
+                    format!(
+                        "{} {}",
+                        body[..body.len() / 2 + 1].join(" "),
+                        other[other.len() / 2..].join(" ")
+                    )
+                };
+                docs.push((format!("s{s:03}b"), text));
+            }
+        }
+        for u in 0..stories / 4 {
+            docs.push((format!("u{u:03}"), sentence(&mut next, 30)));
+        }
+        docs
+    }
+
+    fn scanned(
+        cfg: &Config,
+        docs: &[(String, String)],
+        budget: usize,
+        tile: Option<usize>,
+    ) -> ScanResult {
+        let engine = Engine::new(cfg.clone());
+        let mut scan = engine.scan();
+        scan.set_memory_budget(budget);
+        scan.tile_bytes = tile;
+        scan.add_texts(docs);
+        scan.finish()
+    }
+
+    fn assert_same(a: &ScanResult, b: &ScanResult, what: &str) {
+        assert_eq!(a.docs, b.docs, "{what}");
+        assert_eq!(a.clusters, b.clusters, "{what}");
+        assert_eq!(a.singletons, b.singletons, "{what}");
+        assert_eq!(a.boilerplate, b.boilerplate, "{what}");
+        let counts = |r: &ScanResult| ScanStats {
+            elapsed: Duration::ZERO,
+            stages: Vec::new(),
+            ..r.stats.clone()
+        };
+        assert_eq!(counts(a), counts(b), "{what}");
+    }
+
+    #[test]
+    fn tiled_components_cluster_as_untiled_ones() {
+        // Tiny tiles (a block of one or a few sets) against the untiled
+        // passes, with and without the boilerplate cut, on the defaults
+        // and with connected components (linkage 0); and a spilled store,
+        // whose tiles are half its budget.
+        let configs = [
+            Config::default(),
+            Config::builder().linkage(0.0).build().unwrap(),
+            Config::builder().boilerplate_min_docs(0).build().unwrap(),
+        ];
+        let mut linkage_checked = 0;
+        for seed in 1..=4 {
+            let docs = syndicated(seed, 120);
+            for cfg in &configs {
+                let whole = scanned(cfg, &docs, usize::MAX, None);
+                assert!(whole.clusters.len() > 5, "{seed}");
+                linkage_checked += whole.stats.linkage_pairs + whole.stats.rejected_pairs;
+                if cfg.boilerplate_cut(docs.len()).is_some() {
+                    assert!(!whole.boilerplate.is_empty(), "{seed}");
+                }
+                for tile in [1, 200, 3_000, 40_000] {
+                    let tiled = scanned(cfg, &docs, usize::MAX, Some(tile));
+                    assert_same(&whole, &tiled, &format!("seed {seed} tile {tile}"));
+                }
+                let spilled = scanned(cfg, &docs, 20_000, None);
+                assert_same(&whole, &spilled, &format!("seed {seed} spilled"));
+            }
+        }
+        // The linkage guard ran: some merges were refused or some pairs
+        // found on demand (the tiled clustering compares those too).
+        assert!(linkage_checked > 0);
     }
 
     #[test]

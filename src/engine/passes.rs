@@ -18,6 +18,9 @@ use crate::lsh::candidate_pairs_where;
 use crate::minhash::estimate_jaccard;
 use crate::verify::{intersection_size, similarity, Similarity};
 
+mod tiles;
+pub(crate) use tiles::Tiling;
+
 /// Containment (on raw shingle sets) above which two documents count as one
 /// for the boilerplate document frequency.
 pub const COPY_GROUP_CONTAINMENT: f64 = 0.7;
@@ -80,6 +83,11 @@ const BATCH_DOCS: usize = 4096;
 pub(crate) struct Batches {
     members: Vec<Vec<u32>>,
     pairs: Vec<Vec<(u32, u32)>>,
+    /// How batches whose sets take more than a block are read (see
+    /// [`tiles`]); none: every batch is loaded whole.
+    tiling: Option<Tiling>,
+    /// Whether batch `b` is tiled.
+    oversized: Vec<bool>,
 }
 
 impl Batches {
@@ -129,7 +137,27 @@ impl Batches {
         for &(a, b) in candidates {
             pairs[batch_of_root[root[a as usize] as usize] as usize].push((a, b));
         }
-        Batches { members, pairs }
+        let oversized = vec![false; members.len()];
+        Batches {
+            members,
+            pairs,
+            tiling: None,
+            oversized,
+        }
+    }
+
+    /// These batches, those whose sets take more than `tiling.block` bytes
+    /// verified and clustered a block of sets at a time (see [`tiles`]):
+    /// same results, bounded memory.
+    pub(crate) fn tiled(mut self, tiling: Tiling) -> Batches {
+        self.oversized = self.members.iter().map(|m| tiling.oversized(m)).collect();
+        self.tiling = Some(tiling);
+        self
+    }
+
+    /// The tiling of batch `b`, when it is oversized.
+    fn tiling_of(&self, b: usize) -> Option<&Tiling> {
+        self.tiling.as_ref().filter(|_| self.oversized[b])
     }
 
     fn len(&self) -> usize {
@@ -265,13 +293,13 @@ pub(crate) fn candidates<'s>(
         &signature,
         |a, b| estimate_jaccard(signature(a as usize), signature(b as usize)) >= floor,
     );
-    let mut c: Vec<(u32, u32)> = c
-        .into_par_iter()
-        .map(|(a, b)| {
-            let (x, y) = (pos[a as usize], pos[b as usize]);
-            (x.min(y), x.max(y))
-        })
-        .collect();
+    // Renumbered in place: at a million documents the candidates take
+    // more memory than anything else the pass holds.
+    let mut c = c;
+    c.par_iter_mut().for_each(|p| {
+        let (x, y) = (pos[p.0 as usize], pos[p.1 as usize]);
+        *p = (x.min(y), x.max(y));
+    });
     c.par_sort_unstable();
     c
 }
@@ -283,10 +311,15 @@ pub(crate) fn raw_intersections<'s, L>(batches: &Batches, load: &L) -> Vec<Vec<u
 where
     L: Fn(&[u32]) -> Vec<Cow<'s, [u32]>> + Sync,
 {
-    (0..batches.len())
+    // Batches loaded whole in parallel, then oversized ones one at a
+    // time, tile by tile (each is parallel inside).
+    let mut out: Vec<Vec<u32>> = (0..batches.len())
         .into_par_iter()
         .map(|b| {
             let (members, pairs) = batches.get(b);
+            if batches.tiling_of(b).is_some() {
+                return Vec::new();
+            }
             let sets = load(members);
             let set = |d: u32| &*sets[local(members, d)];
             // Pairs in parallel too: one component can hold most of the
@@ -306,7 +339,13 @@ where
                 })
                 .collect()
         })
-        .collect()
+        .collect();
+    for (b, o) in out.iter_mut().enumerate() {
+        if let Some(tiling) = batches.tiling_of(b) {
+            *o = tiles::intersections(batches.get(b).1, tiling, load);
+        }
+    }
+    out
 }
 
 /// Groups of near-verbatim copies among `n` documents (see
@@ -432,11 +471,14 @@ pub(crate) fn verify_and_cluster<'s, L>(
 where
     L: Fn(&[u32]) -> Vec<Cow<'s, [u32]>> + Sync,
 {
-    (0..batches.len())
+    let mut done: Vec<BatchResult> = (0..batches.len())
         .into_par_iter()
         .map(|b| {
             let (members, pairs) = batches.get(b);
             let mut out = BatchResult::default();
+            if batches.tiling_of(b).is_some() {
+                return out;
+            }
             let sets = load(members);
             // Each document's boilerplate keys. The cut sets are never
             // built: the intersection of two cut sets is that of the raw
@@ -514,7 +556,24 @@ where
             out.clusters = found;
             out
         })
-        .collect()
+        .collect();
+    for (b, out) in done.iter_mut().enumerate() {
+        if let Some(tiling) = batches.tiling_of(b) {
+            let (members, pairs) = batches.get(b);
+            let raw = raw_inter.map(|r| &r[b][..]);
+            *out = tiles::verify_and_cluster(
+                cfg,
+                members,
+                pairs,
+                tiling,
+                load,
+                boilerplate,
+                raw,
+                weight,
+            );
+        }
+    }
+    done
 }
 
 /// What the batches found, put together: clusters of two or more documents

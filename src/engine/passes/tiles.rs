@@ -1,0 +1,399 @@
+//! Oversized candidate components, verified and clustered in bounded
+//! memory.
+//!
+//! Under permissive banding (the defaults at a million documents) one
+//! candidate component can hold nearly the whole corpus. The passes load a
+//! batch's sets whole; for a batch whose sets take more than a block
+//! ([`Tiling::block`] bytes, half the memory budget once the sets have
+//! spilled) that would load the corpus. Here instead:
+//!
+//! * raw intersections are counted tile by tile: the sets of a block of
+//!   first documents are held while the second documents of their pairs
+//!   stream past a block at a time ([`intersections`]), so at most two
+//!   blocks are in memory;
+//! * verification needs only each pair's raw intersection, the documents'
+//!   set sizes and their boilerplate keys (read a block of members at a
+//!   time), not the sets ([`verify_and_cluster`]);
+//! * clustering works on the connected components of the *verified* edges
+//!   (copies of one story: small), each with its members' sets for the
+//!   linkage check, instead of the whole candidate component.
+//!
+//! The clustering of a component of verified edges does not depend on the
+//! rest of the batch (its edge order, merges, linkage checks and tie-breaks
+//! only involve its own documents, and renumbering them in order keeps
+//! every comparison), so the output is the same as the untiled pass's.
+
+use std::borrow::Cow;
+
+use rayon::prelude::*;
+
+use super::{scored, BatchResult};
+use crate::boilerplate::KeySet;
+use crate::cluster::{cluster, Edge, Group, UnionFind};
+use crate::config::Config;
+use crate::engine::Pair;
+use crate::verify::{intersection_size, Similarity};
+
+/// How a scan's passes read a batch whose sets are large.
+#[derive(Debug, Clone)]
+pub(crate) struct Tiling {
+    /// Most bytes of sets loaded at once for one block; a batch whose
+    /// sets take more is tiled.
+    pub(crate) block: usize,
+    /// Number of keys in document `d`'s set (by document number).
+    pub(crate) keys: Vec<u32>,
+}
+
+impl Tiling {
+    fn bytes(&self, d: u32) -> usize {
+        self.keys[d as usize] as usize * 4
+    }
+
+    /// Whether the sets of `members` take more than a block.
+    pub(crate) fn oversized(&self, members: &[u32]) -> bool {
+        let mut total = 0usize;
+        members.iter().any(|&d| {
+            total += self.bytes(d);
+            total > self.block
+        })
+    }
+
+    /// `docs` (sorted, repeat-free) cut into runs of at most a block of
+    /// sets each (a set larger than a block is a run of its own).
+    fn blocks<'d>(&self, docs: &'d [u32]) -> Vec<&'d [u32]> {
+        let mut out = Vec::new();
+        let (mut start, mut bytes) = (0, 0);
+        for (i, &d) in docs.iter().enumerate() {
+            let b = self.bytes(d);
+            if i > start && bytes + b > self.block {
+                out.push(&docs[start..i]);
+                (start, bytes) = (i, 0);
+            }
+            bytes += b;
+        }
+        if start < docs.len() {
+            out.push(&docs[start..]);
+        }
+        out
+    }
+}
+
+/// The raw intersection size of each of `pairs` (sorted, `x < y`), in that
+/// order, with at most two blocks of sets loaded at a time: the first
+/// documents of a run of pairs are held (a block), and the second documents
+/// of those pairs are loaded a block at a time, in order.
+pub(crate) fn intersections<'s, L>(pairs: &[(u32, u32)], tiling: &Tiling, load: &L) -> Vec<u32>
+where
+    L: Fn(&[u32]) -> Vec<Cow<'s, [u32]>> + Sync,
+{
+    let mut out = vec![0u32; pairs.len()];
+    let mut start = 0;
+    while start < pairs.len() {
+        // The pairs of a block of first documents.
+        let (mut end, mut bytes) = (start, 0);
+        while end < pairs.len() {
+            let x = pairs[end].0;
+            let b = tiling.bytes(x);
+            if end > start && bytes + b > tiling.block {
+                break;
+            }
+            bytes += b;
+            while end < pairs.len() && pairs[end].0 == x {
+                end += 1;
+            }
+        }
+        let run = &pairs[start..end];
+        let mut xs: Vec<u32> = run.iter().map(|p| p.0).collect();
+        xs.dedup();
+        let held = load(&xs);
+        // The run's pairs in order of their second document.
+        let mut by_y: Vec<u32> = (0..run.len() as u32).collect();
+        by_y.par_sort_unstable_by_key(|&i| (run[i as usize].1, i));
+        let mut ys: Vec<u32> = by_y.iter().map(|&i| run[i as usize].1).collect();
+        ys.dedup();
+        let mut next = 0;
+        for block in tiling.blocks(&ys) {
+            let sets = load(block);
+            let last = *block.last().expect("blocks are not empty");
+            let upto = next + by_y[next..].partition_point(|&i| run[i as usize].1 <= last);
+            let counted: Vec<u32> = by_y[next..upto]
+                .par_iter()
+                .map(|&i| {
+                    let (x, y) = run[i as usize];
+                    let a = &held[xs.binary_search(&x).expect("held")];
+                    let b = &sets[block.binary_search(&y).expect("loaded")];
+                    intersection_size(a, b) as u32
+                })
+                .collect();
+            for (&i, c) in by_y[next..upto].iter().zip(counted) {
+                out[start + i as usize] = c;
+            }
+            next = upto;
+        }
+        debug_assert_eq!(next, run.len());
+        start = end;
+    }
+    out
+}
+
+/// [`super::verify_and_cluster`] of one oversized batch: its
+/// `members` (sorted) and candidate `pairs` (sorted), `raw` their raw
+/// intersections when known.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn verify_and_cluster<'s, L>(
+    cfg: &Config,
+    members: &[u32],
+    pairs: &[(u32, u32)],
+    tiling: &Tiling,
+    load: &L,
+    boilerplate: Option<&KeySet>,
+    raw: Option<&[u32]>,
+    weight: &[u64],
+) -> BatchResult
+where
+    L: Fn(&[u32]) -> Vec<Cow<'s, [u32]>> + Sync,
+{
+    let raw: Cow<'_, [u32]> = match raw {
+        Some(r) => Cow::Borrowed(r),
+        None => Cow::Owned(intersections(pairs, tiling, load)),
+    };
+    let local = |d: u32| {
+        members
+            .binary_search(&d)
+            .expect("a batch holds its pairs' documents")
+    };
+    // Each member's boilerplate keys, a block of sets at a time.
+    let mut gone: Vec<Vec<u32>> = Vec::with_capacity(members.len());
+    if let Some(boilerplate) = boilerplate {
+        for block in tiling.blocks(members) {
+            let sets = load(block);
+            gone.par_extend(sets.par_iter().map(|s| {
+                let mut g = Vec::new();
+                boilerplate.members_of(s, &mut g);
+                g
+            }));
+        }
+    } else {
+        gone.resize(members.len(), Vec::new());
+    }
+    let mut out = BatchResult {
+        cut_occurrences: gone.iter().map(Vec::len).sum(),
+        ..Default::default()
+    };
+    let mut cut: Vec<u32> = gone.concat();
+    cut.par_sort_unstable();
+    cut.dedup();
+    out.cut = cut;
+    let size = |x: usize| tiling.keys[members[x] as usize] as usize;
+    // Similarity of the cut sets of `x` and `y` (local numbers) from their
+    // raw intersection.
+    let cut_similarity = |x: usize, y: usize, raw: usize| {
+        let shared = intersection_size(&gone[x], &gone[y]);
+        Similarity::from_counts(
+            raw - shared,
+            size(x) - gone[x].len(),
+            size(y) - gone[y].len(),
+        )
+    };
+    let edges: Vec<Edge> = pairs
+        .par_iter()
+        .zip(raw.par_iter())
+        .filter_map(|(&(x, y), &i)| {
+            let (x, y) = (local(x), local(y));
+            scored(cfg, x as u32, y as u32, cut_similarity(x, y, i as usize)).edge
+        })
+        .collect();
+    out.verified = edges.len();
+
+    // The components of the verified edges, each clustered alone.
+    let mut uf = UnionFind::new(members.len());
+    for e in &edges {
+        uf.union(e.a, e.b);
+    }
+    let mut root: Vec<u32> = vec![u32::MAX; members.len()];
+    for e in &edges {
+        root[e.a as usize] = 0;
+        root[e.b as usize] = 0;
+    }
+    let mut comp_of_root: Vec<u32> = vec![u32::MAX; members.len()];
+    let mut comps: Vec<Vec<u32>> = Vec::new();
+    for x in 0..members.len() {
+        if root[x] == u32::MAX {
+            continue;
+        }
+        let r = uf.find(x as u32) as usize;
+        if comp_of_root[r] == u32::MAX {
+            comp_of_root[r] = comps.len() as u32;
+            comps.push(Vec::new());
+        }
+        root[x] = comp_of_root[r];
+        comps[root[x] as usize].push(x as u32);
+    }
+    let mut comp_edges: Vec<Vec<Edge>> = vec![Vec::new(); comps.len()];
+    for e in edges {
+        comp_edges[root[e.a as usize] as usize].push(e);
+    }
+    // Components in order fill groups of at most a block of sets.
+    let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (c, comp) in comps.iter().enumerate() {
+        let b: usize = comp.iter().map(|&x| size(x as usize) * 4).sum();
+        if c > start && bytes + b > tiling.block {
+            groups.push(start..c);
+            (start, bytes) = (c, 0);
+        }
+        bytes += b;
+    }
+    if start < comps.len() {
+        groups.push(start..comps.len());
+    }
+    struct Clustered {
+        rejected: usize,
+        found: usize,
+        clusters: Vec<(Group, Vec<Pair>)>,
+    }
+    // Groups one after the other (each holds up to a block of sets), the
+    // components of a group in parallel.
+    let mut clustered: Vec<Clustered> = Vec::with_capacity(comps.len());
+    for g in groups {
+        let docs: Vec<u32> = comps[g.clone()]
+            .iter()
+            .flatten()
+            .map(|&x| members[x as usize])
+            .collect();
+        let sets = load(&docs);
+        let mut offset = 0;
+        let starts: Vec<usize> = comps[g.clone()]
+            .iter()
+            .map(|c| {
+                let o = offset;
+                offset += c.len();
+                o
+            })
+            .collect();
+        let (sets, gone) = (&sets, &gone);
+        clustered.par_extend(g.into_par_iter().zip(starts).map(|(c, o)| {
+            let comp = &comps[c];
+            // `comp` is sorted: renumbering keeps the order of documents.
+            let at = |x: u32| comp.binary_search(&x).expect("in its component") as u32;
+            let edges: Vec<Edge> = comp_edges[c]
+                .iter()
+                .map(|e| Edge {
+                    a: at(e.a),
+                    b: at(e.b),
+                    ..*e
+                })
+                .collect();
+            let check = |i: u32, j: u32| {
+                let (x, y) = (comp[i as usize] as usize, comp[j as usize] as usize);
+                let raw = intersection_size(&sets[o + i as usize], &sets[o + j as usize]);
+                let shared = intersection_size(&gone[x], &gone[y]);
+                let s = Similarity::from_counts(
+                    raw - shared,
+                    size(x) - gone[x].len(),
+                    size(y) - gone[y].len(),
+                );
+                scored(cfg, i, j, s)
+            };
+            let w: Vec<u64> = comp
+                .iter()
+                .map(|&x| weight[members[x as usize] as usize])
+                .collect();
+            let mut c = cluster(comp.len(), &edges, &w, cfg.linkage(), check);
+            let global = |i: u32| members[comp[i as usize] as usize];
+            const ALONE: u32 = u32::MAX;
+            let mut slot = vec![ALONE; comp.len()];
+            let mut found: Vec<(Group, Vec<Pair>)> = Vec::new();
+            for g in c.groups.iter().filter(|g| g.members.len() > 1) {
+                for &m in &g.members {
+                    slot[m as usize] = found.len() as u32;
+                }
+                let group = Group {
+                    representative: global(g.representative),
+                    members: g.members.iter().map(|&m| global(m)).collect(),
+                };
+                found.push((group, Vec::new()));
+            }
+            c.edges.sort_unstable_by_key(|e| (e.a, e.b));
+            for e in &c.edges {
+                found[slot[e.a as usize] as usize].1.push(Pair {
+                    a: global(e.a) as usize,
+                    b: global(e.b) as usize,
+                    jaccard: e.jaccard,
+                    containment: e.containment,
+                });
+            }
+            Clustered {
+                rejected: c.rejected_edges,
+                found: c.found_edges,
+                clusters: found,
+            }
+        }));
+    }
+    for c in clustered {
+        out.rejected += c.rejected;
+        out.found += c.found;
+        out.clusters.extend(c.clusters);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiling(block: usize, keys: Vec<u32>) -> Tiling {
+        Tiling { block, keys }
+    }
+
+    #[test]
+    fn blocks_hold_at_most_a_block_of_sets() {
+        let t = tiling(40, vec![5, 5, 20, 1, 1, 1, 3]);
+        let docs = [0, 1, 2, 3, 4, 5, 6];
+        // 20, 20 | 80 | 4, 4, 4, 12
+        assert_eq!(t.blocks(&docs), [&[0, 1][..], &[2], &[3, 4, 5, 6]]);
+        assert!(t.oversized(&docs));
+        assert!(!t.oversized(&[3, 4, 5]));
+        assert!(t.blocks(&[]).is_empty());
+    }
+
+    #[test]
+    fn tiled_intersections_are_the_untiled_ones() {
+        // Random sets and pairs; every block size from one set to all.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |m: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % m
+        };
+        let sets: Vec<Vec<u32>> = (0..60)
+            .map(|_| {
+                let mut s: Vec<u32> = (0..next(40)).map(|_| next(100) as u32).collect();
+                s.sort_unstable();
+                s.dedup();
+                s
+            })
+            .collect();
+        let mut pairs: Vec<(u32, u32)> = (0..400)
+            .map(|_| (next(60) as u32, next(60) as u32))
+            .filter(|(a, b)| a < b)
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let load = |docs: &[u32]| -> Vec<Cow<'_, [u32]>> {
+            docs.iter()
+                .map(|&d| Cow::Owned(sets[d as usize].clone()))
+                .collect()
+        };
+        let want: Vec<u32> = pairs
+            .iter()
+            .map(|&(a, b)| intersection_size(&sets[a as usize], &sets[b as usize]) as u32)
+            .collect();
+        let keys: Vec<u32> = sets.iter().map(|s| s.len() as u32).collect();
+        for block in [0, 1, 4, 16, 64, 256, 1 << 20] {
+            let t = tiling(block, keys.clone());
+            assert_eq!(intersections(&pairs, &t, &load), want, "block {block}");
+        }
+    }
+}
