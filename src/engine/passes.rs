@@ -41,7 +41,7 @@ pub fn is_near_copy<T: Ord + Copy + 'static>(a: &[T], b: &[T], cfg: &Config) -> 
 }
 
 /// [`is_near_copy`] from the similarity of the raw sets.
-fn is_near_copy_by(s: &Similarity, cfg: &Config) -> bool {
+pub(crate) fn is_near_copy_by(s: &Similarity, cfg: &Config) -> bool {
     s.containment >= COPY_GROUP_CONTAINMENT
         && s.size_a.min(s.size_b) >= cfg.min_containment_shingles()
 }

@@ -376,7 +376,7 @@ mod tests {
         let sets: Vec<Vec<u64>> = (0..300u64)
             .map(|i| {
                 (0..40)
-                    .map(|j| (i * 7 + j * 13) % 500 * 0x9E37_79B9_7F4A_7C15)
+                    .map(|j| ((i * 7 + j * 13) % 500).wrapping_mul(0x9E37_79B9_7F4A_7C15))
                     .collect()
             })
             .collect();

@@ -21,10 +21,11 @@ use super::{
 use crate::cluster::{cluster, Edge};
 use crate::config::Config;
 use crate::corpus::{Corpus, CorpusOptions, DocSource, Document, Event, Skip, SkipReason};
-use crate::engine::passes::{copy_groups, cut_similarity, scored};
+use crate::engine::passes::{copy_groups, cut_similarity, is_near_copy_by, scored};
 use crate::engine::{is_near_copy, Engine};
 use crate::error::{Error, Result};
 use crate::lsh::{band_keys, candidate_pairs};
+use crate::verify::{intersection_size, Similarity};
 
 /// Prefix of the temporary files a writer creates (removed by the next
 /// writer if a crash leaves one behind). The writer's pid and a random part
@@ -769,15 +770,23 @@ fn ingest(
     clock.lap("signatures, candidates");
 
     let mut boilerplate = bp_old.clone();
+    // Candidates whose raw intersection is known (sorted), and those counts.
+    let (mut known, mut known_raw): (Vec<(u32, u32)>, Vec<u32>) = (Vec::new(), Vec::new());
     if cfg.boilerplate_cut(1).is_some() && sketch.bits() > 0 {
         let is_copy = |a: &[u64], b: &[u64]| is_near_copy(a, b, cfg);
-        // Copy groups among the new documents, as a scan makes them.
-        let copies: Vec<(u32, u32)> = nn
+        // Copy groups among the new documents, as a scan makes them: the
+        // raw intersections of the candidates (kept for verification) say
+        // which are near copies.
+        let raw: Vec<u32> = nn
             .par_iter()
-            .copied()
-            .filter(|&(a, b)| is_copy(docs[a as usize].set, docs[b as usize].set))
+            .map(|&(a, b)| intersection_size(docs[a as usize].set, docs[b as usize].set) as u32)
             .collect();
-        let (group_of, n_groups) = copy_groups(n, copies.into_iter());
+        let copies = nn.iter().zip(&raw).filter_map(|(&(a, b), &i)| {
+            let (sa, sb) = (docs[a as usize].set.len(), docs[b as usize].set.len());
+            is_near_copy_by(&Similarity::from_counts(i as usize, sa, sb), cfg).then_some((a, b))
+        });
+        let (group_of, n_groups) = copy_groups(n, copies);
+        (known, known_raw) = (nn.clone(), raw);
         let mut members: Vec<Vec<u32>> = vec![Vec::new(); n_groups];
         for (d, &g) in group_of.iter().enumerate() {
             members[g as usize].push(d as u32);
@@ -904,7 +913,11 @@ fn ingest(
             .par_iter()
             .filter_map(|&(a, b)| {
                 let (x, y) = (a as usize, b as usize);
-                let s = cut_similarity(docs[x].set, &gone[x], docs[y].set, &gone[y], None);
+                let raw = known
+                    .binary_search(&(a, b))
+                    .ok()
+                    .map(|i| known_raw[i] as usize);
+                let s = cut_similarity(docs[x].set, &gone[x], docs[y].set, &gone[y], raw);
                 let e = scored(cfg, a, b, s).edge?;
                 Some((a, Target::New(b), e.jaccard, e.containment))
             })
