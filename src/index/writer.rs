@@ -770,7 +770,9 @@ fn ingest(
     clock.lap("signatures, candidates");
 
     let mut boilerplate = bp_old.clone();
-    // Candidates whose raw intersection is known (sorted), and those counts.
+    // The raw intersections counted for the copy groups (`known_raw`), of
+    // the candidates `known` (sorted) once the candidates are drawn anew,
+    // of `nn` until then.
     let (mut known, mut known_raw): (Vec<(u32, u32)>, Vec<u32>) = (Vec::new(), Vec::new());
     if cfg.boilerplate_cut(1).is_some() && sketch.bits() > 0 {
         let is_copy = |a: &[u64], b: &[u64]| is_near_copy(a, b, cfg);
@@ -786,7 +788,7 @@ fn ingest(
             is_near_copy_by(&Similarity::from_counts(i as usize, sa, sb), cfg).then_some((a, b))
         });
         let (group_of, n_groups) = copy_groups(n, copies);
-        (known, known_raw) = (nn.clone(), raw);
+        known_raw = raw;
         let mut members: Vec<Vec<u32>> = vec![Vec::new(); n_groups];
         for (d, &g) in group_of.iter().enumerate() {
             members[g as usize].push(d as u32);
@@ -884,7 +886,8 @@ fn ingest(
         lsh_view(engine, docs, &boilerplate, &mut sigs, &mut bands, |d| {
             changed[d]
         });
-        nn = candidate_pairs(&sigs, cfg.perms(), cfg.banding(), cfg.max_bucket());
+        let again = candidate_pairs(&sigs, cfg.perms(), cfg.banding(), cfg.max_bucket());
+        known = std::mem::replace(&mut nn, again);
         if let Some(b) = base {
             ne.par_iter_mut()
                 .zip(&bands)
@@ -909,14 +912,22 @@ fn ingest(
         .collect();
     let mut pairs = Vec::new();
     if want_pairs {
+        let drawn_anew = !known.is_empty();
         pairs = nn
             .par_iter()
-            .filter_map(|&(a, b)| {
+            .enumerate()
+            .filter_map(|(i, &(a, b))| {
                 let (x, y) = (a as usize, b as usize);
-                let raw = known
-                    .binary_search(&(a, b))
-                    .ok()
-                    .map(|i| known_raw[i] as usize);
+                let raw = if known_raw.is_empty() {
+                    None
+                } else if drawn_anew {
+                    known
+                        .binary_search(&(a, b))
+                        .ok()
+                        .map(|j| known_raw[j] as usize)
+                } else {
+                    Some(known_raw[i] as usize)
+                };
                 let s = cut_similarity(docs[x].set, &gone[x], docs[y].set, &gone[y], raw);
                 let e = scored(cfg, a, b, s).edge?;
                 Some((a, Target::New(b), e.jaccard, e.containment))
