@@ -95,6 +95,9 @@ pub struct IndexAddArgs {
     /// Commit every N documents (bounds memory; a crash keeps every commit made).
     #[arg(long, value_name = "N")]
     commit_every: Option<usize>,
+    /// Print how long reading and each step of each commit took (stderr, even with -q).
+    #[arg(long)]
+    timings: bool,
     #[command(flatten)]
     lock: LockArgs,
     #[command(flatten)]
@@ -263,8 +266,19 @@ fn add(args: IndexAddArgs) -> Result<ExitCode> {
     let mut skipped: Vec<Skip> = Vec::new();
     let mut failure: Option<anyhow::Error> = None;
     let every = args.commit_every.unwrap_or(usize::MAX).max(1);
+    let timings = args.timings;
+    let mut read_since = std::time::Instant::now();
     let mut commit = |writer: &mut IndexWriter, out: &mut dyn Write| -> Result<()> {
+        let read = read_since.elapsed();
         let report = writer.commit()?;
+        if timings {
+            let parts: Vec<String> = std::iter::once(&("read", read))
+                .chain(&report.timings)
+                .map(|(name, d)| format!("{name} {:.3}s", d.as_secs_f64()))
+                .collect();
+            say(format_args!("timings: {}", parts.join(", ")));
+        }
+        read_since = std::time::Instant::now();
         added += report.added;
         pairs += report.pairs.len();
         write_pairs(out, &report.pairs)?;

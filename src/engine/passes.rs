@@ -44,7 +44,7 @@ pub fn is_near_copy<T: Ord + Copy + 'static>(a: &[T], b: &[T], cfg: &Config) -> 
 }
 
 /// [`is_near_copy`] from the similarity of the raw sets.
-fn is_near_copy_by(s: &Similarity, cfg: &Config) -> bool {
+pub(crate) fn is_near_copy_by(s: &Similarity, cfg: &Config) -> bool {
     s.containment >= COPY_GROUP_CONTAINMENT
         && s.size_a.min(s.size_b) >= cfg.min_containment_shingles()
 }
@@ -53,8 +53,9 @@ fn is_near_copy_by(s: &Similarity, cfg: &Config) -> bool {
 /// pairs (containment >= [`COPY_GROUP_CONTAINMENT`] on the raw shingle
 /// sets, among the LSH candidates). Returns the group of each of the `n`
 /// documents, groups numbered in order of their first document, and the
-/// number of groups.
-fn copy_groups(n: usize, copies: impl Iterator<Item = (u32, u32)>) -> (Vec<u32>, usize) {
+/// number of groups. The index writer groups each commit's new documents
+/// with it too.
+pub(crate) fn copy_groups(n: usize, copies: impl Iterator<Item = (u32, u32)>) -> (Vec<u32>, usize) {
     let mut uf = UnionFind::new(n);
     for (a, b) in copies {
         uf.union(a, b);
@@ -441,6 +442,24 @@ pub(crate) fn group_counted(bound: u64, first_id: &str) -> bool {
     xxhash_rust::xxh3::xxh3_64(first_id.as_bytes()) <= bound
 }
 
+/// The similarity of two sets less the boilerplate each holds, from counts:
+/// `gone_a` and `gone_b` are the members of `a` and `b` (sorted,
+/// repeat-free) that are boilerplate, and `raw` the intersection of `a` and
+/// `b` when it is known (counted here otherwise). The cut sets are never
+/// built: their intersection is the raw one less the boilerplate both hold.
+/// For the scan's 32-bit keys and the index's 64-bit hashes alike.
+pub(crate) fn cut_similarity<T: Ord + Copy + 'static>(
+    a: &[T],
+    gone_a: &[T],
+    b: &[T],
+    gone_b: &[T],
+    raw: Option<usize>,
+) -> Similarity {
+    let raw = raw.unwrap_or_else(|| intersection_size(a, b));
+    let shared = intersection_size(gone_a, gone_b);
+    Similarity::from_counts(raw - shared, a.len() - gone_a.len(), b.len() - gone_b.len())
+}
+
 /// A compared pair (`x`, `y`: document numbers) as the clustering sees it:
 /// its containment, and its edge when the decision rule accepts it.
 pub(crate) fn scored(cfg: &Config, x: u32, y: u32, s: Similarity) -> Scored {
@@ -500,12 +519,12 @@ where
             // Similarity of the cut sets of `x` and `y` (local numbers),
             // given their raw intersection when it is known.
             let cut_similarity = |x: usize, y: usize, raw: Option<u32>| {
-                let raw = raw.map_or_else(|| intersection_size(&sets[x], &sets[y]), |i| i as usize);
-                let shared = intersection_size(&gone[x], &gone[y]);
-                Similarity::from_counts(
-                    raw - shared,
-                    sets[x].len() - gone[x].len(),
-                    sets[y].len() - gone[y].len(),
+                cut_similarity(
+                    &sets[x],
+                    &gone[x],
+                    &sets[y],
+                    &gone[y],
+                    raw.map(|i| i as usize),
                 )
             };
             let scored = |x: u32, y: u32, s: Similarity| scored(cfg, x, y, s);
@@ -638,6 +657,32 @@ mod tests {
             let r = boilerplate_sample_rate(cut);
             assert!(r < 1.0);
             assert!((cut as f64 * r - BOILERPLATE_SAMPLE as f64).abs() < 1e-9);
+        }
+    }
+
+    proptest::proptest! {
+        /// The similarity from counts is that of the cut sets built and
+        /// compared (the naive oracle), for both key widths.
+        #[test]
+        fn cut_similarity_is_that_of_the_cut_sets(
+            a in proptest::collection::btree_set(0u64..400, 0..120),
+            b in proptest::collection::btree_set(0u64..400, 0..120),
+            bp in proptest::collection::btree_set(0u64..400, 0..80),
+            known in proptest::bool::ANY,
+        ) {
+            let a: Vec<u64> = a.into_iter().collect();
+            let b: Vec<u64> = b.into_iter().collect();
+            let gone = |s: &[u64]| -> Vec<u64> { s.iter().copied().filter(|k| bp.contains(k)).collect() };
+            let kept = |s: &[u64]| -> Vec<u64> { s.iter().copied().filter(|k| !bp.contains(k)).collect() };
+            let (ga, gb) = (gone(&a), gone(&b));
+            let raw = known.then(|| a.iter().filter(|k| b.contains(k)).count());
+            let got = cut_similarity(&a, &ga, &b, &gb, raw);
+            let (ka, kb) = (kept(&a), kept(&b));
+            let inter = ka.iter().filter(|k| kb.contains(k)).count();
+            proptest::prop_assert_eq!(got, Similarity::from_counts(inter, ka.len(), kb.len()));
+            let narrow = |s: &[u64]| -> Vec<u32> { s.iter().map(|&k| k as u32).collect() };
+            let got32 = cut_similarity(&narrow(&a), &narrow(&ga), &narrow(&b), &narrow(&gb), raw);
+            proptest::prop_assert_eq!(got32, got);
         }
     }
 

@@ -623,6 +623,20 @@ impl Data {
         }
     }
 
+    /// Hands the pages of a mapping that has been read whole (verified)
+    /// back to the kernel: they stay in the page cache and are faulted in
+    /// again when read, but no longer count in the process's memory. Does
+    /// nothing for an owned copy or off Unix.
+    pub fn release_pages(&self) {
+        #[cfg(unix)]
+        if let Data::Map(m) = self {
+            // SAFETY: the map is a read-only shared mapping of a file, for
+            // which MADV_DONTNEED only drops the process's page table
+            // entries: later reads fault the same file contents back in.
+            let _ = unsafe { m.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+        }
+    }
+
     pub fn bytes(&self) -> &[u8] {
         match self {
             Data::Map(m) => m,

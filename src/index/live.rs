@@ -51,12 +51,13 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::{
-    band_hashes, cut, CommitReport, DocAddress, DocFacts, Index, IndexWriter, OpenOptions,
-    PreparedDoc, Preparer, StoredDoc, WriterOptions,
+    cut, CommitReport, DocAddress, DocFacts, Index, IndexWriter, OpenOptions, PreparedDoc,
+    Preparer, StoredDoc, WriterOptions,
 };
 use crate::corpus::{CorpusOptions, DocSource, Document, Skip};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::lsh::band_keys;
 use crate::verify::similarity;
 
 /// Options of a [`LiveIndex`].
@@ -235,7 +236,7 @@ impl View {
         let mut sig = vec![0u32; config.perms()];
         engine.hasher().signature_into(&cut, &mut sig);
         let mut bands = Vec::new();
-        let bands = band_hashes(&sig, config.banding(), &mut bands).then_some(bands);
+        let bands = band_keys(&sig, config.banding(), &mut bands).then_some(bands);
         PendingDoc { doc, cut, bands }
     }
 
@@ -261,7 +262,7 @@ impl View {
             let mut sig = vec![0u32; config.perms()];
             engine.hasher().signature_into(&q, &mut sig);
             let mut bands = Vec::new();
-            if band_hashes(&sig, config.banding(), &mut bands) {
+            if band_keys(&sig, config.banding(), &mut bands) {
                 for p in &self.pending {
                     let Some(pb) = &p.bands else { continue };
                     if !pb.iter().zip(&bands).any(|(x, y)| x == y) {

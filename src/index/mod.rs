@@ -131,11 +131,12 @@ pub use writer::{
 use crate::config::Config;
 use crate::corpus::{CorpusOptions, DocSource};
 use crate::display::count;
+use crate::engine::passes::cut_similarity;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::lsh::Banding;
+use crate::lsh::band_keys;
 use crate::safe_open::OpenError;
-use crate::verify::{similarity, Similarity};
+use crate::verify::Similarity;
 use format::Verify;
 use state::State;
 
@@ -298,16 +299,52 @@ pub(crate) fn shingle_text(config: &Config, text: &str) -> (usize, Vec<u64>) {
     crate::shingle::text_set(text, config.shingle())
 }
 
+/// A sorted boilerplate set with fast membership: a bit table on the top
+/// bits of the hashes (uniform: they are XXH3 values) answers most misses,
+/// a binary search the rest.
+pub(crate) struct Boilerplate<'a> {
+    keys: &'a [u64],
+    bits: Vec<u64>,
+    shift: u32,
+}
+
+impl<'a> Boilerplate<'a> {
+    /// The filter of `keys` (sorted, repeat-free).
+    pub(crate) fn new(keys: &'a [u64]) -> Boilerplate<'a> {
+        // About 16 bits a key: one miss in 16 goes on to the search.
+        let size = (keys.len() * 16).next_power_of_two().max(64);
+        let shift = 64 - size.trailing_zeros();
+        let mut bits = vec![0u64; size / 64];
+        for &k in keys {
+            let i = (k >> shift) as usize;
+            bits[i / 64] |= 1 << (i % 64);
+        }
+        Boilerplate { keys, bits, shift }
+    }
+
+    /// Whether `h` is boilerplate.
+    #[inline]
+    pub(crate) fn contains(&self, h: u64) -> bool {
+        let i = (h >> self.shift) as usize;
+        self.bits[i / 64] & (1 << (i % 64)) != 0 && self.keys.binary_search(&h).is_ok()
+    }
+}
+
 /// `set` without the shingles of `boilerplate` (both sorted).
 pub(crate) fn cut<'a>(set: &'a [u64], boilerplate: &[u64]) -> Cow<'a, [u64]> {
-    if boilerplate.is_empty() || set.is_empty() {
+    cut_by(set, &Boilerplate::new(boilerplate))
+}
+
+/// [`cut`] with the boilerplate's filter made once.
+pub(crate) fn cut_by<'a>(set: &'a [u64], boilerplate: &Boilerplate<'_>) -> Cow<'a, [u64]> {
+    if boilerplate.keys.is_empty() || set.is_empty() {
         return Cow::Borrowed(set);
     }
-    if set.iter().any(|h| boilerplate.binary_search(h).is_ok()) {
+    if set.iter().any(|&h| boilerplate.contains(h)) {
         Cow::Owned(
             set.iter()
                 .copied()
-                .filter(|h| boilerplate.binary_search(h).is_err())
+                .filter(|&h| !boilerplate.contains(h))
                 .collect(),
         )
     } else {
@@ -315,10 +352,16 @@ pub(crate) fn cut<'a>(set: &'a [u64], boilerplate: &[u64]) -> Cow<'a, [u64]> {
     }
 }
 
-/// The band hashes of a signature, exactly as [`crate::lsh::candidate_pairs`]
-/// buckets them; `false` (and nothing written) for an empty signature.
-pub(crate) fn band_hashes(sig: &[u32], banding: Banding, out: &mut Vec<u64>) -> bool {
-    crate::lsh::band_keys(sig, banding, out)
+/// The members of `set` that are in `boilerplate` (sorted): what [`cut`]
+/// takes away, for [`crate::engine::passes::cut_similarity`].
+pub(crate) fn boilerplate_in(set: &[u64], boilerplate: &Boilerplate<'_>) -> Vec<u64> {
+    if boilerplate.keys.is_empty() {
+        return Vec::new();
+    }
+    set.iter()
+        .copied()
+        .filter(|&h| boilerplate.contains(h))
+        .collect()
 }
 
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
@@ -690,16 +733,17 @@ impl Index {
     /// (before the boilerplate cut).
     pub fn query_set(&self, set: &[u64]) -> Result<Vec<Match>> {
         let bp = self.boilerplate();
-        let q = cut(set, &bp);
+        let bp = Boilerplate::new(&bp);
+        let q = cut_by(set, &bp);
         let mut sig = vec![0u32; self.config().perms()];
         self.engine.hasher().signature_into(&q, &mut sig);
         let mut bands = Vec::new();
-        if !band_hashes(&sig, self.config().banding(), &mut bands) {
+        if !band_keys(&sig, self.config().banding(), &mut bands) {
             return Ok(vec![]);
         }
         let cands = self.candidates(&bands, true)?;
         let verify = |&addr: &DocAddress| -> Option<Result<Match>> {
-            let s = match self.try_similarity_with(&q, &bp, addr) {
+            let s = match self.try_similarity_with(&q, &[], &bp, addr) {
                 Ok(s) => s,
                 Err(e) => return Some(Err(e)),
             };
@@ -752,20 +796,34 @@ impl Index {
     pub(crate) fn try_similarity_with(
         &self,
         q: &[u64],
-        bp: &[u64],
+        q_gone: &[u64],
+        bp: &Boilerplate<'_>,
         addr: DocAddress,
     ) -> Result<Similarity> {
         let stored = self.segments[addr.segment as usize]
             .try_set(addr.doc as usize)
             .map_err(|e| self.damaged(addr, e))?;
-        Ok(similarity(q, &cut(&stored, bp)))
+        Ok(cut_similarity(
+            q,
+            q_gone,
+            &stored,
+            &boilerplate_in(&stored, bp),
+            None,
+        ))
     }
 
-    /// Exact similarity of a (cut) set with the stored document at `addr`,
-    /// the stored set cut by `bp`.
-    pub(crate) fn similarity_with(&self, q: &[u64], bp: &[u64], addr: DocAddress) -> Similarity {
+    /// Exact similarity of a set `q` less its boilerplate shingles `q_gone`
+    /// with the stored document at `addr` less its shingles in `bp` (the
+    /// engine's verification on counts).
+    pub(crate) fn similarity_with(
+        &self,
+        q: &[u64],
+        q_gone: &[u64],
+        bp: &Boilerplate<'_>,
+        addr: DocAddress,
+    ) -> Similarity {
         let stored = self.segments[addr.segment as usize].set(addr.doc as usize);
-        similarity(q, &cut(&stored, bp))
+        cut_similarity(q, q_gone, &stored, &boilerplate_in(&stored, bp), None)
     }
 
     /// Documents sharing at least one band hash with `bands`, sorted,

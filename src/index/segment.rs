@@ -332,10 +332,16 @@ impl Segment {
             // memory) 64 KiB around every 4 KiB it reads.
             data.advise_random();
         }
-        Segment::from_data(data, verify).map_err(|e| crate::Error::Index {
+        let segment = Segment::from_data(data, verify).map_err(|e| crate::Error::Index {
             path: path.to_path_buf(),
             message: e.0,
-        })
+        })?;
+        if matches!(verify, Verify::Full | Verify::Blocks) {
+            // Every page was read to verify it; the writer (or `index
+            // verify`) reads a few again at most.
+            segment.data.release_pages();
+        }
+        Ok(segment)
     }
 
     fn from_data(data: Data, verify: Verify) -> FResult<Segment> {

@@ -3,6 +3,7 @@
 //! document-frequency sketch the boilerplate set is derived from. One file
 //! per generation, written whole and referenced by the metadata file.
 
+use rayon::prelude::*;
 use std::borrow::Cow;
 use std::io::{self, Write};
 use std::path::Path;
@@ -59,6 +60,7 @@ impl Sketch {
     }
 
     /// Counts each shingle of `set` once.
+    #[cfg(test)]
     pub fn add_set(&mut self, set: &[u64]) {
         if self.bits == 0 {
             return;
@@ -71,7 +73,36 @@ impl Sketch {
         }
     }
 
+    /// Counts each shingle of each of `sets` once per set: the same as
+    /// [`add_set`](Self::add_set) on each in turn, with the rows (each its
+    /// own block of counters) counted in parallel.
+    pub fn add_sets<S: AsRef<[u64]> + Sync>(&mut self, sets: &[S]) {
+        if self.bits == 0 {
+            return;
+        }
+        let bits = self.bits;
+        self.counters
+            .par_chunks_mut(1 << bits)
+            .enumerate()
+            .for_each(|(row, counters)| {
+                for set in sets {
+                    for &h in set.as_ref() {
+                        let s = (h.wrapping_mul(MUL[row]) >> (64 - bits)) as usize;
+                        counters[s] = counters[s].saturating_add(1);
+                    }
+                }
+            });
+    }
+
+    /// Whether the estimate of `h` is above `limit`: every row's counter
+    /// is (most shingles are rare, and the first row says so in one read).
+    #[inline]
+    pub fn exceeds(&self, h: u64, limit: usize) -> bool {
+        self.bits != 0 && (0..DEPTH).all(|row| self.counters[self.slot(row, h)] as usize > limit)
+    }
+
     /// Estimated number of groups containing `h` (never below the truth).
+    #[cfg(test)]
     pub fn estimate(&self, h: u64) -> u32 {
         if self.bits == 0 {
             return 0;
@@ -340,6 +371,28 @@ mod tests {
         sk.add_set(&[1, 2, 3]);
         sk.add_set(&[2, 3]);
         assert!(sk.estimate(2) >= 2 && sk.estimate(1) >= 1);
+        // Rows in parallel count as one set at a time does; `exceeds` is
+        // `estimate > limit`.
+        let sets: Vec<Vec<u64>> = (0..300u64)
+            .map(|i| {
+                (0..40)
+                    .map(|j| ((i * 7 + j * 13) % 500).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+                    .collect()
+            })
+            .collect();
+        let mut one = Sketch::new(8);
+        for s in &sets {
+            one.add_set(s);
+        }
+        let mut par = Sketch::new(8);
+        par.add_sets(&sets);
+        assert_eq!(one, par);
+        for h in sets.iter().flatten().copied().chain([5, 6]) {
+            for limit in [0, 1, 20, 30, 60] {
+                assert_eq!(par.exceeds(h, limit), par.estimate(h) as usize > limit);
+            }
+        }
+        assert!(!Sketch::new(0).exceeds(1, 0));
         let tombs = vec![vec![1, 5], vec![], vec![0]];
         let (bytes, _) = write_state(Vec::new(), &[3, 9], &tombs, &sk).unwrap();
         let st = State::from_bytes(&bytes).unwrap();

@@ -14,14 +14,18 @@ use super::lock::Lock;
 use super::meta::{Meta, SegmentMeta, META_FILE};
 use super::segment::{write_segment, DocEntry, SegmentDoc, StoredSource};
 use super::state::{write_state, Sketch};
-use super::{band_hashes, cut, segment_name, shingle_text, state_name, DocAddress, Index, Segment};
-use crate::cluster::{cluster, Edge, UnionFind};
+use super::{
+    boilerplate_in, cut_by, segment_name, shingle_text, state_name, Boilerplate, DocAddress, Index,
+    Segment,
+};
+use crate::cluster::{cluster, Edge};
 use crate::config::Config;
 use crate::corpus::{Corpus, CorpusOptions, DocSource, Document, Event, Skip, SkipReason};
+use crate::engine::passes::{copy_groups, cut_similarity, is_near_copy_by, scored};
 use crate::engine::{is_near_copy, Engine};
 use crate::error::{Error, Result};
-use crate::lsh::candidate_pairs;
-use crate::verify::similarity;
+use crate::lsh::{band_keys, candidate_pairs};
+use crate::verify::{intersection_size, Similarity};
 
 /// Prefix of the temporary files a writer creates (removed by the next
 /// writer if a crash leaves one behind). The writer's pid and a random part
@@ -166,6 +170,32 @@ pub struct CommitReport {
     /// cluster number upwards; the other added documents joined clusters
     /// already indexed).
     pub new_clusters: usize,
+    /// Wall time of each step of the commit, in order (`neardup index add
+    /// --timings` prints them).
+    pub timings: Vec<(&'static str, std::time::Duration)>,
+}
+
+/// Wall time of the steps of a commit.
+#[derive(Debug)]
+struct Clock {
+    last: std::time::Instant,
+    laps: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Clock {
+    fn new() -> Clock {
+        Clock {
+            last: std::time::Instant::now(),
+            laps: Vec::new(),
+        }
+    }
+
+    /// Ends the step `name`, which started at the end of the last one.
+    fn lap(&mut self, name: &'static str) {
+        let now = std::time::Instant::now();
+        self.laps.push((name, now - self.last));
+        self.last = now;
+    }
 }
 
 /// What an optimize did.
@@ -222,6 +252,8 @@ enum Target {
 
 struct Ingested {
     boilerplate: Vec<u64>,
+    /// Each new document's shingles in `boilerplate`.
+    gone: Vec<Vec<u64>>,
     bands: Vec<Option<Vec<u64>>>,
     pairs: Vec<(u32, Target, f64, f64)>,
 }
@@ -441,6 +473,7 @@ impl IndexWriter {
                 ..Default::default()
             });
         }
+        let mut clock = Clock::new();
         self.buffer.sort_by(|x, y| x.entry.id.cmp(&y.entry.id));
         self.rebuild_ids();
         let dir = self.index.dir.clone();
@@ -462,6 +495,7 @@ impl IndexWriter {
             &mut groups,
             &docs,
             true,
+            &mut clock,
         )?;
         let id_of = |t: &Target| match t {
             Target::New(i) => (docs[*i as usize].entry.id.clone(), false),
@@ -496,12 +530,15 @@ impl IndexWriter {
         let mut meta = self.index.meta.clone();
         let generation = meta.generation + 1;
         let first_cluster = meta.next_cluster.max(1);
+        clock.lap("pairs sorted");
         let (clusters, next_cluster) = assign_clusters(&self.index, &docs, &ing, first_cluster);
+        clock.lap("clusters");
         let facts: Vec<(u64, u64)> = clusters.iter().map(|&c| (c, generation)).collect();
         meta.next_cluster = next_cluster;
         let banding = self.config().banding();
         let new_segment = write_new_segment(&dir, &mut meta, &docs, &facts, &ing, banding)?;
         self.fail(FailPoint::AfterSegment)?;
+        clock.lap("segment written");
 
         let old_segments = self.index.segments.len();
         let mut tombs: Vec<Vec<u32>> = (0..old_segments)
@@ -529,6 +566,7 @@ impl IndexWriter {
             write_state(w, &ing.boilerplate, &tombs, &sketch).map(|_| ())
         })?;
         self.fail(FailPoint::AfterState)?;
+        clock.lap("state written");
 
         // Open the new files before committing, so that nothing can fail
         // after the metadata is replaced.
@@ -542,6 +580,7 @@ impl IndexWriter {
         let state =
             super::state::State::open(&dir.join(&meta.state), super::format::Verify::Blocks)?;
         write_meta(&dir, &meta, self.options.fail_point)?;
+        clock.lap("verified, committed");
 
         let report = CommitReport {
             generation,
@@ -556,6 +595,7 @@ impl IndexWriter {
                 .zip(&clusters)
                 .map(|(d, &c)| (d.entry.id.clone(), c))
                 .collect(),
+            timings: clock.laps,
         };
         drop(docs);
         self.index.segments.extend(new_seg);
@@ -609,6 +649,7 @@ impl IndexWriter {
             &mut groups,
             &docs,
             false,
+            &mut Clock::new(),
         )?;
         let mut meta = self.index.meta.clone();
         meta.generation += 1;
@@ -659,27 +700,41 @@ impl IndexWriter {
     }
 }
 
-/// Signatures and band hashes of `docs` with `bp` removed.
-fn lsh_view(engine: &Engine, docs: &[NewDoc<'_>], bp: &[u64]) -> (Vec<u32>, Vec<Option<Vec<u64>>>) {
+/// Signatures and band keys of `docs` with `bp` removed (the engine's
+/// signer and [`band_keys`]), into `sigs` and `bands`; only the documents
+/// for which `redo(d)` holds are signed.
+fn lsh_view(
+    engine: &Engine,
+    docs: &[NewDoc<'_>],
+    bp: &[u64],
+    sigs: &mut [u32],
+    bands: &mut [Option<Vec<u64>>],
+    redo: impl Fn(usize) -> bool + Sync,
+) {
+    let bp = Boilerplate::new(bp);
     let perms = engine.config().perms();
     let banding = engine.config().banding();
-    let mut sigs = vec![0u32; docs.len() * perms];
     sigs.par_chunks_mut(perms)
-        .zip(docs.par_iter())
-        .for_each(|(out, d)| engine.hasher().signature_into(&cut(d.set, bp), out));
-    let bands = sigs
-        .par_chunks(perms)
-        .map(|sig| {
-            let mut b = Vec::new();
-            band_hashes(sig, banding, &mut b).then_some(b)
-        })
-        .collect();
-    (sigs, bands)
+        .zip(bands.par_iter_mut())
+        .enumerate()
+        .filter(|(d, _)| redo(*d))
+        .for_each(|(d, (sig, b))| {
+            engine
+                .hasher()
+                .signature_into(&cut_by(docs[d].set, &bp), sig);
+            let mut keys = Vec::new();
+            *b = band_keys(sig, banding, &mut keys).then_some(keys);
+        });
 }
 
 /// The heart of a commit: copy groups and df counting, the new boilerplate
 /// set, band hashes, and the verified pairs of the new documents (`docs`,
-/// sorted by id) with each other and with `base`'s live documents.
+/// sorted by id) with each other and with `base`'s live documents. The
+/// engine's passes do the work: [`copy_groups`] of the near copies
+/// ([`is_near_copy`]) among the LSH candidates ([`candidate_pairs`]), and
+/// verification from counts ([`cut_similarity`], [`scored`]); only the df
+/// sketch, which carries the boilerplate across commits, is the index's own.
+#[allow(clippy::too_many_arguments)]
 fn ingest(
     engine: &Engine,
     base: Option<&Index>,
@@ -688,6 +743,7 @@ fn ingest(
     groups: &mut u64,
     docs: &[NewDoc<'_>],
     want_pairs: bool,
+    clock: &mut Clock,
 ) -> Result<Ingested> {
     let cfg = engine.config();
     let n = docs.len();
@@ -706,34 +762,36 @@ fn ingest(
                 .collect(),
         }
     };
-    let (mut sigs, mut bands) = lsh_view(engine, docs, &bp_old);
+    let mut sigs = vec![0u32; n * cfg.perms()];
+    let mut bands: Vec<Option<Vec<u64>>> = vec![None; n];
+    lsh_view(engine, docs, &bp_old, &mut sigs, &mut bands, |_| true);
     let mut nn = candidate_pairs(&sigs, cfg.perms(), cfg.banding(), cfg.max_bucket());
     let mut ne = old_candidates(&bands)?;
+    clock.lap("signatures, candidates");
 
     let mut boilerplate = bp_old.clone();
+    // The raw intersections counted for the copy groups (`known_raw`), of
+    // the candidates `known` (sorted) once the candidates are drawn anew,
+    // of `nn` until then.
+    let (mut known, mut known_raw): (Vec<(u32, u32)>, Vec<u32>) = (Vec::new(), Vec::new());
     if cfg.boilerplate_cut(1).is_some() && sketch.bits() > 0 {
         let is_copy = |a: &[u64], b: &[u64]| is_near_copy(a, b, cfg);
-        // Copy groups among the new documents (union-find, as a scan does).
-        let copies: Vec<(u32, u32)> = nn
+        // Copy groups among the new documents, as a scan makes them: the
+        // raw intersections of the candidates (kept for verification) say
+        // which are near copies.
+        let raw: Vec<u32> = nn
             .par_iter()
-            .copied()
-            .filter(|&(a, b)| is_copy(docs[a as usize].set, docs[b as usize].set))
+            .map(|&(a, b)| intersection_size(docs[a as usize].set, docs[b as usize].set) as u32)
             .collect();
-        let mut uf = UnionFind::new(n);
-        for (a, b) in copies {
-            uf.union(a, b);
-        }
-        let mut members: HashMap<u32, Vec<u32>> = HashMap::new();
-        let mut order = Vec::new();
-        for d in 0..n as u32 {
-            let r = uf.find(d);
-            members
-                .entry(r)
-                .or_insert_with(|| {
-                    order.push(r);
-                    Vec::new()
-                })
-                .push(d);
+        let copies = nn.iter().zip(&raw).filter_map(|(&(a, b), &i)| {
+            let (sa, sb) = (docs[a as usize].set.len(), docs[b as usize].set.len());
+            is_near_copy_by(&Similarity::from_counts(i as usize, sa, sb), cfg).then_some((a, b))
+        });
+        let (group_of, n_groups) = copy_groups(n, copies);
+        known_raw = raw;
+        let mut members: Vec<Vec<u32>> = vec![Vec::new(); n_groups];
+        for (d, &g) in group_of.iter().enumerate() {
+            members[g as usize].push(d as u32);
         }
         // Indexed copies of each new document.
         let old_copies: Vec<Vec<DocAddress>> = match base {
@@ -755,8 +813,7 @@ fn ingest(
         };
         // What each group adds to the df: the union of its sets, minus what
         // its indexed copies already counted.
-        let contribution = |r: &u32| -> (bool, Cow<'_, [u64]>) {
-            let m = &members[r];
+        let contribution = |m: &Vec<u32>| -> (bool, Cow<'_, [u64]>) {
             let mut olds: Vec<DocAddress> = m
                 .iter()
                 .flat_map(|&d| old_copies[d as usize].iter().copied())
@@ -792,17 +849,17 @@ fn ingest(
         };
         // In chunks, so that memory stays bounded for an optimize of a
         // large index.
-        for chunk in order.chunks(4096) {
+        clock.lap("copy groups");
+        for chunk in members.chunks(4096) {
             let contributions: Vec<(bool, Cow<'_, [u64]>)> =
                 chunk.par_iter().map(contribution).collect();
-            for (new_group, c) in &contributions {
-                *groups += u64::from(*new_group);
-                sketch.add_set(c);
-            }
+            *groups += contributions.iter().filter(|(new, _)| *new).count() as u64;
+            let sets: Vec<&[u64]> = contributions.iter().map(|(_, c)| &**c).collect();
+            sketch.add_sets(&sets);
         }
         let limit = cfg.boilerplate_cut(*groups as usize).unwrap_or(usize::MAX);
         let sketch: &Sketch = sketch;
-        let over = |h: &u64| sketch.estimate(*h) as usize > limit;
+        let over = |h: &u64| sketch.exceeds(*h, limit);
         let mut all: Vec<u64> = docs
             .par_iter()
             .flat_map_iter(|d| d.set.iter().copied().filter(over))
@@ -811,23 +868,69 @@ fn ingest(
         all.par_sort_unstable();
         all.dedup();
         boilerplate = all;
+        clock.lap("boilerplate");
     }
     if boilerplate != bp_old {
-        (sigs, bands) = lsh_view(engine, docs, &boilerplate);
-        nn = candidate_pairs(&sigs, cfg.perms(), cfg.banding(), cfg.max_bucket());
-        ne = old_candidates(&bands)?;
+        // Signed again: the documents whose cut set changed, those holding
+        // a shingle that is boilerplate now and was not then, or the
+        // reverse (signatures are those of the cut sets).
+        let (before, after) = (Boilerplate::new(&bp_old), Boilerplate::new(&boilerplate));
+        let changed: Vec<bool> = docs
+            .par_iter()
+            .map(|d| {
+                d.set
+                    .iter()
+                    .any(|&h| before.contains(h) != after.contains(h))
+            })
+            .collect();
+        lsh_view(engine, docs, &boilerplate, &mut sigs, &mut bands, |d| {
+            changed[d]
+        });
+        let again = candidate_pairs(&sigs, cfg.perms(), cfg.banding(), cfg.max_bucket());
+        known = std::mem::replace(&mut nn, again);
+        if let Some(b) = base {
+            ne.par_iter_mut()
+                .zip(&bands)
+                .zip(&changed)
+                .filter(|(_, &c)| c)
+                .try_for_each(|((cands, h), _)| -> Result<()> {
+                    *cands = match h {
+                        Some(h) => b.candidates(h, false)?,
+                        None => vec![],
+                    };
+                    Ok(())
+                })?;
+        }
+        clock.lap("signatures, candidates (cut)");
     }
     drop(sigs);
+    // Each new document's boilerplate shingles: the cut sets are never built.
+    let bp = Boilerplate::new(&boilerplate);
+    let gone: Vec<Vec<u64>> = docs
+        .par_iter()
+        .map(|d| boilerplate_in(d.set, &bp))
+        .collect();
     let mut pairs = Vec::new();
     if want_pairs {
-        let cut_sets: Vec<Cow<'_, [u64]>> =
-            docs.par_iter().map(|d| cut(d.set, &boilerplate)).collect();
+        let drawn_anew = !known.is_empty();
         pairs = nn
             .par_iter()
-            .filter_map(|&(a, b)| {
-                let s = similarity(&cut_sets[a as usize], &cut_sets[b as usize]);
-                cfg.is_duplicate(&s)
-                    .then_some((a, Target::New(b), s.jaccard, s.containment))
+            .enumerate()
+            .filter_map(|(i, &(a, b))| {
+                let (x, y) = (a as usize, b as usize);
+                let raw = if known_raw.is_empty() {
+                    None
+                } else if drawn_anew {
+                    known
+                        .binary_search(&(a, b))
+                        .ok()
+                        .map(|j| known_raw[j] as usize)
+                } else {
+                    Some(known_raw[i] as usize)
+                };
+                let s = cut_similarity(docs[x].set, &gone[x], docs[y].set, &gone[y], raw);
+                let e = scored(cfg, a, b, s).edge?;
+                Some((a, Target::New(b), e.jaccard, e.containment))
             })
             .collect();
         if let Some(base) = base {
@@ -835,27 +938,25 @@ fn ingest(
                 .par_iter()
                 .enumerate()
                 .flat_map_iter(|(d, cands)| {
-                    let q = &cut_sets[d];
-                    let bp = &boilerplate;
+                    let (q, q_gone) = (docs[d].set, &gone[d]);
+                    let bp = &bp;
                     cands
                         .iter()
                         .filter(|a| !base.is_deleted(**a) && !excluded.contains(a))
                         .filter_map(move |&a| {
-                            let s = base.similarity_with(q, bp, a);
-                            cfg.is_duplicate(&s).then_some((
-                                d as u32,
-                                Target::Old(a),
-                                s.jaccard,
-                                s.containment,
-                            ))
+                            let s = base.similarity_with(q, q_gone, bp, a);
+                            let e = scored(cfg, d as u32, 0, s).edge?;
+                            Some((d as u32, Target::Old(a), e.jaccard, e.containment))
                         })
                 })
                 .collect();
             pairs.extend(old);
         }
     }
+    clock.lap("verified");
     Ok(Ingested {
         boilerplate,
+        gone,
         bands,
         pairs,
     })
@@ -916,18 +1017,11 @@ fn assign_clusters(
         }
     }
     edges.sort_unstable_by_key(|e| (e.a, e.b));
-    let cut_sets: Vec<Cow<'_, [u64]>> = docs
-        .par_iter()
-        .map(|d| cut(d.set, &ing.boilerplate))
-        .collect();
     let weight: Vec<u64> = docs.iter().map(|d| d.entry.words).collect();
     let check = |x: u32, y: u32| {
-        crate::engine::passes::scored(
-            cfg,
-            x,
-            y,
-            similarity(&cut_sets[x as usize], &cut_sets[y as usize]),
-        )
+        let (a, b) = (x as usize, y as usize);
+        let s = cut_similarity(docs[a].set, &ing.gone[a], docs[b].set, &ing.gone[b], None);
+        scored(cfg, x, y, s)
     };
     let groups = cluster(n, &edges, &weight, cfg.linkage(), check).groups;
     let mut out = vec![0u64; n];
