@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use super::{Cluster, DocInfo, Pair, ScanStats};
 use crate::boilerplate::{frequent_keys_in, KeySet};
-use crate::cluster::{cluster, Edge, Group, Scored, UnionFind};
+use crate::cluster::{cluster, Clustering, Edge, Group, Scored, UnionFind};
 use crate::config::Config;
 use crate::lsh::candidate_pairs_where;
 use crate::minhash::estimate_jaccard;
@@ -456,8 +456,20 @@ pub(crate) fn cut_similarity<T: Ord + Copy + 'static>(
     raw: Option<usize>,
 ) -> Similarity {
     let raw = raw.unwrap_or_else(|| intersection_size(a, b));
+    cut_similarity_of_sizes(raw, a.len(), gone_a, b.len(), gone_b)
+}
+
+/// [`cut_similarity`] when only the sets' sizes are at hand (`size_a`,
+/// `size_b`) with their raw intersection `raw`, as in a tiled batch.
+pub(crate) fn cut_similarity_of_sizes<T: Ord + Copy + 'static>(
+    raw: usize,
+    size_a: usize,
+    gone_a: &[T],
+    size_b: usize,
+    gone_b: &[T],
+) -> Similarity {
     let shared = intersection_size(gone_a, gone_b);
-    Similarity::from_counts(raw - shared, a.len() - gone_a.len(), b.len() - gone_b.len())
+    Similarity::from_counts(raw - shared, size_a - gone_a.len(), size_b - gone_b.len())
 }
 
 /// A compared pair (`x`, `y`: document numbers) as the clustering sees it:
@@ -547,32 +559,7 @@ where
             let mut c = cluster(members.len(), &edges, &w, cfg.linkage(), check);
             out.rejected = c.rejected_edges;
             out.found = c.found_edges;
-            // Each kept pair goes to its group (both ends are in it); local
-            // numbers keep the order of document numbers, so pairs sorted
-            // here are sorted in the output too.
-            const ALONE: u32 = u32::MAX;
-            let mut slot = vec![ALONE; members.len()];
-            let mut found: Vec<(Group, Vec<Pair>)> = Vec::new();
-            for g in c.groups.iter().filter(|g| g.members.len() > 1) {
-                for &m in &g.members {
-                    slot[m as usize] = found.len() as u32;
-                }
-                let global = Group {
-                    representative: members[g.representative as usize],
-                    members: g.members.iter().map(|&m| members[m as usize]).collect(),
-                };
-                found.push((global, Vec::new()));
-            }
-            c.edges.sort_unstable_by_key(|e| (e.a, e.b));
-            for e in &c.edges {
-                found[slot[e.a as usize] as usize].1.push(Pair {
-                    a: members[e.a as usize] as usize,
-                    b: members[e.b as usize] as usize,
-                    jaccard: e.jaccard,
-                    containment: e.containment,
-                });
-            }
-            out.clusters = found;
+            out.clusters = groups_with_pairs(&mut c, |m| members[m as usize]);
             out
         })
         .collect();
@@ -593,6 +580,40 @@ where
         }
     }
     done
+}
+
+/// The groups of two or more documents of a clustering `c` over local
+/// numbers, with their kept pairs, in document numbers (`global(m)` of
+/// local `m`). Each kept pair goes to its group (both ends are in it);
+/// local numbers keep the order of document numbers, so pairs sorted here
+/// are sorted in the output too.
+pub(crate) fn groups_with_pairs(
+    c: &mut Clustering,
+    global: impl Fn(u32) -> u32,
+) -> Vec<(Group, Vec<Pair>)> {
+    const ALONE: u32 = u32::MAX;
+    let mut slot = vec![ALONE; c.groups.iter().map(|g| g.members.len()).sum()];
+    let mut found: Vec<(Group, Vec<Pair>)> = Vec::new();
+    for g in c.groups.iter().filter(|g| g.members.len() > 1) {
+        for &m in &g.members {
+            slot[m as usize] = found.len() as u32;
+        }
+        let group = Group {
+            representative: global(g.representative),
+            members: g.members.iter().map(|&m| global(m)).collect(),
+        };
+        found.push((group, Vec::new()));
+    }
+    c.edges.sort_unstable_by_key(|e| (e.a, e.b));
+    for e in &c.edges {
+        found[slot[e.a as usize] as usize].1.push(Pair {
+            a: global(e.a) as usize,
+            b: global(e.b) as usize,
+            jaccard: e.jaccard,
+            containment: e.containment,
+        });
+    }
+    found
 }
 
 /// What the batches found, put together: clusters of two or more documents

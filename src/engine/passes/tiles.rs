@@ -32,7 +32,7 @@ use crate::boilerplate::KeySet;
 use crate::cluster::{cluster, Edge, Group, UnionFind};
 use crate::config::Config;
 use crate::engine::Pair;
-use crate::verify::{intersection_size, Similarity};
+use crate::verify::intersection_size;
 
 /// How a scan's passes read a batch whose sets are large.
 #[derive(Debug, Clone)]
@@ -188,12 +188,7 @@ where
     // Similarity of the cut sets of `x` and `y` (local numbers) from their
     // raw intersection.
     let cut_similarity = |x: usize, y: usize, raw: usize| {
-        let shared = intersection_size(&gone[x], &gone[y]);
-        Similarity::from_counts(
-            raw - shared,
-            size(x) - gone[x].len(),
-            size(y) - gone[y].len(),
-        )
+        super::cut_similarity_of_sizes(raw, size(x), &gone[x], size(y), &gone[y])
     };
     let edges: Vec<Edge> = pairs
         .par_iter()
@@ -287,12 +282,7 @@ where
             let check = |i: u32, j: u32| {
                 let (x, y) = (comp[i as usize] as usize, comp[j as usize] as usize);
                 let raw = intersection_size(&sets[o + i as usize], &sets[o + j as usize]);
-                let shared = intersection_size(&gone[x], &gone[y]);
-                let s = Similarity::from_counts(
-                    raw - shared,
-                    size(x) - gone[x].len(),
-                    size(y) - gone[y].len(),
-                );
+                let s = super::cut_similarity_of_sizes(raw, size(x), &gone[x], size(y), &gone[y]);
                 scored(cfg, i, j, s)
             };
             let w: Vec<u64> = comp
@@ -300,29 +290,7 @@ where
                 .map(|&x| weight[members[x as usize] as usize])
                 .collect();
             let mut c = cluster(comp.len(), &edges, &w, cfg.linkage(), check);
-            let global = |i: u32| members[comp[i as usize] as usize];
-            const ALONE: u32 = u32::MAX;
-            let mut slot = vec![ALONE; comp.len()];
-            let mut found: Vec<(Group, Vec<Pair>)> = Vec::new();
-            for g in c.groups.iter().filter(|g| g.members.len() > 1) {
-                for &m in &g.members {
-                    slot[m as usize] = found.len() as u32;
-                }
-                let group = Group {
-                    representative: global(g.representative),
-                    members: g.members.iter().map(|&m| global(m)).collect(),
-                };
-                found.push((group, Vec::new()));
-            }
-            c.edges.sort_unstable_by_key(|e| (e.a, e.b));
-            for e in &c.edges {
-                found[slot[e.a as usize] as usize].1.push(Pair {
-                    a: global(e.a) as usize,
-                    b: global(e.b) as usize,
-                    jaccard: e.jaccard,
-                    containment: e.containment,
-                });
-            }
+            let found = super::groups_with_pairs(&mut c, |i| members[comp[i as usize] as usize]);
             Clustered {
                 rejected: c.rejected_edges,
                 found: c.found_edges,
