@@ -144,15 +144,17 @@ fn issue26_classes_1_to_3() {
         class(&r, "digest"),
         class(&r, "write-through"),
     );
-    // Class 1, short wire items in long outlet chrome (before: P 0.990
-    // R 0.654).
+    // Class 1, short wire items in long outlet chrome. Measured P 0.992
+    // R 0.811 (before tokenizer version 2: P 0.990 R 0.654). Most of what
+    // is left is LSH's (with --exact: R 0.91).
     assert!(short.precision >= 0.97, "{r}");
-    assert!(short.recall >= 0.62, "{r}");
-    // Class 2, digests pasting whole wires (before: P 0.276 R 1.000).
+    assert!(short.recall >= 0.78, "{r}");
+    // Class 2, digests pasting whole wires: not fixed (P 0.276 R 1.000;
+    // docs/ACCURACY.md says why).
     assert!(digest.recall >= 0.95, "{r}");
     assert!(digest.precision >= 0.25, "{r}");
-    // Class 3, write-throughs and stories quoting one statement (before:
-    // P 1.000 R 0.872).
+    // Class 3, write-throughs and stories quoting one statement: not fixed
+    // (P 1.000 R 0.872).
     assert!(rewrite.precision >= 0.97, "{r}");
     assert!(rewrite.recall >= 0.84, "{r}");
 }
