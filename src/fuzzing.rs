@@ -9,6 +9,7 @@ use std::path::Path;
 use crate::corpus::{decode, read_jsonl_from, CorpusOptions, Event};
 use crate::explain::{explain, AlignConfig};
 use crate::tokenize::tokenize;
+use unicode_segmentation::UnicodeSegmentation;
 
 /// Tokenizes arbitrary bytes (decoded as the corpus reader does) and checks
 /// that tokens are non-empty, in order, on character boundaries, and that
@@ -22,7 +23,14 @@ pub fn tokenize_bytes(data: &[u8]) {
         assert!(t.start < t.end && t.end <= text.len());
         assert!(t.start >= last, "tokens in order");
         assert!(text.is_char_boundary(t.start) && text.is_char_boundary(t.end));
-        assert_eq!(t.hash, crate::tokenize::hash_word(&text[t.range()]));
+        // A word is hashed as its folded, normalized form; `per cent` is
+        // the one token that spans two words.
+        let word = &text[t.range()];
+        if word.unicode_word_indices().count() == 1 {
+            assert_eq!(t.hash, crate::tokenize::hash_word(word));
+        } else {
+            assert_eq!(t.hash, crate::tokenize::hash_word("pct"), "{word:?}");
+        }
         last = t.end;
     }
 }

@@ -118,9 +118,15 @@ thread_local! {
 /// assert_eq!((words, set.len()), (6, 5));
 /// ```
 pub fn text_set(text: &str, k: usize) -> (usize, Vec<u64>) {
+    text_set_version(text, k, crate::tokenize::TOKENIZER_VERSION)
+}
+
+/// [`text_set`] with the tokenization of tokenizer `version` (an index
+/// keeps the version it was built with).
+pub(crate) fn text_set_version(text: &str, k: usize, version: u32) -> (usize, Vec<u64>) {
     SCRATCH.with(|s| {
         let (tokens, shingles) = &mut *s.borrow_mut();
-        crate::tokenize::tokenize_into(text, tokens);
+        crate::tokenize::tokenize_into_version(text, tokens, version);
         shingles_into(tokens, k, shingles);
         shingles.sort_unstable();
         shingles.dedup();

@@ -20,7 +20,160 @@ use xxhash_rust::xxh3::xxh3_64;
 /// Version of the tokenization + token hashing scheme. Stored alongside any
 /// persisted signature so that a mismatch is detected instead of silently
 /// comparing incompatible hashes.
-pub const TOKENIZER_VERSION: u32 = 1;
+///
+/// Version 2 (issue 26): wire abbreviations and their spelled-out forms are
+/// one word (see [`normalize_hashes`]).
+pub const TOKENIZER_VERSION: u32 = 2;
+
+/// Spelled-out forms of the wire service abbreviations, each hashed as its
+/// abbreviation: an outlet that republishes "Net 46 mln dlrs, up 12 pct" as
+/// "Net 46 million dollars, up 12 per cent" keeps every shingle of it. The
+/// two words `per cent` are one word, `pct`. `cents` is left as it is:
+/// on the Reuters wires, `cts`/`cents` made price notices of other days
+/// (template siblings, issue 26 class 4) look alike.
+const CANONICAL: [(&str, &str); 6] = [
+    ("dollars", "dlrs"),
+    ("dollar", "dlr"),
+    ("million", "mln"),
+    ("billion", "bln"),
+    ("percent", "pct"),
+    ("sterling", "stg"),
+];
+
+/// The hashes of [`CANONICAL`] (spelled-out form, abbreviation) and of
+/// `per`, with a filter on the top six bits of the spelled-out forms.
+struct Canon {
+    pairs: [(u64, u64); 6],
+    per: u64,
+    cent: u64,
+    pct: u64,
+    filter: u64,
+}
+
+fn canon() -> &'static Canon {
+    static CANON: std::sync::OnceLock<Canon> = std::sync::OnceLock::new();
+    CANON.get_or_init(|| {
+        let mut pairs = [(0, 0); 6];
+        let mut filter = 0u64;
+        for (p, (long, short)) in pairs.iter_mut().zip(CANONICAL) {
+            *p = (hash_folded(long.as_bytes()), hash_folded(short.as_bytes()));
+            filter |= 1 << (p.0 >> 58);
+        }
+        let per = hash_folded(b"per");
+        filter |= 1 << (per >> 58);
+        Canon {
+            pairs,
+            per,
+            cent: hash_folded(b"cent"),
+            pct: hash_folded(b"pct"),
+            filter,
+        }
+    })
+}
+
+impl Canon {
+    /// The abbreviation's hash for a spelled-out form's, else `h`.
+    #[inline(always)]
+    fn single(&self, h: u64) -> u64 {
+        if self.filter >> (h >> 58) & 1 == 0 {
+            return h;
+        }
+        for &(long, short) in &self.pairs {
+            if h == long {
+                return short;
+            }
+        }
+        h
+    }
+}
+
+/// A word of the tokenizer's output whose hash can be normalized.
+trait Normal: Copy {
+    fn hash(&self) -> u64;
+    /// This word with hash `h`, reaching to the end of `next`.
+    fn with(self, h: u64, next: &Self) -> Self;
+}
+
+impl Normal for u64 {
+    #[inline(always)]
+    fn hash(&self) -> u64 {
+        *self
+    }
+    #[inline(always)]
+    fn with(self, h: u64, _: &Self) -> Self {
+        h
+    }
+}
+
+impl Normal for Token {
+    #[inline(always)]
+    fn hash(&self) -> u64 {
+        self.hash
+    }
+    #[inline(always)]
+    fn with(self, h: u64, next: &Self) -> Self {
+        Token {
+            start: self.start,
+            end: next.end,
+            hash: h,
+        }
+    }
+}
+
+/// Normalizes the wire abbreviations in place: each spelled-out form of
+/// [`CANONICAL`] takes its abbreviation's hash, and `per` followed by
+/// `cent` becomes one word hashed as `pct` (a [`Token`] then spans both).
+fn normalize<T: Normal>(words: &mut Vec<T>) {
+    let c = canon();
+    let n = words.len();
+    let mut i = 0;
+    // Nothing moves until a `per cent` is merged.
+    while i < n {
+        let h = words[i].hash();
+        if c.filter >> (h >> 58) & 1 != 0 {
+            if h == c.per && i + 1 < n && words[i + 1].hash() == c.cent {
+                break;
+            }
+            let s = c.single(h);
+            if s != h {
+                words[i] = words[i].with(s, &words[i]);
+            }
+        }
+        i += 1;
+    }
+    if i == n {
+        return;
+    }
+    let mut w = i;
+    while i < n {
+        let h = words[i].hash();
+        if h == c.per && i + 1 < n && words[i + 1].hash() == c.cent {
+            words[w] = words[i].with(c.pct, &words[i + 1]);
+            i += 2;
+        } else {
+            let s = c.single(h);
+            words[w] = words[i].with(s, &words[i]);
+            i += 1;
+        }
+        w += 1;
+    }
+    words.truncate(w);
+}
+
+/// Normalizes word hashes as the tokenizer does ([`TOKENIZER_VERSION`] 2):
+/// the spelled-out forms of wire abbreviations ("dollars", "million",
+/// "percent", "per cent", ...) hash as the abbreviations ("dlrs", "mln",
+/// "pct"). [`tokenize_into`] and [`word_hashes_into`] apply it already.
+///
+/// ```
+/// use neardup::tokenize::{hash_word, normalize_hashes};
+/// let mut h = vec![hash_word("per"), hash_word("cent"), hash_word("dollars")];
+/// normalize_hashes(&mut h);
+/// assert_eq!(h, [hash_word("pct"), hash_word("dlrs")]);
+/// ```
+pub fn normalize_hashes(hashes: &mut Vec<u64>) {
+    normalize(hashes)
+}
 
 /// One word of a text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -139,7 +292,7 @@ fn hash_folded(word: &[u8]) -> u64 {
 pub fn hash_word(word: &str) -> u64 {
     let mut buf = String::new();
     fold_into(word, &mut buf);
-    hash_folded(buf.as_bytes())
+    canon().single(hash_folded(buf.as_bytes()))
 }
 
 /// Writes the lowercase form of `word` into `buf` (cleared first).
@@ -721,7 +874,20 @@ fn push_run<S: WordSink>(
 /// `unicode_word_indices` over the whole text (a property test checks it
 /// against that naive twin).
 pub fn tokenize_into(text: &str, out: &mut Vec<Token>) {
+    tokenize_into_version(text, out, TOKENIZER_VERSION);
+}
+
+/// The oldest tokenizer version this build still applies (to indexes
+/// built with it, which keep their tokenization; see [`TOKENIZER_VERSION`]).
+pub const OLDEST_TOKENIZER_VERSION: u32 = 1;
+
+/// [`tokenize_into`] as tokenizer `version` did it: version 1 without the
+/// normalization of wire abbreviations, version 2 with it.
+pub(crate) fn tokenize_into_version(text: &str, out: &mut Vec<Token>, version: u32) {
     words_into(text, out);
+    if version >= 2 {
+        normalize(out);
+    }
 }
 
 /// The hashes of the words of `text` (what [`tokenize_into`] gives as
@@ -752,9 +918,11 @@ pub fn word_hashes_into(text: &str, out: &mut Vec<u64>) {
             words_into(text, &mut staged);
             staged.flush();
         });
+        normalize(out);
         return;
     }
     words_into(text, out);
+    normalize(out);
 }
 
 /// Hashes words eight at a time ([`crate::xxh3::short_x8`]): holds up to
@@ -922,6 +1090,7 @@ pub fn tokenize_naive(text: &str) -> Vec<Token> {
             hash: hash_folded(buf.as_bytes()),
         });
     }
+    normalize(&mut out);
     out
 }
 
@@ -945,6 +1114,30 @@ mod tests {
 
     fn words(text: &str) -> Vec<&str> {
         tokenize(text).iter().map(|t| &text[t.range()]).collect()
+    }
+
+    #[test]
+    fn wire_abbreviations_and_their_spelled_out_forms_are_one_word() {
+        let wire = "Net 46 mln dlrs vs 11 mln dlrs, up 12 pct; 3 bln stg, 1 dlr";
+        let page = "Net 46 Million dollars vs 11 million DOLLARS, up 12 per cent; 3 billion sterling, 1 dollar";
+        let h = |t: &str| tokenize(t).iter().map(|t| t.hash).collect::<Vec<_>>();
+        assert_eq!(h(wire), h(page));
+        assert_eq!(h("up 12 percent"), h("up 12 pct"));
+        // The merged token spans both words; the scan's hashes are the same.
+        let toks = tokenize(page);
+        let pct = toks.iter().find(|t| t.hash == hash_word("pct")).unwrap();
+        assert_eq!(&page[pct.range()], "per cent");
+        let mut hashes = Vec::new();
+        word_hashes_into(page, &mut hashes);
+        assert_eq!(hashes, h(page));
+        // `per` alone, or at the end, and `cent` alone stay words.
+        assert_eq!(words("per capita, per"), ["per", "capita", "per"]);
+        assert_ne!(h("one cent"), h("one ct"));
+        assert_ne!(h("per capita"), h("pct capita"));
+        // Several merges in one text keep the order and the offsets.
+        let text = "a per cent b per cent c per";
+        assert_eq!(words(text), ["a", "per cent", "b", "per cent", "c", "per"]);
+        assert_eq!(tokenize(text), tokenize_naive(text));
     }
 
     #[test]

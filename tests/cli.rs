@@ -114,7 +114,7 @@ fn all_prints_singletons_and_formats_work() {
     let (j, c): (f64, f64) = (cols[3].parse().unwrap(), cols[4].parse().unwrap());
     assert!(
         text.contains(&format!(
-            "    04-business-standard-byd-price-war.txt  (776 words)  J {j:.4}  C {c:.4}\n"
+            "    04-business-standard-byd-price-war.txt  (772 words)  J {j:.4}  C {c:.4}\n"
         )),
         "{text}"
     );

@@ -822,7 +822,14 @@ fn corpus() -> Vec<String> {
         "04-business-standard-byd-price-war.txt",
     ] {
         let text = read_example(name);
-        words.extend(tokenize(&text).iter().map(|t| text[t.range()].to_string()));
+        // One generated word must be one token: the two-word token `per
+        // cent` (tokenizer version 2) is left out.
+        words.extend(
+            tokenize(&text)
+                .iter()
+                .map(|t| text[t.range()].to_string())
+                .filter(|w| !w.contains(char::is_whitespace)),
+        );
     }
     words
 }

@@ -1038,6 +1038,9 @@ fn compatibility_index_v1_opens_and_answers() {
     let index = Index::open(&dir).unwrap();
     let meta = index.meta();
     assert_eq!(meta.format_version, 1);
+    // Built before the normalization of wire abbreviations: it keeps its
+    // tokenization (version 1), so "dollars" is not "dlrs" in it.
+    assert_eq!(meta.tokenizer_version, 1);
     assert_eq!(meta.generation, 3);
     assert_eq!(index.segments().len(), 2);
     assert_eq!(index.len(), 5);
@@ -1603,4 +1606,29 @@ fn lock_flags_wait_and_the_old_break_stale_lock() {
     let o = run(&["index", "add", d, i, "--wait=-1"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("number of seconds"));
+}
+
+/// Issue 26, class 1: a new index tokenizes as the scan does (version 2),
+/// so an outlet's spelled-out copy of a wire item matches it in a query;
+/// a query's scores are those of the scan of the two texts.
+#[test]
+fn spelled_out_wire_abbreviations_match_in_the_index_as_in_the_scan() {
+    let wire = "Shr 12.84 dlrs vs 3.07 dlrs. Net 46,054,000 vs 11,026,000. Revs 491.1 mln vs \
+                473.9 mln. The company said sales rose 12 pct in the quarter, its best \
+                result in five years, and it expects a gain of two pct next year.";
+    let page = wire
+        .replace("dlrs", "dollars")
+        .replace("mln", "million")
+        .replace("pct", "per cent");
+    let tmp = tempfile::tempdir().unwrap();
+    Index::create(tmp.path(), &Config::default()).unwrap();
+    let mut w = IndexWriter::open(tmp.path()).unwrap();
+    w.add_text("wire", wire);
+    w.commit().unwrap();
+    assert_eq!(w.index().meta().tokenizer_version, 2);
+    let m = w.index().query(&page).unwrap();
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!((m[0].jaccard, m[0].containment), (1.0, 1.0));
+    let s = Engine::new(Config::default()).compare(wire, &page);
+    assert_eq!(s.jaccard, 1.0);
 }

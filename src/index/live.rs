@@ -439,7 +439,7 @@ impl LiveIndex {
     /// Documents that `text` duplicates, committed or not, best first
     /// (containment, then Jaccard, then id). Nothing is added.
     pub fn query(&self, text: &str) -> Result<Vec<LiveMatch>> {
-        let set = self.inner.engine.shingle_set(text);
+        let set = self.inner.preparer.shingle_set(text);
         self.view().query_set(&self.inner.engine, &set)
     }
 

@@ -109,10 +109,13 @@ impl Meta {
                 meta.format_version
             )));
         }
-        if meta.tokenizer_version != crate::tokenize::TOKENIZER_VERSION {
+        if !(crate::tokenize::OLDEST_TOKENIZER_VERSION..=crate::tokenize::TOKENIZER_VERSION)
+            .contains(&meta.tokenizer_version)
+        {
             return Err(err(format!(
-                "built with tokenizer version {}, this build has version {}: rebuild the index",
+                "built with tokenizer version {}, this build applies versions {} to {}: rebuild the index",
                 meta.tokenizer_version,
+                crate::tokenize::OLDEST_TOKENIZER_VERSION,
                 crate::tokenize::TOKENIZER_VERSION
             )));
         }

@@ -294,9 +294,11 @@ pub struct Index {
     state: State,
 }
 
-/// Tokenizes and shingles `text`: its word count and sorted shingle set.
-pub(crate) fn shingle_text(config: &Config, text: &str) -> (usize, Vec<u64>) {
-    crate::shingle::text_set(text, config.shingle())
+/// Tokenizes and shingles `text` as an index built with tokenizer version
+/// `tokenizer` does (an index keeps the version it was built with): its
+/// word count and sorted shingle set.
+pub(crate) fn shingle_text(config: &Config, tokenizer: u32, text: &str) -> (usize, Vec<u64>) {
+    crate::shingle::text_set_version(text, config.shingle(), tokenizer)
 }
 
 /// A sorted boilerplate set with fast membership: a bit table on the top
@@ -725,7 +727,7 @@ impl Index {
     /// Documents of the index that `text` duplicates, best first
     /// (containment, then Jaccard, then id). Nothing is added.
     pub fn query(&self, text: &str) -> Result<Vec<Match>> {
-        let (_, set) = shingle_text(self.config(), text);
+        let (_, set) = shingle_text(self.config(), self.meta.tokenizer_version, text);
         self.query_set(&set)
     }
 

@@ -93,16 +93,23 @@ impl PreparedDoc {
 #[derive(Debug, Clone)]
 pub struct Preparer {
     config: Config,
+    /// The index's tokenizer version (kept from its creation).
+    tokenizer: u32,
     id_field: String,
     text_field: String,
 }
 
 impl Preparer {
+    /// The sorted shingle set of `text` as the index makes it.
+    pub(crate) fn shingle_set(&self, text: &str) -> Vec<u64> {
+        shingle_text(&self.config, self.tokenizer, text).1
+    }
+
     /// Tokenizes and shingles a document and records where it came from
     /// (paths are made absolute so that the index can reread them from any
     /// working directory).
     pub fn prepare(&self, doc: Document<'_>) -> PreparedDoc {
-        let (words, set) = shingle_text(&self.config, &doc.text);
+        let (words, set) = shingle_text(&self.config, self.tokenizer, &doc.text);
         let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
         let source = match &doc.source {
             DocSource::File(p) => StoredSource::File(abs(p)),
@@ -306,6 +313,7 @@ impl IndexWriter {
     pub fn preparer(&self, options: &CorpusOptions) -> Preparer {
         Preparer {
             config: self.config().clone(),
+            tokenizer: self.index.meta().tokenizer_version,
             id_field: options.id_field.clone(),
             text_field: options.text_field.clone(),
         }
