@@ -74,8 +74,8 @@ impl Sketch {
     }
 
     /// Counts each shingle of each of `sets` once per set: the same as
-    /// [`add_set`](Self::add_set) on each in turn, with the rows (each its
-    /// own block of counters) counted in parallel.
+    /// counting the sets one after the other (the test-only `add_set`),
+    /// with the rows (each its own block of counters) counted in parallel.
     pub fn add_sets<S: AsRef<[u64]> + Sync>(&mut self, sets: &[S]) {
         if self.bits == 0 {
             return;
