@@ -59,9 +59,31 @@ def walk_docs(root):
             yield os.path.relpath(path, root).replace(os.sep, "/"), path
 
 
+# neardup's tokenizer version 2 (src/tokenize.rs, CANONICAL): spelled-out
+# forms of the wire abbreviations are the abbreviation, and `per cent` is one
+# word, `pct`. Every tool is given the same words as neardup reads.
+CANONICAL = {"dollars": "dlrs", "dollar": "dlr", "million": "mln", "billion": "bln",
+             "percent": "pct", "sterling": "stg"}
+
+
+def canonical_words(words):
+    """`words` as neardup's tokenizer version 2 normalizes them."""
+    out = []
+    i = 0
+    while i < len(words):
+        if words[i] == "per" and i + 1 < len(words) and words[i + 1] == "cent":
+            out.append("pct")
+            i += 2
+        else:
+            out.append(CANONICAL.get(words[i], words[i]))
+            i += 1
+    return out
+
+
 def shingles(text, k):
-    """The set of word k-shingles of `text` (lowercased words)."""
-    words = WORD_RE.findall(text.lower())
+    """The set of word k-shingles of `text` (lowercased words, wire
+    abbreviations normalized as neardup does)."""
+    words = canonical_words(WORD_RE.findall(text.lower()))
     if not words:
         return set()
     if len(words) < k:
