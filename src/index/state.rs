@@ -40,6 +40,13 @@ const MUL: [u64; DEPTH] = [
     0xD6E8_FEB8_6659_FD93,
 ];
 
+/// The counter of `h` within row `row` of a sketch of `2^bits` counters a
+/// row (`bits` > 0).
+#[inline]
+fn column(row: usize, bits: u32, h: u64) -> usize {
+    (h.wrapping_mul(MUL[row]) >> (64 - bits)) as usize
+}
+
 impl Sketch {
     pub fn new(bits: u32) -> Sketch {
         let n = if bits == 0 { 0 } else { DEPTH << bits };
@@ -55,22 +62,13 @@ impl Sketch {
 
     #[inline]
     fn slot(&self, row: usize, h: u64) -> usize {
-        let x = h.wrapping_mul(MUL[row]);
-        (row << self.bits) | (x >> (64 - self.bits)) as usize
+        (row << self.bits) | column(row, self.bits, h)
     }
 
     /// Counts each shingle of `set` once.
     #[cfg(test)]
     pub fn add_set(&mut self, set: &[u64]) {
-        if self.bits == 0 {
-            return;
-        }
-        for &h in set {
-            for row in 0..DEPTH {
-                let s = self.slot(row, h);
-                self.counters[s] = self.counters[s].saturating_add(1);
-            }
-        }
+        self.add_sets(&[set]);
     }
 
     /// Counts each shingle of each of `sets` once per set: the same as
@@ -87,7 +85,7 @@ impl Sketch {
             .for_each(|(row, counters)| {
                 for set in sets {
                     for &h in set.as_ref() {
-                        let s = (h.wrapping_mul(MUL[row]) >> (64 - bits)) as usize;
+                        let s = column(row, bits, h);
                         counters[s] = counters[s].saturating_add(1);
                     }
                 }

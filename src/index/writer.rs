@@ -778,10 +778,11 @@ fn ingest(
     clock.lap("signatures, candidates");
 
     let mut boilerplate = bp_old.clone();
-    // The raw intersections counted for the copy groups (`known_raw`), of
-    // the candidates `known` (sorted) once the candidates are drawn anew,
-    // of `nn` until then.
-    let (mut known, mut known_raw): (Vec<(u32, u32)>, Vec<u32>) = (Vec::new(), Vec::new());
+    // The raw intersections counted for the copy groups (`counted`), in
+    // the order of `nn` as first drawn; `first_nn` keeps that draw when the
+    // candidates are drawn anew after the boilerplate cut.
+    let mut counted: Option<Vec<u32>> = None;
+    let mut first_nn: Option<Vec<(u32, u32)>> = None;
     if cfg.boilerplate_cut(1).is_some() && sketch.bits() > 0 {
         let is_copy = |a: &[u64], b: &[u64]| is_near_copy(a, b, cfg);
         // Copy groups among the new documents, as a scan makes them: the
@@ -796,7 +797,7 @@ fn ingest(
             is_near_copy_by(&Similarity::from_counts(i as usize, sa, sb), cfg).then_some((a, b))
         });
         let (group_of, n_groups) = copy_groups(n, copies);
-        known_raw = raw;
+        counted = Some(raw);
         let mut members: Vec<Vec<u32>> = vec![Vec::new(); n_groups];
         for (d, &g) in group_of.iter().enumerate() {
             members[g as usize].push(d as u32);
@@ -895,7 +896,7 @@ fn ingest(
             changed[d]
         });
         let again = candidate_pairs(&sigs, cfg.perms(), cfg.banding(), cfg.max_bucket());
-        known = std::mem::replace(&mut nn, again);
+        first_nn = Some(std::mem::replace(&mut nn, again));
         if let Some(b) = base {
             ne.par_iter_mut()
                 .zip(&bands)
@@ -920,22 +921,15 @@ fn ingest(
         .collect();
     let mut pairs = Vec::new();
     if want_pairs {
-        let drawn_anew = !known.is_empty();
         pairs = nn
             .par_iter()
             .enumerate()
             .filter_map(|(i, &(a, b))| {
                 let (x, y) = (a as usize, b as usize);
-                let raw = if known_raw.is_empty() {
-                    None
-                } else if drawn_anew {
-                    known
-                        .binary_search(&(a, b))
-                        .ok()
-                        .map(|j| known_raw[j] as usize)
-                } else {
-                    Some(known_raw[i] as usize)
-                };
+                let raw = counted.as_ref().and_then(|raw| match &first_nn {
+                    None => Some(raw[i] as usize),
+                    Some(first) => first.binary_search(&(a, b)).ok().map(|j| raw[j] as usize),
+                });
                 let s = cut_similarity(docs[x].set, &gone[x], docs[y].set, &gone[y], raw);
                 let e = scored(cfg, a, b, s).edge?;
                 Some((a, Target::New(b), e.jaccard, e.containment))
