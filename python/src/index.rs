@@ -374,8 +374,8 @@ impl Index {
         self.reader().len()
     }
 
-    fn __contains__(&self, id: &str) -> bool {
-        self.reader().find(id).is_some()
+    fn __contains__(&self, py: Python<'_>, id: &str) -> PyResult<bool> {
+        Ok(self.reader().try_find(id).py_err(py)?.is_some())
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {

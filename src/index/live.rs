@@ -444,25 +444,34 @@ impl LiveIndex {
     }
 
     /// The live document with this id (committed or waiting), if any.
+    /// Panics when a lazily verified segment part it reads is damaged (see
+    /// [`try_get`](Self::try_get)).
     pub fn get(&self, id: &str) -> Option<LiveDoc> {
+        self.try_get(id).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`get`](Self::get), damage as an error naming the segment file.
+    pub fn try_get(&self, id: &str) -> Result<Option<LiveDoc>> {
         let view = self.view();
         if let Some(p) = view.pending.iter().find(|p| p.doc.id() == id) {
-            return Some(LiveDoc {
+            return Ok(Some(LiveDoc {
                 entry: p.doc.entry().clone(),
                 shingles: p.doc.set().len() as u64,
                 facts: None,
-            });
+            }));
         }
         if view.removed.contains(id) {
-            return None;
+            return Ok(None);
         }
-        let addr = view.index.find(id)?;
-        let StoredDoc { entry, shingles } = view.index.doc(addr);
-        Some(LiveDoc {
+        let Some(addr) = view.index.try_find(id)? else {
+            return Ok(None);
+        };
+        let StoredDoc { entry, shingles } = view.index.try_doc(addr)?;
+        Ok(Some(LiveDoc {
             entry,
             shingles,
-            facts: Some(view.index.facts_at(addr)),
-        })
+            facts: Some(view.index.try_facts_at(addr)?),
+        }))
     }
 
     /// Adds one text given in memory (its text is not kept). Visible to

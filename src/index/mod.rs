@@ -645,15 +645,29 @@ impl Index {
             .is_ok()
     }
 
-    /// The live document with this id, if any.
+    /// The live document with this id, if any. Panics when the index was
+    /// opened lazily and a segment part it reads is damaged (see
+    /// [`try_find`](Self::try_find)).
     pub fn find(&self, id: &str) -> Option<DocAddress> {
-        self.segments.iter().enumerate().rev().find_map(|(s, seg)| {
-            let addr = DocAddress {
+        self.try_find(id).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`find`](Self::find), damage as an error naming the segment file.
+    pub fn try_find(&self, id: &str) -> Result<Option<DocAddress>> {
+        for (s, seg) in self.segments.iter().enumerate().rev() {
+            let at = |doc: u32| DocAddress {
                 segment: s as u32,
-                doc: seg.find(id)? as u32,
+                doc,
             };
-            (!self.is_deleted(addr)).then_some(addr)
-        })
+            let found = seg.try_find(id).map_err(|e| self.damaged(at(0), e))?;
+            if let Some(doc) = found {
+                let addr = at(doc as u32);
+                if !self.is_deleted(addr) {
+                    return Ok(Some(addr));
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// The story cluster of the document at `addr` (an address from this
@@ -676,39 +690,67 @@ impl Index {
         }))
     }
 
-    /// The story cluster of the live document with this id, if any.
+    /// The story cluster of the live document with this id, if any. Panics
+    /// on damage as [`find`](Self::find) does.
     pub fn cluster_of(&self, id: &str) -> Option<u64> {
         self.find(id).map(|a| self.cluster_at(a))
     }
 
     /// What the index holds about the live document with this id, if any:
     /// its cluster, the generation that added it, its source and counts.
+    /// Panics on damage as [`find`](Self::find) does.
     pub fn get(&self, id: &str) -> Option<DocFacts> {
-        self.find(id).map(|a| self.facts_at(a))
+        self.try_get(id).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`get`](Self::get), damage as an error naming the segment file.
+    pub fn try_get(&self, id: &str) -> Result<Option<DocFacts>> {
+        match self.try_find(id)? {
+            Some(a) => self.try_facts_at(a).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// [`get`](Self::get) by address (an address from this index; panics
-    /// on one that is out of range).
+    /// on one that is out of range, and on damage as [`find`](Self::find)
+    /// does).
     pub fn facts_at(&self, addr: DocAddress) -> DocFacts {
+        self.try_facts_at(addr).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`facts_at`](Self::facts_at), damage as an error naming the segment
+    /// file (an out-of-range address still panics: it is a caller's bug).
+    pub fn try_facts_at(&self, addr: DocAddress) -> Result<DocFacts> {
         let seg = &self.segments[addr.segment as usize];
-        let d = seg.doc(addr.doc as usize);
-        DocFacts {
+        let d = self.try_doc(addr)?;
+        let generation = seg
+            .try_generation(addr.doc as usize)
+            .map_err(|e| self.damaged(addr, e))?;
+        Ok(DocFacts {
             id: d.entry.id,
             address: addr,
-            cluster: self.cluster_at(addr),
-            generation: seg.generation(addr.doc as usize),
+            cluster: self.try_cluster_at(addr)?,
+            generation,
             source: d.entry.source,
             words: d.entry.words,
             bytes: d.entry.bytes,
             shingles: d.shingles,
             text_hash: d.entry.text_hash,
-        }
+        })
     }
 
     /// What is stored about the document at `addr` (an address from this
-    /// index; panics on one that is out of range).
+    /// index; panics on one that is out of range, and on damage as
+    /// [`find`](Self::find) does).
     pub fn doc(&self, addr: DocAddress) -> StoredDoc {
-        self.segments[addr.segment as usize].doc(addr.doc as usize)
+        self.try_doc(addr).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`doc`](Self::doc), damage as an error naming the segment file.
+    pub fn try_doc(&self, addr: DocAddress) -> Result<StoredDoc> {
+        self.segments[addr.segment as usize]
+            .try_doc(addr.doc as usize)
+            .map_err(|e| self.damaged(addr, e))
     }
 
     /// Every live document, segment by segment.

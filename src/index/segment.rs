@@ -565,12 +565,14 @@ impl Segment {
     /// The generation (commit) that added document `i` (`None` in a
     /// version 1 segment). Panics as [`cluster`](Self::cluster) does.
     pub fn generation(&self, i: usize) -> Option<u64> {
+        self.damaged(self.try_generation(i))
+    }
+
+    /// [`generation`](Self::generation), damage as an error.
+    pub fn try_generation(&self, i: usize) -> FResult<Option<u64>> {
         assert!(i < self.docs, "document {i} of {}", self.docs);
-        let f = self.facts?;
-        Some(u64_at(
-            self.damaged(self.bytes(f + FACTS_RECORD * i + 8, 8)),
-            0,
-        ))
+        let Some(f) = self.facts else { return Ok(None) };
+        Ok(Some(u64_at(self.bytes(f + FACTS_RECORD * i + 8, 8)?, 0)))
     }
 
     /// Size of the file in bytes.

@@ -253,9 +253,11 @@ async fn query(
                     let text = match m.address {
                         // Only a document indexed from a file can be read
                         // again; and an address belongs to its commit.
-                        Some(addr) if committed.find(&m.id) == Some(addr) => committed
-                            .load_text(addr)
-                            .map_err(|e| format!("cannot explain: {e}")),
+                        Some(addr) if committed.try_find(&m.id).ok().flatten() == Some(addr) => {
+                            committed
+                                .load_text(addr)
+                                .map_err(|e| format!("cannot explain: {e}"))
+                        }
                         _ => Err("cannot explain: the document was committed or \
                                   removed since the query"
                             .to_string()),
@@ -377,7 +379,8 @@ async fn get_doc(
 ) -> ApiResult<Json<Value>> {
     let live = Arc::clone(&state.live);
     blocking(move || {
-        let doc = live.get(&id).ok_or_else(|| {
+        let doc = live.try_get(&id).map_err(ApiError::internal)?;
+        let doc = doc.ok_or_else(|| {
             ApiError::new(StatusCode::NOT_FOUND, format!("no document with id {id:?}"))
         })?;
         let facts = doc.facts.as_ref();
