@@ -159,6 +159,9 @@ pub struct IndexCompactArgs {
     /// of one size tier, repeatedly, instead of everything into one.
     #[arg(long, value_name = "N")]
     tiered: Option<usize>,
+    /// Print how long each step of each merge took (stderr, even with -q).
+    #[arg(long)]
+    timings: bool,
     /// No message on stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -504,6 +507,16 @@ fn compact(args: IndexCompactArgs) -> Result<ExitCode> {
         })?,
         (None, None) => vec![writer.compact()?],
     };
+    if args.timings {
+        for r in reports.iter().filter(|r| r.merged > 0) {
+            let parts: Vec<String> = r
+                .timings
+                .iter()
+                .map(|(name, d)| format!("{name} {:.3}s", d.as_secs_f64()))
+                .collect();
+            say(format_args!("timings: {}", parts.join(", ")));
+        }
+    }
     if !args.quiet {
         let merged: usize = reports.iter().map(|r| r.merged).sum();
         let kept: u64 = reports.iter().map(|r| r.documents).sum();

@@ -32,6 +32,10 @@ use super::writer::{write_new_segment, Clock, NewDoc};
 use super::{DocAddress, FailPoint, IndexWriter, Segment, SegmentMeta};
 use crate::error::{Error, Result};
 
+/// What a compaction copies of one document: its entry, its shingle set,
+/// and its facts (cluster, generation).
+type Stored<'a> = (DocEntry, Cow<'a, [u64]>, (u64, u64));
+
 /// What a compaction did.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CompactReport {
@@ -270,7 +274,7 @@ impl IndexWriter {
         let mut meta = index.meta().clone();
         meta.generation += 1;
         let generation = meta.generation;
-        let stored: Vec<(DocEntry, Cow<'_, [u64]>, (u64, u64))> = live
+        let stored: Vec<Stored<'_>> = live
             .par_iter()
             .map(|(_, a)| {
                 let seg = &index.segments()[a.segment as usize];

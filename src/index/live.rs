@@ -1126,8 +1126,8 @@ mod tests {
         // Five commits of variants of four stories, one removal committed.
         let mut n = 0;
         for c in 0..5u64 {
-            for b in 0..4 {
-                let text = variant(&bases[b], (c as usize * 3 + b) % 11, c * 10 + b as u64);
+            for (b, base) in bases.iter().enumerate() {
+                let text = variant(base, (c as usize * 3 + b) % 11, c * 10 + b as u64);
                 live.add_text(&format!("d{n:02}"), &text).unwrap();
                 n += 1;
             }
