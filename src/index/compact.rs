@@ -327,6 +327,7 @@ impl IndexWriter {
             )?),
             None => None,
         };
+        clock.lap("segment opened, verified");
         report.documents = n as u64;
         report.bytes_after = new_seg.as_ref().map_or(0, Segment::file_len);
         self.install(
