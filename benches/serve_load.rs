@@ -13,7 +13,8 @@
 //! since adds change it), `SERVE_LOAD_TEXTS` (folder of texts to query and
 //! re-add, the first 5,000 files), `SERVE_LOAD_SECS` (seconds per scenario,
 //! default 10, or 2 without an index), `SERVE_LOAD_CLIENTS` (default
-//! `16,64`). Traffic goes to 127.0.0.1 only; every client stops at the
+//! `16,64`), `SERVE_LOAD_ARGS` (more flags for `neardup serve`, e.g.
+//! `--merge-tier 0`). Traffic goes to 127.0.0.1 only; every client stops at the
 //! deadline.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -133,8 +134,12 @@ fn rss_kb(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// Starts the server, with the flags of `SERVE_LOAD_ARGS` (split at
+/// spaces, e.g. `--merge-tier 0`).
 fn start_server(dir: &Path) -> (Child, u16) {
-    common::start_server(BIN, dir, &[])
+    let extra = env("SERVE_LOAD_ARGS").unwrap_or_default();
+    let extra: Vec<&str> = extra.split_whitespace().collect();
+    common::start_server(BIN, dir, &extra)
 }
 
 fn main() {

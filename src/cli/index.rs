@@ -1,4 +1,4 @@
-//! `neardup index create|add|info|remove|optimize`: the persistent index.
+//! `neardup index create|add|info|remove|optimize|compact|verify`: the persistent index.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -8,7 +8,9 @@ use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
 
 use neardup::corpus::{Event, Skip, SkipReason};
-use neardup::index::{CreateOptions, Index, IndexPair, IndexWriter, WriterOptions};
+use neardup::index::{
+    CompactReport, CreateOptions, Index, IndexPair, IndexWriter, MergePolicy, WriterOptions,
+};
 use neardup::Corpus;
 
 use super::args::{ConfigArgs, HiddenConfigArgs, InputArgs, RunArgs};
@@ -29,6 +31,8 @@ pub enum IndexCommand {
     Remove(IndexRemoveArgs),
     /// Merge all segments into one, dropping removed documents.
     Optimize(IndexOptimizeArgs),
+    /// Merge segments into one (all, or a run of them), dropping removed documents; every query answers as before.
+    Compact(IndexCompactArgs),
     /// Check every byte of the current commit: each file's checksum, each block checksum and every document's structure; exits with 1 naming the first damaged file.
     Verify(IndexVerifyArgs),
 }
@@ -98,6 +102,11 @@ pub struct IndexAddArgs {
     /// Print how long reading and each step of each commit took (stderr, even with -q).
     #[arg(long)]
     timings: bool,
+    /// After each commit, merge segments as a live index does (runs of 8
+    /// adjacent segments of one size tier), so that a long ingest with
+    /// --commit-every leaves few segments.
+    #[arg(long)]
+    merge: bool,
     #[command(flatten)]
     lock: LockArgs,
     #[command(flatten)]
@@ -137,6 +146,41 @@ pub struct IndexRemoveArgs {
     lock: LockArgs,
 }
 
+/// `neardup index compact` flags.
+#[derive(Args, Debug)]
+pub struct IndexCompactArgs {
+    /// Index directory.
+    dir: PathBuf,
+    /// Merge only the segments at positions START..END (0-based, END
+    /// excluded, in the order `index info` lists them) instead of all.
+    #[arg(long, value_name = "START..END", value_parser = parse_range, conflicts_with = "tiered")]
+    range: Option<std::ops::Range<usize>>,
+    /// Merge as a live index does by itself: runs of N adjacent segments
+    /// of one size tier, repeatedly, instead of everything into one.
+    #[arg(long, value_name = "N")]
+    tiered: Option<usize>,
+    /// Print how long each step of each merge took (stderr, even with -q).
+    #[arg(long)]
+    timings: bool,
+    /// No message on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+    #[command(flatten)]
+    lock: LockArgs,
+}
+
+/// `START..END`: two segment positions.
+fn parse_range(s: &str) -> std::result::Result<std::ops::Range<usize>, String> {
+    let bad = || format!("expected START..END (two segment positions, END excluded), not {s:?}");
+    let (a, b) = s.split_once("..").ok_or_else(bad)?;
+    let a: usize = a.trim().parse().map_err(|_| bad())?;
+    let b: usize = b.trim().parse().map_err(|_| bad())?;
+    if a > b {
+        return Err(bad());
+    }
+    Ok(a..b)
+}
+
 /// `neardup index optimize` flags.
 #[derive(Args, Debug)]
 pub struct IndexOptimizeArgs {
@@ -154,6 +198,7 @@ pub fn run(cmd: IndexCommand) -> Result<ExitCode> {
         IndexCommand::Info(args) => info(args),
         IndexCommand::Remove(args) => remove(args),
         IndexCommand::Optimize(args) => optimize(args),
+        IndexCommand::Compact(args) => compact(args),
         IndexCommand::Verify(args) => verify(args),
     }
 }
@@ -267,6 +312,7 @@ fn add(args: IndexAddArgs) -> Result<ExitCode> {
     let mut failure: Option<anyhow::Error> = None;
     let every = args.commit_every.unwrap_or(usize::MAX).max(1);
     let timings = args.timings;
+    let merge = args.merge;
     let mut read_since = std::time::Instant::now();
     let mut commit = |writer: &mut IndexWriter, out: &mut dyn Write| -> Result<()> {
         let read = read_since.elapsed();
@@ -277,6 +323,9 @@ fn add(args: IndexAddArgs) -> Result<ExitCode> {
                 .map(|(name, d)| format!("{name} {:.3}s", d.as_secs_f64()))
                 .collect();
             say(format_args!("timings: {}", parts.join(", ")));
+        }
+        if merge {
+            writer.merge_by(&MergePolicy::default())?;
         }
         read_since = std::time::Instant::now();
         added += report.added;
@@ -443,5 +492,59 @@ fn optimize(args: IndexOptimizeArgs) -> Result<ExitCode> {
         r.bytes_before,
         r.bytes_after
     ));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn compact(args: IndexCompactArgs) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let mut writer = open_writer(&args.dir, &args.lock)?;
+    let before = writer.index().segments().len();
+    let reports: Vec<CompactReport> = match (&args.range, args.tiered) {
+        (Some(range), _) => vec![writer.compact_range(range.clone())?],
+        (None, Some(n)) => writer.merge_by(&MergePolicy {
+            segments_per_tier: n.max(2),
+            ..MergePolicy::default()
+        })?,
+        (None, None) => vec![writer.compact()?],
+    };
+    if args.timings {
+        for r in reports.iter().filter(|r| r.merged > 0) {
+            let parts: Vec<String> = r
+                .timings
+                .iter()
+                .map(|(name, d)| format!("{name} {:.3}s", d.as_secs_f64()))
+                .collect();
+            say(format_args!("timings: {}", parts.join(", ")));
+        }
+    }
+    if !args.quiet {
+        let merged: usize = reports.iter().map(|r| r.merged).sum();
+        let kept: u64 = reports.iter().map(|r| r.documents).sum();
+        let dropped: u64 = reports.iter().map(|r| r.dropped).sum();
+        let written: u64 = reports.iter().map(|r| r.bytes_after).sum();
+        let read: u64 = reports
+            .iter()
+            .filter(|r| r.merged > 0)
+            .map(|r| r.bytes_before)
+            .sum();
+        say(format_args!(
+            "merged {} in {}: {} kept, {} dropped; {read} -> {written} bytes; {} -> {}; {:.2}s",
+            count(merged as u64, "segment", "segments"),
+            count(
+                reports.iter().filter(|r| r.merged > 0).count() as u64,
+                "merge",
+                "merges"
+            ),
+            count(kept, "document", "documents"),
+            count(dropped, "removed document", "removed documents"),
+            count(before as u64, "segment", "segments"),
+            count(
+                writer.index().segments().len() as u64,
+                "segment",
+                "segments"
+            ),
+            started.elapsed().as_secs_f64()
+        ));
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -22,6 +22,14 @@
 //! [`LiveIndex::add_durable`] returns once a commit holding its documents
 //! is on disk; callers adding at the same time share that commit.
 //!
+//! Each commit adds a segment, and a query probes every segment, so a
+//! live index merges segments by itself ([`LiveOptions::merge`], a tiered
+//! [`MergePolicy`]): after a commit, a background thread merges runs of
+//! segments the policy picks ([`IndexWriter::compact_range`], which
+//! changes no answer) and swaps the merged state in. Queries never wait for
+//! a merge (they keep the view they took); adds and commits wait while a
+//! merge writes (it holds the writer), one merge at a time.
+//!
 //! ```
 //! use neardup::index::{Index, LiveIndex, LiveOptions};
 //! use neardup::Config;
@@ -51,8 +59,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::{
-    cut, CommitReport, DocAddress, DocFacts, Index, IndexWriter, OpenOptions, PreparedDoc,
-    Preparer, StoredDoc, WriterOptions,
+    cut, CommitReport, CompactReport, DocAddress, DocFacts, Index, IndexWriter, MergePolicy,
+    OpenOptions, PreparedDoc, Preparer, StoredDoc, WriterOptions,
 };
 use crate::corpus::{CorpusOptions, DocSource, Document, Skip};
 use crate::engine::Engine;
@@ -72,6 +80,10 @@ pub struct LiveOptions {
     /// How long to wait for another writer to release the index's lock
     /// when opening (default zero).
     pub wait: Duration,
+    /// Merge segments by themselves after commits, in a background thread,
+    /// as this policy picks them (`None`: never; default
+    /// [`MergePolicy::default`]). See the [module](self) docs.
+    pub merge: Option<MergePolicy>,
 }
 
 impl Default for LiveOptions {
@@ -80,6 +92,7 @@ impl Default for LiveOptions {
             commit_every_docs: 1000,
             commit_interval: Some(Duration::from_secs(1)),
             wait: Duration::ZERO,
+            merge: Some(MergePolicy::default()),
         }
     }
 }
@@ -156,6 +169,11 @@ pub struct LiveStats {
     pub commits: u64,
     /// The last commit's error, if the last commit failed.
     pub last_commit_error: Option<String>,
+    /// Segment merges made by this live index.
+    pub merges: u64,
+    /// The last merge's error, if the last merge failed (merging stops
+    /// until the next commit).
+    pub last_merge_error: Option<String>,
 }
 
 /// An uncommitted document as queries see it.
@@ -187,6 +205,7 @@ struct WriterSide {
     /// When the oldest uncommitted change was made.
     dirty_since: Option<Instant>,
     last_error: Option<String>,
+    last_merge_error: Option<String>,
 }
 
 #[derive(Debug)]
@@ -199,8 +218,18 @@ struct Inner {
     writer: Mutex<WriterSide>,
     commit_lock: Mutex<()>,
     commits: AtomicU64,
+    merges: AtomicU64,
     /// Tells the flusher thread to stop.
     stop: (Mutex<bool>, Condvar),
+    /// Tells the merger thread to look for merges, or to stop.
+    merge_wake: (Mutex<MergeSignal>, Condvar),
+}
+
+/// What the merger thread is asked to do.
+#[derive(Debug, Default)]
+struct MergeSignal {
+    requested: bool,
+    stop: bool,
 }
 
 /// A live index over an index directory: see the [module](self) docs.
@@ -210,6 +239,7 @@ struct Inner {
 pub struct LiveIndex {
     inner: Arc<Inner>,
     flusher: Option<JoinHandle<()>>,
+    merger: Option<JoinHandle<()>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -340,6 +370,11 @@ impl Inner {
                 w.dirty_since = None;
                 w.last_error = None;
                 self.commits.fetch_add(1, Ordering::Relaxed);
+                if self.options.merge.is_some() {
+                    let (signal, wake) = &self.merge_wake;
+                    lock(signal).requested = true;
+                    wake.notify_all();
+                }
             }
             Err(e) => {
                 let message = e.to_string();
@@ -353,6 +388,43 @@ impl Inner {
             }
         }
         outcome
+    }
+}
+
+impl Inner {
+    /// Makes the merges `policy` picks, one at a time, each under the
+    /// writer (adds wait, queries do not), publishing each merged state
+    /// with the documents and removals waiting as they were. Returns the
+    /// merges made; stops at the first error.
+    fn merge(&self, policy: &MergePolicy) -> Result<Vec<CompactReport>> {
+        let mut out = Vec::new();
+        loop {
+            let mut w = lock(&self.writer);
+            let Some(range) = policy.pick(&w.writer.index().meta().segments) else {
+                return Ok(out);
+            };
+            let merged = w.writer.compact_range(range).and_then(|report| {
+                let index = open_snapshot(&self.dir)?;
+                let view = self.view();
+                self.publish(View {
+                    index: Arc::new(index),
+                    pending: view.pending.clone(),
+                    removed: Arc::clone(&view.removed),
+                });
+                Ok(report)
+            });
+            match merged {
+                Ok(report) => {
+                    w.last_merge_error = None;
+                    self.merges.fetch_add(1, Ordering::Relaxed);
+                    out.push(report);
+                }
+                Err(e) => {
+                    w.last_merge_error = Some(e.to_string());
+                    return Err(e);
+                }
+            }
+        }
     }
 }
 
@@ -389,11 +461,29 @@ impl LiveIndex {
                 waiters: Vec::new(),
                 dirty_since: None,
                 last_error: None,
+                last_merge_error: None,
             }),
             commit_lock: Mutex::new(()),
             commits: AtomicU64::new(0),
+            merges: AtomicU64::new(0),
             stop: (Mutex::new(false), Condvar::new()),
+            merge_wake: (Mutex::new(MergeSignal::default()), Condvar::new()),
         });
+        let merger = match inner.options.merge {
+            Some(_) => {
+                let weak = Arc::downgrade(&inner);
+                Some(
+                    std::thread::Builder::new()
+                        .name("neardup-merge".into())
+                        .spawn(move || merge_loop(&weak))
+                        .map_err(|source| Error::Io {
+                            path: dir.to_path_buf(),
+                            source,
+                        })?,
+                )
+            }
+            None => None,
+        };
         let flusher = match interval {
             Some(every) => {
                 let weak = Arc::downgrade(&inner);
@@ -409,7 +499,11 @@ impl LiveIndex {
             }
             None => None,
         };
-        Ok(LiveIndex { inner, flusher })
+        Ok(LiveIndex {
+            inner,
+            flusher,
+            merger,
+        })
     }
 
     /// The index directory.
@@ -618,11 +712,23 @@ impl LiveIndex {
         self.inner.commit()
     }
 
-    /// Counts: committed, waiting, commits made.
+    /// Merges segments now, on this thread, as `policy` picks them (see
+    /// [`LiveOptions::merge`]; this works whether or not the live index
+    /// merges by itself). Queries keep working meanwhile; adds wait.
+    /// Returns what each merge did.
+    pub fn merge(&self, policy: &MergePolicy) -> Result<Vec<CompactReport>> {
+        self.inner.merge(policy)
+    }
+
+    /// Counts: committed, waiting, commits and merges made.
     pub fn stats(&self) -> LiveStats {
-        let (last_commit_error, pending_removals) = {
+        let (last_commit_error, last_merge_error, pending_removals) = {
             let w = lock(&self.inner.writer);
-            (w.last_error.clone(), w.writer.pending_removals() as u64)
+            (
+                w.last_error.clone(),
+                w.last_merge_error.clone(),
+                w.writer.pending_removals() as u64,
+            )
         };
         let view = self.view();
         let meta = view.index.meta();
@@ -635,6 +741,8 @@ impl LiveIndex {
             pending_removals,
             commits: self.inner.commits.load(Ordering::Relaxed),
             last_commit_error,
+            merges: self.inner.merges.load(Ordering::Relaxed),
+            last_merge_error,
         }
     }
 
@@ -647,6 +755,12 @@ impl LiveIndex {
     }
 
     fn stop_flusher(&mut self) {
+        if let Some(handle) = self.merger.take() {
+            let (signal, wake) = &self.inner.merge_wake;
+            lock(signal).stop = true;
+            wake.notify_all();
+            let _ = handle.join();
+        }
         if let Some(handle) = self.flusher.take() {
             let (stop, wake) = &self.inner.stop;
             *lock(stop) = true;
@@ -662,6 +776,37 @@ impl Drop for LiveIndex {
         if lock(&self.inner.writer).dirty_since.is_some() {
             let _ = self.commit();
         }
+    }
+}
+
+/// The merger thread: after each commit, makes the merges the policy
+/// picks (an error is kept for `stats`; the next commit tries again).
+fn merge_loop(inner: &Weak<Inner>) {
+    loop {
+        let Some(inner) = inner.upgrade() else { return };
+        let Some(policy) = inner.options.merge.clone() else {
+            return;
+        };
+        {
+            let (signal, wake) = &inner.merge_wake;
+            let mut s = lock(signal);
+            if !s.requested && !s.stop {
+                // Wakes now and then, so that the thread never keeps a
+                // dropped live index alive.
+                s = wake
+                    .wait_timeout(s, Duration::from_millis(250))
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .0;
+            }
+            if s.stop {
+                return;
+            }
+            if !s.requested {
+                continue;
+            }
+            s.requested = false;
+        }
+        let _ = inner.merge(&policy);
     }
 }
 
@@ -731,6 +876,7 @@ mod tests {
             commit_every_docs: 0,
             commit_interval: None,
             wait: Duration::ZERO,
+            merge: None,
         }
     }
 
@@ -854,6 +1000,7 @@ mod tests {
                 commit_every_docs: 3,
                 commit_interval: None,
                 wait: Duration::ZERO,
+                merge: None,
             },
         );
         for i in 0..7u64 {
@@ -873,6 +1020,7 @@ mod tests {
                 commit_every_docs: 0,
                 commit_interval: Some(Duration::from_millis(20)),
                 wait: Duration::ZERO,
+                merge: None,
             },
         );
         live.add_text("t", &story(77, 30).join(" ")).unwrap();
@@ -914,6 +1062,7 @@ mod tests {
                 commit_every_docs: 16,
                 commit_interval: None,
                 wait: Duration::ZERO,
+                merge: None,
             },
         );
         let text = |i: usize| story(5000 + i as u64, 50).join(" ");
@@ -951,6 +1100,161 @@ mod tests {
         });
         assert!(checked.load(Ordering::Relaxed) > 0);
         assert_eq!(live.stats().commits, (total / 16) as u64);
+    }
+
+    /// Every segment in the lowest tier: merges all of them into one as
+    /// soon as there are two.
+    fn eager() -> MergePolicy {
+        MergePolicy {
+            segments_per_tier: 2,
+            floor_docs: 1 << 40,
+            max_merge_docs: u64::MAX,
+        }
+    }
+
+    type Answer = (String, f64, f64, bool, Option<u64>);
+
+    fn answers(live: &LiveIndex, queries: &[String]) -> Vec<Vec<Answer>> {
+        queries
+            .iter()
+            .map(|q| {
+                live.query(q)
+                    .unwrap()
+                    .into_iter()
+                    .map(|m| (m.id, m.jaccard, m.containment, m.committed, m.cluster))
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn merging_changes_no_answer_and_keeps_waiting_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let live = live_in(dir.path(), manual());
+        let bases: Vec<Vec<String>> = (0..4).map(|b| story(100 + b, 70)).collect();
+        // Five commits of variants of four stories, one removal committed.
+        let mut n = 0;
+        for c in 0..5u64 {
+            for (b, base) in bases.iter().enumerate() {
+                let text = variant(base, (c as usize * 3 + b) % 11, c * 10 + b as u64);
+                live.add_text(&format!("d{n:02}"), &text).unwrap();
+                n += 1;
+            }
+            live.commit().unwrap();
+        }
+        assert!(live.remove("d05"));
+        live.commit().unwrap();
+        // Waiting: two documents and a removal of a committed one.
+        live.add_text("p0", &variant(&bases[0], 2, 99)).unwrap();
+        live.add_text("p1", &variant(&bases[3], 4, 98)).unwrap();
+        assert!(live.remove("d10"));
+        let queries: Vec<String> = (0..12)
+            .map(|q| variant(&bases[q % 4], q % 7, 500 + q as u64))
+            .collect();
+        let before = answers(&live, &queries);
+        assert!(before.iter().all(|a| a.len() > 2), "{before:?}");
+        let facts = |live: &LiveIndex| -> Vec<(String, u64, Option<u64>)> {
+            let index = live.committed();
+            let mut out: Vec<_> = index
+                .live_docs()
+                .map(|a| {
+                    let f = index.facts_at(a);
+                    (f.id, f.cluster, f.generation)
+                })
+                .collect();
+            out.sort();
+            out
+        };
+        let facts_before = facts(&live);
+        assert_eq!(live.stats().segments, 5);
+
+        let reports = live.merge(&eager()).unwrap();
+        assert_eq!(reports.iter().map(|r| r.dropped).sum::<u64>(), 1);
+        let stats = live.stats();
+        assert_eq!((stats.segments, stats.deleted, stats.merges), (1, 0, 1));
+        assert_eq!((stats.pending_documents, stats.pending_removals), (2, 1));
+        assert_eq!(answers(&live, &queries), before);
+        assert_eq!(facts(&live), facts_before);
+        assert!(live.get("d10").is_none() && live.get("p0").is_some());
+
+        // The waiting removal followed its document into the new segment.
+        live.commit().unwrap();
+        drop(live);
+        let index = Index::open(dir.path()).unwrap();
+        index.verify().unwrap();
+        assert!(index.find("d10").is_none() && index.find("d05").is_none());
+        assert!(index.find("p0").is_some() && index.find("d11").is_some());
+        assert_eq!(index.len(), 20 - 2 + 2);
+    }
+
+    #[test]
+    fn the_live_index_merges_in_the_background_while_readers_query() {
+        let dir = tempfile::tempdir().unwrap();
+        let live = live_in(
+            dir.path(),
+            LiveOptions {
+                commit_every_docs: 4,
+                merge: Some(MergePolicy {
+                    segments_per_tier: 3,
+                    ..eager()
+                }),
+                ..manual()
+            },
+        );
+        let text = |i: usize| story(7000 + i as u64, 50).join(" ");
+        let total = 120;
+        let acked = AtomicUsize::new(0);
+        let checked = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for i in 0..total {
+                    live.add_text(&format!("d{i}"), &text(i)).unwrap();
+                    acked.store(i + 1, Ordering::Release);
+                }
+            });
+            for r in 0..2u64 {
+                let (live, acked, checked) = (&live, &acked, &checked);
+                s.spawn(move || {
+                    let mut next = lcg(r + 40);
+                    for _ in 0..4000 {
+                        let n = acked.load(Ordering::Acquire);
+                        if n == 0 {
+                            std::thread::yield_now();
+                            continue;
+                        }
+                        let j = (next() % n as u64) as usize;
+                        let found = live.query(&text(j)).unwrap();
+                        assert_eq!(ids(&found), [format!("d{j}").as_str()]);
+                        assert_eq!(found[0].jaccard, 1.0);
+                        checked.fetch_add(1, Ordering::Relaxed);
+                        if n == total {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        assert!(checked.load(Ordering::Relaxed) > 0);
+        assert_eq!(live.stats().commits, (total / 4) as u64);
+        // Bounded wait for the merger to catch up (no timing asserted).
+        for _ in 0..3000 {
+            let st = live.stats();
+            if st.merges > 0 && (st.segments as usize) < 3 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let stats = live.stats();
+        assert!(stats.merges > 0 && stats.segments < 3, "{stats:?}");
+        assert_eq!(stats.last_merge_error, None);
+        for i in 0..total {
+            let found = live.query(&text(i)).unwrap();
+            assert_eq!(ids(&found), [format!("d{i}").as_str()]);
+        }
+        drop(live);
+        let index = Index::open(dir.path()).unwrap();
+        index.verify().unwrap();
+        assert_eq!(index.len(), total);
     }
 
     #[derive(Debug, Clone)]

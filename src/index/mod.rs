@@ -102,6 +102,7 @@
 //! One batch added to an empty index gives exactly the verified pairs of a
 //! scan of the same documents (`tests/index.rs` checks it).
 
+mod compact;
 mod format;
 pub mod live;
 mod lock;
@@ -116,6 +117,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
+pub use compact::{CompactReport, MergePolicy};
 pub use format::{FormatError, FORMAT_VERSION, OLDEST_FORMAT_VERSION};
 pub use live::{DurableAdd, LiveAdd, LiveDoc, LiveIndex, LiveMatch, LiveOptions, LiveStats};
 pub use lock::LOCK_FILE;

@@ -705,6 +705,36 @@ impl Segment {
         Ok(None)
     }
 
+    /// Calls `f(hash, document)` for every entry of band `band`'s table,
+    /// in table order: what a compaction carries into the merged segment
+    /// (the band hashes as they were computed when each document was
+    /// added). Fails on an out-of-range document number (a corrupt table).
+    pub(crate) fn band_entries(&self, band: usize, mut f: impl FnMut(u64, u32)) -> FResult<()> {
+        let Some(r) = self.bands.get(band) else {
+            return Ok(());
+        };
+        // A run at a time, so that a lazily opened segment verifies its
+        // blocks as they are read and nothing is copied whole.
+        const RUN: usize = 1 << 14;
+        let mut k = 0;
+        while k < r.entries {
+            let n = RUN.min(r.entries - k);
+            let hashes = as_u64s(self.bytes(r.hashes + 8 * k, 8 * n)?);
+            let docs = as_u32s(self.bytes(r.docs + 4 * k, 4 * n)?);
+            for (&h, &d) in hashes.iter().zip(docs.iter()) {
+                if d as usize >= self.docs {
+                    return Err(FormatError(format!(
+                        "band {band} names document {d} of {}",
+                        self.docs
+                    )));
+                }
+                f(h, d);
+            }
+            k += n;
+        }
+        Ok(())
+    }
+
     /// Appends to `out` the documents whose band `band` hashes to `hash`.
     /// Fails on an out-of-range document number (a corrupt table).
     pub(crate) fn lookup(&self, band: usize, hash: u64, out: &mut Vec<u32>) -> FResult<()> {

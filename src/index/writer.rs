@@ -184,13 +184,13 @@ pub struct CommitReport {
 
 /// Wall time of the steps of a commit.
 #[derive(Debug)]
-struct Clock {
+pub(super) struct Clock {
     last: std::time::Instant,
-    laps: Vec<(&'static str, std::time::Duration)>,
+    pub(super) laps: Vec<(&'static str, std::time::Duration)>,
 }
 
 impl Clock {
-    fn new() -> Clock {
+    pub(super) fn new() -> Clock {
         Clock {
             last: std::time::Instant::now(),
             laps: Vec::new(),
@@ -198,7 +198,7 @@ impl Clock {
     }
 
     /// Ends the step `name`, which started at the end of the last one.
-    fn lap(&mut self, name: &'static str) {
+    pub(super) fn lap(&mut self, name: &'static str) {
         let now = std::time::Instant::now();
         self.laps.push((name, now - self.last));
         self.last = now;
@@ -242,14 +242,16 @@ pub struct IndexWriter {
     options: WriterOptions,
     buffer: Vec<PreparedDoc>,
     ids: HashMap<String, usize>,
-    removals: BTreeSet<DocAddress>,
+    /// Removals waiting for the next commit (a compaction moves them with
+    /// their documents).
+    pub(super) removals: BTreeSet<DocAddress>,
     _lock: Lock,
 }
 
-/// A new document for [`ingest`].
-struct NewDoc<'a> {
-    entry: &'a DocEntry,
-    set: &'a [u64],
+/// A new document for [`ingest`] and [`write_new_segment`].
+pub(super) struct NewDoc<'a> {
+    pub(super) entry: &'a DocEntry,
+    pub(super) set: &'a [u64],
 }
 
 enum Target {
@@ -458,7 +460,7 @@ impl IndexWriter {
             .collect();
     }
 
-    fn fail(&self, at: FailPoint) -> Result<()> {
+    pub(super) fn fail(&self, at: FailPoint) -> Result<()> {
         if self.options.fail_point == Some(at) {
             return Err(Error::Io {
                 path: self.index.dir.clone(),
@@ -544,7 +546,8 @@ impl IndexWriter {
         let facts: Vec<(u64, u64)> = clusters.iter().map(|&c| (c, generation)).collect();
         meta.next_cluster = next_cluster;
         let banding = self.config().banding();
-        let new_segment = write_new_segment(&dir, &mut meta, &docs, &facts, &ing, banding)?;
+        let new_segment =
+            write_new_segment(&dir, &mut meta, &docs, &facts, &ing.band_refs(), banding)?;
         self.fail(FailPoint::AfterSegment)?;
         clock.lap("segment written");
 
@@ -555,28 +558,16 @@ impl IndexWriter {
         for a in &self.removals {
             tombs[a.segment as usize].push(a.doc);
         }
-        for (t, sm) in tombs.iter_mut().zip(meta.segments.iter_mut()) {
+        for t in &mut tombs {
             t.sort_unstable();
             t.dedup();
-            sm.deleted = t.len() as u64;
         }
         if new_segment.is_some() {
             tombs.push(vec![]);
         }
         meta.generation = generation;
-        meta.format_version = super::FORMAT_VERSION;
         meta.groups = groups;
-        meta.written_by = concat!("neardup ", env!("CARGO_PKG_VERSION")).into();
-        meta.deleted = meta.segments.iter().map(|s| s.deleted).sum();
-        meta.documents = meta.segments.iter().map(|s| s.docs).sum::<u64>() - meta.deleted;
-        meta.state = state_name(generation);
-        write_file(&dir, &meta.state, |w| {
-            write_state(w, &ing.boilerplate, &tombs, &sketch).map(|_| ())
-        })?;
-        self.fail(FailPoint::AfterState)?;
-        clock.lap("state written");
-
-        // Open the new files before committing, so that nothing can fail
+        // Open the new segment before committing, so that nothing can fail
         // after the metadata is replaced.
         let new_seg = match &new_segment {
             Some(name) => Some(Segment::open(
@@ -585,36 +576,89 @@ impl IndexWriter {
             )?),
             None => None,
         };
-        let state =
-            super::state::State::open(&dir.join(&meta.state), super::format::Verify::Blocks)?;
-        write_meta(&dir, &meta, self.options.fail_point)?;
-        clock.lap("verified, committed");
+        let added = docs.len();
+        let clusters: Vec<(String, u64)> = docs
+            .iter()
+            .zip(&clusters)
+            .map(|(d, &c)| (d.entry.id.clone(), c))
+            .collect();
+        drop(docs);
+        self.install(
+            meta,
+            (old_segments..old_segments, new_seg),
+            &ing.boilerplate,
+            &tombs,
+            Some(sketch),
+            &mut clock,
+        )?;
 
         let report = CommitReport {
             generation,
-            added: docs.len(),
+            added,
             removed: self.removals.len(),
             pairs,
             segment: new_segment,
             boilerplate_shingles: ing.boilerplate.len(),
-            new_clusters: (meta.next_cluster - first_cluster) as usize,
-            clusters: docs
-                .iter()
-                .zip(&clusters)
-                .map(|(d, &c)| (d.entry.id.clone(), c))
-                .collect(),
+            new_clusters: (self.index.meta.next_cluster - first_cluster) as usize,
+            clusters,
             timings: clock.laps,
         };
-        drop(docs);
-        self.index.segments.extend(new_seg);
-        self.index.state = state;
-        self.index.meta = meta;
-        self.sketch = sketch;
         self.buffer.clear();
         self.ids.clear();
         self.removals.clear();
-        collect_garbage(&dir, &self.index.meta);
         Ok(report)
+    }
+
+    /// The end of every change of the index — a commit, an optimize, a
+    /// compaction — so that all keep one protocol (`docs/INDEX-FORMAT.md`,
+    /// "Commit protocol"): writes and syncs the new state file (boilerplate
+    /// set, tombstones per segment of `meta`, df sketch: `None` keeps the
+    /// writer's), opens it, replaces the metadata atomically (after which
+    /// nothing can fail), then switches the writer to the new state and
+    /// deletes the files the new metadata does not name. `splice` replaces
+    /// the opened segments in that range by the new one, already written,
+    /// synced and opened; `meta` must list the result in the same order.
+    /// The document counts of `meta` are derived here from `tombs`. On
+    /// error nothing is committed and the writer keeps its state.
+    pub(super) fn install(
+        &mut self,
+        mut meta: Meta,
+        splice: (std::ops::Range<usize>, Option<Segment>),
+        boilerplate: &[u64],
+        tombs: &[Vec<u32>],
+        sketch: Option<Sketch>,
+        clock: &mut Clock,
+    ) -> Result<u64> {
+        let dir = self.index.dir.clone();
+        debug_assert_eq!(tombs.len(), meta.segments.len());
+        for (t, sm) in tombs.iter().zip(meta.segments.iter_mut()) {
+            sm.deleted = t.len() as u64;
+        }
+        meta.format_version = super::FORMAT_VERSION;
+        meta.written_by = concat!("neardup ", env!("CARGO_PKG_VERSION")).into();
+        meta.deleted = meta.segments.iter().map(|s| s.deleted).sum();
+        meta.documents = meta.segments.iter().map(|s| s.docs).sum::<u64>() - meta.deleted;
+        meta.state = state_name(meta.generation);
+        let state_bytes = write_file(&dir, &meta.state, |w| {
+            let sketch = sketch.as_ref().unwrap_or(&self.sketch);
+            write_state(w, boilerplate, tombs, sketch).map(|_| ())
+        })?;
+        self.fail(FailPoint::AfterState)?;
+        clock.lap("state written");
+        let state =
+            super::state::State::open(&dir.join(&meta.state), super::format::Verify::Blocks)?;
+        write_meta(&dir, &meta, self.options.fail_point)?;
+        clock.lap("verified, committed");
+        let (range, new) = splice;
+        self.index.segments.splice(range, new);
+        debug_assert_eq!(self.index.segments.len(), meta.segments.len());
+        self.index.state = state;
+        self.index.meta = meta;
+        if let Some(sketch) = sketch {
+            self.sketch = sketch;
+        }
+        collect_garbage(&dir, &self.index.meta);
+        Ok(state_bytes)
     }
 
     /// Merges all segments into one, dropping removed documents, and
@@ -675,35 +719,38 @@ impl IndexWriter {
             })
             .collect();
         let banding = self.config().banding();
-        let new_seg = match write_new_segment(&dir, &mut meta, &docs, &facts, &ing, banding)? {
-            Some(name) => Some(Segment::open(
-                &dir.join(&name),
-                super::format::Verify::Blocks,
-            )?),
-            None => None,
-        };
+        let new_seg =
+            match write_new_segment(&dir, &mut meta, &docs, &facts, &ing.band_refs(), banding)? {
+                Some(name) => Some(Segment::open(
+                    &dir.join(&name),
+                    super::format::Verify::Blocks,
+                )?),
+                None => None,
+            };
         let tombs: Vec<Vec<u32>> = meta.segments.iter().map(|_| vec![]).collect();
         meta.groups = groups;
-        meta.deleted = 0;
-        meta.documents = docs.len() as u64;
-        meta.state = state_name(meta.generation);
-        meta.written_by = concat!("neardup ", env!("CARGO_PKG_VERSION")).into();
-        let state_bytes = write_file(&dir, &meta.state, |w| {
-            write_state(w, &ing.boilerplate, &tombs, &sketch).map(|_| ())
-        })?;
-        let state =
-            super::state::State::open(&dir.join(&meta.state), super::format::Verify::Blocks)?;
-        write_meta(&dir, &meta, self.options.fail_point)?;
-        report.generation = meta.generation;
-        report.documents = docs.len();
-        report.bytes_after = meta.segments.iter().map(|s| s.bytes).sum::<u64>() + state_bytes;
+        let documents = docs.len();
         drop(docs);
         drop(sets);
-        self.index.segments = new_seg.into_iter().collect();
-        self.index.state = state;
-        self.index.meta = meta;
-        self.sketch = sketch;
-        collect_garbage(&dir, &self.index.meta);
+        let all = 0..self.index.segments.len();
+        let state_bytes = self.install(
+            meta,
+            (all, new_seg),
+            &ing.boilerplate,
+            &tombs,
+            Some(sketch),
+            &mut Clock::new(),
+        )?;
+        report.generation = self.index.meta.generation;
+        report.documents = documents;
+        report.bytes_after = self
+            .index
+            .meta
+            .segments
+            .iter()
+            .map(|s| s.bytes)
+            .sum::<u64>()
+            + state_bytes;
         Ok(report)
     }
 }
@@ -964,6 +1011,13 @@ fn ingest(
     })
 }
 
+impl Ingested {
+    /// Each new document's band hashes, for [`write_new_segment`].
+    fn band_refs(&self) -> Vec<Option<&[u64]>> {
+        self.bands.iter().map(Option::as_deref).collect()
+    }
+}
+
 /// The story cluster of each new document (`docs`, sorted by id), by the
 /// scan's clustering rule applied incrementally:
 ///
@@ -1070,12 +1124,14 @@ fn sync_dir(dir: &Path) -> Result<()> {
 
 /// Writes `docs` as the next segment file and lists it in `meta`; returns
 /// its name (`None`, and nothing written, when there are no documents).
-fn write_new_segment(
+/// `bands` are the documents' band hashes (`None`: an empty signature).
+/// Commits, `optimize` and compactions all write segments here.
+pub(super) fn write_new_segment(
     dir: &Path,
     meta: &mut Meta,
     docs: &[NewDoc<'_>],
     facts: &[(u64, u64)],
-    ing: &Ingested,
+    bands: &[Option<&[u64]>],
     banding: crate::lsh::Banding,
 ) -> Result<Option<String>> {
     if docs.is_empty() {
@@ -1085,12 +1141,12 @@ fn write_new_segment(
     meta.next_segment += 1;
     let seg_docs: Vec<SegmentDoc<'_>> = docs
         .iter()
-        .zip(&ing.bands)
+        .zip(bands)
         .zip(facts)
-        .map(|((d, b), &(cluster, generation))| SegmentDoc {
+        .map(|((d, &b), &(cluster, generation))| SegmentDoc {
             entry: d.entry,
             set: d.set,
-            bands: b.as_deref(),
+            bands: b,
             cluster,
             generation,
         })

@@ -19,7 +19,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use neardup::index::{LiveIndex, LiveOptions};
+use neardup::index::{LiveIndex, LiveOptions, MergePolicy};
 
 use super::say;
 
@@ -57,6 +57,14 @@ pub struct ServeArgs {
     /// Seconds to wait for another writer of the index to finish.
     #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
     wait: f64,
+    /// Merge segments in the background once this many adjacent ones are
+    /// of one size tier (a query probes every segment); 0: never merge.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    merge_tier: usize,
+    /// The most documents one background merge writes (adds wait while it
+    /// writes; queries never do).
+    #[arg(long, value_name = "N", default_value_t = 2_000_000)]
+    merge_max_docs: u64,
 }
 
 /// Reads the token: the file's first line, trimmed; an empty one is
@@ -98,6 +106,11 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             commit_every_docs: args.commit_docs,
             commit_interval: (args.commit_ms > 0).then(|| Duration::from_millis(args.commit_ms)),
             wait: Duration::from_secs_f64(args.wait),
+            merge: (args.merge_tier > 0).then(|| MergePolicy {
+                segments_per_tier: args.merge_tier.max(2),
+                max_merge_docs: args.merge_max_docs,
+                ..MergePolicy::default()
+            }),
         },
     )
     .with_context(|| {
