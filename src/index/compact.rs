@@ -282,7 +282,10 @@ impl IndexWriter {
                 let doc = seg.try_doc(i).map_err(damaged(a.segment as usize))?;
                 let set = seg.try_set(i).map_err(damaged(a.segment as usize))?;
                 let cluster = index.try_cluster_at(*a)?;
-                let added = seg.generation(i).unwrap_or(generation);
+                let added = seg
+                    .try_generation(i)
+                    .map_err(damaged(a.segment as usize))?
+                    .unwrap_or(generation);
                 Ok((doc.entry, set, (cluster, added)))
             })
             .collect::<Result<_>>()?;
@@ -318,8 +321,8 @@ impl IndexWriter {
         let removed_ids: Vec<String> = self
             .removals
             .iter()
-            .map(|a| index.doc(*a).entry.id)
-            .collect();
+            .map(|a| index.try_doc(*a).map(|d| d.entry.id))
+            .collect::<Result<_>>()?;
         let new_seg = match &name {
             Some(name) => Some(Segment::open(
                 &dir.join(name),
