@@ -50,20 +50,21 @@ pub trait StoreKey: Copy + Default + Send + Sync + std::fmt::Debug + 'static {
     /// How one set is held in memory: [`StoredKeys`] (packed in slabs) for
     /// 32-bit keys, a vector for 64-bit ones.
     type Held: std::ops::Deref<Target = [Self]> + From<Vec<Self>> + Send + Sync + std::fmt::Debug;
-    /// The key read from its little-endian form.
-    fn from_le(self) -> Self;
+    /// The key with its byte order swapped between little-endian and the
+    /// machine's (nothing on a little-endian machine; its own inverse).
+    fn swap_le(self) -> Self;
 }
 
 impl StoreKey for u32 {
     type Held = StoredKeys;
-    fn from_le(self) -> u32 {
+    fn swap_le(self) -> u32 {
         u32::from_le(self)
     }
 }
 
 impl StoreKey for u64 {
     type Held = Vec<u64>;
-    fn from_le(self) -> u64 {
+    fn swap_le(self) -> u64 {
         u64::from_le(self)
     }
 }
@@ -664,7 +665,6 @@ fn append<K: StoreKey>(
     starts: &mut Starts,
     set: &[K],
 ) -> std::io::Result<()> {
-    let width = std::mem::size_of::<K>();
     if cfg!(target_endian = "little") {
         // The keys' own bytes are the file's (little-endian) form.
         // SAFETY: any bytes of a `[u32]` or `[u64]` are valid `u8`s, and
@@ -673,13 +673,13 @@ fn append<K: StoreKey>(
             std::slice::from_raw_parts(set.as_ptr() as *const u8, std::mem::size_of_val(set))
         })?;
     } else {
-        // Each key byte-swapped to its little-endian form (`from_le` is
-        // its own inverse), a part at a time.
+        // Each key byte-swapped to its little-endian form, a part at a
+        // time.
         for part in set.chunks(1024) {
-            let swapped: Vec<K> = part.iter().map(|k| k.from_le()).collect();
+            let swapped: Vec<K> = part.iter().map(|k| k.swap_le()).collect();
             // SAFETY: as above.
             w.write_all(unsafe {
-                std::slice::from_raw_parts(swapped.as_ptr() as *const u8, part.len() * width)
+                std::slice::from_raw_parts(swapped.as_ptr() as *const u8, std::mem::size_of_val(part))
             })?;
         }
     }
@@ -708,7 +708,7 @@ fn read_at<K: StoreKey>(
     file.read_exact_at(bytes, s * width as u64)?;
     if cfg!(target_endian = "big") {
         for k in &mut keys {
-            *k = k.from_le();
+            *k = k.swap_le();
         }
     }
     Ok(keys)
