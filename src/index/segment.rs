@@ -431,7 +431,9 @@ impl Segment {
         };
         if let Some(blocks) = &blocks {
             match verify {
-                Verify::Full | Verify::Blocks => blocks.check_all(bytes)?,
+                Verify::Full | Verify::Blocks => {
+                    blocks.check_all(bytes, |r| data.release_range(r))?
+                }
                 Verify::Lazy => {
                     // What opening reads: the ends of the offsets table and
                     // the band directory.

@@ -771,6 +771,11 @@ impl IndexWriter {
     }
 }
 
+/// Most bytes of spilled sets a commit reads back at once: larger blocks
+/// only cost more fresh memory per pass (measured at 100k documents: 256
+/// MiB blocks took longer than 32 MiB ones).
+const MAX_BLOCK: usize = 32 << 20;
+
 /// The shingle sets of a commit's documents (numbered by id): held in
 /// memory, or read back from the writer's spilled [`SetStore`] a block at a
 /// time, so that a commit's resident sets stay within the memory budget.
@@ -791,10 +796,11 @@ enum DocSets<'a> {
 impl<'a> DocSets<'a> {
     /// The sets of the documents whose store slots are `slot` (in document
     /// order): borrowed when the store holds them in memory, read back
-    /// block by block (half the store's budget) when it has spilled.
+    /// block by block (half the store's budget, at most [`MAX_BLOCK`]) when
+    /// it has spilled.
     fn of_store(store: &'a SetStore<u64>, slot: Vec<u32>) -> DocSets<'a> {
         if store.spilled() {
-            let block = (store.budget() / 2).max(1);
+            let block = (store.budget() / 2).clamp(1, MAX_BLOCK);
             DocSets::Spilled { store, slot, block }
         } else {
             DocSets::Held(store.load(&slot))
