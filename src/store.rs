@@ -1,5 +1,6 @@
-//! Where a scan keeps its shingle sets: in memory up to a budget, then in
-//! an anonymous temporary file.
+//! Where a scan keeps its shingle sets (and an index writer its buffered
+//! documents' sets): in memory up to a budget, then in an anonymous
+//! temporary file.
 //!
 //! Verification needs every compared document's exact set, and a corpus of
 //! a million 640-word articles has 2.6 GB of them (sorted 32-bit keys). A
@@ -11,6 +12,10 @@
 //! the budget plus one batch per thread, not the corpus. The temporary file
 //! lives in the page cache for as long as memory allows, so reading it back
 //! costs about a memory copy.
+//!
+//! The store is generic over the key width ([`StoreKey`]): a scan keeps
+//! 32-bit shingle keys (`SetStore`, the default), an index writer 64-bit
+//! shingle hashes (`SetStore<u64>`).
 //!
 //! ```
 //! use neardup::store::SetStore;
@@ -39,12 +44,38 @@ use std::io::{BufWriter, Write};
 /// 640-word articles).
 pub const DEFAULT_SET_BUDGET: usize = 512 << 20;
 
-/// Shingle-key sets by document number (in the order they were pushed).
+/// A key a [`SetStore`] holds: `u32` (a scan's shingle keys) or `u64` (an
+/// index's shingle hashes), stored little-endian in the temporary file.
+pub trait StoreKey: Copy + Default + Send + Sync + std::fmt::Debug + 'static {
+    /// How one set is held in memory: [`StoredKeys`] (packed in slabs) for
+    /// 32-bit keys, a vector for 64-bit ones.
+    type Held: std::ops::Deref<Target = [Self]> + From<Vec<Self>> + Send + Sync + std::fmt::Debug;
+    /// The key with its byte order swapped between little-endian and the
+    /// machine's (nothing on a little-endian machine; its own inverse).
+    fn swap_le(self) -> Self;
+}
+
+impl StoreKey for u32 {
+    type Held = StoredKeys;
+    fn swap_le(self) -> u32 {
+        u32::from_le(self)
+    }
+}
+
+impl StoreKey for u64 {
+    type Held = Vec<u64>;
+    fn swap_le(self) -> u64 {
+        u64::from_le(self)
+    }
+}
+
+/// Shingle-key sets by document number (in the order they were pushed),
+/// of 32-bit keys unless told otherwise (see [`StoreKey`]).
 #[derive(Debug)]
-pub struct SetStore {
+pub struct SetStore<K: StoreKey = u32> {
     budget: usize,
     in_memory: usize,
-    mem: Vec<StoredKeys>,
+    mem: Vec<K::Held>,
     state: State,
     warnings: std::sync::Mutex<Vec<String>>,
 }
@@ -64,8 +95,16 @@ enum State {
 type Starts = Vec<u64>;
 
 impl SetStore {
-    /// An empty store keeping at most `budget` bytes of sets in memory.
+    /// An empty store of 32-bit keys keeping at most `budget` bytes of sets
+    /// in memory.
     pub fn new(budget: usize) -> SetStore {
+        SetStore::with_budget(budget)
+    }
+}
+
+impl<K: StoreKey> SetStore<K> {
+    /// An empty store keeping at most `budget` bytes of sets in memory.
+    pub fn with_budget(budget: usize) -> SetStore<K> {
         SetStore {
             budget,
             in_memory: 0,
@@ -74,6 +113,9 @@ impl SetStore {
             warnings: Default::default(),
         }
     }
+
+    /// Bytes of one key.
+    const KEY_BYTES: usize = std::mem::size_of::<K>();
 
     /// Changes the in-memory budget; sets already past it spill now.
     pub fn set_budget(&mut self, budget: usize) {
@@ -99,6 +141,16 @@ impl SetStore {
     /// Whether no set is stored.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The number of keys in set `d`.
+    pub fn set_len(&self, d: u32) -> usize {
+        match &self.state {
+            State::Memory => self.mem[d as usize].len(),
+            State::Writing(_, starts) | State::Sealed(_, starts) => {
+                (starts[d as usize + 1] - starts[d as usize]) as usize
+            }
+        }
     }
 
     /// Whether the sets live in the temporary file.
@@ -130,8 +182,8 @@ impl SetStore {
 
     /// Appends the next document's set: a vector, or keys already
     /// [packed](StoredKeys::packed) by the thread that made them.
-    pub fn push(&mut self, set: impl Into<StoredKeys>) {
-        let set: StoredKeys = set.into();
+    pub fn push(&mut self, set: impl Into<K::Held>) {
+        let set: K::Held = set.into();
         if let State::Writing(w, starts) = &mut self.state {
             match append(w, starts, &set) {
                 Ok(()) => return,
@@ -141,9 +193,29 @@ impl SetStore {
             }
         }
         if let State::Sealed(..) = self.state {
-            self.unspill(std::io::Error::other("store already sealed"));
+            // Open again for appending (an index writer buffers more
+            // documents after a commit that failed).
+            let State::Sealed(file, starts) = std::mem::replace(&mut self.state, State::Memory)
+            else {
+                unreachable!()
+            };
+            let mut w = BufWriter::with_capacity(1 << 20, file);
+            let end = starts.last().copied().unwrap_or(0) * Self::KEY_BYTES as u64;
+            let mut starts = starts;
+            match std::io::Seek::seek(&mut w, std::io::SeekFrom::Start(end))
+                .and_then(|_| append(&mut w, &mut starts, &set))
+            {
+                Ok(()) => {
+                    self.state = State::Writing(w, starts);
+                    return;
+                }
+                Err(e) => {
+                    self.state = State::Writing(w, starts);
+                    self.unspill(e);
+                }
+            }
         }
-        self.in_memory += set.len() * 4;
+        self.in_memory += set.len() * Self::KEY_BYTES;
         self.mem.push(set);
         if self.in_memory > self.budget {
             self.spill();
@@ -194,13 +266,13 @@ impl SetStore {
         self.seal_state(state);
         let n = self.len();
         let all: Vec<u32> = (0..n as u32).collect();
-        let sets: Vec<StoredKeys> = self
+        let sets: Vec<K::Held> = self
             .load(&all)
             .into_iter()
-            .map(|s| StoredKeys::from(s.into_owned()))
+            .map(|s| K::Held::from(s.into_owned()))
             .collect();
         self.state = State::Memory;
-        self.in_memory = sets.iter().map(|s| s.len() * 4).sum();
+        self.in_memory = sets.iter().map(|s| s.len() * Self::KEY_BYTES).sum();
         self.mem = sets;
     }
 
@@ -212,7 +284,7 @@ impl SetStore {
                     let n = starts.len() - 1;
                     self.warn(format!("cannot finish the shingle-set file: {e}"));
                     // Nothing can be read back: every set reads as empty.
-                    self.mem = (0..n).map(|_| StoredKeys::from(Vec::new())).collect();
+                    self.mem = (0..n).map(|_| K::Held::from(Vec::new())).collect();
                     State::Memory
                 }
             },
@@ -221,7 +293,8 @@ impl SetStore {
     }
 
     /// Finishes writing; call before [`load`](Self::load) (loading an
-    /// unsealed spilled store gives empty sets and a warning).
+    /// unsealed spilled store gives empty sets and a warning). Pushing to a
+    /// sealed store opens it for writing again.
     pub fn seal(&mut self) {
         let state = std::mem::replace(&mut self.state, State::Memory);
         self.seal_state(state);
@@ -229,7 +302,7 @@ impl SetStore {
 
     /// The sets of `docs`, in that order: borrowed when in memory, read
     /// back when spilled.
-    pub fn load(&self, docs: &[u32]) -> Vec<Cow<'_, [u32]>> {
+    pub fn load(&self, docs: &[u32]) -> Vec<Cow<'_, [K]>> {
         match &self.state {
             State::Memory => docs
                 .iter()
@@ -258,7 +331,7 @@ impl SetStore {
                 runs.into_par_iter()
                     .flat_map_iter(|run| {
                         let (a, b) = (docs[run.start], docs[run.end - 1]);
-                        let keys = read_at(file, starts, a, b + 1).unwrap_or_else(|e| {
+                        let keys = read_at::<K>(file, starts, a, b + 1).unwrap_or_else(|e| {
                             self.warn(format!("cannot read back a shingle set: {e}"));
                             Vec::new()
                         });
@@ -587,21 +660,27 @@ fn release_freed_memory() {
     }
 }
 
-fn append(w: &mut BufWriter<File>, starts: &mut Starts, set: &[u32]) -> std::io::Result<()> {
+fn append<K: StoreKey>(
+    w: &mut BufWriter<File>,
+    starts: &mut Starts,
+    set: &[K],
+) -> std::io::Result<()> {
     if cfg!(target_endian = "little") {
         // The keys' own bytes are the file's (little-endian) form.
-        // SAFETY: any bytes of a `[u32]` are valid `u8`s, and the view
-        // covers exactly the set.
+        // SAFETY: any bytes of a `[u32]` or `[u64]` are valid `u8`s, and
+        // the view covers exactly the set.
         w.write_all(unsafe {
-            std::slice::from_raw_parts(set.as_ptr() as *const u8, set.len() * 4)
+            std::slice::from_raw_parts(set.as_ptr() as *const u8, std::mem::size_of_val(set))
         })?;
     } else {
-        let mut bytes = [0u8; 4096];
-        for part in set.chunks(bytes.len() / 4) {
-            for (b, k) in bytes.chunks_exact_mut(4).zip(part) {
-                b.copy_from_slice(&k.to_le_bytes());
-            }
-            w.write_all(&bytes[..part.len() * 4])?;
+        // Each key byte-swapped to its little-endian form, a part at a
+        // time.
+        for part in set.chunks(1024) {
+            let swapped: Vec<K> = part.iter().map(|k| k.swap_le()).collect();
+            // SAFETY: as above.
+            w.write_all(unsafe {
+                std::slice::from_raw_parts(swapped.as_ptr() as *const u8, std::mem::size_of_val(part))
+            })?;
         }
     }
     starts.push(starts.last().copied().unwrap_or(0) + set.len() as u64);
@@ -610,26 +689,33 @@ fn append(w: &mut BufWriter<File>, starts: &mut Starts, set: &[u32]) -> std::io:
 
 /// The keys of the sets `from..to` (consecutive), back to back.
 #[cfg(unix)]
-fn read_at(file: &File, starts: &Starts, from: u32, to: u32) -> std::io::Result<Vec<u32>> {
+fn read_at<K: StoreKey>(
+    file: &File,
+    starts: &Starts,
+    from: u32,
+    to: u32,
+) -> std::io::Result<Vec<K>> {
     use std::os::unix::fs::FileExt;
+    let width = std::mem::size_of::<K>();
     let (s, e) = (starts[from as usize], starts[to as usize]);
-    let mut keys = vec![0u32; (e - s) as usize];
-    // SAFETY: the bytes of a `[u32]` may hold any value, and the view
-    // covers exactly the vector's initialized elements.
-    let bytes =
-        unsafe { std::slice::from_raw_parts_mut(keys.as_mut_ptr() as *mut u8, keys.len() * 4) };
+    let mut keys = vec![K::default(); (e - s) as usize];
+    // SAFETY: the bytes of a `[u32]` or `[u64]` may hold any value, and
+    // the view covers exactly the vector's initialized elements.
+    let bytes = unsafe {
+        std::slice::from_raw_parts_mut(keys.as_mut_ptr() as *mut u8, keys.len() * width)
+    };
     // Read straight into the keys (stored little-endian).
-    file.read_exact_at(bytes, s * 4)?;
+    file.read_exact_at(bytes, s * width as u64)?;
     if cfg!(target_endian = "big") {
         for k in &mut keys {
-            *k = u32::from_le(*k);
+            *k = k.swap_le();
         }
     }
     Ok(keys)
 }
 
 #[cfg(not(unix))]
-fn read_at(_: &File, _: &Starts, _: u32, _: u32) -> std::io::Result<Vec<u32>> {
+fn read_at<K: StoreKey>(_: &File, _: &Starts, _: u32, _: u32) -> std::io::Result<Vec<K>> {
     Err(std::io::Error::other("not supported on this platform"))
 }
 
@@ -741,9 +827,20 @@ mod tests {
         let sets: Vec<Vec<u32>> = (0..50u32)
             .map(|i| (0..i * 3).map(|k| k * 7 + i).collect())
             .collect();
+        stores_agree(&sets);
+        // 64-bit keys whose high halves matter.
+        let wide: Vec<Vec<u64>> = sets
+            .iter()
+            .enumerate()
+            .map(|(i, s)| s.iter().map(|&k| (k as u64) << 32 | (i as u64 * 977 + k as u64)).collect())
+            .collect();
+        stores_agree(&wide);
+    }
+
+    fn stores_agree<K: StoreKey + PartialEq>(sets: &[Vec<K>]) {
         for budget in [usize::MAX, 0, 100, 2000] {
-            let mut store = SetStore::new(budget);
-            for s in &sets {
+            let mut store = SetStore::<K>::with_budget(budget);
+            for s in sets {
                 store.push(s.clone());
             }
             store.seal();
@@ -761,8 +858,17 @@ mod tests {
                 assert_eq!(got.len(), order.len());
                 for (&d, s) in order.iter().zip(&got) {
                     assert_eq!(&**s, sets[d as usize].as_slice(), "set {d}");
+                    assert_eq!(store.set_len(d), s.len(), "set {d}");
                 }
             }
+            // Pushing after sealing opens the store again; every set,
+            // old and new, reads back.
+            let more: Vec<K> = sets[7].iter().rev().copied().collect();
+            store.push(more.clone());
+            store.seal();
+            assert_eq!(store.len(), sets.len() + 1);
+            assert_eq!(&*store.load(&[sets.len() as u32])[0], more.as_slice());
+            assert_eq!(&*store.load(&[7])[0], sets[7].as_slice());
             assert!(store.take_warnings().is_empty());
         }
     }

@@ -502,6 +502,78 @@ fn boilerplate_cut_grows_with_the_index() {
     assert_eq!(w.index().meta().groups, 30);
 }
 
+/// The files of an index (but its lock), by name, with their bytes.
+fn index_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    index_files(dir)
+        .iter()
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(p).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn spilled_sets_give_the_same_commits_and_files() {
+    // Three commits: real articles (with copies), then a footer shared by
+    // every story (boilerplate that grows: documents signed again, copy
+    // groups with indexed copies), then more articles and a removal; a
+    // buffered document removed before its commit leaves its set unused.
+    let articles = files(&sample_corpus());
+    let (first, third) = articles.split_at(articles.len() / 2);
+    let footers = footer_corpus(30);
+    let build = |budget: usize| {
+        let tmp = tempfile::tempdir().unwrap();
+        Index::create(tmp.path(), &Config::default()).unwrap();
+        let options = WriterOptions {
+            memory_budget: budget,
+            ..Default::default()
+        };
+        let mut w = IndexWriter::open_with(tmp.path(), &options).unwrap();
+        let mut reports = Vec::new();
+        let mut spilled = Vec::new();
+        let corpus = Corpus::open(first, CorpusOptions::default()).unwrap();
+        assert!(w.add_corpus(&corpus, |_| {}).skipped.is_empty());
+        spilled.push(w.spilled());
+        reports.push(w.commit().unwrap());
+        w.add_texts(&footers);
+        assert!(w.remove("story-07"));
+        spilled.push(w.spilled());
+        reports.push(w.commit().unwrap());
+        let corpus = Corpus::open(third, CorpusOptions::default()).unwrap();
+        assert!(w.add_corpus(&corpus, |_| {}).skipped.is_empty());
+        assert!(w.remove("story-03"));
+        spilled.push(w.spilled());
+        reports.push(w.commit().unwrap());
+        for r in &mut reports {
+            r.timings.clear();
+        }
+        drop(w);
+        (reports, spilled, index_bytes(tmp.path()))
+    };
+    let (reports, spilled, bytes) = build(usize::MAX);
+    assert_eq!(spilled, [false; 3]);
+    assert!(reports[0].pairs.len() >= 5, "{:?}", reports[0].pairs);
+    assert!(reports[1].boilerplate_shingles >= 50);
+    assert_eq!(reports[2].removed, 1);
+    // Every set in the file (read back one at a time), or a few at a time.
+    for budget in [0, 40_000] {
+        let (r, s, b) = build(budget);
+        // A budget of a few documents' sets: the small footer commit
+        // stays in memory.
+        assert!(
+            s[0] && s[2] && (budget > 0 || s[1]),
+            "budget {budget}: {s:?}"
+        );
+        assert_eq!(r, reports, "budget {budget}");
+        assert_eq!(b.len(), bytes.len());
+        for ((name, got), (want_name, want)) in b.iter().zip(&bytes) {
+            assert_eq!(name, want_name);
+            assert!(got == want, "budget {budget}: {name} differs");
+        }
+    }
+}
+
 #[test]
 fn add_texts_commits_as_add_text_one_by_one() {
     let mut docs = footer_corpus(30);

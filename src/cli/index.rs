@@ -107,6 +107,11 @@ pub struct IndexAddArgs {
     /// --commit-every leaves few segments.
     #[arg(long)]
     merge: bool,
+    /// Shingle sets of the documents to commit kept in memory, in MB, as `scan --memory-budget`:
+    /// past it they go to an unnamed temporary file (in TMPDIR) and each commit reads them back
+    /// a block at a time. Results do not depend on it.
+    #[arg(long, value_name = "MB", default_value_t = 512)]
+    memory_budget: usize,
     #[command(flatten)]
     lock: LockArgs,
     #[command(flatten)]
@@ -300,6 +305,7 @@ fn add(args: IndexAddArgs) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     args.run.init_threads()?;
     let mut writer = open_writer(&args.dir, &args.lock)?;
+    writer.set_memory_budget(args.memory_budget.saturating_mul(1 << 20));
     args.config.0.check_index(writer.index())?;
     let options = args.input.options();
     let corpus = Corpus::open(&args.inputs, options.clone())?;
@@ -317,6 +323,9 @@ fn add(args: IndexAddArgs) -> Result<ExitCode> {
     let mut commit = |writer: &mut IndexWriter, out: &mut dyn Write| -> Result<()> {
         let read = read_since.elapsed();
         let report = writer.commit()?;
+        for w in &report.warnings {
+            say(format_args!("warning: {w}"));
+        }
         if timings {
             let parts: Vec<String> = std::iter::once(&("read", read))
                 .chain(&report.timings)

@@ -28,7 +28,7 @@ use std::time::Duration;
 use rayon::prelude::*;
 
 use super::segment::DocEntry;
-use super::writer::{write_new_segment, Clock, NewDoc};
+use super::writer::{write_new_segment, Clock, DocSets, NewDoc};
 use super::{DocAddress, FailPoint, IndexWriter, Segment, SegmentMeta};
 use crate::error::{Error, Result};
 
@@ -291,19 +291,21 @@ impl IndexWriter {
             .collect::<Result<_>>()?;
         let docs: Vec<NewDoc<'_>> = stored
             .iter()
-            .map(|(entry, set, _)| NewDoc { entry, set })
+            .map(|(entry, _, _)| NewDoc { entry })
             .collect();
+        let sets = DocSets::Held(stored.iter().map(|s| Cow::Borrowed(&*s.1)).collect());
         let facts: Vec<(u64, u64)> = stored.iter().map(|s| s.2).collect();
         let band_refs: Vec<Option<&[u64]>> = (0..n)
             .map(|i| (filled[i] != 0).then(|| &flat[i * bands..(i + 1) * bands]))
             .collect();
         clock.lap("documents read");
         let banding = self.config().banding();
-        let name = write_new_segment(&dir, &mut meta, &docs, &facts, &band_refs, banding)?;
+        let name = write_new_segment(&dir, &mut meta, &docs, &sets, &facts, &band_refs, banding)?;
         // Listed last by the writer: moved to the place of the run.
         let new_meta = name.as_ref().and_then(|_| meta.segments.pop());
         meta.segments.splice(range.clone(), new_meta);
         drop(docs);
+        drop(sets);
         drop(band_refs);
         drop(stored);
         drop(flat);

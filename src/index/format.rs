@@ -389,9 +389,21 @@ impl Blocks {
         Ok(())
     }
 
-    /// Verifies every block (for a full verification).
-    pub(crate) fn check_all(&self, file: &[u8]) -> FResult<()> {
-        (0..self.n_blocks).try_for_each(|k| self.block(file, k))
+    /// Verifies every block (for a full verification), handing each run
+    /// of verified bytes (8 MiB) to `done`, which may release their pages:
+    /// a verification then never holds the whole file in memory.
+    pub(crate) fn check_all(
+        &self,
+        file: &[u8],
+        done: impl Fn(std::ops::Range<usize>),
+    ) -> FResult<()> {
+        const RUN: usize = (8 << 20) / BLOCK;
+        for first in (0..self.n_blocks).step_by(RUN) {
+            let last = (first + RUN).min(self.n_blocks);
+            (first..last).try_for_each(|k| self.block(file, k))?;
+            done(first * BLOCK..(last * BLOCK).min(self.covered));
+        }
+        Ok(())
     }
 
     fn block(&self, file: &[u8], k: usize) -> FResult<()> {
@@ -635,6 +647,25 @@ impl Data {
             // entries: later reads fault the same file contents back in.
             let _ = unsafe { m.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
         }
+    }
+
+    /// [`release_pages`](Self::release_pages) of the bytes `range` only.
+    pub fn release_range(&self, range: std::ops::Range<usize>) {
+        #[cfg(unix)]
+        if let Data::Map(m) = self {
+            if range.start < range.end && range.end <= m.len() {
+                // SAFETY: as in `release_pages`.
+                let _ = unsafe {
+                    m.unchecked_advise_range(
+                        memmap2::UncheckedAdvice::DontNeed,
+                        range.start,
+                        range.len(),
+                    )
+                };
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = range;
     }
 
     pub fn bytes(&self) -> &[u8] {

@@ -103,12 +103,11 @@ fn path_from_bytes(b: &[u8]) -> PathBuf {
     }
 }
 
-/// One document handed to [`write_segment`]: its entry, its sorted shingle
-/// set, and its band hashes (`None` when its set is empty after the
+/// One document handed to [`write_segment`] (its set is handed over apart):
+/// its entry and its band hashes (`None` when its set is empty after the
 /// boilerplate cut: such a document never becomes an LSH candidate).
 pub(crate) struct SegmentDoc<'a> {
     pub entry: &'a DocEntry,
-    pub set: &'a [u64],
     pub bands: Option<&'a [u64]>,
     /// Its story cluster.
     pub cluster: u64,
@@ -116,12 +115,19 @@ pub(crate) struct SegmentDoc<'a> {
     pub generation: u64,
 }
 
-/// Writes a segment of `docs` (which must be sorted by id, ids unique).
-/// Returns the file length.
+/// Hands each document's sorted shingle set, in document order, to the
+/// function it is given ([`write_segment`]; the index writer reads spilled
+/// sets back a block at a time).
+pub(crate) type SetsInOrder<'f> =
+    &'f mut dyn FnMut(&mut dyn FnMut(&[u64]) -> io::Result<()>) -> io::Result<()>;
+
+/// Writes a segment of `docs` (which must be sorted by id, ids unique),
+/// their sets handed over by `sets`. Returns the file length.
 pub(crate) fn write_segment<W: Write>(
     out: W,
     docs: &[SegmentDoc<'_>],
     banding: Banding,
+    sets: SetsInOrder<'_>,
 ) -> io::Result<(W, u64)> {
     if docs.len() >= u32::MAX as usize {
         return Err(io::Error::other(
@@ -134,10 +140,18 @@ pub(crate) fn write_segment<W: Write>(
     let mut starts = Vec::with_capacity(docs.len() + 1);
     let mut total = 0u64;
     starts.push(0u64);
-    for d in docs {
-        w.u64s(d.set)?;
-        total += d.set.len() as u64;
+    sets(&mut |set| {
+        w.u64s(set)?;
+        total += set.len() as u64;
         starts.push(total);
+        Ok(())
+    })?;
+    if starts.len() != docs.len() + 1 {
+        return Err(io::Error::other(format!(
+            "{} shingle sets for {} documents",
+            starts.len() - 1,
+            docs.len()
+        )));
     }
     // 2. Set starts.
     let set_starts_off = w.pos();
@@ -417,7 +431,9 @@ impl Segment {
         };
         if let Some(blocks) = &blocks {
             match verify {
-                Verify::Full | Verify::Blocks => blocks.check_all(bytes)?,
+                Verify::Full | Verify::Blocks => {
+                    blocks.check_all(bytes, |r| data.release_range(r))?
+                }
                 Verify::Lazy => {
                     // What opening reads: the ends of the offsets table and
                     // the band directory.
@@ -908,15 +924,21 @@ mod tests {
         let docs: Vec<SegmentDoc<'_>> = (0..3)
             .map(|i| SegmentDoc {
                 entry: &e[i],
-                set: &sets[i],
                 bands: (!bands[i].is_empty()).then_some(&bands[i][..]),
                 cluster: 40 + i as u64,
                 generation: 7,
             })
             .collect();
-        write_segment(Vec::new(), &docs, Banding { bands: 2, rows: 1 })
-            .unwrap()
-            .0
+        let mut in_order =
+            |each: &mut dyn FnMut(&[u64]) -> io::Result<()>| sets.iter().try_for_each(|s| each(s));
+        write_segment(
+            Vec::new(),
+            &docs,
+            Banding { bands: 2, rows: 1 },
+            &mut in_order,
+        )
+        .unwrap()
+        .0
     }
 
     #[test]

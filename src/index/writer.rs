@@ -21,10 +21,11 @@ use super::{
 use crate::cluster::{cluster, Edge};
 use crate::config::Config;
 use crate::corpus::{Corpus, CorpusOptions, DocSource, Document, Event, Skip, SkipReason};
-use crate::engine::passes::{copy_groups, cut_similarity, is_near_copy_by, scored};
+use crate::engine::passes::{candidates, copy_groups, cut_similarity, is_near_copy_by, scored};
 use crate::engine::{is_near_copy, Engine};
 use crate::error::{Error, Result};
-use crate::lsh::{band_keys, candidate_pairs};
+use crate::lsh::band_keys;
+use crate::store::{SetStore, DEFAULT_SET_BUDGET};
 use crate::verify::{intersection_size, Similarity};
 
 /// Prefix of the temporary files a writer creates (removed by the next
@@ -34,7 +35,7 @@ use crate::verify::{intersection_size, Similarity};
 const TMP_PREFIX: &str = ".ndup-tmp-";
 
 /// Options of [`IndexWriter::open_with`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct WriterOptions {
     /// Does nothing. It used to take over a lock left by a writer that had
     /// died; the lock is now held by the operating system and released when
@@ -45,9 +46,26 @@ pub struct WriterOptions {
     /// giving up with [`Error::IndexLocked`] (default zero: give up at
     /// once).
     pub wait: std::time::Duration,
+    /// Bytes of buffered documents' shingle sets kept in memory (default
+    /// [`DEFAULT_SET_BUDGET`], 512 MiB, as a scan's; see
+    /// [`IndexWriter::set_memory_budget`]). Past it they go to an unnamed
+    /// temporary file, and a commit reads them back a block (half the
+    /// budget) at a time. Results do not depend on it.
+    pub memory_budget: usize,
     /// Test hook: make commits stop at this point, as a crash would.
     #[doc(hidden)]
     pub fail_point: Option<FailPoint>,
+}
+
+impl Default for WriterOptions {
+    fn default() -> WriterOptions {
+        WriterOptions {
+            break_stale_lock: false,
+            wait: std::time::Duration::ZERO,
+            memory_budget: DEFAULT_SET_BUDGET,
+            fail_point: None,
+        }
+    }
 }
 
 /// Test hook: where a commit stops when told to (see `tests/index.rs`).
@@ -180,6 +198,10 @@ pub struct CommitReport {
     /// Wall time of each step of the commit, in order (`neardup index add
     /// --timings` prints them).
     pub timings: Vec<(&'static str, std::time::Duration)>,
+    /// Problems met that did not stop the commit: a temporary file for the
+    /// buffered sets that could not be written (they stayed in memory,
+    /// past the budget).
+    pub warnings: Vec<String>,
 }
 
 /// Wall time of the steps of a commit.
@@ -240,7 +262,11 @@ pub struct IndexWriter {
     index: Index,
     sketch: Sketch,
     options: WriterOptions,
-    buffer: Vec<PreparedDoc>,
+    /// The buffered documents, each with its set's slot in `sets`.
+    buffer: Vec<(DocEntry, u32)>,
+    /// The buffered documents' sets (a removed one's stays, unused, until
+    /// the commit).
+    sets: SetStore<u64>,
     ids: HashMap<String, usize>,
     /// Removals waiting for the next commit (a compaction moves them with
     /// their documents).
@@ -248,10 +274,10 @@ pub struct IndexWriter {
     _lock: Lock,
 }
 
-/// A new document for [`ingest`] and [`write_new_segment`].
+/// A new document for [`ingest`] and [`write_new_segment`] (its set is in
+/// a [`DocSets`]).
 pub(super) struct NewDoc<'a> {
     pub(super) entry: &'a DocEntry,
-    pub(super) set: &'a [u64],
 }
 
 enum Target {
@@ -294,6 +320,7 @@ impl IndexWriter {
             sketch,
             options: options.clone(),
             buffer: Vec::new(),
+            sets: SetStore::with_budget(options.memory_budget),
             ids: HashMap::new(),
             removals: BTreeSet::new(),
             _lock: lock,
@@ -319,6 +346,26 @@ impl IndexWriter {
             id_field: options.id_field.clone(),
             text_field: options.text_field.clone(),
         }
+    }
+
+    /// Keeps at most `bytes` of buffered documents' shingle sets in memory
+    /// ([`WriterOptions::memory_budget`]); past that, they go to an unnamed
+    /// temporary file (sets already past it go now), and a commit reads
+    /// them back a block (half the budget) at a time, as a scan does (see
+    /// [`crate::store`]). The commit's pairs and files do not depend on
+    /// it. It does not bound what a commit keeps per document (ids and
+    /// sources, signatures, band keys, candidate pairs, each document's
+    /// boilerplate shingles), nor an [`optimize`](Self::optimize), which
+    /// holds the sets of the whole index.
+    pub fn set_memory_budget(&mut self, bytes: usize) {
+        self.options.memory_budget = bytes;
+        self.sets.set_budget(bytes);
+    }
+
+    /// Whether the buffered documents' sets have gone past the memory
+    /// budget to the temporary file.
+    pub fn spilled(&self) -> bool {
+        self.sets.spilled()
     }
 
     /// Documents buffered for the next commit.
@@ -363,7 +410,7 @@ impl IndexWriter {
                 SkipReason::DuplicateId,
                 format!(
                     "id {:?} was already added from {}",
-                    doc.entry.id, self.buffer[i].entry.source
+                    doc.entry.id, self.buffer[i].0.source
                 ),
             );
         }
@@ -380,7 +427,9 @@ impl IndexWriter {
             }
         }
         self.ids.insert(doc.entry.id.clone(), self.buffer.len());
-        self.buffer.push(doc);
+        let slot = self.sets.len() as u32;
+        self.sets.push(doc.set);
+        self.buffer.push((doc.entry, slot));
         None
     }
 
@@ -456,7 +505,7 @@ impl IndexWriter {
             .buffer
             .iter()
             .enumerate()
-            .map(|(i, d)| (d.entry.id.clone(), i))
+            .map(|(i, d)| (d.0.id.clone(), i))
             .collect();
     }
 
@@ -484,17 +533,15 @@ impl IndexWriter {
             });
         }
         let mut clock = Clock::new();
-        self.buffer.sort_by(|x, y| x.entry.id.cmp(&y.entry.id));
+        self.buffer.sort_by(|x, y| x.0.id.cmp(&y.0.id));
         self.rebuild_ids();
         let dir = self.index.dir.clone();
-        let docs: Vec<NewDoc<'_>> = self
-            .buffer
-            .iter()
-            .map(|d| NewDoc {
-                entry: &d.entry,
-                set: &d.set,
-            })
-            .collect();
+        self.sets.seal();
+        // Problems of the set store so far: a temporary file that could
+        // not be written (the sets stayed in memory).
+        let warnings = self.sets.take_warnings();
+        let docs: Vec<NewDoc<'_>> = self.buffer.iter().map(|d| NewDoc { entry: &d.0 }).collect();
+        let sets = DocSets::of_store(&self.sets, self.buffer.iter().map(|d| d.1).collect());
         let mut sketch = self.sketch.clone();
         let mut groups = self.index.meta.groups;
         let ing = ingest(
@@ -503,7 +550,7 @@ impl IndexWriter {
             &self.removals,
             &mut sketch,
             &mut groups,
-            &docs,
+            &sets,
             true,
             &mut clock,
         )?;
@@ -541,13 +588,36 @@ impl IndexWriter {
         let generation = meta.generation + 1;
         let first_cluster = meta.next_cluster.max(1);
         clock.lap("pairs sorted");
-        let (clusters, next_cluster) = assign_clusters(&self.index, &docs, &ing, first_cluster);
+        let (clusters, next_cluster) =
+            assign_clusters(&self.index, &docs, &sets, &ing, first_cluster);
         clock.lap("clusters");
         let facts: Vec<(u64, u64)> = clusters.iter().map(|&c| (c, generation)).collect();
         meta.next_cluster = next_cluster;
         let banding = self.config().banding();
-        let new_segment =
-            write_new_segment(&dir, &mut meta, &docs, &facts, &ing.band_refs(), banding)?;
+        let new_segment = write_new_segment(
+            &dir,
+            &mut meta,
+            &docs,
+            &sets,
+            &facts,
+            &ing.band_refs(),
+            banding,
+        )?;
+        // Sets that could not be read back came out empty: nothing of this
+        // commit can be trusted.
+        let unread = self.sets.take_warnings();
+        if !unread.is_empty() {
+            if let Some(name) = &new_segment {
+                let _ = std::fs::remove_file(dir.join(name));
+            }
+            return Err(Error::Io {
+                path: dir.clone(),
+                source: io::Error::other(format!(
+                    "cannot read back the buffered documents' shingle sets: {}",
+                    unread.join("; ")
+                )),
+            });
+        }
         self.fail(FailPoint::AfterSegment)?;
         clock.lap("segment written");
 
@@ -583,6 +653,7 @@ impl IndexWriter {
             .map(|(d, &c)| (d.entry.id.clone(), c))
             .collect();
         drop(docs);
+        drop(sets);
         self.install(
             meta,
             (old_segments..old_segments, new_seg),
@@ -602,8 +673,10 @@ impl IndexWriter {
             new_clusters: (self.index.meta.next_cluster - first_cluster) as usize,
             clusters,
             timings: clock.laps,
+            warnings,
         };
         self.buffer.clear();
+        self.sets = SetStore::with_budget(self.options.memory_budget);
         self.ids.clear();
         self.removals.clear();
         Ok(report)
@@ -686,11 +759,8 @@ impl IndexWriter {
             .iter()
             .map(|(_, a)| self.index.segments[a.segment as usize].set(a.doc as usize))
             .collect();
-        let docs: Vec<NewDoc<'_>> = entries
-            .iter()
-            .zip(&sets)
-            .map(|((e, _), s)| NewDoc { entry: e, set: s })
-            .collect();
+        let docs: Vec<NewDoc<'_>> = entries.iter().map(|(e, _)| NewDoc { entry: e }).collect();
+        let sets = DocSets::Held(sets);
         let mut sketch = Sketch::new(self.index.meta.sketch_bits);
         let mut groups = 0u64;
         let ing = ingest(
@@ -699,7 +769,7 @@ impl IndexWriter {
             &BTreeSet::new(),
             &mut sketch,
             &mut groups,
-            &docs,
+            &sets,
             false,
             &mut Clock::new(),
         )?;
@@ -719,14 +789,21 @@ impl IndexWriter {
             })
             .collect();
         let banding = self.config().banding();
-        let new_seg =
-            match write_new_segment(&dir, &mut meta, &docs, &facts, &ing.band_refs(), banding)? {
-                Some(name) => Some(Segment::open(
-                    &dir.join(&name),
-                    super::format::Verify::Blocks,
-                )?),
-                None => None,
-            };
+        let new_seg = match write_new_segment(
+            &dir,
+            &mut meta,
+            &docs,
+            &sets,
+            &facts,
+            &ing.band_refs(),
+            banding,
+        )? {
+            Some(name) => Some(Segment::open(
+                &dir.join(&name),
+                super::format::Verify::Blocks,
+            )?),
+            None => None,
+        };
         let tombs: Vec<Vec<u32>> = meta.segments.iter().map(|_| vec![]).collect();
         meta.groups = groups;
         let documents = docs.len();
@@ -755,12 +832,229 @@ impl IndexWriter {
     }
 }
 
+/// Most bytes of spilled sets a commit reads back at once: larger blocks
+/// only cost more fresh memory per pass (measured at 100k documents: 256
+/// MiB blocks took longer than 32 MiB ones).
+const MAX_BLOCK: usize = 32 << 20;
+
+/// The shingle sets of a commit's documents (numbered by id): held in
+/// memory, or read back from the writer's spilled [`SetStore`] a block at a
+/// time, so that a commit's resident sets stay within the memory budget.
+/// Every pass over the sets goes through [`DocSets::map_docs`] or
+/// [`DocSets::map_pairs`], which give the same results either way.
+pub(super) enum DocSets<'a> {
+    /// Every set at hand.
+    Held(Vec<Cow<'a, [u64]>>),
+    /// In a spilled store: document `d`'s set is `slot[d]`; at most about
+    /// `block` bytes of sets are loaded at once.
+    Spilled {
+        store: &'a SetStore<u64>,
+        slot: Vec<u32>,
+        block: usize,
+    },
+}
+
+impl<'a> DocSets<'a> {
+    /// The sets of the documents whose store slots are `slot` (in document
+    /// order): borrowed when the store holds them in memory, read back
+    /// block by block (half the store's budget, at most [`MAX_BLOCK`]) when
+    /// it has spilled.
+    fn of_store(store: &'a SetStore<u64>, slot: Vec<u32>) -> DocSets<'a> {
+        if store.spilled() {
+            let block = (store.budget() / 2).clamp(1, MAX_BLOCK);
+            DocSets::Spilled { store, slot, block }
+        } else {
+            DocSets::Held(store.load(&slot))
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            DocSets::Held(sets) => sets.len(),
+            DocSets::Spilled { slot, .. } => slot.len(),
+        }
+    }
+
+    /// The number of shingles of document `d`.
+    fn set_len(&self, d: usize) -> usize {
+        match self {
+            DocSets::Held(sets) => sets[d].len(),
+            DocSets::Spilled { store, slot, .. } => store.set_len(slot[d]),
+        }
+    }
+
+    /// The sets of `docs`, in that order.
+    fn load(&self, docs: &[u32]) -> Vec<Cow<'_, [u64]>> {
+        match self {
+            DocSets::Held(sets) => docs
+                .iter()
+                .map(|&d| Cow::Borrowed(&*sets[d as usize]))
+                .collect(),
+            DocSets::Spilled { store, slot, .. } => {
+                let slots: Vec<u32> = docs.iter().map(|&d| slot[d as usize]).collect();
+                store.load(&slots)
+            }
+        }
+    }
+
+    /// Consecutive parts of `items` (each a list of documents, `docs(i)`)
+    /// whose distinct documents' sets take at most a block (at least one
+    /// item each); the whole when the sets are held. Each part comes with
+    /// its distinct documents, sorted.
+    fn parts<'d>(
+        &self,
+        items: usize,
+        docs: impl Fn(usize) -> &'d [u32],
+    ) -> Vec<(std::ops::Range<usize>, Vec<u32>)> {
+        let block = match self {
+            DocSets::Held(_) => return vec![(0..items, Vec::new())],
+            DocSets::Spilled { block, .. } => *block,
+        };
+        let mut parts = Vec::new();
+        // `seen[d]`: the last part that took document `d`.
+        let mut seen = vec![u32::MAX; self.len()];
+        let (mut part, mut start, mut bytes, mut members) = (0u32, 0, 0usize, Vec::new());
+        for i in 0..items {
+            let more: usize = docs(i)
+                .iter()
+                .filter(|&&d| seen[d as usize] != part)
+                .map(|&d| self.set_len(d as usize) * 8)
+                .sum();
+            if i > start && bytes + more > block {
+                members.sort_unstable();
+                parts.push((start..i, std::mem::take(&mut members)));
+                (part, start, bytes) = (part + 1, i, 0);
+            }
+            for &d in docs(i) {
+                if seen[d as usize] != part {
+                    seen[d as usize] = part;
+                    members.push(d);
+                    bytes += self.set_len(d as usize) * 8;
+                }
+            }
+        }
+        if start < items {
+            members.sort_unstable();
+            parts.push((start..items, members));
+        }
+        parts
+    }
+
+    /// The sets of `members` (sorted, as [`DocSets::parts`] gives them;
+    /// ignored when the sets are held).
+    fn part(&self, members: Vec<u32>) -> Part<'_> {
+        match self {
+            DocSets::Held(sets) => Part::Held(sets),
+            DocSets::Spilled { .. } => {
+                let sets = self.load(&members);
+                Part::Loaded(members, sets)
+            }
+        }
+    }
+
+    /// `f(d, set)` for every document `d` for which `want(d)` holds (the
+    /// others give `None`), in parallel, a block of sets at a time.
+    fn map_docs<R: Send>(
+        &self,
+        want: impl Fn(usize) -> bool + Sync,
+        f: impl Fn(usize, &[u64]) -> R + Sync,
+    ) -> Vec<Option<R>> {
+        if let DocSets::Held(sets) = self {
+            return sets
+                .par_iter()
+                .enumerate()
+                .map(|(d, s)| want(d).then(|| f(d, s)))
+                .collect();
+        }
+        let wanted: Vec<u32> = (0..self.len() as u32)
+            .filter(|&d| want(d as usize))
+            .collect();
+        let mut out: Vec<Option<R>> = Vec::with_capacity(self.len());
+        out.resize_with(self.len(), || None);
+        for (_, members) in self.parts(wanted.len(), |i| &wanted[i..i + 1]) {
+            let part = self.part(members);
+            let Part::Loaded(members, sets) = &part else {
+                unreachable!("spilled sets are loaded")
+            };
+            let got: Vec<R> = members
+                .par_iter()
+                .zip(sets)
+                .map(|(&d, s)| f(d as usize, s))
+                .collect();
+            for (&d, r) in members.iter().zip(got) {
+                out[d as usize] = Some(r);
+            }
+        }
+        out
+    }
+
+    /// `f(d, set)` for every document `d`, in parallel, a block of sets at
+    /// a time.
+    fn map_all<R: Send>(&self, f: impl Fn(usize, &[u64]) -> R + Sync) -> Vec<R> {
+        self.map_docs(|_| true, f)
+            .into_iter()
+            .map(|r| r.expect("every document is wanted"))
+            .collect()
+    }
+
+    /// `f(i, set_a, set_b)` for each pair `(a, b)` of `pairs`, in order, in
+    /// parallel, a block of sets at a time.
+    fn map_pairs<R: Send>(
+        &self,
+        pairs: &[(u32, u32)],
+        f: impl Fn(usize, &[u64], &[u64]) -> R + Sync,
+    ) -> Vec<R> {
+        if let DocSets::Held(sets) = self {
+            return pairs
+                .par_iter()
+                .enumerate()
+                .map(|(i, &(a, b))| f(i, &sets[a as usize], &sets[b as usize]))
+                .collect();
+        }
+        // Each pair as a two-document list, for `parts`.
+        let flat: Vec<u32> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
+        let mut out = Vec::with_capacity(pairs.len());
+        for (range, members) in self.parts(pairs.len(), |i| &flat[2 * i..2 * i + 2]) {
+            let part = self.part(members);
+            out.par_extend(
+                pairs[range.clone()]
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, &(a, b))| f(range.start + i, part.set(a), part.set(b))),
+            );
+        }
+        out
+    }
+}
+
+/// The sets of one part of a commit's documents ([`DocSets::part`]).
+enum Part<'s> {
+    /// Every document's.
+    Held(&'s [Cow<'s, [u64]>]),
+    /// Those of the listed documents (sorted), in that order.
+    Loaded(Vec<u32>, Vec<Cow<'s, [u64]>>),
+}
+
+impl Part<'_> {
+    /// Document `d`'s set (`d` must be in the part).
+    fn set(&self, d: u32) -> &[u64] {
+        match self {
+            Part::Held(sets) => &sets[d as usize],
+            Part::Loaded(members, sets) => {
+                &sets[members
+                    .binary_search(&d)
+                    .expect("a part holds its documents")]
+            }
+        }
+    }
+}
+
 /// Signatures and band keys of `docs` with `bp` removed (the engine's
 /// signer and [`band_keys`]), into `sigs` and `bands`; only the documents
 /// for which `redo(d)` holds are signed.
 fn lsh_view(
     engine: &Engine,
-    docs: &[NewDoc<'_>],
+    sets: &DocSets<'_>,
     bp: &[u64],
     sigs: &mut [u32],
     bands: &mut [Option<Vec<u64>>],
@@ -769,24 +1063,85 @@ fn lsh_view(
     let bp = Boilerplate::new(bp);
     let perms = engine.config().perms();
     let banding = engine.config().banding();
+    let sign = |set: &[u64], sig: &mut [u32], b: &mut Option<Vec<u64>>| {
+        engine.hasher().signature_into(&cut_by(set, &bp), sig);
+        let mut keys = Vec::new();
+        *b = band_keys(sig, banding, &mut keys).then_some(keys);
+    };
+    if let DocSets::Held(held) = sets {
+        // Signed where they lie.
+        sigs.par_chunks_mut(perms)
+            .zip(bands.par_iter_mut())
+            .enumerate()
+            .filter(|(d, _)| redo(*d))
+            .for_each(|(d, (sig, b))| sign(&held[d], sig, b));
+        return;
+    }
+    let signed = sets.map_docs(redo, |_, set| {
+        let (mut sig, mut b) = (vec![0u32; perms], None);
+        sign(set, &mut sig, &mut b);
+        (sig, b)
+    });
     sigs.par_chunks_mut(perms)
         .zip(bands.par_iter_mut())
-        .enumerate()
-        .filter(|(d, _)| redo(*d))
-        .for_each(|(d, (sig, b))| {
-            engine
-                .hasher()
-                .signature_into(&cut_by(docs[d].set, &bp), sig);
-            let mut keys = Vec::new();
-            *b = band_keys(sig, banding, &mut keys).then_some(keys);
+        .zip(signed)
+        .for_each(|((sig, b), new)| {
+            if let Some((s, k)) = new {
+                sig.copy_from_slice(&s);
+                *b = k;
+            }
         });
+}
+
+/// What the copy group `m` (its new documents) adds to the df sketch:
+/// the union of its sets, minus what its indexed copies (`old_copies` of
+/// each new document, in `base`) already counted; and whether the group is
+/// new (has no indexed copy).
+fn group_contribution<'p>(
+    m: &[u32],
+    part: &'p Part<'p>,
+    old_copies: &[Vec<DocAddress>],
+    base: Option<&Index>,
+) -> (bool, Cow<'p, [u64]>) {
+    let mut olds: Vec<DocAddress> = m
+        .iter()
+        .flat_map(|&d| old_copies[d as usize].iter().copied())
+        .collect();
+    if m.len() == 1 && olds.is_empty() {
+        return (true, Cow::Borrowed(part.set(m[0])));
+    }
+    let mut union: Vec<u64> = m
+        .iter()
+        .flat_map(|&d| part.set(d).iter().copied())
+        .collect();
+    union.sort_unstable();
+    union.dedup();
+    olds.sort_unstable();
+    olds.dedup();
+    match base {
+        Some(b) if !olds.is_empty() => {
+            let mut seen: Vec<u64> = olds
+                .iter()
+                .flat_map(|a| {
+                    b.segments[a.segment as usize]
+                        .set(a.doc as usize)
+                        .into_owned()
+                })
+                .collect();
+            seen.sort_unstable();
+            seen.dedup();
+            union.retain(|h| seen.binary_search(h).is_err());
+            (false, Cow::Owned(union))
+        }
+        _ => (true, Cow::Owned(union)),
+    }
 }
 
 /// The heart of a commit: copy groups and df counting, the new boilerplate
 /// set, band hashes, and the verified pairs of the new documents (`docs`,
 /// sorted by id) with each other and with `base`'s live documents. The
 /// engine's passes do the work: [`copy_groups`] of the near copies
-/// ([`is_near_copy`]) among the LSH candidates ([`candidate_pairs`]), and
+/// ([`is_near_copy`]) among the scan's LSH candidates ([`candidates`]), and
 /// verification from counts ([`cut_similarity`], [`scored`]); only the df
 /// sketch, which carries the boilerplate across commits, is the index's own.
 #[allow(clippy::too_many_arguments)]
@@ -796,12 +1151,12 @@ fn ingest(
     excluded: &BTreeSet<DocAddress>,
     sketch: &mut Sketch,
     groups: &mut u64,
-    docs: &[NewDoc<'_>],
+    sets: &DocSets<'_>,
     want_pairs: bool,
     clock: &mut Clock,
 ) -> Result<Ingested> {
     let cfg = engine.config();
-    let n = docs.len();
+    let n = sets.len();
     let bp_old: Vec<u64> = base
         .map(|b| b.boilerplate().into_owned())
         .unwrap_or_default();
@@ -817,10 +1172,16 @@ fn ingest(
                 .collect(),
         }
     };
-    let mut sigs = vec![0u32; n * cfg.perms()];
+    let perms = cfg.perms();
+    let mut sigs = vec![0u32; n * perms];
     let mut bands: Vec<Option<Vec<u64>>> = vec![None; n];
-    lsh_view(engine, docs, &bp_old, &mut sigs, &mut bands, |_| true);
-    let mut nn = candidate_pairs(&sigs, cfg.perms(), cfg.banding(), cfg.max_bucket());
+    lsh_view(engine, sets, &bp_old, &mut sigs, &mut bands, |_| true);
+    // The scan's candidates: LSH less the pairs whose signatures agree on
+    // too little to pass the rule (`passes::candidate_floor`). The new
+    // documents are already numbered by id.
+    let by_id: Vec<u32> = (0..n as u32).collect();
+    let draw = |sigs: &[u32]| candidates(cfg, &by_id, |d| &sigs[d * perms..(d + 1) * perms]);
+    let mut nn = draw(&sigs);
     let mut ne = old_candidates(&bands)?;
     clock.lap("signatures, candidates");
 
@@ -835,12 +1196,9 @@ fn ingest(
         // Copy groups among the new documents, as a scan makes them: the
         // raw intersections of the candidates (kept for verification) say
         // which are near copies.
-        let raw: Vec<u32> = nn
-            .par_iter()
-            .map(|&(a, b)| intersection_size(docs[a as usize].set, docs[b as usize].set) as u32)
-            .collect();
+        let raw: Vec<u32> = sets.map_pairs(&nn, |_, a, b| intersection_size(a, b) as u32);
         let copies = nn.iter().zip(&raw).filter_map(|(&(a, b), &i)| {
-            let (sa, sb) = (docs[a as usize].set.len(), docs[b as usize].set.len());
+            let (sa, sb) = (sets.set_len(a as usize), sets.set_len(b as usize));
             is_near_copy_by(&Similarity::from_counts(i as usize, sa, sb), cfg).then_some((a, b))
         });
         let (group_of, n_groups) = copy_groups(n, copies);
@@ -852,75 +1210,42 @@ fn ingest(
         // Indexed copies of each new document.
         let old_copies: Vec<Vec<DocAddress>> = match base {
             None => vec![vec![]; n],
-            Some(b) => ne
-                .par_iter()
-                .enumerate()
-                .map(|(d, cands)| {
-                    cands
-                        .iter()
-                        .copied()
-                        .filter(|a| {
-                            let s = b.segments[a.segment as usize].set(a.doc as usize);
-                            is_copy(docs[d].set, &s)
-                        })
-                        .collect()
-                })
-                .collect(),
+            Some(b) => sets.map_all(|d, set| {
+                ne[d]
+                    .iter()
+                    .copied()
+                    .filter(|a| {
+                        let s = b.segments[a.segment as usize].set(a.doc as usize);
+                        is_copy(set, &s)
+                    })
+                    .collect()
+            }),
         };
         // What each group adds to the df: the union of its sets, minus what
         // its indexed copies already counted.
-        let contribution = |m: &Vec<u32>| -> (bool, Cow<'_, [u64]>) {
-            let mut olds: Vec<DocAddress> = m
-                .iter()
-                .flat_map(|&d| old_copies[d as usize].iter().copied())
-                .collect();
-            if m.len() == 1 && olds.is_empty() {
-                return (true, Cow::Borrowed(docs[m[0] as usize].set));
-            }
-            let mut union: Vec<u64> = m
-                .iter()
-                .flat_map(|&d| docs[d as usize].set.iter().copied())
-                .collect();
-            union.sort_unstable();
-            union.dedup();
-            olds.sort_unstable();
-            olds.dedup();
-            match base {
-                Some(b) if !olds.is_empty() => {
-                    let mut seen: Vec<u64> = olds
-                        .iter()
-                        .flat_map(|a| {
-                            b.segments[a.segment as usize]
-                                .set(a.doc as usize)
-                                .into_owned()
-                        })
-                        .collect();
-                    seen.sort_unstable();
-                    seen.dedup();
-                    union.retain(|h| seen.binary_search(h).is_err());
-                    (false, Cow::Owned(union))
-                }
-                _ => (true, Cow::Owned(union)),
-            }
-        };
         // In chunks, so that memory stays bounded for an optimize of a
-        // large index.
+        // large index; in parts of at most a block of sets when they have
+        // spilled.
         clock.lap("copy groups");
-        for chunk in members.chunks(4096) {
-            let contributions: Vec<(bool, Cow<'_, [u64]>)> =
-                chunk.par_iter().map(contribution).collect();
-            *groups += contributions.iter().filter(|(new, _)| *new).count() as u64;
-            let sets: Vec<&[u64]> = contributions.iter().map(|(_, c)| &**c).collect();
-            sketch.add_sets(&sets);
+        for (range, part_docs) in sets.parts(members.len(), |g| &members[g]) {
+            let part = sets.part(part_docs);
+            for chunk in members[range].chunks(4096) {
+                let contributions: Vec<(bool, Cow<'_, [u64]>)> = chunk
+                    .par_iter()
+                    .map(|m| group_contribution(m, &part, &old_copies, base))
+                    .collect();
+                *groups += contributions.iter().filter(|(new, _)| *new).count() as u64;
+                let sets: Vec<&[u64]> = contributions.iter().map(|(_, c)| &**c).collect();
+                sketch.add_sets(&sets);
+            }
         }
         let limit = cfg.boilerplate_cut(*groups as usize).unwrap_or(usize::MAX);
         let sketch: &Sketch = sketch;
         let over = |h: &u64| sketch.exceeds(*h, limit);
-        let mut all: Vec<u64> = docs
-            .par_iter()
-            .flat_map_iter(|d| d.set.iter().copied().filter(over))
-            .chain(bp_old.par_iter().copied().filter(over))
-            .collect();
+        let mut all: Vec<u64> = sets
+            .map_all(|_, s| s.iter().copied().filter(over).collect::<Vec<u64>>())
+            .concat();
+        all.extend(bp_old.iter().copied().filter(over));
         all.par_sort_unstable();
         all.dedup();
         boilerplate = all;
@@ -931,18 +1256,12 @@ fn ingest(
         // a shingle that is boilerplate now and was not then, or the
         // reverse (signatures are those of the cut sets).
         let (before, after) = (Boilerplate::new(&bp_old), Boilerplate::new(&boilerplate));
-        let changed: Vec<bool> = docs
-            .par_iter()
-            .map(|d| {
-                d.set
-                    .iter()
-                    .any(|&h| before.contains(h) != after.contains(h))
-            })
-            .collect();
-        lsh_view(engine, docs, &boilerplate, &mut sigs, &mut bands, |d| {
+        let changed: Vec<bool> =
+            sets.map_all(|_, s| s.iter().any(|&h| before.contains(h) != after.contains(h)));
+        lsh_view(engine, sets, &boilerplate, &mut sigs, &mut bands, |d| {
             changed[d]
         });
-        let again = candidate_pairs(&sigs, cfg.perms(), cfg.banding(), cfg.max_bucket());
+        let again = draw(&sigs);
         first_nn = Some(std::mem::replace(&mut nn, again));
         if let Some(b) = base {
             ne.par_iter_mut()
@@ -962,44 +1281,34 @@ fn ingest(
     drop(sigs);
     // Each new document's boilerplate shingles: the cut sets are never built.
     let bp = Boilerplate::new(&boilerplate);
-    let gone: Vec<Vec<u64>> = docs
-        .par_iter()
-        .map(|d| boilerplate_in(d.set, &bp))
-        .collect();
+    let gone: Vec<Vec<u64>> = sets.map_all(|_, s| boilerplate_in(s, &bp));
     let mut pairs = Vec::new();
     if want_pairs {
-        pairs = nn
-            .par_iter()
-            .enumerate()
-            .filter_map(|(i, &(a, b))| {
-                let (x, y) = (a as usize, b as usize);
-                let raw = counted.as_ref().and_then(|raw| match &first_nn {
-                    None => Some(raw[i] as usize),
-                    Some(first) => first.binary_search(&(a, b)).ok().map(|j| raw[j] as usize),
-                });
-                let s = cut_similarity(docs[x].set, &gone[x], docs[y].set, &gone[y], raw);
-                let e = scored(cfg, a, b, s).edge?;
-                Some((a, Target::New(b), e.jaccard, e.containment))
-            })
-            .collect();
+        let found = sets.map_pairs(&nn, |i, set_a, set_b| {
+            let (a, b) = nn[i];
+            let (x, y) = (a as usize, b as usize);
+            let raw = counted.as_ref().and_then(|raw| match &first_nn {
+                None => Some(raw[i] as usize),
+                Some(first) => first.binary_search(&(a, b)).ok().map(|j| raw[j] as usize),
+            });
+            let s = cut_similarity(set_a, &gone[x], set_b, &gone[y], raw);
+            let e = scored(cfg, a, b, s).edge?;
+            Some((a, Target::New(b), e.jaccard, e.containment))
+        });
+        pairs = found.into_iter().flatten().collect();
         if let Some(base) = base {
-            let old: Vec<(u32, Target, f64, f64)> = ne
-                .par_iter()
-                .enumerate()
-                .flat_map_iter(|(d, cands)| {
-                    let (q, q_gone) = (docs[d].set, &gone[d]);
-                    let bp = &bp;
-                    cands
-                        .iter()
-                        .filter(|a| !base.is_deleted(**a) && !excluded.contains(a))
-                        .filter_map(move |&a| {
-                            let s = base.similarity_with(q, q_gone, bp, a);
-                            let e = scored(cfg, d as u32, 0, s).edge?;
-                            Some((d as u32, Target::Old(a), e.jaccard, e.containment))
-                        })
-                })
-                .collect();
-            pairs.extend(old);
+            let old = sets.map_all(|d, q| {
+                ne[d]
+                    .iter()
+                    .filter(|a| !base.is_deleted(**a) && !excluded.contains(a))
+                    .filter_map(|&a| {
+                        let s = base.similarity_with(q, &gone[d], &bp, a);
+                        let e = scored(cfg, d as u32, 0, s).edge?;
+                        Some((d as u32, Target::Old(a), e.jaccard, e.containment))
+                    })
+                    .collect::<Vec<_>>()
+            });
+            pairs.extend(old.into_iter().flatten());
         }
     }
     clock.lap("verified");
@@ -1034,6 +1343,7 @@ impl Ingested {
 fn assign_clusters(
     index: &Index,
     docs: &[NewDoc<'_>],
+    sets: &DocSets<'_>,
     ing: &Ingested,
     first: u64,
 ) -> (Vec<u64>, u64) {
@@ -1076,7 +1386,8 @@ fn assign_clusters(
     let weight: Vec<u64> = docs.iter().map(|d| d.entry.words).collect();
     let check = |x: u32, y: u32| {
         let (a, b) = (x as usize, y as usize);
-        let s = cut_similarity(docs[a].set, &ing.gone[a], docs[b].set, &ing.gone[b], None);
+        let both = sets.load(&[x, y]);
+        let s = cut_similarity(&both[0], &ing.gone[a], &both[1], &ing.gone[b], None);
         scored(cfg, x, y, s)
     };
     let groups = cluster(n, &edges, &weight, cfg.linkage(), check).groups;
@@ -1130,6 +1441,7 @@ pub(super) fn write_new_segment(
     dir: &Path,
     meta: &mut Meta,
     docs: &[NewDoc<'_>],
+    sets: &DocSets<'_>,
     facts: &[(u64, u64)],
     bands: &[Option<&[u64]>],
     banding: crate::lsh::Banding,
@@ -1145,14 +1457,25 @@ pub(super) fn write_new_segment(
         .zip(facts)
         .map(|((d, &b), &(cluster, generation))| SegmentDoc {
             entry: d.entry,
-            set: d.set,
             bands: b,
             cluster,
             generation,
         })
         .collect();
+    // The sets in document order, a block at a time when they have
+    // spilled.
+    let ids: Vec<u32> = (0..docs.len() as u32).collect();
+    let mut in_order = |each: &mut dyn FnMut(&[u64]) -> io::Result<()>| -> io::Result<()> {
+        for (range, members) in sets.parts(ids.len(), |i| &ids[i..i + 1]) {
+            let part = sets.part(members);
+            for d in range {
+                each(part.set(d as u32))?;
+            }
+        }
+        Ok(())
+    };
     let bytes = write_file(dir, &name, |w| {
-        write_segment(w, &seg_docs, banding).map(|_| ())
+        write_segment(w, &seg_docs, banding, &mut in_order).map(|_| ())
     })?;
     meta.segments.push(SegmentMeta {
         name: name.clone(),
