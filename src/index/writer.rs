@@ -47,7 +47,7 @@ pub struct WriterOptions {
     /// once).
     pub wait: std::time::Duration,
     /// Bytes of buffered documents' shingle sets kept in memory (default
-    /// [`DEFAULT_SET_BUDGET`], 512 MiB, as a scan's; see
+    /// `DEFAULT_SET_BUDGET`, 512 MiB, as a scan's; see
     /// [`IndexWriter::set_memory_budget`]). Past it they go to an unnamed
     /// temporary file, and a commit reads them back a block (half the
     /// budget) at a time. Results do not depend on it.
@@ -352,7 +352,7 @@ impl IndexWriter {
     /// ([`WriterOptions::memory_budget`]); past that, they go to an unnamed
     /// temporary file (sets already past it go now), and a commit reads
     /// them back a block (half the budget) at a time, as a scan does (see
-    /// [`crate::store`]). The commit's pairs and files do not depend on
+    /// `store`). The commit's pairs and files do not depend on
     /// it. It does not bound what a commit keeps per document (ids and
     /// sources, signatures, band keys, candidate pairs, each document's
     /// boilerplate shingles), nor an [`optimize`](Self::optimize), which
