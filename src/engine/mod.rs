@@ -99,6 +99,15 @@ pub struct ScanStats {
     pub boilerplate_shingles: usize,
     /// Pairs proposed by LSH.
     pub candidate_pairs: usize,
+    /// Candidate pairs whose raw sets were compared for the copy groups:
+    /// those whose signatures and set sizes leave room for near-verbatim
+    /// copies (all of them in exact mode; none when the boilerplate cut is
+    /// off).
+    pub copy_compared_pairs: usize,
+    /// Candidate pairs compared against the exact cut sets: those whose
+    /// signatures and set sizes leave room for the decision rule once the
+    /// boilerplate is cut (all of them in exact mode).
+    pub compared_pairs: usize,
     /// Candidate pairs that passed verification.
     pub verified_pairs: usize,
     /// Duplicate pairs that LSH did not propose, found when the clustering
@@ -692,6 +701,7 @@ impl Scan<'_> {
         if cfg.boilerplate_cut(n).is_some() {
             let copies =
                 candidates.screened(|(x, y), m| passes::could_be_copies(cfg, m, size(x), size(y)));
+            stats.copy_compared_pairs = copies.len();
             let batches = batches_of(&copies);
             drop(copies);
             let inter = passes::raw_intersections(&batches, &load);
@@ -719,6 +729,7 @@ impl Scan<'_> {
             passes::could_be_duplicates(cfg, m, (size(x), size(y)), (cut_size(x), cut_size(y)))
         });
         drop(candidates);
+        stats.compared_pairs = verify.len();
         let batches = batches_of(&verify);
         drop(verify);
         let weight: Vec<u64> = docs.iter().map(|d| d.words as u64).collect();

@@ -43,11 +43,11 @@ pub(crate) const SCREEN_SIGMAS: f64 = 4.0;
 
 /// Whether two documents whose signatures agree in `matches` of `perms`
 /// slots, with raw shingle sets of `size_a` and `size_b` keys, could share
-/// `need` keys or more: the exact screen behind [`could_be_copies`] and
+/// `need` keys or more: the screen behind [`could_be_copies`] and
 /// [`could_be_duplicates`].
 ///
-/// Sets with an intersection of `i` keys have Jaccard `i / (size_a + size_b
-/// - i)`, which grows with `i`; so sets sharing at least `need` keys have
+/// Sets with an intersection of `i` keys have Jaccard
+/// `i / (size_a + size_b - i)`, which grows with `i`; so sets sharing at least `need` keys have
 /// Jaccard at least `j = need / (size_a + size_b - need)`, and their
 /// signatures agree in a number of slots distributed as Binomial(`perms`,
 /// `J`) with `J >= j` (one-permutation hashing with optimal densification
