@@ -11,7 +11,9 @@
 //! per document as the corpus grows.
 //!
 //! Each size prints its candidate pairs per document (and the ratio of the
-//! two), so a change that makes candidates grow faster than the corpus
+//! two), with the pairs per document whose sets the screens after LSH let
+//! through to an exact comparison (for the copy groups, and against the cut
+//! sets), so a change that makes candidates grow faster than the corpus
 //! shows up there and in the time per document (criterion's throughput is
 //! in documents).
 
@@ -79,9 +81,18 @@ fn bench_scaling(c: &mut Criterion) {
             };
             let stats = scan(docs).stats;
             let c = stats.candidate_pairs as f64 / stats.documents as f64;
+            let per = |x: usize| x as f64 / stats.documents as f64;
             eprintln!(
-                "scaling/{name}: {} documents, {} candidate pairs ({c:.2} per document), {} verified",
-                stats.documents, stats.candidate_pairs, stats.verified_pairs
+                "scaling/{name}: {} documents, {} candidate pairs ({c:.2} per document), \
+                 {} compared for copy groups ({:.2}), {} verified against the cut sets \
+                 ({:.2}), {} accepted",
+                stats.documents,
+                stats.candidate_pairs,
+                stats.copy_compared_pairs,
+                per(stats.copy_compared_pairs),
+                stats.compared_pairs,
+                per(stats.compared_pairs),
+                stats.verified_pairs
             );
             per_doc.push(c);
             g.throughput(Throughput::Elements(docs.len() as u64));

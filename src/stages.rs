@@ -15,7 +15,7 @@
 //!    engine's bound on giant buckets), the pairs of all buckets taken
 //!    without repeats, then [`screen`]ed on their signatures as the
 //!    engine does. [`is_copy_pair`] marks the pairs of near-verbatim
-//!    copies on the raw sets.
+//!    copies on the raw sets, among those [`could_be_copies`] keeps.
 //! 3. Boilerplate: copy groups are the connected components of the copy
 //!    pairs (every other document a group of its own), each named by its
 //!    smallest id. [`BoilerplatePlan`] gives the cut for the number of
@@ -26,7 +26,8 @@
 //!    [`KeyCounts::boilerplate`] makes the cut. Any split of the groups
 //!    gives the same keys.
 //! 4. Verify: each document's set less the boilerplate ([`Boilerplate::cut`]),
-//!    then [`verify`] on the two cut sets of each candidate.
+//!    then [`verify`] on the two cut sets of each candidate that
+//!    [`could_be_duplicates`] keeps.
 //! 5. Components: connected components of the verified pairs (any method).
 //! 6. [`cluster_component`]: the engine's clustering (support order,
 //!    linkage guard against chaining, representative by words) on one
@@ -112,6 +113,52 @@ pub fn bucket_pairs(members: usize, max_bucket: usize) -> impl Iterator<Item = (
 /// accepts drops the pair).
 pub fn screen(cfg: &Config, signature_a: &[u32], signature_b: &[u32]) -> bool {
     crate::minhash::estimate_jaccard(signature_a, signature_b) >= passes::candidate_floor(cfg)
+}
+
+/// Whether a screened candidate pair is compared for the copy groups at
+/// all: the engine's screen on the signatures and the raw set sizes (a
+/// pair whose signatures agree far less than near-verbatim copies' would,
+/// or whose smaller set is below the containment rule's size guard, is not
+/// a copy pair). Dropping the pairs it rejects before [`is_copy_pair`] is
+/// what the engine does; [`is_copy_pair`] holds for none of them but with
+/// a probability below 3.2e-5 for a pair right at the rule's bound.
+pub fn could_be_copies(
+    cfg: &Config,
+    signature_a: &[u32],
+    signature_b: &[u32],
+    size_a: usize,
+    size_b: usize,
+) -> bool {
+    !passes::screens_after_lsh(cfg)
+        || passes::could_be_copies(
+            cfg,
+            passes::agreement(signature_a, signature_b),
+            size_a,
+            size_b,
+        )
+}
+
+/// Whether a screened candidate pair is verified at all once the
+/// boilerplate is known: the engine's screen on the signatures, the raw
+/// set sizes (`size_a`, `size_b`) and the sizes of the cut sets (`cut_a`,
+/// `cut_b`, from [`Boilerplate::cut`]). A pair it rejects cannot share
+/// enough of its cut sets for [`verify`] to accept it, but with a
+/// probability below 3.2e-5 for a pair right at the rule's bound; the
+/// engine verifies only the pairs it keeps.
+pub fn could_be_duplicates(
+    cfg: &Config,
+    signature_a: &[u32],
+    signature_b: &[u32],
+    (size_a, size_b): (usize, usize),
+    (cut_a, cut_b): (usize, usize),
+) -> bool {
+    !passes::screens_after_lsh(cfg)
+        || passes::could_be_duplicates(
+            cfg,
+            passes::agreement(signature_a, signature_b),
+            (size_a, size_b),
+            (cut_a, cut_b),
+        )
 }
 
 /// Whether a (screened) candidate pair are near-verbatim copies, judged on

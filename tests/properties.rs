@@ -252,3 +252,124 @@ fn lsh_recall_against_brute_force_on_real_wires() {
     let missed: Vec<_> = want.difference(&got).collect();
     assert!(missed.is_empty(), "missed {missed:?}");
 }
+
+/// The screens after LSH against the naive oracle: on small random corpora
+/// of shared passages under shared frames (cut as boilerplate), every pair
+/// whose cut sets the decision rule accepts is kept by
+/// `stages::could_be_duplicates`, and every pair of near-verbatim raw
+/// copies by `stages::could_be_copies`; and the screens do drop pairs.
+/// Seeded, so the same corpora every run (each pair right at a rule's
+/// bound is dropped with probability below 3.2e-5).
+#[test]
+fn screens_keep_every_pair_the_rules_accept() {
+    use neardup::stages;
+    let configs = [
+        Config::default(),
+        Config::builder()
+            .shingle(5)
+            .perms(128)
+            .bands(32)
+            .threshold(0.5)
+            .build()
+            .unwrap(),
+    ];
+    let mut rng = 0x5eed_u64;
+    let mut next = move |m: usize| {
+        rng = rng
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((rng >> 33) % m as u64) as usize
+    };
+    let (mut accepted, mut copies, mut dropped, mut pairs) = (0, 0, 0, 0);
+    for corpus in 0..24 {
+        let words = |n: usize, next: &mut dyn FnMut(usize) -> usize| -> Vec<String> {
+            (0..n).map(|_| format!("w{}", next(4000))).collect()
+        };
+        let passages: Vec<Vec<String>> =
+            (0..12).map(|_| words(30 + next(250), &mut next)).collect();
+        let frames: Vec<Vec<String>> = (0..3).map(|_| words(20 + next(300), &mut next)).collect();
+        let docs: Vec<String> = (0..28)
+            .map(|_| {
+                let mut doc: Vec<String> = Vec::new();
+                let frame = next(4);
+                if frame < 3 {
+                    doc.extend(frames[frame].iter().cloned());
+                }
+                for _ in 0..1 + next(3) {
+                    let p = &passages[next(passages.len())];
+                    // A run of the passage, sometimes all of it.
+                    let from = if next(2) == 0 { 0 } else { next(p.len() / 2) };
+                    doc.extend(p[from..].iter().cloned());
+                }
+                doc.extend(words(next(120), &mut next));
+                doc.join(" ")
+            })
+            .collect();
+        for cfg in &configs {
+            let engine = Engine::new(cfg.clone());
+            let signed: Vec<stages::Signed> =
+                docs.iter().map(|d| stages::sign(&engine, d)).collect();
+            // The frames (and, in every other corpus, a passage) are the
+            // boilerplate.
+            let mut keys: Vec<u32> = frames
+                .iter()
+                .flat_map(|f| stages::sign(&engine, &f.join(" ")).set)
+                .collect();
+            if corpus % 2 == 1 {
+                keys.extend(stages::sign(&engine, &passages[0].join(" ")).set);
+            }
+            let boilerplate: BTreeSet<u32> = keys.into_iter().collect();
+            let cut: Vec<Vec<u32>> = signed
+                .iter()
+                .map(|s| {
+                    s.set
+                        .iter()
+                        .copied()
+                        .filter(|k| !boilerplate.contains(k))
+                        .collect()
+                })
+                .collect();
+            for a in 0..docs.len() {
+                for b in a + 1..docs.len() {
+                    let (sa, sb) = (&signed[a], &signed[b]);
+                    let raw = similarity(&sa.set, &sb.set);
+                    let is_copy = raw.containment >= neardup::engine::COPY_GROUP_CONTAINMENT
+                        && raw.size_a.min(raw.size_b) >= cfg.min_containment_shingles();
+                    let is_dup = cfg.is_duplicate(&similarity(&cut[a], &cut[b]));
+                    let sizes = (sa.set.len(), sb.set.len());
+                    let keeps_copy = stages::could_be_copies(
+                        cfg,
+                        &sa.signature,
+                        &sb.signature,
+                        sizes.0,
+                        sizes.1,
+                    );
+                    let keeps_dup = stages::could_be_duplicates(
+                        cfg,
+                        &sa.signature,
+                        &sb.signature,
+                        sizes,
+                        (cut[a].len(), cut[b].len()),
+                    );
+                    assert!(
+                        !is_copy || keeps_copy,
+                        "copies dropped: corpus {corpus}, {a}-{b}, {raw:?}"
+                    );
+                    assert!(
+                        !is_dup || keeps_dup,
+                        "duplicates dropped: corpus {corpus}, {a}-{b}"
+                    );
+                    pairs += 1;
+                    accepted += is_dup as usize;
+                    copies += is_copy as usize;
+                    dropped += (!keeps_dup) as usize;
+                }
+            }
+        }
+    }
+    assert!(
+        accepted > 300 && copies > 100,
+        "{accepted} accepted, {copies} copies of {pairs}"
+    );
+    assert!(dropped > pairs / 5, "{dropped} of {pairs} dropped");
+}

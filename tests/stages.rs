@@ -118,11 +118,15 @@ fn staged(cfg: &Config, docs: &[(String, String)]) -> Vec<IdCluster> {
         .into_iter()
         .filter(|(a, b)| stages::screen(cfg, &signed[*a].signature, &signed[*b].signature))
         .map(|(a, b)| {
-            (
-                a,
-                b,
-                stages::is_copy_pair(cfg, &signed[a].set, &signed[b].set),
-            )
+            let (sa, sb) = (&signed[a], &signed[b]);
+            let copy = stages::could_be_copies(
+                cfg,
+                &sa.signature,
+                &sb.signature,
+                sa.set.len(),
+                sb.set.len(),
+            ) && stages::is_copy_pair(cfg, &sa.set, &sb.set);
+            (a, b, copy)
         })
         .collect();
     // 3. Boilerplate: copy groups, counted per partition of groups, merged.
@@ -167,6 +171,16 @@ fn staged(cfg: &Config, docs: &[(String, String)]) -> Vec<IdCluster> {
         .collect();
     let verified: Vec<(&str, &str, f64, f64)> = candidates
         .iter()
+        .filter(|&&(a, b, _)| {
+            let (sa, sb) = (&signed[a], &signed[b]);
+            stages::could_be_duplicates(
+                cfg,
+                &sa.signature,
+                &sb.signature,
+                (sa.set.len(), sb.set.len()),
+                (cut[a].len(), cut[b].len()),
+            )
+        })
         .filter_map(|&(a, b, _)| {
             stages::verify(cfg, &cut[a], &cut[b]).map(|s| (a, b, s.jaccard, s.containment))
         })

@@ -99,6 +99,15 @@ pub struct ScanStats {
     pub boilerplate_shingles: usize,
     /// Pairs proposed by LSH.
     pub candidate_pairs: usize,
+    /// Candidate pairs whose raw sets were compared for the copy groups:
+    /// those whose signatures and set sizes leave room for near-verbatim
+    /// copies (all of them in exact mode; none when the boilerplate cut is
+    /// off).
+    pub copy_compared_pairs: usize,
+    /// Candidate pairs compared against the exact cut sets: those whose
+    /// signatures and set sizes leave room for the decision rule once the
+    /// boilerplate is cut (all of them in exact mode).
+    pub compared_pairs: usize,
     /// Candidate pairs that passed verification.
     pub verified_pairs: usize,
     /// Duplicate pairs that LSH did not propose, found when the clustering
@@ -646,12 +655,12 @@ impl Scan<'_> {
         // number under which document `d` was added (its store slot).
         let (order, pos) = passes::order_by_id(&infos);
         mark("ids");
-        let candidates = passes::candidates(cfg, &pos, |d| &*sigs[d]);
+        let candidates = passes::candidates(cfg, &pos, &order, |d| &*sigs[d]);
         // Unmapping the signatures' slabs takes a while: the pool does it
         // while the batches are made.
         rayon::spawn(move || drop(sigs));
         drop(pos);
-        stats.candidate_pairs = candidates.len();
+        stats.candidate_pairs = candidates.pairs.len();
         mark("lsh");
         let mut slots: Vec<Option<DocInfo>> = infos.into_iter().map(Some).collect();
         let docs: Vec<DocInfo> = order
@@ -659,54 +668,85 @@ impl Scan<'_> {
             .map(|&d| slots[d as usize].take().expect("each document once"))
             .collect();
         drop(slots);
-        let mut batches = Batches::new(n, &candidates);
-        drop(candidates);
         // Past the memory budget, a candidate component whose sets take
         // more than half of it is read a block at a time.
         let block = tile_bytes.or_else(|| store.spilled().then(|| (store.budget() / 2).max(1)));
-        if let Some(block) = block {
-            let keys = docs.iter().map(|d| d.shingles as u32).collect();
-            batches = batches.tiled(passes::Tiling { block, keys });
-        }
+        let keys: Vec<u32> = docs.iter().map(|d| d.shingles as u32).collect();
+        let batches_of = |pairs: &[(u32, u32)]| {
+            let batches = Batches::new(n, pairs);
+            match block {
+                Some(block) => batches.tiled(passes::Tiling {
+                    block,
+                    keys: keys.clone(),
+                }),
+                None => batches,
+            }
+        };
         // The sets of `members` (document numbers, sorted), in that order.
         let load = |members: &[u32]| {
             let slots: Vec<u32> = members.iter().map(|&d| order[d as usize]).collect();
             store.load(&slots)
         };
+        let size = |d: u32| docs[d as usize].shingles;
         mark("batches");
 
         // Boilerplate: shingles in too many groups of near-verbatim copies
         // are dropped. Document frequency is counted per group, not per
         // document: a story syndicated forty times is one group, while an
-        // outlet's footer under forty different stories is forty.
+        // outlet's footer under forty different stories is forty. Only the
+        // candidates that could be copies (see `passes::could_be_copies`)
+        // are compared for it.
         let mut boilerplate_keys = None;
-        let mut raw_inter = None;
+        let mut cut = None;
         if cfg.boilerplate_cut(n).is_some() {
-            // The raw intersections are kept for verification (which
-            // subtracts the boilerplate both sides share).
+            let copies =
+                candidates.screened(|(x, y), m| passes::could_be_copies(cfg, m, size(x), size(y)));
+            stats.copy_compared_pairs = copies.len();
+            let batches = batches_of(&copies);
+            drop(copies);
             let inter = passes::raw_intersections(&batches, &load);
             let (groups, n_groups) = passes::copy_groups_of(cfg, &docs, &batches, &inter);
+            drop((batches, inter));
             stats.copy_groups = n_groups;
             stats.boilerplate_cut = cfg.boilerplate_cut(n_groups);
-            raw_inter = Some(inter);
             mark("copy groups");
-            boilerplate_keys = Some(passes::boilerplate_keys(
-                cfg, &docs, &groups, n_groups, &load,
-            ));
+            let keys = passes::boilerplate_keys(cfg, &docs, &groups, n_groups, &load);
+            // What the cut leaves of each document's set.
+            let paired = passes::paired(n, &candidates.pairs);
+            cut = Some(passes::cut_sizes(&docs, &paired, &load, &keys));
+            boilerplate_keys = Some(keys);
             mark("boilerplate");
         }
 
-        // Per batch: cut, verify the candidates against the exact sets,
-        // cluster.
+        // Per batch: cut, verify the candidates that could pass the rule
+        // once cut (see `passes::could_be_duplicates`) against the exact
+        // sets, cluster.
+        let verify = candidates.screened(|(x, y), m| {
+            let cut_size = |d: u32| match &cut {
+                Some((sizes, _)) => sizes[d as usize] as usize,
+                None => size(d),
+            };
+            passes::could_be_duplicates(cfg, m, (size(x), size(y)), (cut_size(x), cut_size(y)))
+        });
+        drop(candidates);
+        stats.compared_pairs = verify.len();
+        let batches = batches_of(&verify);
+        drop(verify);
         let weight: Vec<u64> = docs.iter().map(|d| d.words as u64).collect();
-        let done = passes::verify_and_cluster(
+        let mut done = passes::verify_and_cluster(
             cfg,
             &batches,
             &load,
             boilerplate_keys.as_ref(),
-            raw_inter.as_deref(),
+            None,
             &weight,
         );
+        // What the cut removed is counted over every document of a
+        // candidate pair, verified or not.
+        if let Some((_, removed)) = cut {
+            done.iter_mut().for_each(passes::BatchResult::forget_cut);
+            done.push(removed);
+        }
         mark("verify+cluster");
         warnings.extend(store.take_warnings());
         // Freeing a hundred thousand sets takes a while; the pool is idle

@@ -36,6 +36,136 @@ pub(crate) fn candidate_floor(cfg: &Config) -> f64 {
     cfg.containment_min_jaccard().min(cfg.threshold()) / 2.0
 }
 
+/// Standard deviations of the signature agreement below the smallest
+/// agreement a pair that a rule accepts would give, under which
+/// [`could_intersect`] drops the pair.
+pub(crate) const SCREEN_SIGMAS: f64 = 4.0;
+
+/// Whether two documents whose signatures agree in `matches` of `perms`
+/// slots, with raw shingle sets of `size_a` and `size_b` keys, could share
+/// `need` keys or more: the screen behind [`could_be_copies`] and
+/// [`could_be_duplicates`].
+///
+/// Sets with an intersection of `i` keys have Jaccard
+/// `i / (size_a + size_b - i)`, which grows with `i`; so sets sharing at least `need` keys have
+/// Jaccard at least `j = need / (size_a + size_b - need)`, and their
+/// signatures agree in a number of slots distributed as Binomial(`perms`,
+/// `J`) with `J >= j` (one-permutation hashing with optimal densification
+/// has the variance of classic MinHash once a set has a few shingles per
+/// bin; see [`crate::minhash`]). The pair is dropped when `matches` is more
+/// than [`SCREEN_SIGMAS`] standard deviations of that binomial below its
+/// mean `perms * j`: a pair that does share `need` keys is dropped with
+/// probability below 3.2e-5 (the normal tail at 4 sigmas; the binomial's
+/// lower tail is lighter still when `j` is small). A pair with fewer
+/// than `need` keys in its smaller set is dropped without statistics.
+/// Sets smaller than `perms` keys (densified signatures whose slots copy
+/// each other, where the binomial does not hold) are never dropped on
+/// statistics.
+pub(crate) fn could_intersect(
+    matches: u32,
+    perms: usize,
+    size_a: usize,
+    size_b: usize,
+    need: f64,
+) -> bool {
+    let small = size_a.min(size_b);
+    // A hair below the bound, for the rounding of the rule's products.
+    let need = need * (1.0 - 1e-9);
+    if need > small as f64 {
+        return false;
+    }
+    if small < perms || need <= 0.0 {
+        return true;
+    }
+    let j = (need / ((size_a + size_b) as f64 - need)).clamp(0.0, 1.0);
+    let k = perms as f64;
+    matches as f64 >= k * j - SCREEN_SIGMAS * (k * j * (1.0 - j)).sqrt()
+}
+
+/// Whether the passes after LSH screen the candidates on their signatures
+/// ([`could_be_copies`], [`could_be_duplicates`]): not in exact mode
+/// (every pair is compared), nor past 255 permutations (the agreements are
+/// kept as bytes).
+pub(crate) fn screens_after_lsh(cfg: &Config) -> bool {
+    !cfg.exact() && cfg.perms() <= u8::MAX as usize
+}
+
+/// The number of slots where two signatures agree (what
+/// [`estimate_jaccard`] divides by their length).
+pub(crate) fn agreement(a: &[u32], b: &[u32]) -> u32 {
+    a.iter().zip(b).map(|(x, y)| (x == y) as u32).sum()
+}
+
+/// Whether a candidate pair whose signatures agree in `matches` slots, with
+/// raw sets of `size_a` and `size_b` keys, could be near-verbatim copies
+/// ([`is_near_copy_by`]: raw containment at least
+/// [`COPY_GROUP_CONTAINMENT`], both sets of at least
+/// [`Config::min_containment_shingles`] keys). The rule is on the raw sets,
+/// which the signatures are of: the screen is [`could_intersect`] of
+/// `COPY_GROUP_CONTAINMENT * min(size_a, size_b)` keys, exact on the size
+/// guard. The copy-group pass counts the intersections of these pairs only.
+pub(crate) fn could_be_copies(cfg: &Config, matches: u32, size_a: usize, size_b: usize) -> bool {
+    let small = size_a.min(size_b);
+    small >= cfg.min_containment_shingles()
+        && could_intersect(
+            matches,
+            cfg.perms(),
+            size_a,
+            size_b,
+            COPY_GROUP_CONTAINMENT * small as f64,
+        )
+}
+
+/// The smallest intersection two *cut* sets of `cut_a` and `cut_b` keys
+/// need for the decision rule ([`Config::is_duplicate`]) to accept them:
+/// Jaccard `t` takes `t (cut_a + cut_b) / (1 + t)` keys; the containment
+/// rule (when both sets pass its size guard) takes the larger of
+/// `containment * min(cut_a, cut_b)` and what its Jaccard floor `c` takes,
+/// `c (cut_a + cut_b) / (1 + c)`. The rule accepts a pair only if its cut
+/// intersection is at least the smaller of the two.
+pub(crate) fn duplicate_need(cfg: &Config, cut_a: usize, cut_b: usize) -> f64 {
+    let sum = (cut_a + cut_b) as f64;
+    let small = cut_a.min(cut_b);
+    let t = cfg.threshold();
+    let by_jaccard = t * sum / (1.0 + t);
+    if small < cfg.min_containment_shingles() {
+        return by_jaccard;
+    }
+    let c = cfg.containment_min_jaccard();
+    let by_containment = (cfg.containment() * small as f64).max(c * sum / (1.0 + c));
+    by_jaccard.min(by_containment)
+}
+
+/// Whether a candidate pair could pass the decision rule once the
+/// boilerplate is cut: its signatures (of the raw sets) agree in `matches`
+/// slots, its raw sets have `size_a` and `size_b` keys, its cut sets
+/// `cut_a` and `cut_b` (each document's raw size less its own boilerplate
+/// keys, known exactly once the boilerplate is).
+///
+/// The cut removes keys from each set, so the cut intersection is never
+/// larger than the raw one (a key both cut sets hold, both raw sets hold):
+/// that is the one direction the cut moves a pair that the screen relies
+/// on. It makes no assumption on how much of a document the cut removes,
+/// nor on whether the other document holds the same boilerplate (a
+/// story under two outlets' different frames is *more* similar cut than
+/// raw, and kept). The rule needs a cut intersection of at least
+/// [`duplicate_need`] keys of the cut sizes, so the raw intersection needs
+/// as many: [`could_intersect`] of that on the raw signatures.
+pub(crate) fn could_be_duplicates(
+    cfg: &Config,
+    matches: u32,
+    (size_a, size_b): (usize, usize),
+    (cut_a, cut_b): (usize, usize),
+) -> bool {
+    could_intersect(
+        matches,
+        cfg.perms(),
+        size_a,
+        size_b,
+        duplicate_need(cfg, cut_a, cut_b),
+    )
+}
+
 /// Whether two raw shingle sets are near-verbatim copies for the boilerplate
 /// count: containment at least [`COPY_GROUP_CONTAINMENT`], both large enough
 /// for the containment rule.
@@ -264,22 +394,60 @@ pub(crate) fn order_by_id(infos: &[DocInfo]) -> (Vec<u32>, Vec<u32>) {
     (order, pos)
 }
 
+/// The candidate pairs of a scan by id number (`a < b`, sorted), with the
+/// signature agreement of each (none in exact mode, where nothing is
+/// screened).
+pub(crate) struct Candidates {
+    /// The pairs.
+    pub(crate) pairs: Vec<(u32, u32)>,
+    /// `matches[p]`: the slots where the signatures of `pairs[p]` agree.
+    pub(crate) matches: Option<Vec<u8>>,
+}
+
+impl Candidates {
+    /// The pairs `keep(pair, matches)` holds for (every pair in exact
+    /// mode), in order.
+    pub(crate) fn screened(
+        &self,
+        keep: impl Fn((u32, u32), u32) -> bool + Sync,
+    ) -> Vec<(u32, u32)> {
+        match &self.matches {
+            None => self.pairs.clone(),
+            Some(m) => self
+                .pairs
+                .par_iter()
+                .zip(m.par_iter())
+                .filter(|&(&p, &m)| keep(p, m as u32))
+                .map(|(&p, _)| p)
+                .collect(),
+        }
+    }
+}
+
 /// Candidate pairs by id number (`a < b`, sorted): from LSH on the
 /// signatures computed while reading (on the raw sets), less those whose
 /// signatures agree on too little to pass the rule (see
-/// [`candidate_floor`]), or every pair in exact mode. `signature(d)` is the
-/// signature of the document added `d`-th, `pos[d]` its number by id.
+/// [`candidate_floor`]), or every pair in exact mode; with the agreement
+/// of each pair's signatures, for the screens of the later passes
+/// ([`could_be_copies`], [`could_be_duplicates`]). `signature(d)` is the
+/// signature of the document added `d`-th, `pos[d]` its number by id and
+/// `order` the inverse.
 pub(crate) fn candidates<'s>(
     cfg: &Config,
     pos: &[u32],
+    order: &[u32],
     signature: impl Fn(usize) -> &'s [u32] + Sync,
-) -> Vec<(u32, u32)> {
+) -> Candidates {
     let n = pos.len();
     if cfg.exact() {
-        return (0..n as u32)
+        let pairs = (0..n as u32)
             .into_par_iter()
             .flat_map_iter(|a| (a + 1..n as u32).map(move |b| (a, b)))
             .collect();
+        return Candidates {
+            pairs,
+            matches: None,
+        };
     }
     // Cheap screen before exact comparison: a pair whose signatures agree
     // on almost nothing cannot pass the decision rule (every duplicate has
@@ -302,7 +470,94 @@ pub(crate) fn candidates<'s>(
         *p = (x.min(y), x.max(y));
     });
     c.par_sort_unstable();
-    c
+    if !screens_after_lsh(cfg) {
+        return Candidates {
+            pairs: c,
+            matches: None,
+        };
+    }
+    let matches = c
+        .par_iter()
+        .map(|&(x, y)| {
+            let (a, b) = (
+                signature(order[x as usize] as usize),
+                signature(order[y as usize] as usize),
+            );
+            agreement(a, b) as u8
+        })
+        .collect();
+    Candidates {
+        pairs: c,
+        matches: Some(matches),
+    }
+}
+
+impl BatchResult {
+    /// This result without what the cut removed (counted elsewhere).
+    pub(crate) fn forget_cut(&mut self) {
+        self.cut = Vec::new();
+        self.cut_occurrences = 0;
+    }
+}
+
+/// Documents per run of the boilerplate count of [`cut_sizes`].
+const CUT_RUN: usize = 1024;
+
+/// The boilerplate each of `paired` (document numbers, sorted) holds,
+/// counted: the size of every document's set less its boilerplate keys
+/// (`shingles` of the `n` documents, less the boilerplate of the paired
+/// ones), and what the cut removes from the paired documents (the distinct
+/// keys and their occurrences, as the verification of their batches
+/// counted them). Sets are loaded a run of documents at a time.
+pub(crate) fn cut_sizes<'s, L>(
+    docs: &[DocInfo],
+    paired: &[u32],
+    load: &L,
+    boilerplate: &KeySet,
+) -> (Vec<u32>, BatchResult)
+where
+    L: Fn(&[u32]) -> Vec<Cow<'s, [u32]>> + Sync,
+{
+    let runs: Vec<(Vec<u32>, Vec<u32>)> = paired
+        .par_chunks(CUT_RUN)
+        .map(|run| {
+            let sets = load(run);
+            let mut gone = Vec::new();
+            let mut counts = Vec::with_capacity(run.len());
+            for s in &sets {
+                let before = gone.len();
+                boilerplate.members_of(s, &mut gone);
+                counts.push((gone.len() - before) as u32);
+            }
+            (counts, gone)
+        })
+        .collect();
+    let mut size: Vec<u32> = docs.iter().map(|d| d.shingles as u32).collect();
+    let mut out = BatchResult::default();
+    for (run, (counts, gone)) in paired.chunks(CUT_RUN).zip(runs) {
+        for (&d, c) in run.iter().zip(counts) {
+            size[d as usize] -= c;
+        }
+        out.cut_occurrences += gone.len();
+        out.cut.extend(gone);
+        if out.cut.len() > 1 << 22 {
+            out.cut.par_sort_unstable();
+            out.cut.dedup();
+        }
+    }
+    out.cut.par_sort_unstable();
+    out.cut.dedup();
+    (size, out)
+}
+
+/// The documents of some pair of `pairs`, sorted.
+pub(crate) fn paired(n: usize, pairs: &[(u32, u32)]) -> Vec<u32> {
+    let mut seen = vec![false; n];
+    for &(a, b) in pairs {
+        seen[a as usize] = true;
+        seen[b as usize] = true;
+    }
+    (0..n as u32).filter(|&d| seen[d as usize]).collect()
 }
 
 /// The raw intersection size of every candidate pair, batch by batch (in
