@@ -1180,7 +1180,8 @@ fn ingest(
     // too little to pass the rule (`passes::candidate_floor`). The new
     // documents are already numbered by id.
     let by_id: Vec<u32> = (0..n as u32).collect();
-    let draw = |sigs: &[u32]| candidates(cfg, &by_id, |d| &sigs[d * perms..(d + 1) * perms]);
+    let draw =
+        |sigs: &[u32]| candidates(cfg, &by_id, &by_id, |d| &sigs[d * perms..(d + 1) * perms]).pairs;
     let mut nn = draw(&sigs);
     let mut ne = old_candidates(&bands)?;
     clock.lap("signatures, candidates");
