@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use neardup::index::{FailPoint, Index, IndexWriter, StoredSource, WriterOptions};
@@ -21,23 +21,7 @@ fn sample_corpus() -> PathBuf {
     root().join("corpus")
 }
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_neardup"))
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("binary runs")
-}
-
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstderr: {}",
-        o.status,
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
+use common::{bin, ok, run};
 
 /// The article files of the sample corpus, sorted.
 fn sample_files() -> Vec<PathBuf> {

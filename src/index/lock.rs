@@ -14,6 +14,13 @@
 //! the message a second writer gets; it is never trusted. Writing it may
 //! fail (a full disk): the lock is held all the same, and an empty or
 //! garbled file blocks no one. Readers never look at the lock.
+//!
+//! One case outlives a writer for a moment: a process that forks (to start
+//! a program) while a writer is open gives the child the lock's open file
+//! until the child's `exec` closes it (files are opened close-on-exec). The
+//! writer empties the file before it lets go, so a busy lock with an empty
+//! file is waited for up to a second (`UNRECORDED_GRACE`) before a second
+//! writer gives up.
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -27,6 +34,16 @@ pub const LOCK_FILE: &str = "LOCK";
 
 /// How often a writer that waits for the lock tries again.
 const POLL: Duration = Duration::from_millis(50);
+
+/// How long a writer waits, whatever its own `wait`, for a lock whose file
+/// records no holder. The file is emptied just before its holder releases
+/// the lock, so a busy lock with an empty file is almost always one that
+/// was just released but is still held for a moment by a child process:
+/// a process that forks (to start a program) while a writer is open shares
+/// the lock's open file with the child until the child's `exec` closes it.
+/// It may also be a new holder that has not written its details yet, or
+/// one that could not (a full disk): then the writer gives up after this.
+const UNRECORDED_GRACE: Duration = Duration::from_secs(1);
 
 /// Most bytes of the lock file read for the holder's pid.
 const INFO_MAX: usize = 4096;
@@ -117,14 +134,21 @@ impl Lock {
                 Ok(()) => break,
                 Err(std::fs::TryLockError::WouldBlock) => {
                     let waited = started.elapsed();
-                    if waited >= wait {
+                    let pid = recorded_pid(&file);
+                    let patience = if pid.is_none() {
+                        wait.max(UNRECORDED_GRACE)
+                    } else {
+                        wait
+                    };
+                    if waited >= patience {
                         return Err(Error::IndexLocked {
-                            pid: recorded_pid(&file),
+                            pid,
                             path,
                             stale: false,
                         });
                     }
-                    std::thread::sleep(POLL.min(wait - waited));
+                    let poll = if pid.is_none() { POLL / 5 } else { POLL };
+                    std::thread::sleep(poll.min(patience - waited));
                 }
                 Err(std::fs::TryLockError::Error(source)) => {
                     return Err(Error::Io { path, source })
@@ -221,6 +245,27 @@ mod tests {
         }
         drop(l);
         Lock::acquire(dir.path(), Duration::ZERO, false).unwrap();
+    }
+
+    #[test]
+    fn a_lock_released_but_still_held_by_a_forked_child_is_waited_for() {
+        // The holder's file description outlives it for a moment in a child
+        // forked while it was open (here: a second description of the same
+        // file kept by this process, as the child would keep it, released
+        // shortly after the holder is dropped).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOCK_FILE);
+        let l = Lock::acquire(dir.path(), Duration::ZERO, false).unwrap();
+        let ghost = l.file.try_clone().unwrap();
+        drop(l);
+        assert_eq!(std::fs::read(&path).unwrap(), b"");
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(150));
+            drop(ghost);
+        });
+        // No wait asked for: taken all the same once the child lets go.
+        let _l = Lock::acquire(dir.path(), Duration::ZERO, false).unwrap();
+        releaser.join().unwrap();
     }
 
     #[test]

@@ -44,7 +44,9 @@ pub struct WriterOptions {
     pub break_stale_lock: bool,
     /// How long to wait for another writer to release the lock before
     /// giving up with [`Error::IndexLocked`] (default zero: give up at
-    /// once).
+    /// once). A lock whose file names no holder (just released, but still
+    /// held for a moment by a child process forked while it was open) is
+    /// waited for up to a second in any case.
     pub wait: std::time::Duration,
     /// Bytes of buffered documents' shingle sets kept in memory (default
     /// `DEFAULT_SET_BUDGET`, 512 MiB, as a scan's; see

@@ -88,3 +88,25 @@ pub fn start_server(bin: &str, dir: &Path, extra: &[&str]) -> (std::process::Chi
     std::thread::spawn(move || for _ in lines {});
     (child, port)
 }
+
+/// The `neardup` binary built for the integration tests.
+pub fn bin() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_neardup"))
+}
+
+/// Runs the `neardup` binary with `args` and waits for it.
+pub fn run(args: &[&str]) -> std::process::Output {
+    bin().args(args).output().expect("binary runs")
+}
+
+/// The standard output of a run that must have succeeded (its standard
+/// error in the panic message otherwise).
+pub fn ok(o: &std::process::Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstderr: {}",
+        o.status,
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
