@@ -133,12 +133,11 @@ pub use writer::{
 use crate::config::Config;
 use crate::corpus::{CorpusOptions, DocSource};
 use crate::display::count;
-use crate::engine::passes::cut_similarity;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::lsh::band_keys;
 use crate::safe_open::OpenError;
-use crate::verify::Similarity;
+use crate::verify::{intersection_size, Similarity};
 use format::Verify;
 use state::State;
 
@@ -366,6 +365,30 @@ pub(crate) fn boilerplate_in(set: &[u64], boilerplate: &Boilerplate<'_>) -> Vec<
         .copied()
         .filter(|&h| boilerplate.contains(h))
         .collect()
+}
+
+/// [`cut_similarity`] of `q` less `q_gone` (its members in `bp`) and
+/// `stored` less its members in `bp`, counted without listing `stored`'s
+/// boilerplate shingles: a query checks every candidate this way. The
+/// shingles both cut sets lose are `q_gone`'s members in `stored`, since
+/// `q_gone` is within `bp`.
+pub(crate) fn similarity_cut_by(
+    q: &[u64],
+    q_gone: &[u64],
+    stored: &[u64],
+    bp: &Boilerplate<'_>,
+) -> Similarity {
+    let raw = intersection_size(q, stored);
+    let gone = if bp.keys.is_empty() {
+        0
+    } else {
+        stored.iter().filter(|&&h| bp.contains(h)).count()
+    };
+    let shared = q_gone
+        .iter()
+        .filter(|h| stored.binary_search(h).is_ok())
+        .count();
+    Similarity::from_counts(raw - shared, q.len() - q_gone.len(), stored.len() - gone)
 }
 
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
@@ -849,13 +872,7 @@ impl Index {
         let stored = self.segments[addr.segment as usize]
             .try_set(addr.doc as usize)
             .map_err(|e| self.damaged(addr, e))?;
-        Ok(cut_similarity(
-            q,
-            q_gone,
-            &stored,
-            &boilerplate_in(&stored, bp),
-            None,
-        ))
+        Ok(similarity_cut_by(q, q_gone, &stored, bp))
     }
 
     /// Exact similarity of a set `q` less its boilerplate shingles `q_gone`
@@ -869,7 +886,7 @@ impl Index {
         addr: DocAddress,
     ) -> Similarity {
         let stored = self.segments[addr.segment as usize].set(addr.doc as usize);
-        cut_similarity(q, q_gone, &stored, &boilerplate_in(&stored, bp), None)
+        similarity_cut_by(q, q_gone, &stored, bp)
     }
 
     /// Documents sharing at least one band hash with `bands`, sorted,
@@ -1066,4 +1083,43 @@ pub(crate) fn sort_matches(m: &mut [Match]) {
             .then(y.jaccard.total_cmp(&x.jaccard))
             .then_with(|| x.id.cmp(&y.id))
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sorted(mut v: Vec<u64>) -> Vec<u64> {
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    proptest! {
+        /// The counting form gives the scores of the cut sets, as the
+        /// engine's `cut_similarity` of the listed boilerplate shingles.
+        #[test]
+        fn similarity_cut_by_is_that_of_the_cut_sets(
+            q in proptest::collection::vec(0u64..400, 0..120),
+            stored in proptest::collection::vec(0u64..400, 0..120),
+            bp in proptest::collection::vec(0u64..400, 0..80),
+        ) {
+            // Spread over u64 as hashes are, so the filter's bit table is used.
+            let spread = |v: Vec<u64>| sorted(v.into_iter().map(|k| k.wrapping_mul(0x9E37_79B9_7F4A_7C15)).collect());
+            let (q, stored, keys) = (spread(q), spread(stored), spread(bp));
+            let bp = Boilerplate::new(&keys);
+            let q_gone = boilerplate_in(&q, &bp);
+            let want = crate::engine::passes::cut_similarity(
+                &q, &q_gone, &stored, &boilerplate_in(&stored, &bp), None,
+            );
+            prop_assert_eq!(similarity_cut_by(&q, &q_gone, &stored, &bp), want);
+            // A query already cut, as `Index::query_set` passes it.
+            let cut_q: Vec<u64> = cut_by(&q, &bp).into_owned();
+            let want = crate::engine::passes::cut_similarity(
+                &cut_q, &[], &stored, &boilerplate_in(&stored, &bp), None,
+            );
+            prop_assert_eq!(similarity_cut_by(&cut_q, &[], &stored, &bp), want);
+        }
+    }
 }
