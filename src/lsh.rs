@@ -158,6 +158,7 @@ pub fn candidate_pairs_where<'s>(
         Rough {
             keep: |_, _| true,
             prefetch: |_| {},
+            far: |_| {},
         },
         keep,
     )
@@ -166,12 +167,16 @@ pub fn candidate_pairs_where<'s>(
 /// A cheap first screen for [`candidate_pairs_screened`]: `keep(a, b)`
 /// must hold for every pair the real screen keeps (it may hold for more),
 /// and reads little memory; `prefetch(b)` asks for what `keep(_, b)` reads
-/// of the second document (a few pairs ahead).
-pub struct Rough<K, P> {
+/// of the second document (a few pairs ahead), `far(b)` for what finding
+/// `b`'s signature reads (a table of where the signatures lie, say; called
+/// further ahead, before the signature itself is fetched).
+pub struct Rough<K, P, F> {
     /// Whether the pair may pass the real screen.
     pub keep: K,
     /// Fetches what `keep` reads of a second document.
     pub prefetch: P,
+    /// Fetches what finding a second document's signature reads.
+    pub far: F,
 }
 
 /// [`candidate_pairs_where`] with a cheap screen first: a part's fresh
@@ -182,18 +187,19 @@ pub struct Rough<K, P> {
 /// holds wherever `keep` does. At a million documents most proposals share
 /// a band and little else: judging them on 128 bytes instead of a 512-byte
 /// signature spares most of the random reads of the pass.
-pub fn candidate_pairs_screened<'s, K, P>(
+pub fn candidate_pairs_screened<'s, K, P, F>(
     n: usize,
     perms: usize,
     banding: Banding,
     max_bucket: usize,
     signature: impl Fn(usize) -> &'s [u32] + Sync,
-    rough: Rough<K, P>,
+    rough: Rough<K, P, F>,
     keep: impl Fn(u32, u32) -> bool + Sync,
 ) -> Vec<(u32, u32)>
 where
     K: Fn(u32, u32) -> bool + Sync,
     P: Fn(u32) + Sync,
+    F: Fn(u32) + Sync,
 {
     assert!(perms > 0);
     assert!(banding.bands * banding.rows <= perms);
@@ -309,6 +315,9 @@ where
                 drop(pairs);
                 let mut fresh = Vec::new();
                 for (i, &(a, b)) in rough_kept.iter().enumerate() {
+                    if let Some(&(_, far)) = rough_kept.get(i + 4 * AHEAD) {
+                        (rough.far)(far);
+                    }
                     if let Some(&(_, next)) = rough_kept.get(i + AHEAD) {
                         for v in signature(next as usize).iter().step_by(16) {
                             crate::prefetch::line(v);
