@@ -230,19 +230,10 @@ fn at_least_x4(a: &[u32], b: &[u32], need: usize) -> Option<usize> {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 fn intersection_size_x16(a: &[u32], b: &[u32]) -> usize {
-    use std::arch::x86_64::*;
     let (n, i, j) = blocks::<16>(a, b, |i, j| {
         // SAFETY: `blocks` hands out `a[i..i + 16]` and `b[j..j + 16]`
         // in bounds; the CPU has AVX-512 F (this function's contract).
-        unsafe {
-            let va = _mm512_loadu_si512(a.as_ptr().add(i) as *const __m512i);
-            let bp = b.as_ptr().add(j);
-            let mut hits: __mmask16 = 0;
-            for k in 0..16 {
-                hits |= _mm512_cmpeq_epi32_mask(va, _mm512_set1_epi32(*bp.add(k) as i32));
-            }
-            hits.count_ones() as usize
-        }
+        unsafe { hits_x16(a, b, i, j) }
     });
     n + intersection_size_x4(&a[i..], &b[j..])
 }
@@ -251,23 +242,7 @@ fn intersection_size_x16(a: &[u32], b: &[u32]) -> usize {
 /// block of `b` in its four rotations), then a scalar merge.
 #[cfg(target_arch = "x86_64")]
 fn intersection_size_x4(a: &[u32], b: &[u32]) -> usize {
-    use std::arch::x86_64::*;
-    let (n, i, j) = blocks::<4>(a, b, |i, j| {
-        // SAFETY: SSE2 is part of the x86_64 baseline; `blocks` hands out
-        // `a[i..i + 4]` and `b[j..j + 4]` in bounds.
-        unsafe {
-            let va = _mm_loadu_si128(a.as_ptr().add(i) as *const __m128i);
-            let vb = _mm_loadu_si128(b.as_ptr().add(j) as *const __m128i);
-            let r1 = _mm_shuffle_epi32::<0b00_11_10_01>(vb);
-            let r2 = _mm_shuffle_epi32::<0b01_00_11_10>(vb);
-            let r3 = _mm_shuffle_epi32::<0b10_01_00_11>(vb);
-            let hits = _mm_or_si128(
-                _mm_or_si128(_mm_cmpeq_epi32(va, vb), _mm_cmpeq_epi32(va, r1)),
-                _mm_or_si128(_mm_cmpeq_epi32(va, r2), _mm_cmpeq_epi32(va, r3)),
-            );
-            (_mm_movemask_ps(_mm_castsi128_ps(hits)) as u32).count_ones() as usize
-        }
-    });
+    let (n, i, j) = blocks::<4>(a, b, |i, j| hits_x4(a, b, i, j));
     n + merge_count(&a[i..], &b[j..])
 }
 
@@ -326,24 +301,29 @@ mod tests {
         assert!((s.jaccard - naive as f64 / (200 - naive) as f64).abs() < 1e-12);
     }
 
+    /// Two random sets drawn from a universe of up to `universe` keys (a
+    /// small universe overlaps a lot; the sizes cover empty, shorter than
+    /// a block and long), their keys scrambled by `round`.
+    fn random_pair(next: &mut dyn FnMut() -> u64, universe: u64, round: u32) -> (Vec<u32>, Vec<u32>) {
+        let universe = 1 + next() % universe;
+        let (pa, pb) = (next() % 101, next() % 101);
+        let mut take = |p: u64| -> Vec<u32> {
+            (0..universe as u32)
+                .filter(|_| next() % 100 < p)
+                .map(|x| x.wrapping_mul(2_654_435_761).rotate_left(round % 32))
+                .collect::<std::collections::BTreeSet<u32>>()
+                .into_iter()
+                .collect()
+        };
+        let a = take(pa);
+        (a, take(pb))
+    }
+
     #[test]
     fn simd_blocks_match_the_merge() {
         let mut next = crate::testutil::lcg(7);
         for round in 0..2000 {
-            // Sets drawn from a small universe overlap a lot; the sizes
-            // cover empty, shorter than a block and long.
-            let universe = 1 + next() % 600;
-            let take = |next: &mut dyn FnMut() -> u64, p: u64| -> Vec<u32> {
-                (0..universe as u32)
-                    .filter(|_| next() % 100 < p)
-                    .map(|x| x.wrapping_mul(2_654_435_761).rotate_left(round % 32))
-                    .collect::<std::collections::BTreeSet<u32>>()
-                    .into_iter()
-                    .collect()
-            };
-            let (pa, pb) = (next() % 101, next() % 101);
-            let a = take(&mut next, pa);
-            let b = take(&mut next, pb);
+            let (a, b) = random_pair(&mut next, 600, round);
             let want = merge_count(&a, &b);
             assert_eq!(intersection_size(&a, &b), want, "round {round}");
             assert_eq!(intersection_size(&b, &a), want, "round {round}");
@@ -364,18 +344,7 @@ mod tests {
     fn at_least_is_the_count_when_it_reaches_need() {
         let mut next = crate::testutil::lcg(11);
         for round in 0..3000 {
-            let universe = 1 + next() % 900;
-            let take = |next: &mut dyn FnMut() -> u64, p: u64| -> Vec<u32> {
-                (0..universe as u32)
-                    .filter(|_| next() % 100 < p)
-                    .map(|x| x.wrapping_mul(2_654_435_761).rotate_left(round % 32))
-                    .collect::<std::collections::BTreeSet<u32>>()
-                    .into_iter()
-                    .collect()
-            };
-            let (pa, pb) = (next() % 101, next() % 101);
-            let a = take(&mut next, pa);
-            let b = take(&mut next, pb);
+            let (a, b) = random_pair(&mut next, 900, round);
             let want = merge_count(&a, &b);
             let wide: (Vec<u64>, Vec<u64>) = (
                 a.iter().map(|&x| x as u64).collect(),
