@@ -149,6 +149,58 @@ pub fn candidate_pairs_where<'s>(
     signature: impl Fn(usize) -> &'s [u32] + Sync,
     keep: impl Fn(u32, u32) -> bool + Sync,
 ) -> Vec<(u32, u32)> {
+    candidate_pairs_screened(
+        n,
+        perms,
+        banding,
+        max_bucket,
+        signature,
+        Rough {
+            keep: |_, _| true,
+            prefetch: |_| {},
+            far: |_| {},
+        },
+        keep,
+    )
+}
+
+/// A cheap first screen for [`candidate_pairs_screened`]: `keep(a, b)`
+/// must hold for every pair the real screen keeps (it may hold for more),
+/// and reads little memory; `prefetch(b)` asks for what `keep(_, b)` reads
+/// of the second document (a few pairs ahead), `far(b)` for what finding
+/// `b`'s signature reads (a table of where the signatures lie, say; called
+/// further ahead, before the signature itself is fetched).
+pub struct Rough<K, P, F> {
+    /// Whether the pair may pass the real screen.
+    pub keep: K,
+    /// Fetches what `keep` reads of a second document.
+    pub prefetch: P,
+    /// Fetches what finding a second document's signature reads.
+    pub far: F,
+}
+
+/// [`candidate_pairs_where`] with a cheap screen first: a part's fresh
+/// proposals are judged by `rough.keep` (on small per-document data, a
+/// few bytes per document fetched ahead), and only the pairs it lets
+/// through by `keep` on the signatures (fetched ahead, every line). Same
+/// pairs as [`candidate_pairs_where`] with `keep` alone, since `rough.keep`
+/// holds wherever `keep` does. At a million documents most proposals share
+/// a band and little else: judging them on 128 bytes instead of a 512-byte
+/// signature spares most of the random reads of the pass.
+pub fn candidate_pairs_screened<'s, K, P, F>(
+    n: usize,
+    perms: usize,
+    banding: Banding,
+    max_bucket: usize,
+    signature: impl Fn(usize) -> &'s [u32] + Sync,
+    rough: Rough<K, P, F>,
+    keep: impl Fn(u32, u32) -> bool + Sync,
+) -> Vec<(u32, u32)>
+where
+    K: Fn(u32, u32) -> bool + Sync,
+    P: Fn(u32) + Sync,
+    F: Fn(u32) + Sync,
+{
     assert!(perms > 0);
     assert!(banding.bands * banding.rows <= perms);
     let max_bucket = max_bucket.max(1);
@@ -239,16 +291,15 @@ pub fn candidate_pairs_where<'s>(
                 }
                 pairs.sort_unstable();
                 pairs.dedup();
-                // The second documents' signatures are scattered: fetched a
-                // few pairs ahead.
+                // The second documents' data are scattered: fetched a few
+                // pairs ahead, the rough screen's first, then the
+                // signatures of the pairs it lets through.
                 const AHEAD: usize = 4;
-                let mut fresh = Vec::new();
+                let mut rough_kept = Vec::new();
                 let mut j = 0;
                 for (i, &p) in pairs.iter().enumerate() {
                     if let Some(&next) = pairs.get(i + AHEAD) {
-                        let sig = signature(pair(next).1 as usize);
-                        crate::prefetch::line(&sig[0]);
-                        crate::prefetch::line(&sig[sig.len() - 1]);
+                        (rough.prefetch)(pair(next).1);
                     }
                     let (a, b) = pair(p);
                     while j < old.len() && old[j] < (a, b) {
@@ -256,6 +307,21 @@ pub fn candidate_pairs_where<'s>(
                     }
                     if old.get(j) == Some(&(a, b)) {
                         continue;
+                    }
+                    if (rough.keep)(a, b) {
+                        rough_kept.push((a, b));
+                    }
+                }
+                drop(pairs);
+                let mut fresh = Vec::new();
+                for (i, &(a, b)) in rough_kept.iter().enumerate() {
+                    if let Some(&(_, far)) = rough_kept.get(i + 4 * AHEAD) {
+                        (rough.far)(far);
+                    }
+                    if let Some(&(_, next)) = rough_kept.get(i + AHEAD) {
+                        for v in signature(next as usize).iter().step_by(16) {
+                            crate::prefetch::line(v);
+                        }
                     }
                     if keep(a, b) {
                         fresh.push((a, b));

@@ -704,7 +704,8 @@ impl Scan<'_> {
             stats.copy_compared_pairs = copies.len();
             let batches = batches_of(&copies);
             drop(copies);
-            let inter = passes::raw_intersections(&batches, &load);
+            let need = |x: u32, y: u32| passes::copy_need(cfg, size(x), size(y));
+            let inter = passes::raw_intersections(&batches, &load, &need);
             let (groups, n_groups) = passes::copy_groups_of(cfg, &docs, &batches, &inter);
             drop((batches, inter));
             stats.copy_groups = n_groups;

@@ -14,9 +14,9 @@ use super::{Cluster, DocInfo, Pair, ScanStats};
 use crate::boilerplate::{frequent_keys_in, KeySet};
 use crate::cluster::{cluster, Clustering, Edge, Group, Scored, UnionFind};
 use crate::config::Config;
-use crate::lsh::candidate_pairs_where;
+use crate::lsh::{candidate_pairs_screened, Rough};
 use crate::minhash::estimate_jaccard;
-use crate::verify::{intersection_size, similarity, Similarity};
+use crate::verify::{intersection_at_least, intersection_size, similarity, Similarity};
 
 mod tiles;
 pub(crate) use tiles::Tiling;
@@ -164,6 +164,52 @@ pub(crate) fn could_be_duplicates(
         size_b,
         duplicate_need(cfg, cut_a, cut_b),
     )
+}
+
+/// An intersection "below what was needed": what [`raw_intersections`] and
+/// the tiled count give for a pair whose sets share fewer keys than the
+/// pair needed (the count stopped early, see [`intersection_at_least`]).
+pub(crate) const BELOW: u32 = u32::MAX;
+
+/// The fewest keys an intersection can hold and still reach `need` (a
+/// bound computed in floating point, as the rules compare): a hair below
+/// it, rounded up, so that the rules' own rounding never loses a pair.
+pub(crate) fn need_keys(need: f64) -> usize {
+    (need * (1.0 - 1e-9)).ceil().max(0.0) as usize
+}
+
+/// The fewest raw keys two sets of `size_a` and `size_b` keys share when
+/// they are near copies ([`is_near_copy_by`]; `usize::MAX` when the size
+/// guard rules them out): the copy-group pass stops counting below it.
+pub(crate) fn copy_need(cfg: &Config, size_a: usize, size_b: usize) -> usize {
+    let small = size_a.min(size_b);
+    if small < cfg.min_containment_shingles() {
+        return usize::MAX;
+    }
+    need_keys(COPY_GROUP_CONTAINMENT * small as f64)
+}
+
+/// The fewest raw keys two documents whose cut sets have `cut_a` and
+/// `cut_b` keys share when the decision rule accepts them: the cut
+/// intersection is never larger than the raw one (see
+/// [`could_be_duplicates`]), so the raw sets share at least
+/// [`duplicate_need`] keys. Verification stops counting below it.
+pub(crate) fn verify_need(cfg: &Config, cut_a: usize, cut_b: usize) -> usize {
+    need_keys(duplicate_need(cfg, cut_a, cut_b))
+}
+
+/// A signature slot folded to a byte (its four bytes xor-ed together): two
+/// equal slots give equal bytes, so two signatures' bytes agree in at least
+/// as many slots as the signatures do ([`byte_agreement`] bounds
+/// [`agreement`] from above).
+pub(crate) fn slot_byte(v: u32) -> u8 {
+    let v = v ^ (v >> 16);
+    (v ^ (v >> 8)) as u8
+}
+
+/// The number of positions where two byte rows agree.
+pub(crate) fn byte_agreement(a: &[u8], b: &[u8]) -> u32 {
+    a.iter().zip(b).map(|(x, y)| (x == y) as u32).sum()
 }
 
 /// Whether two raw shingle sets are near-verbatim copies for the boilerplate
@@ -454,14 +500,42 @@ pub(crate) fn candidates<'s>(
     // Jaccard >= containment_min_jaccard). It is judged as LSH proposes
     // the pair, once.
     let floor = candidate_floor(cfg);
-    let c = candidate_pairs_where(
+    // The rough screen: a byte per slot (see `slot_byte`), where two
+    // signatures agree in at least the slots where the full values do, so
+    // a pair whose bytes agree too little to reach the floor cannot reach
+    // it on the signatures either. 128 bytes a document instead of 512.
+    let perms = cfg.perms();
+    let mut bytes = vec![0u8; n * perms];
+    bytes
+        .par_chunks_mut(perms.max(1))
+        .enumerate()
+        .for_each(|(d, row)| {
+            for (o, &v) in row.iter_mut().zip(signature(d)) {
+                *o = slot_byte(v);
+            }
+        });
+    let row = |d: u32| &bytes[d as usize * perms..(d as usize + 1) * perms];
+    // Where each signature lies, by the number it was added under: one
+    // read (fetched ahead) instead of a stored set's handle and its slab.
+    let table: Vec<&[u32]> = (0..n).into_par_iter().map(&signature).collect();
+    let c = candidate_pairs_screened(
         n,
-        cfg.perms(),
+        perms,
         cfg.banding(),
         cfg.max_bucket(),
-        &signature,
-        |a, b| estimate_jaccard(signature(a as usize), signature(b as usize)) >= floor,
+        |d| table[d],
+        Rough {
+            keep: |a, b| byte_agreement(row(a), row(b)) as f64 / perms as f64 >= floor,
+            prefetch: |b| {
+                for x in row(b).iter().step_by(64) {
+                    crate::prefetch::line(x);
+                }
+            },
+            far: |b| crate::prefetch::line(&table[b as usize]),
+        },
+        |a, b| estimate_jaccard(table[a as usize], table[b as usize]) >= floor,
     );
+    drop(bytes);
     // Renumbered in place: at a million documents the candidates take
     // more memory than anything else the pass holds.
     let mut c = c;
@@ -476,14 +550,26 @@ pub(crate) fn candidates<'s>(
             matches: None,
         };
     }
+    // The second documents' signatures are scattered: where each lies (by
+    // id number) fetched well ahead, the signature itself a few pairs
+    // ahead.
+    let by_id: Vec<&[u32]> = order.par_iter().map(|&d| table[d as usize]).collect();
+    drop(table);
+    let by_id = &by_id;
     let matches = c
-        .par_iter()
-        .map(|&(x, y)| {
-            let (a, b) = (
-                signature(order[x as usize] as usize),
-                signature(order[y as usize] as usize),
-            );
-            agreement(a, b) as u8
+        .par_chunks(4096)
+        .flat_map_iter(|run| {
+            run.iter().enumerate().map(move |(i, &(x, y))| {
+                if let Some(&(_, far)) = run.get(i + 16) {
+                    crate::prefetch::line(&by_id[far as usize]);
+                }
+                if let Some(&(_, next)) = run.get(i + 4) {
+                    for v in by_id[next as usize].iter().step_by(16) {
+                        crate::prefetch::line(v);
+                    }
+                }
+                agreement(by_id[x as usize], by_id[y as usize]) as u8
+            })
         })
         .collect();
     Candidates {
@@ -561,11 +647,13 @@ pub(crate) fn paired(n: usize, pairs: &[(u32, u32)]) -> Vec<u32> {
 }
 
 /// The raw intersection size of every candidate pair, batch by batch (in
-/// each batch's pair order). `load(members)` gives the sets of a batch's
-/// members.
-pub(crate) fn raw_intersections<'s, L>(batches: &Batches, load: &L) -> Vec<Vec<u32>>
+/// each batch's pair order), or [`BELOW`] for a pair `(x, y)` whose sets
+/// share fewer than `need(x, y)` keys (counted only as far as that is
+/// certain). `load(members)` gives the sets of a batch's members.
+pub(crate) fn raw_intersections<'s, L, N>(batches: &Batches, load: &L, need: &N) -> Vec<Vec<u32>>
 where
     L: Fn(&[u32]) -> Vec<Cow<'s, [u32]>> + Sync,
+    N: Fn(u32, u32) -> usize + Sync,
 {
     // Batches loaded whole in parallel, then oversized ones one at a
     // time, tile by tile (each is parallel inside).
@@ -590,7 +678,8 @@ where
                             crate::prefetch::start(set(nx));
                             crate::prefetch::start(set(ny));
                         }
-                        intersection_size(set(x), set(y)) as u32
+                        intersection_at_least(set(x), set(y), need(x, y))
+                            .map_or(BELOW, |i| i as u32)
                     })
                 })
                 .collect()
@@ -598,7 +687,7 @@ where
         .collect();
     for (b, o) in out.iter_mut().enumerate() {
         if let Some(tiling) = batches.tiling_of(b) {
-            *o = tiles::intersections(batches.get(b).1, tiling, load);
+            *o = tiles::intersections(batches.get(b).1, tiling, load, need);
         }
     }
     out
@@ -607,7 +696,8 @@ where
 /// Groups of near-verbatim copies among `n` documents (see
 /// [`copy_groups`]): the candidate pairs whose raw sets are near copies,
 /// judged from their intersections (`inter`, as [`raw_intersections`]
-/// gives them) and the documents' set sizes.
+/// gives them, counted at least as far as [`copy_need`]) and the
+/// documents' set sizes.
 pub(crate) fn copy_groups_of(
     cfg: &Config,
     docs: &[DocInfo],
@@ -617,6 +707,9 @@ pub(crate) fn copy_groups_of(
     let copies = (0..batches.len()).flat_map(|b| {
         let pairs = batches.get(b).1;
         pairs.iter().zip(&inter[b]).filter_map(|(&(x, y), &i)| {
+            if i == BELOW {
+                return None;
+            }
             let (sx, sy) = (docs[x as usize].shingles, docs[y as usize].shingles);
             is_near_copy_by(&Similarity::from_counts(i as usize, sx, sy), cfg).then_some((x, y))
         })
@@ -744,7 +837,8 @@ pub(crate) fn scored(cfg: &Config, x: u32, y: u32, s: Similarity) -> Scored {
 /// Verifies every candidate of every batch against the exact sets less the
 /// boilerplate, and clusters each batch's duplicates. `raw_inter`, when the
 /// copy-group pass computed them, are the raw intersections of the
-/// candidates (saving a second count); `weight[d]` is document `d`'s
+/// candidates (saving a second count; a tiled batch takes them as they are,
+/// [`BELOW`] as no edge); `weight[d]` is document `d`'s
 /// weight for choosing representatives (its words).
 pub(crate) fn verify_and_cluster<'s, L>(
     cfg: &Config,
@@ -800,12 +894,29 @@ where
             // would (its tie-breaks compare numbers).
             let check = |x: u32, y: u32| scored(x, y, cut_similarity(x as usize, y as usize, None));
             let known = raw_inter.map(|r| &r[b]);
+            // A pair is counted only as far as it could pass the rule
+            // (`verify_need` of its cut sizes): below that it has no edge.
+            let need = |x: usize, y: usize| {
+                verify_need(
+                    cfg,
+                    sets[x].len() - gone[x].len(),
+                    sets[y].len() - gone[y].len(),
+                )
+            };
             let edges: Vec<Edge> = pairs
                 .par_iter()
                 .enumerate()
                 .filter_map(|(i, &(x, y))| {
                     let (x, y) = (local(members, x), local(members, y));
-                    let s = cut_similarity(x, y, known.map(|k| k[i]));
+                    let raw = match known {
+                        Some(k) if k[i] != BELOW => k[i],
+                        _ => intersection_at_least(&sets[x], &sets[y], need(x, y))
+                            .map_or(BELOW, |i| i as u32),
+                    };
+                    if raw == BELOW {
+                        return None;
+                    }
+                    let s = cut_similarity(x, y, Some(raw));
                     scored(x as u32, y as u32, s).edge
                 })
                 .collect();
@@ -959,6 +1070,59 @@ mod tests {
             let narrow = |s: &[u64]| -> Vec<u32> { s.iter().map(|&k| k as u32).collect() };
             let got32 = cut_similarity(&narrow(&a), &narrow(&ga), &narrow(&b), &narrow(&gb), raw);
             proptest::prop_assert_eq!(got32, got);
+        }
+    }
+
+    #[test]
+    fn needs_are_met_by_every_pair_the_rules_accept() {
+        // Every intersection of every pair of sizes up to 160: a pair the
+        // decision rule (or the copy rule) accepts always reaches the need
+        // the counts stop below, at the defaults and at other settings.
+        let configs = [
+            Config::default(),
+            Config::builder()
+                .threshold(0.3)
+                .containment(0.55)
+                .build()
+                .unwrap(),
+        ];
+        for cfg in &configs {
+            for a in 0..160 {
+                for b in 0..160 {
+                    let (dn, cn) = (verify_need(cfg, a, b), copy_need(cfg, a, b));
+                    for i in 0..=a.min(b) {
+                        let s = Similarity::from_counts(i, a, b);
+                        if cfg.is_duplicate(&s) {
+                            assert!(i >= dn, "{a} {b} {i}: duplicate below {dn}");
+                        }
+                        if is_near_copy_by(&s, cfg) {
+                            assert!(i >= cn, "{a} {b} {i}: copy below {cn}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn slot_bytes_agree_wherever_the_slots_do() {
+        let mut next = crate::testutil::lcg(5);
+        for _ in 0..2000 {
+            let a: Vec<u32> = (0..128).map(|_| next() as u32).collect();
+            // Some slots equal, others random (some equal by their byte).
+            let b: Vec<u32> = a
+                .iter()
+                .map(|&v| match next() % 3 {
+                    0 => v,
+                    1 => v ^ ((next() as u32) << 8),
+                    _ => next() as u32,
+                })
+                .collect();
+            let (ra, rb): (Vec<u8>, Vec<u8>) = (
+                a.iter().map(|&v| slot_byte(v)).collect(),
+                b.iter().map(|&v| slot_byte(v)).collect(),
+            );
+            assert!(byte_agreement(&ra, &rb) >= agreement(&a, &b));
         }
     }
 

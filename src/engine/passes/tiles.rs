@@ -27,12 +27,12 @@ use std::borrow::Cow;
 
 use rayon::prelude::*;
 
-use super::{scored, BatchResult};
+use super::{scored, verify_need, BatchResult, BELOW};
 use crate::boilerplate::KeySet;
 use crate::cluster::{cluster, Edge, Group, UnionFind};
 use crate::config::Config;
 use crate::engine::Pair;
-use crate::verify::intersection_size;
+use crate::verify::{intersection_at_least, intersection_size};
 
 /// How a scan's passes read a batch whose sets are large.
 #[derive(Debug, Clone)]
@@ -79,12 +79,19 @@ impl Tiling {
 }
 
 /// The raw intersection size of each of `pairs` (sorted, `x < y`), in that
-/// order, with at most two blocks of sets loaded at a time: the first
+/// order, or [`BELOW`] for a pair `(x, y)` sharing fewer than `need(x, y)`
+/// keys, with at most two blocks of sets loaded at a time: the first
 /// documents of a run of pairs are held (a block), and the second documents
 /// of those pairs are loaded a block at a time, in order.
-pub(crate) fn intersections<'s, L>(pairs: &[(u32, u32)], tiling: &Tiling, load: &L) -> Vec<u32>
+pub(crate) fn intersections<'s, L, N>(
+    pairs: &[(u32, u32)],
+    tiling: &Tiling,
+    load: &L,
+    need: &N,
+) -> Vec<u32>
 where
     L: Fn(&[u32]) -> Vec<Cow<'s, [u32]>> + Sync,
+    N: Fn(u32, u32) -> usize + Sync,
 {
     let mut out = vec![0u32; pairs.len()];
     let mut start = 0;
@@ -122,7 +129,7 @@ where
                     let (x, y) = run[i as usize];
                     let a = &held[xs.binary_search(&x).expect("held")];
                     let b = &sets[block.binary_search(&y).expect("loaded")];
-                    intersection_size(a, b) as u32
+                    intersection_at_least(a, b, need(x, y)).map_or(BELOW, |i| i as u32)
                 })
                 .collect();
             for (&i, c) in by_y[next..upto].iter().zip(counted) {
@@ -153,10 +160,6 @@ pub(crate) fn verify_and_cluster<'s, L>(
 where
     L: Fn(&[u32]) -> Vec<Cow<'s, [u32]>> + Sync,
 {
-    let raw: Cow<'_, [u32]> = match raw {
-        Some(r) => Cow::Borrowed(r),
-        None => Cow::Owned(intersections(pairs, tiling, load)),
-    };
     let local = |d: u32| {
         members
             .binary_search(&d)
@@ -185,6 +188,18 @@ where
     cut.dedup();
     out.cut = cut;
     let size = |x: usize| tiling.keys[members[x] as usize] as usize;
+    // Pairs are counted only as far as they could pass the rule
+    // (`verify_need` of their cut sizes): below that they have no edge.
+    let raw: Cow<'_, [u32]> = match raw {
+        Some(r) => Cow::Borrowed(r),
+        None => {
+            let need = |x: u32, y: u32| {
+                let (x, y) = (local(x), local(y));
+                verify_need(cfg, size(x) - gone[x].len(), size(y) - gone[y].len())
+            };
+            Cow::Owned(intersections(pairs, tiling, load, &need))
+        }
+    };
     // Similarity of the cut sets of `x` and `y` (local numbers) from their
     // raw intersection.
     let cut_similarity = |x: usize, y: usize, raw: usize| {
@@ -194,6 +209,9 @@ where
         .par_iter()
         .zip(raw.par_iter())
         .filter_map(|(&(x, y), &i)| {
+            if i == BELOW {
+                return None;
+            }
             let (x, y) = (local(x), local(y));
             scored(cfg, x as u32, y as u32, cut_similarity(x, y, i as usize)).edge
         })
@@ -361,7 +379,23 @@ mod tests {
         let keys: Vec<u32> = sets.iter().map(|s| s.len() as u32).collect();
         for block in [0, 1, 4, 16, 64, 256, 1 << 20] {
             let t = tiling(block, keys.clone());
-            assert_eq!(intersections(&pairs, &t, &load), want, "block {block}");
+            assert_eq!(
+                intersections(&pairs, &t, &load, &|_, _| 0),
+                want,
+                "block {block}"
+            );
+            // Pairs below what they need are marked, the others counted.
+            let need = |x: u32, y: u32| ((x * 7 + y * 3) % 9) as usize;
+            let marked: Vec<u32> = pairs
+                .iter()
+                .zip(&want)
+                .map(|(&(x, y), &w)| if (w as usize) < need(x, y) { BELOW } else { w })
+                .collect();
+            assert_eq!(
+                intersections(&pairs, &t, &load, &need),
+                marked,
+                "block {block}"
+            );
         }
     }
 }
