@@ -105,14 +105,34 @@ pub(crate) fn agreement(a: &[u32], b: &[u32]) -> u32 {
 /// `COPY_GROUP_CONTAINMENT * min(size_a, size_b)` keys, exact on the size
 /// guard. The copy-group pass counts the intersections of these pairs only.
 pub(crate) fn could_be_copies(cfg: &Config, matches: u32, size_a: usize, size_b: usize) -> bool {
+    could_be_copies_signed_cut(cfg, matches, (size_a, size_b), (size_a, size_b))
+}
+
+/// [`could_be_copies`] when the signatures are of the sets less some keys
+/// (an index signs its documents' sets less the boilerplate known when they
+/// are added): `size_a` and `size_b` are the raw sets' sizes, `cut_a` and
+/// `cut_b` those of the signed sets. Removing at most `size_a - cut_a`
+/// keys from one set and `size_b - cut_b` from the other removes at most
+/// the smaller of the two from their intersection, so raw sets sharing
+/// `COPY_GROUP_CONTAINMENT * min(size_a, size_b)` keys have signed sets
+/// sharing that many less the smaller removal: the screen is
+/// [`could_intersect`] of that on the signed sets. With nothing removed it
+/// is [`could_be_copies`].
+pub(crate) fn could_be_copies_signed_cut(
+    cfg: &Config,
+    matches: u32,
+    (size_a, size_b): (usize, usize),
+    (cut_a, cut_b): (usize, usize),
+) -> bool {
     let small = size_a.min(size_b);
+    let removed = (size_a - cut_a).min(size_b - cut_b);
     small >= cfg.min_containment_shingles()
         && could_intersect(
             matches,
             cfg.perms(),
-            size_a,
-            size_b,
-            COPY_GROUP_CONTAINMENT * small as f64,
+            cut_a,
+            cut_b,
+            COPY_GROUP_CONTAINMENT * small as f64 - removed as f64,
         )
 }
 
