@@ -351,6 +351,98 @@ impl<K: StoreKey> SetStore<K> {
     }
 }
 
+/// Sets of several documents read back together
+/// ([`SetStore::load_together`]): each run of consecutive documents read
+/// into one buffer, each set a slice of its run's, without a copy or an
+/// allocation per set.
+#[derive(Debug)]
+pub struct LoadedSets<'a, K: StoreKey> {
+    /// The runs read (or, in memory, each set borrowed).
+    runs: Vec<Cow<'a, [K]>>,
+    /// Each requested document's run and range in it.
+    at: Vec<(u32, u32, u32)>,
+}
+
+impl<K: StoreKey> LoadedSets<'_, K> {
+    /// The set of the `i`-th document asked for.
+    #[inline]
+    pub fn get(&self, i: usize) -> &[K] {
+        let (run, s, e) = self.at[i];
+        &self.runs[run as usize][s as usize..e as usize]
+    }
+
+    /// How many documents were asked for.
+    pub fn len(&self) -> usize {
+        self.at.len()
+    }
+
+    /// Whether none was.
+    pub fn is_empty(&self) -> bool {
+        self.at.is_empty()
+    }
+}
+
+impl<K: StoreKey> SetStore<K> {
+    /// The sets of `docs` (sorted, repeat-free for the fewest reads), in
+    /// that order: what [`load`](Self::load) gives, but a spilled store
+    /// reads each run of consecutive documents into one buffer and hands
+    /// out slices of it, so that a pass over many sets does not copy and
+    /// allocate each.
+    pub fn load_together(&self, docs: &[u32]) -> LoadedSets<'_, K> {
+        match &self.state {
+            State::Sealed(file, starts) => {
+                // Runs of consecutive documents, up to `RUN_KEYS` keys each.
+                const RUN_KEYS: u64 = 1 << 16;
+                let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
+                let mut i = 0;
+                while i < docs.len() {
+                    let first = starts[docs[i] as usize];
+                    let mut j = i + 1;
+                    while j < docs.len()
+                        && docs[j] == docs[j - 1].wrapping_add(1)
+                        && starts[docs[j] as usize + 1] - first <= RUN_KEYS
+                    {
+                        j += 1;
+                    }
+                    runs.push(i..j);
+                    i = j;
+                }
+                let read: Vec<Cow<'_, [K]>> = runs
+                    .par_iter()
+                    .map(|run| {
+                        let (a, b) = (docs[run.start], docs[run.end - 1]);
+                        Cow::Owned(read_at::<K>(file, starts, a, b + 1).unwrap_or_else(|e| {
+                            self.warn(format!("cannot read back a shingle set: {e}"));
+                            Vec::new()
+                        }))
+                    })
+                    .collect();
+                let mut at = Vec::with_capacity(docs.len());
+                for (r, run) in runs.iter().enumerate() {
+                    let base = starts[docs[run.start] as usize];
+                    let have = read[r].len() as u64;
+                    for &d in &docs[run.clone()] {
+                        let (s, e) = (starts[d as usize] - base, starts[d as usize + 1] - base);
+                        // A run that could not be read gives empty sets.
+                        let (s, e) = if e <= have { (s, e) } else { (0, 0) };
+                        at.push((r as u32, s as u32, e as u32));
+                    }
+                }
+                LoadedSets { runs: read, at }
+            }
+            _ => {
+                let runs = self.load(docs);
+                let at = runs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (i as u32, 0, s.len() as u32))
+                    .collect();
+                LoadedSets { runs, at }
+            }
+        }
+    }
+}
+
 /// One document's keys as the store holds them: a vector of its own, or a
 /// range of a slab shared with other sets packed by the same thread.
 ///

@@ -28,7 +28,7 @@ use crate::engine::passes::{
 use crate::engine::{is_near_copy, Engine};
 use crate::error::{Error, Result};
 use crate::lsh::band_keys;
-use crate::store::{SetStore, DEFAULT_SET_BUDGET};
+use crate::store::{LoadedSets, SetStore, DEFAULT_SET_BUDGET};
 use crate::verify::{intersection_size, Similarity};
 
 /// Prefix of the temporary files a writer creates (removed by the next
@@ -948,8 +948,9 @@ impl<'a> DocSets<'a> {
     fn part(&self, members: Vec<u32>) -> Part<'_> {
         match self {
             DocSets::Held(sets) => Part::Held(sets),
-            DocSets::Spilled { .. } => {
-                let sets = self.load(&members);
+            DocSets::Spilled { store, slot, .. } => {
+                let slots: Vec<u32> = members.iter().map(|&d| slot[d as usize]).collect();
+                let sets = store.load_together(&slots);
                 Part::Loaded(members, sets)
             }
         }
@@ -981,8 +982,8 @@ impl<'a> DocSets<'a> {
             };
             let got: Vec<R> = members
                 .par_iter()
-                .zip(sets)
-                .map(|(&d, s)| f(d as usize, s))
+                .enumerate()
+                .map(|(i, &d)| f(d as usize, sets.get(i)))
                 .collect();
             for (&d, r) in members.iter().zip(got) {
                 out[d as usize] = Some(r);
@@ -1035,7 +1036,7 @@ enum Part<'s> {
     /// Every document's.
     Held(&'s [Cow<'s, [u64]>]),
     /// Those of the listed documents (sorted), in that order.
-    Loaded(Vec<u32>, Vec<Cow<'s, [u64]>>),
+    Loaded(Vec<u32>, LoadedSets<'s, u64>),
 }
 
 impl Part<'_> {
@@ -1043,11 +1044,11 @@ impl Part<'_> {
     fn set(&self, d: u32) -> &[u64] {
         match self {
             Part::Held(sets) => &sets[d as usize],
-            Part::Loaded(members, sets) => {
-                &sets[members
+            Part::Loaded(members, sets) => sets.get(
+                members
                     .binary_search(&d)
-                    .expect("a part holds its documents")]
-            }
+                    .expect("a part holds its documents"),
+            ),
         }
     }
 }
