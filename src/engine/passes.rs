@@ -364,23 +364,44 @@ pub fn boilerplate_sample_rate(cut: usize) -> f64 {
 /// [`boilerplate_sample_rate`]).
 pub const BOILERPLATE_SAMPLE: usize = 64;
 
+/// A key whose sets [`union_of`] merges: a scan's 32-bit keys (many sets
+/// sorted together by the keysort) or an index's 64-bit hashes.
+pub(crate) trait UnionKey: Copy + Ord + Default + Send + Sync + 'static {
+    /// Sorts `keys` (repeats kept).
+    fn sort(keys: &mut Vec<Self>);
+}
+
+impl UnionKey for u32 {
+    fn sort(keys: &mut Vec<u32>) {
+        crate::shingle::sort_keys(keys, &mut Vec::new());
+    }
+}
+
+impl UnionKey for u64 {
+    fn sort(keys: &mut Vec<u64>) {
+        keys.sort_unstable();
+    }
+}
+
 /// The sorted union of sorted, repeat-free key sets: merged two at a time
-/// when there are a few, sorted together when there are many.
-fn union_of<'a>(sets: impl Iterator<Item = &'a [u32]>) -> Vec<u32> {
-    let sets: Vec<&[u32]> = sets.collect();
+/// when there are a few, sorted together when there are many. A scan
+/// counts each copy group's union for the boilerplate; an index writer
+/// counts it in its df sketch.
+pub(crate) fn union_of<'a, T: UnionKey>(sets: impl Iterator<Item = &'a [T]>) -> Vec<T> {
+    let sets: Vec<&[T]> = sets.collect();
     if sets.len() > 8 {
-        let mut union: Vec<u32> = sets.iter().flat_map(|s| s.iter().copied()).collect();
-        crate::shingle::sort_keys(&mut union, &mut Vec::new());
+        let mut union: Vec<T> = sets.iter().flat_map(|s| s.iter().copied()).collect();
+        T::sort(&mut union);
         union.dedup();
         return union;
     }
-    let mut union: Vec<u32> = sets.first().map(|s| s.to_vec()).unwrap_or_default();
+    let mut union: Vec<T> = sets.first().map(|s| s.to_vec()).unwrap_or_default();
     let mut next = Vec::new();
     for s in &sets[1.min(sets.len())..] {
         // Branch-free merge into a buffer sized for the worst case (written
         // by index: no capacity check per key), then cut to length.
         next.clear();
-        next.resize(union.len() + s.len(), 0);
+        next.resize(union.len() + s.len(), T::default());
         let (mut i, mut j, mut o) = (0, 0, 0);
         while i < union.len() && j < s.len() {
             let (x, y) = (union[i], s[j]);

@@ -23,7 +23,7 @@ use crate::config::Config;
 use crate::corpus::{Corpus, CorpusOptions, DocSource, Document, Event, Skip, SkipReason};
 use crate::engine::passes::{
     candidates, copy_groups, could_be_copies_signed_cut, could_be_duplicates, cut_similarity,
-    is_near_copy_by, scored,
+    is_near_copy_by, scored, union_of,
 };
 use crate::engine::{is_near_copy, Engine};
 use crate::error::{Error, Result};
@@ -1121,26 +1121,16 @@ fn group_contribution<'p>(
     if m.len() == 1 && olds.is_empty() {
         return (true, Cow::Borrowed(part.set(m[0])));
     }
-    let mut union: Vec<u64> = m
-        .iter()
-        .flat_map(|&d| part.set(d).iter().copied())
-        .collect();
-    union.sort_unstable();
-    union.dedup();
+    let mut union: Vec<u64> = union_of(m.iter().map(|&d| part.set(d)));
     olds.sort_unstable();
     olds.dedup();
     match base {
         Some(b) if !olds.is_empty() => {
-            let mut seen: Vec<u64> = olds
+            let old_sets: Vec<Cow<'_, [u64]>> = olds
                 .iter()
-                .flat_map(|a| {
-                    b.segments[a.segment as usize]
-                        .set(a.doc as usize)
-                        .into_owned()
-                })
+                .map(|a| b.segments[a.segment as usize].set(a.doc as usize))
                 .collect();
-            seen.sort_unstable();
-            seen.dedup();
+            let seen: Vec<u64> = union_of(old_sets.iter().map(|s| &**s));
             union.retain(|h| seen.binary_search(h).is_err());
             (false, Cow::Owned(union))
         }
@@ -1270,8 +1260,8 @@ fn ingest(
             }
         }
         let limit = cfg.boilerplate_cut(*groups as usize).unwrap_or(usize::MAX);
-        let sketch: &Sketch = sketch;
-        let over = |h: &u64| sketch.exceeds(*h, limit);
+        let above = sketch.over(limit);
+        let over = |h: &u64| above.contains(*h);
         let mut all: Vec<u64> = sets
             .map_all(|_, s| s.iter().copied().filter(over).collect::<Vec<u64>>())
             .concat();
