@@ -402,6 +402,26 @@ mod tests {
     use crate::tokenize::tokenize;
 
     #[test]
+    fn hashes_sort_as_sort_unstable() {
+        // 64-bit hashes through the bucket sort, with repeats, short and
+        // long, and crowded inputs (the fallback).
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for n in [0usize, 1, 63, 64, 65, 700, 5000] {
+            let mut keys: Vec<u64> = (0..n)
+                .map(|i| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    if i % 7 == 3 { 42 } else { x }
+                })
+                .collect();
+            let mut want = keys.clone();
+            want.sort_unstable();
+            want.dedup();
+            let mut scratch = Vec::new();
+            assert_eq!(sorted_unique_scalar(&mut keys, &mut scratch), &want[..]);
+        }
+    }
+
+    #[test]
     fn short_documents_get_one_shingle() {
         let a = shingle_set(&tokenize("Markets closed"), 5);
         let b = shingle_set(&tokenize("markets, closed."), 5);

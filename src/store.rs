@@ -407,28 +407,52 @@ impl<K: StoreKey> SetStore<K> {
                     runs.push(i..j);
                     i = j;
                 }
-                let read: Vec<Cow<'_, [K]>> = runs
+                // All runs go into one buffer (one allocation, released
+                // whole), each run read into its own range in parallel.
+                let span = |run: &std::ops::Range<usize>| {
+                    let (a, b) = (docs[run.start] as usize, docs[run.end - 1] as usize);
+                    (starts[a], starts[b + 1])
+                };
+                let total: u64 = runs.iter().map(|r| span(r).1 - span(r).0).sum();
+                let mut buf = vec![K::default(); total as usize];
+                let mut pieces: Vec<&mut [K]> = Vec::with_capacity(runs.len());
+                let mut rest = &mut buf[..];
+                for run in &runs {
+                    let (s, e) = span(run);
+                    let (piece, tail) = rest.split_at_mut((e - s) as usize);
+                    pieces.push(piece);
+                    rest = tail;
+                }
+                let failed: Vec<bool> = runs
                     .par_iter()
-                    .map(|run| {
-                        let (a, b) = (docs[run.start], docs[run.end - 1]);
-                        Cow::Owned(read_at::<K>(file, starts, a, b + 1).unwrap_or_else(|e| {
-                            self.warn(format!("cannot read back a shingle set: {e}"));
-                            Vec::new()
-                        }))
+                    .zip(pieces.into_par_iter())
+                    .map(|(run, piece)| {
+                        let (s, _) = span(run);
+                        match read_into::<K>(file, s, piece) {
+                            Ok(()) => false,
+                            Err(e) => {
+                                self.warn(format!("cannot read back a shingle set: {e}"));
+                                true
+                            }
+                        }
                     })
                     .collect();
                 let mut at = Vec::with_capacity(docs.len());
-                for (r, run) in runs.iter().enumerate() {
-                    let base = starts[docs[run.start] as usize];
-                    let have = read[r].len() as u64;
+                let mut offset = 0u64;
+                for (run, &failed) in runs.iter().zip(&failed) {
+                    let (s, e) = span(run);
                     for &d in &docs[run.clone()] {
-                        let (s, e) = (starts[d as usize] - base, starts[d as usize + 1] - base);
+                        let (ds, de) = (starts[d as usize] - s, starts[d as usize + 1] - s);
                         // A run that could not be read gives empty sets.
-                        let (s, e) = if e <= have { (s, e) } else { (0, 0) };
-                        at.push((r as u32, s as u32, e as u32));
+                        let (ds, de) = if failed { (0, 0) } else { (ds + offset, de + offset) };
+                        at.push((0, ds as u32, de as u32));
                     }
+                    offset += e - s;
                 }
-                LoadedSets { runs: read, at }
+                LoadedSets {
+                    runs: vec![Cow::Owned(buf)],
+                    at,
+                }
             }
             _ => {
                 let runs = self.load(docs);
@@ -787,23 +811,35 @@ fn read_at<K: StoreKey>(
     from: u32,
     to: u32,
 ) -> std::io::Result<Vec<K>> {
-    use std::os::unix::fs::FileExt;
-    let width = std::mem::size_of::<K>();
     let (s, e) = (starts[from as usize], starts[to as usize]);
     let mut keys = vec![K::default(); (e - s) as usize];
+    read_into(file, s, &mut keys)?;
+    Ok(keys)
+}
+
+/// Reads `keys.len()` keys starting at key `start` of the file into `keys`.
+#[cfg(unix)]
+fn read_into<K: StoreKey>(file: &File, start: u64, keys: &mut [K]) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let width = std::mem::size_of::<K>();
     // SAFETY: the bytes of a `[u32]` or `[u64]` may hold any value, and
-    // the view covers exactly the vector's initialized elements.
+    // the view covers exactly the slice's initialized elements.
     let bytes = unsafe {
-        std::slice::from_raw_parts_mut(keys.as_mut_ptr() as *mut u8, keys.len() * width)
+        std::slice::from_raw_parts_mut(keys.as_mut_ptr() as *mut u8, std::mem::size_of_val(keys))
     };
     // Read straight into the keys (stored little-endian).
-    file.read_exact_at(bytes, s * width as u64)?;
+    file.read_exact_at(bytes, start * width as u64)?;
     if cfg!(target_endian = "big") {
-        for k in &mut keys {
+        for k in keys.iter_mut() {
             *k = k.swap_le();
         }
     }
-    Ok(keys)
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn read_into<K: StoreKey>(_: &File, _: u64, _: &mut [K]) -> std::io::Result<()> {
+    Err(std::io::Error::other("not supported on this platform"))
 }
 
 #[cfg(not(unix))]

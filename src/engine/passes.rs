@@ -1007,7 +1007,17 @@ mod tests {
     fn union_of_sorted_sets() {
         let sets: [&[u32]; 3] = [&[1, 4, 9], &[2, 4], &[9, 10]];
         assert_eq!(union_of(sets.into_iter()), [1, 2, 4, 9, 10]);
-        assert_eq!(union_of(std::iter::empty()), Vec::<u32>::new());
+        assert_eq!(union_of(std::iter::empty::<&[u32]>()), Vec::<u32>::new());
+        // 64-bit hashes (an index's copy groups) merge the same way.
+        let wide: Vec<Vec<u64>> = (0..12u64)
+            .map(|i| vec![i << 40, (i + 3) << 40, u64::MAX - i])
+            .collect();
+        for k in [2, 5, 12] {
+            let mut want: Vec<u64> = wide[..k].iter().flatten().copied().collect();
+            want.sort_unstable();
+            want.dedup();
+            assert_eq!(union_of(wide[..k].iter().map(|s| &s[..])), want);
+        }
         // Many sets take the sorting path; the result is the same.
         let many: Vec<Vec<u32>> = (0..20u32).map(|i| vec![i, i + 3, 40 - i]).collect();
         let mut want: Vec<u32> = many.iter().flatten().copied().collect();

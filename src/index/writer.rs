@@ -1192,7 +1192,8 @@ fn ingest(
     // pair's signature agreement for the screens after LSH. The new
     // documents are already numbered by id.
     let by_id: Vec<u32> = (0..n as u32).collect();
-    let draw = |sigs: &[u32]| candidates(cfg, &by_id, &by_id, |d| &sigs[d * perms..(d + 1) * perms]);
+    let draw =
+        |sigs: &[u32]| candidates(cfg, &by_id, &by_id, |d| &sigs[d * perms..(d + 1) * perms]);
     let mut nn = draw(&sigs);
     let mut ne = old_candidates(&bands)?;
     clock.lap("signatures, candidates");
