@@ -43,7 +43,8 @@ pub(crate) struct Over {
 }
 
 impl Over {
-    /// [`Sketch::exceeds`] of `h` and the limit.
+    /// Whether the sketch's estimate of `h` is above the limit: every
+    /// row's counter is.
     #[inline]
     pub fn contains(&self, h: u64) -> bool {
         self.bits != 0
@@ -120,10 +121,12 @@ impl Sketch {
         self.bits != 0 && (0..DEPTH).all(|row| self.counters[self.slot(row, h)] as usize > limit)
     }
 
-    /// [`exceeds`](Self::exceeds) with `limit` for many shingles: one bit
+    /// The test "is the estimate of a shingle above `limit`" for many
+    /// shingles (the cut of the boilerplate step): one bit
     /// per counter (whether it is above `limit`), an eighth of a row's
     /// counters in bytes (128 KiB a row at the default width), which stays
-    /// in the cache where the counters do not. Same answers.
+    /// in the cache where the counters do not. Same answers as the
+    /// counters (the round-trip test compares the two).
     pub fn over(&self, limit: usize) -> Over {
         let words_per_row = if self.bits == 0 {
             0
