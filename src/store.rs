@@ -380,6 +380,15 @@ impl<K: StoreKey> LoadedSets<'_, K> {
     pub fn is_empty(&self) -> bool {
         self.at.is_empty()
     }
+
+    /// The buffer the sets were read into (empty when they were not read
+    /// back), for the next [`SetStore::load_together_in`].
+    pub fn into_buffer(self) -> Vec<K> {
+        match self.runs.into_iter().next() {
+            Some(Cow::Owned(buf)) => buf,
+            _ => Vec::new(),
+        }
+    }
 }
 
 impl<K: StoreKey> SetStore<K> {
@@ -389,6 +398,15 @@ impl<K: StoreKey> SetStore<K> {
     /// out slices of it, so that a pass over many sets does not copy and
     /// allocate each.
     pub fn load_together(&self, docs: &[u32]) -> LoadedSets<'_, K> {
+        self.load_together_in(docs, Vec::new())
+    }
+
+    /// [`load_together`](Self::load_together) reading into `buf` (its
+    /// contents are overwritten) when the store has spilled: a pass over
+    /// many blocks hands each block's buffer to the next
+    /// ([`LoadedSets::into_buffer`]) instead of mapping fresh memory for
+    /// each.
+    pub fn load_together_in(&self, docs: &[u32], mut buf: Vec<K>) -> LoadedSets<'_, K> {
         match &self.state {
             State::Sealed(file, starts) => {
                 // Runs of consecutive documents, up to `RUN_KEYS` keys each.
@@ -414,7 +432,8 @@ impl<K: StoreKey> SetStore<K> {
                     (starts[a], starts[b + 1])
                 };
                 let total: u64 = runs.iter().map(|r| span(r).1 - span(r).0).sum();
-                let mut buf = vec![K::default(); total as usize];
+                buf.clear();
+                buf.resize(total as usize, K::default());
                 let mut pieces: Vec<&mut [K]> = Vec::with_capacity(runs.len());
                 let mut rest = &mut buf[..];
                 for run in &runs {

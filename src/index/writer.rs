@@ -944,13 +944,15 @@ impl<'a> DocSets<'a> {
     }
 
     /// The sets of `members` (sorted, as [`DocSets::parts`] gives them;
-    /// ignored when the sets are held).
-    fn part(&self, members: Vec<u32>) -> Part<'_> {
+    /// ignored when the sets are held); spilled sets are read into `buf`,
+    /// the buffer of the pass's previous part ([`Part::into_buffer`]), so
+    /// that a pass does not map fresh memory for every block.
+    fn part_in(&self, members: Vec<u32>, buf: Vec<u64>) -> Part<'_> {
         match self {
             DocSets::Held(sets) => Part::Held(sets),
             DocSets::Spilled { store, slot, .. } => {
                 let slots: Vec<u32> = members.iter().map(|&d| slot[d as usize]).collect();
-                let sets = store.load_together(&slots);
+                let sets = store.load_together_in(&slots, buf);
                 Part::Loaded(members, sets)
             }
         }
@@ -975,8 +977,9 @@ impl<'a> DocSets<'a> {
             .collect();
         let mut out: Vec<Option<R>> = Vec::with_capacity(self.len());
         out.resize_with(self.len(), || None);
+        let mut spare = Vec::new();
         for (_, members) in self.parts(wanted.len(), |i| &wanted[i..i + 1]) {
-            let part = self.part(members);
+            let part = self.part_in(members, std::mem::take(&mut spare));
             let Part::Loaded(members, sets) = &part else {
                 unreachable!("spilled sets are loaded")
             };
@@ -988,6 +991,7 @@ impl<'a> DocSets<'a> {
             for (&d, r) in members.iter().zip(got) {
                 out[d as usize] = Some(r);
             }
+            spare = part.into_buffer();
         }
         out
     }
@@ -1018,20 +1022,22 @@ impl<'a> DocSets<'a> {
         // Each pair as a two-document list, for `parts`.
         let flat: Vec<u32> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
         let mut out = Vec::with_capacity(pairs.len());
+        let mut spare = Vec::new();
         for (range, members) in self.parts(pairs.len(), |i| &flat[2 * i..2 * i + 2]) {
-            let part = self.part(members);
+            let part = self.part_in(members, std::mem::take(&mut spare));
             out.par_extend(
                 pairs[range.clone()]
                     .par_iter()
                     .enumerate()
                     .map(|(i, &(a, b))| f(range.start + i, part.set(a), part.set(b))),
             );
+            spare = part.into_buffer();
         }
         out
     }
 }
 
-/// The sets of one part of a commit's documents ([`DocSets::part`]).
+/// The sets of one part of a commit's documents ([`DocSets::part_in`]).
 enum Part<'s> {
     /// Every document's.
     Held(&'s [Cow<'s, [u64]>]),
@@ -1040,6 +1046,15 @@ enum Part<'s> {
 }
 
 impl Part<'_> {
+    /// The buffer a spilled part was read into, for the next part of the
+    /// same pass.
+    fn into_buffer(self) -> Vec<u64> {
+        match self {
+            Part::Held(_) => Vec::new(),
+            Part::Loaded(_, sets) => sets.into_buffer(),
+        }
+    }
+
     /// Document `d`'s set (`d` must be in the part).
     fn set(&self, d: u32) -> &[u64] {
         match self {
@@ -1248,8 +1263,9 @@ fn ingest(
         // large index; in parts of at most a block of sets when they have
         // spilled.
         clock.lap("copy groups");
+        let mut spare = Vec::new();
         for (range, part_docs) in sets.parts(members.len(), |g| &members[g]) {
-            let part = sets.part(part_docs);
+            let part = sets.part_in(part_docs, std::mem::take(&mut spare));
             for chunk in members[range].chunks(4096) {
                 let contributions: Vec<(bool, Cow<'_, [u64]>)> = chunk
                     .par_iter()
@@ -1259,6 +1275,7 @@ fn ingest(
                 let sets: Vec<&[u64]> = contributions.iter().map(|(_, c)| &**c).collect();
                 sketch.add_sets(&sets);
             }
+            spare = part.into_buffer();
         }
         let limit = cfg.boilerplate_cut(*groups as usize).unwrap_or(usize::MAX);
         let above = sketch.over(limit);
@@ -1501,11 +1518,13 @@ pub(super) fn write_new_segment(
     // spilled.
     let ids: Vec<u32> = (0..docs.len() as u32).collect();
     let mut in_order = |each: &mut dyn FnMut(&[u64]) -> io::Result<()>| -> io::Result<()> {
+        let mut spare = Vec::new();
         for (range, members) in sets.parts(ids.len(), |i| &ids[i..i + 1]) {
-            let part = sets.part(members);
+            let part = sets.part_in(members, std::mem::take(&mut spare));
             for d in range {
                 each(part.set(d as u32))?;
             }
+            spare = part.into_buffer();
         }
         Ok(())
     };
