@@ -871,6 +871,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn sets_loaded_together_are_the_sets_loaded_one_by_one() {
+        let sets: Vec<Vec<u64>> = (0..300u64)
+            .map(|i| (0..(i % 9) * 40).map(|k| k * 7 + i).collect())
+            .collect();
+        for budget in [usize::MAX, 1 << 12, 0] {
+            let mut store: SetStore<u64> = SetStore::with_budget(budget);
+            for s in &sets {
+                store.push(s.clone());
+            }
+            store.seal();
+            let mut buf = Vec::new();
+            for docs in [vec![], vec![5], vec![0, 1, 2, 3, 9, 10, 299], (0..300).collect()] {
+                let got = store.load_together_in(&docs, buf);
+                assert_eq!(got.len(), docs.len());
+                for (i, &d) in docs.iter().enumerate() {
+                    assert_eq!(got.get(i), &sets[d as usize][..]);
+                }
+                buf = got.into_buffer();
+            }
+            assert_eq!(store.load_together(&[7]).get(0), &sets[7][..]);
+        }
+    }
+
+    #[test]
     fn packed_sets_survive_spills_and_slab_changes() {
         // Enough keys to fill several slabs, from two threads.
         let sets: Vec<Vec<u32>> = (0..600u32)
