@@ -105,8 +105,8 @@ pub fn shingle_set(tokens: &[Token], k: usize) -> Vec<u64> {
 }
 
 thread_local! {
-    static SCRATCH: std::cell::RefCell<(Vec<Token>, Vec<u64>)> =
-        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+    static SCRATCH: std::cell::RefCell<(Vec<Token>, Vec<u64>, Vec<u64>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
 }
 
 /// Tokenizes `text` and returns its word count and its sorted k-shingle set
@@ -125,12 +125,13 @@ pub fn text_set(text: &str, k: usize) -> (usize, Vec<u64>) {
 /// keeps the version it was built with).
 pub(crate) fn text_set_version(text: &str, k: usize, version: u32) -> (usize, Vec<u64>) {
     SCRATCH.with(|s| {
-        let (tokens, shingles) = &mut *s.borrow_mut();
+        let (tokens, shingles, scratch) = &mut *s.borrow_mut();
         crate::tokenize::tokenize_into_version(text, tokens, version);
         shingles_into(tokens, k, shingles);
-        shingles.sort_unstable();
-        shingles.dedup();
-        (tokens.len(), shingles.to_vec())
+        // Hashes: the bucket sort of the scan's keys (same order as
+        // `sort_unstable`), repeats dropped.
+        let set = sorted_unique_scalar(shingles, scratch).to_vec();
+        (tokens.len(), set)
     })
 }
 
@@ -273,8 +274,9 @@ pub fn sorted_unique<'a>(keys: &'a mut [u32], scratch: &'a mut Vec<u32>) -> &'a 
 
 /// [`sorted_unique`] without AVX-512: [`sort_keys`], then the repeats
 /// dropped in place, in whichever buffer holds the keys.
-fn sorted_unique_scalar<'a>(keys: &'a mut [u32], scratch: &'a mut Vec<u32>) -> &'a [u32] {
-    let buf: &mut [u32] = if sort_keys_apart(keys, scratch) {
+/// For 32-bit keys and 64-bit hashes alike.
+fn sorted_unique_scalar<'a, T: HashKey>(keys: &'a mut [T], scratch: &'a mut Vec<T>) -> &'a [T] {
+    let buf: &mut [T] = if sort_keys_apart(keys, scratch) {
         keys
     } else {
         let n = keys.len();
@@ -290,10 +292,58 @@ fn sorted_unique_scalar<'a>(keys: &'a mut [u32], scratch: &'a mut Vec<u32>) -> &
     &buf[..len]
 }
 
+/// A key [`sort_keys_apart`] sorts: a hash value, spread evenly over its
+/// width (a scan's 32-bit shingle keys, an index's 64-bit shingle hashes).
+/// The bucket starts are kept in the same scratch buffer as the output, so
+/// a key also holds a count.
+pub(crate) trait HashKey: Copy + Ord + Default {
+    /// Bits of the key.
+    const BITS: u32;
+    /// The key shifted right by `shift` bits, as an index.
+    fn top(self, shift: u32) -> usize;
+    /// A count held in a key's place.
+    fn from_count(c: u32) -> Self;
+    /// The count a key's place holds.
+    fn count(self) -> u32;
+}
+
+impl HashKey for u32 {
+    const BITS: u32 = 32;
+    #[inline(always)]
+    fn top(self, shift: u32) -> usize {
+        (self >> shift) as usize
+    }
+    #[inline(always)]
+    fn from_count(c: u32) -> u32 {
+        c
+    }
+    #[inline(always)]
+    fn count(self) -> u32 {
+        self
+    }
+}
+
+impl HashKey for u64 {
+    const BITS: u32 = 64;
+    #[inline(always)]
+    fn top(self, shift: u32) -> usize {
+        (self >> shift) as usize
+    }
+    #[inline(always)]
+    fn from_count(c: u32) -> u64 {
+        c as u64
+    }
+    #[inline(always)]
+    fn count(self) -> u32 {
+        self as u32
+    }
+}
+
 /// [`sort_keys`] leaving the sorted keys in `keys` (returns `true`) or in
 /// the first `keys.len()` entries of `scratch` (returns `false`), whichever
 /// the sort wrote last: the caller copies them once, to where they go.
-pub(crate) fn sort_keys_apart(keys: &mut [u32], scratch: &mut Vec<u32>) -> bool {
+/// For 32-bit keys and 64-bit hashes alike (see [`HashKey`]).
+pub(crate) fn sort_keys_apart<T: HashKey>(keys: &mut [T], scratch: &mut Vec<T>) -> bool {
     /// Largest bucket the insertion pass accepts.
     const CROWD: u32 = 32;
     let n = keys.len();
@@ -307,28 +357,30 @@ pub(crate) fn sort_keys_apart(keys: &mut [u32], scratch: &mut Vec<u32>) -> bool 
     // (measured with `cargo bench --bench stages key_sort`: one to two
     // buckets per key was 10 % slower, four to eight no faster).
     let bits = (usize::BITS - (n - 1).leading_zeros() + 1).min(16);
-    let shift = 32 - bits;
+    let shift = T::BITS - bits;
     let buckets = 1usize << bits;
     // `scratch` holds the output, then the bucket starts.
     scratch.clear();
-    scratch.resize(n + buckets + 1, 0);
+    scratch.resize(n + buckets + 1, T::default());
     let (out, at) = scratch.split_at_mut(n);
     for &k in keys.iter() {
-        at[(k >> shift) as usize + 1] += 1;
+        let b = k.top(shift) + 1;
+        at[b] = T::from_count(at[b].count() + 1);
     }
     let mut sum = 0;
     for c in at.iter_mut() {
-        if *c > CROWD {
+        if c.count() > CROWD {
             keys.sort_unstable();
             return true;
         }
-        sum += *c;
-        *c = sum;
+        sum += c.count();
+        *c = T::from_count(sum);
     }
     for &k in keys.iter() {
-        let b = (k >> shift) as usize;
-        out[at[b] as usize] = k;
-        at[b] += 1;
+        let b = k.top(shift);
+        let o = at[b].count();
+        out[o as usize] = k;
+        at[b] = T::from_count(o + 1);
     }
     // Each key is now in its bucket, and buckets are in order: an
     // insertion sort moves each key at most across its own bucket.
@@ -348,6 +400,26 @@ pub(crate) fn sort_keys_apart(keys: &mut [u32], scratch: &mut Vec<u32>) -> bool 
 mod tests {
     use super::*;
     use crate::tokenize::tokenize;
+
+    #[test]
+    fn hashes_sort_as_sort_unstable() {
+        // 64-bit hashes through the bucket sort, with repeats, short and
+        // long, and crowded inputs (the fallback).
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for n in [0usize, 1, 63, 64, 65, 700, 5000] {
+            let mut keys: Vec<u64> = (0..n)
+                .map(|i| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    if i % 7 == 3 { 42 } else { x }
+                })
+                .collect();
+            let mut want = keys.clone();
+            want.sort_unstable();
+            want.dedup();
+            let mut scratch = Vec::new();
+            assert_eq!(sorted_unique_scalar(&mut keys, &mut scratch), &want[..]);
+        }
+    }
 
     #[test]
     fn short_documents_get_one_shingle() {

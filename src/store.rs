@@ -351,6 +351,141 @@ impl<K: StoreKey> SetStore<K> {
     }
 }
 
+/// Sets of several documents read back together
+/// ([`SetStore::load_together`]): each run of consecutive documents read
+/// into one buffer, each set a slice of its run's, without a copy or an
+/// allocation per set.
+#[derive(Debug)]
+pub struct LoadedSets<'a, K: StoreKey> {
+    /// The runs read (or, in memory, each set borrowed).
+    runs: Vec<Cow<'a, [K]>>,
+    /// Each requested document's run and range in it.
+    at: Vec<(u32, u32, u32)>,
+}
+
+impl<K: StoreKey> LoadedSets<'_, K> {
+    /// The set of the `i`-th document asked for.
+    #[inline]
+    pub fn get(&self, i: usize) -> &[K] {
+        let (run, s, e) = self.at[i];
+        &self.runs[run as usize][s as usize..e as usize]
+    }
+
+    /// How many documents were asked for.
+    pub fn len(&self) -> usize {
+        self.at.len()
+    }
+
+    /// Whether none was.
+    pub fn is_empty(&self) -> bool {
+        self.at.is_empty()
+    }
+
+    /// The buffer the sets were read into (empty when they were not read
+    /// back), for the next [`SetStore::load_together_in`].
+    pub fn into_buffer(self) -> Vec<K> {
+        match self.runs.into_iter().next() {
+            Some(Cow::Owned(buf)) => buf,
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl<K: StoreKey> SetStore<K> {
+    /// The sets of `docs` (sorted, repeat-free for the fewest reads), in
+    /// that order: what [`load`](Self::load) gives, but a spilled store
+    /// reads each run of consecutive documents into one buffer and hands
+    /// out slices of it, so that a pass over many sets does not copy and
+    /// allocate each.
+    pub fn load_together(&self, docs: &[u32]) -> LoadedSets<'_, K> {
+        self.load_together_in(docs, Vec::new())
+    }
+
+    /// [`load_together`](Self::load_together) reading into `buf` (its
+    /// contents are overwritten) when the store has spilled: a pass over
+    /// many blocks hands each block's buffer to the next
+    /// ([`LoadedSets::into_buffer`]) instead of mapping fresh memory for
+    /// each.
+    pub fn load_together_in(&self, docs: &[u32], mut buf: Vec<K>) -> LoadedSets<'_, K> {
+        match &self.state {
+            State::Sealed(file, starts) => {
+                // Runs of consecutive documents, up to `RUN_KEYS` keys each.
+                const RUN_KEYS: u64 = 1 << 16;
+                let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
+                let mut i = 0;
+                while i < docs.len() {
+                    let first = starts[docs[i] as usize];
+                    let mut j = i + 1;
+                    while j < docs.len()
+                        && docs[j] == docs[j - 1].wrapping_add(1)
+                        && starts[docs[j] as usize + 1] - first <= RUN_KEYS
+                    {
+                        j += 1;
+                    }
+                    runs.push(i..j);
+                    i = j;
+                }
+                // All runs go into one buffer (one allocation, released
+                // whole), each run read into its own range in parallel.
+                let span = |run: &std::ops::Range<usize>| {
+                    let (a, b) = (docs[run.start] as usize, docs[run.end - 1] as usize);
+                    (starts[a], starts[b + 1])
+                };
+                let total: u64 = runs.iter().map(|r| span(r).1 - span(r).0).sum();
+                buf.clear();
+                buf.resize(total as usize, K::default());
+                let mut pieces: Vec<&mut [K]> = Vec::with_capacity(runs.len());
+                let mut rest = &mut buf[..];
+                for run in &runs {
+                    let (s, e) = span(run);
+                    let (piece, tail) = rest.split_at_mut((e - s) as usize);
+                    pieces.push(piece);
+                    rest = tail;
+                }
+                let failed: Vec<bool> = runs
+                    .par_iter()
+                    .zip(pieces.into_par_iter())
+                    .map(|(run, piece)| {
+                        let (s, _) = span(run);
+                        match read_into::<K>(file, s, piece) {
+                            Ok(()) => false,
+                            Err(e) => {
+                                self.warn(format!("cannot read back a shingle set: {e}"));
+                                true
+                            }
+                        }
+                    })
+                    .collect();
+                let mut at = Vec::with_capacity(docs.len());
+                let mut offset = 0u64;
+                for (run, &failed) in runs.iter().zip(&failed) {
+                    let (s, e) = span(run);
+                    for &d in &docs[run.clone()] {
+                        let (ds, de) = (starts[d as usize] - s, starts[d as usize + 1] - s);
+                        // A run that could not be read gives empty sets.
+                        let (ds, de) = if failed { (0, 0) } else { (ds + offset, de + offset) };
+                        at.push((0, ds as u32, de as u32));
+                    }
+                    offset += e - s;
+                }
+                LoadedSets {
+                    runs: vec![Cow::Owned(buf)],
+                    at,
+                }
+            }
+            _ => {
+                let runs = self.load(docs);
+                let at = runs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (i as u32, 0, s.len() as u32))
+                    .collect();
+                LoadedSets { runs, at }
+            }
+        }
+    }
+}
+
 /// One document's keys as the store holds them: a vector of its own, or a
 /// range of a slab shared with other sets packed by the same thread.
 ///
@@ -695,23 +830,35 @@ fn read_at<K: StoreKey>(
     from: u32,
     to: u32,
 ) -> std::io::Result<Vec<K>> {
-    use std::os::unix::fs::FileExt;
-    let width = std::mem::size_of::<K>();
     let (s, e) = (starts[from as usize], starts[to as usize]);
     let mut keys = vec![K::default(); (e - s) as usize];
+    read_into(file, s, &mut keys)?;
+    Ok(keys)
+}
+
+/// Reads `keys.len()` keys starting at key `start` of the file into `keys`.
+#[cfg(unix)]
+fn read_into<K: StoreKey>(file: &File, start: u64, keys: &mut [K]) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let width = std::mem::size_of::<K>();
     // SAFETY: the bytes of a `[u32]` or `[u64]` may hold any value, and
-    // the view covers exactly the vector's initialized elements.
+    // the view covers exactly the slice's initialized elements.
     let bytes = unsafe {
-        std::slice::from_raw_parts_mut(keys.as_mut_ptr() as *mut u8, keys.len() * width)
+        std::slice::from_raw_parts_mut(keys.as_mut_ptr() as *mut u8, std::mem::size_of_val(keys))
     };
     // Read straight into the keys (stored little-endian).
-    file.read_exact_at(bytes, s * width as u64)?;
+    file.read_exact_at(bytes, start * width as u64)?;
     if cfg!(target_endian = "big") {
-        for k in &mut keys {
+        for k in keys.iter_mut() {
             *k = k.swap_le();
         }
     }
-    Ok(keys)
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn read_into<K: StoreKey>(_: &File, _: u64, _: &mut [K]) -> std::io::Result<()> {
+    Err(std::io::Error::other("not supported on this platform"))
 }
 
 #[cfg(not(unix))]
@@ -722,6 +869,30 @@ fn read_at<K: StoreKey>(_: &File, _: &Starts, _: u32, _: u32) -> std::io::Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sets_loaded_together_are_the_sets_loaded_one_by_one() {
+        let sets: Vec<Vec<u64>> = (0..300u64)
+            .map(|i| (0..(i % 9) * 40).map(|k| k * 7 + i).collect())
+            .collect();
+        for budget in [usize::MAX, 1 << 12, 0] {
+            let mut store: SetStore<u64> = SetStore::with_budget(budget);
+            for s in &sets {
+                store.push(s.clone());
+            }
+            store.seal();
+            let mut buf = Vec::new();
+            for docs in [vec![], vec![5], vec![0, 1, 2, 3, 9, 10, 299], (0..300).collect()] {
+                let got = store.load_together_in(&docs, buf);
+                assert_eq!(got.len(), docs.len());
+                for (i, &d) in docs.iter().enumerate() {
+                    assert_eq!(got.get(i), &sets[d as usize][..]);
+                }
+                buf = got.into_buffer();
+            }
+            assert_eq!(store.load_together(&[7]).get(0), &sets[7][..]);
+        }
+    }
 
     #[test]
     fn packed_sets_survive_spills_and_slab_changes() {

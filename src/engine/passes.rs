@@ -105,14 +105,34 @@ pub(crate) fn agreement(a: &[u32], b: &[u32]) -> u32 {
 /// `COPY_GROUP_CONTAINMENT * min(size_a, size_b)` keys, exact on the size
 /// guard. The copy-group pass counts the intersections of these pairs only.
 pub(crate) fn could_be_copies(cfg: &Config, matches: u32, size_a: usize, size_b: usize) -> bool {
+    could_be_copies_signed_cut(cfg, matches, (size_a, size_b), (size_a, size_b))
+}
+
+/// [`could_be_copies`] when the signatures are of the sets less some keys
+/// (an index signs its documents' sets less the boilerplate known when they
+/// are added): `size_a` and `size_b` are the raw sets' sizes, `cut_a` and
+/// `cut_b` those of the signed sets. Removing at most `size_a - cut_a`
+/// keys from one set and `size_b - cut_b` from the other removes at most
+/// the smaller of the two from their intersection, so raw sets sharing
+/// `COPY_GROUP_CONTAINMENT * min(size_a, size_b)` keys have signed sets
+/// sharing that many less the smaller removal: the screen is
+/// [`could_intersect`] of that on the signed sets. With nothing removed it
+/// is [`could_be_copies`].
+pub(crate) fn could_be_copies_signed_cut(
+    cfg: &Config,
+    matches: u32,
+    (size_a, size_b): (usize, usize),
+    (cut_a, cut_b): (usize, usize),
+) -> bool {
     let small = size_a.min(size_b);
+    let removed = (size_a - cut_a).min(size_b - cut_b);
     small >= cfg.min_containment_shingles()
         && could_intersect(
             matches,
             cfg.perms(),
-            size_a,
-            size_b,
-            COPY_GROUP_CONTAINMENT * small as f64,
+            cut_a,
+            cut_b,
+            COPY_GROUP_CONTAINMENT * small as f64 - removed as f64,
         )
 }
 
@@ -390,23 +410,44 @@ pub fn boilerplate_sample_rate(cut: usize) -> f64 {
 /// [`boilerplate_sample_rate`]).
 pub const BOILERPLATE_SAMPLE: usize = 64;
 
+/// A key whose sets [`union_of`] merges: a scan's 32-bit keys (many sets
+/// sorted together by the keysort) or an index's 64-bit hashes.
+pub(crate) trait UnionKey: Copy + Ord + Default + Send + Sync + 'static {
+    /// Sorts `keys` (repeats kept).
+    fn sort(keys: &mut Vec<Self>);
+}
+
+impl UnionKey for u32 {
+    fn sort(keys: &mut Vec<u32>) {
+        crate::shingle::sort_keys(keys, &mut Vec::new());
+    }
+}
+
+impl UnionKey for u64 {
+    fn sort(keys: &mut Vec<u64>) {
+        keys.sort_unstable();
+    }
+}
+
 /// The sorted union of sorted, repeat-free key sets: merged two at a time
-/// when there are a few, sorted together when there are many.
-fn union_of<'a>(sets: impl Iterator<Item = &'a [u32]>) -> Vec<u32> {
-    let sets: Vec<&[u32]> = sets.collect();
+/// when there are a few, sorted together when there are many. A scan
+/// counts each copy group's union for the boilerplate; an index writer
+/// counts it in its df sketch.
+pub(crate) fn union_of<'a, T: UnionKey>(sets: impl Iterator<Item = &'a [T]>) -> Vec<T> {
+    let sets: Vec<&[T]> = sets.collect();
     if sets.len() > 8 {
-        let mut union: Vec<u32> = sets.iter().flat_map(|s| s.iter().copied()).collect();
-        crate::shingle::sort_keys(&mut union, &mut Vec::new());
+        let mut union: Vec<T> = sets.iter().flat_map(|s| s.iter().copied()).collect();
+        T::sort(&mut union);
         union.dedup();
         return union;
     }
-    let mut union: Vec<u32> = sets.first().map(|s| s.to_vec()).unwrap_or_default();
+    let mut union: Vec<T> = sets.first().map(|s| s.to_vec()).unwrap_or_default();
     let mut next = Vec::new();
     for s in &sets[1.min(sets.len())..] {
         // Branch-free merge into a buffer sized for the worst case (written
         // by index: no capacity check per key), then cut to length.
         next.clear();
-        next.resize(union.len() + s.len(), 0);
+        next.resize(union.len() + s.len(), T::default());
         let (mut i, mut j, mut o) = (0, 0, 0);
         while i < union.len() && j < s.len() {
             let (x, y) = (union[i], s[j]);
@@ -1130,7 +1171,17 @@ mod tests {
     fn union_of_sorted_sets() {
         let sets: [&[u32]; 3] = [&[1, 4, 9], &[2, 4], &[9, 10]];
         assert_eq!(union_of(sets.into_iter()), [1, 2, 4, 9, 10]);
-        assert_eq!(union_of(std::iter::empty()), Vec::<u32>::new());
+        assert_eq!(union_of(std::iter::empty::<&[u32]>()), Vec::<u32>::new());
+        // 64-bit hashes (an index's copy groups) merge the same way.
+        let wide: Vec<Vec<u64>> = (0..12u64)
+            .map(|i| vec![i << 40, (i + 3) << 40, u64::MAX - i])
+            .collect();
+        for k in [2, 5, 12] {
+            let mut want: Vec<u64> = wide[..k].iter().flatten().copied().collect();
+            want.sort_unstable();
+            want.dedup();
+            assert_eq!(union_of(wide[..k].iter().map(|s| &s[..])), want);
+        }
         // Many sets take the sorting path; the result is the same.
         let many: Vec<Vec<u32>> = (0..20u32).map(|i| vec![i, i + 3, 40 - i]).collect();
         let mut want: Vec<u32> = many.iter().flatten().copied().collect();

@@ -77,10 +77,11 @@
 //! the same count across commits in a count-min sketch stored in the state
 //! file (`2^sketch_bits` counters per row, 4 rows; see [`CreateOptions`]).
 //! At each commit, every new document is compared with its LSH candidates
-//! (already indexed or new): a new document whose raw shingle set contains
-//! at least 70% of an earlier copy's joins that copy's group and counts
-//! only the shingles the group did not have; otherwise it starts a new
-//! group. The boilerplate set is then re-derived — shingles of the old set
+//! (already indexed, or new and not ruled out on their signatures by the
+//! scan's screen, `passes::could_be_copies`): a new document whose raw
+//! shingle set contains at least 70% of an earlier copy's joins that
+//! copy's group and counts only the shingles the group did not have;
+//! otherwise it starts a new group. The boilerplate set is then re-derived — shingles of the old set
 //! or of the new documents whose estimate is above the new cut — and stored
 //! sorted in the state file; queries remove it from both sides before
 //! comparing. Consequences:

@@ -4,6 +4,8 @@
 //! every document. Byte layout: `docs/INDEX-FORMAT.md`.
 
 use std::borrow::Cow;
+
+use rayon::prelude::*;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -121,6 +123,27 @@ pub(crate) struct SegmentDoc<'a> {
 pub(crate) type SetsInOrder<'f> =
     &'f mut dyn FnMut(&mut dyn FnMut(&[u64]) -> io::Result<()>) -> io::Result<()>;
 
+/// Writes one band table (its keys sorted: hash, document) and records
+/// where it went in `dir`.
+fn write_band<W: Write>(
+    w: &mut FramedWriter<W>,
+    dir: &mut Vec<(u64, u64, u64)>,
+    keys: &[(u64, u32)],
+) -> io::Result<()> {
+    let hashes_off = w.pos();
+    let hashes: Vec<u64> = keys.iter().map(|k| k.0).collect();
+    w.u64s(&hashes)?;
+    let docs_off = w.pos();
+    let mut buf = Vec::with_capacity(keys.len() * 4);
+    for k in keys {
+        buf.extend_from_slice(&k.1.to_le_bytes());
+    }
+    w.write_all(&buf)?;
+    w.align8()?;
+    dir.push((keys.len() as u64, hashes_off, docs_off));
+    Ok(())
+}
+
 /// Writes a segment of `docs` (which must be sorted by id, ids unique),
 /// their sets handed over by `sets`. Returns the file length.
 pub(crate) fn write_segment<W: Write>(
@@ -210,26 +233,22 @@ pub(crate) fn write_segment<W: Write>(
     }
     // 5. Band tables, band by band: sorted hashes, then their documents.
     let mut dir = Vec::with_capacity(banding.bands);
-    let mut keys: Vec<(u64, u32)> = Vec::with_capacity(docs.len());
-    for band in 0..banding.bands {
-        keys.clear();
-        for (i, d) in docs.iter().enumerate() {
-            if let Some(h) = d.bands {
-                keys.push((h[band], i as u32));
-            }
-        }
+    // A band per thread sorted at once, written in band order.
+    let bands: Vec<usize> = (0..banding.bands).collect();
+    let sorted_band = |band: usize| {
+        let mut keys: Vec<(u64, u32)> = docs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| d.bands.map(|h| (h[band], i as u32)))
+            .collect();
         keys.sort_unstable();
-        let hashes_off = w.pos();
-        let hashes: Vec<u64> = keys.iter().map(|k| k.0).collect();
-        w.u64s(&hashes)?;
-        let docs_off = w.pos();
-        let mut buf = Vec::with_capacity(keys.len() * 4);
-        for k in &keys {
-            buf.extend_from_slice(&k.1.to_le_bytes());
+        keys
+    };
+    for run in bands.chunks(rayon::current_num_threads().max(1)) {
+        let sorted: Vec<Vec<(u64, u32)>> = run.par_iter().map(|&b| sorted_band(b)).collect();
+        for keys in sorted {
+            write_band(&mut w, &mut dir, &keys)?;
         }
-        w.write_all(&buf)?;
-        w.align8()?;
-        dir.push((keys.len() as u64, hashes_off, docs_off));
     }
     let band_dir_off = w.pos();
     for (n, h, d) in dir {

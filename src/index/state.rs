@@ -33,6 +33,28 @@ pub(crate) struct Sketch {
     counters: Vec<u32>,
 }
 
+/// Which shingles a [`Sketch`] estimates above a limit
+/// ([`Sketch::over`]).
+pub(crate) struct Over {
+    bits: u32,
+    words_per_row: usize,
+    /// Per row, one bit per counter: above the limit.
+    rows: Vec<u64>,
+}
+
+impl Over {
+    /// Whether the sketch's estimate of `h` is above the limit: every
+    /// row's counter is.
+    #[inline]
+    pub fn contains(&self, h: u64) -> bool {
+        self.bits != 0
+            && (0..DEPTH).all(|row| {
+                let c = column(row, self.bits, h);
+                self.rows[row * self.words_per_row + c / 64] >> (c % 64) & 1 != 0
+            })
+    }
+}
+
 const MUL: [u64; DEPTH] = [
     0x9E37_79B9_7F4A_7C15,
     0xC2B2_AE3D_27D4_EB4F,
@@ -60,7 +82,7 @@ impl Sketch {
         self.bits
     }
 
-    #[inline]
+    #[cfg(test)]
     fn slot(&self, row: usize, h: u64) -> usize {
         (row << self.bits) | column(row, self.bits, h)
     }
@@ -94,9 +116,40 @@ impl Sketch {
 
     /// Whether the estimate of `h` is above `limit`: every row's counter
     /// is (most shingles are rare, and the first row says so in one read).
-    #[inline]
+    #[cfg(test)]
     pub fn exceeds(&self, h: u64, limit: usize) -> bool {
         self.bits != 0 && (0..DEPTH).all(|row| self.counters[self.slot(row, h)] as usize > limit)
+    }
+
+    /// The test "is the estimate of a shingle above `limit`" for many
+    /// shingles (the cut of the boilerplate step): one bit
+    /// per counter (whether it is above `limit`), an eighth of a row's
+    /// counters in bytes (128 KiB a row at the default width), which stays
+    /// in the cache where the counters do not. Same answers as the
+    /// counters (the round-trip test compares the two).
+    pub fn over(&self, limit: usize) -> Over {
+        let words_per_row = if self.bits == 0 {
+            0
+        } else {
+            (1usize << self.bits).div_ceil(64)
+        };
+        let mut rows = vec![0u64; words_per_row * DEPTH];
+        if self.bits != 0 {
+            rows.par_chunks_mut(words_per_row)
+                .zip(self.counters.par_chunks(1 << self.bits))
+                .for_each(|(bits, counters)| {
+                    for (w, chunk) in bits.iter_mut().zip(counters.chunks(64)) {
+                        for (i, &c) in chunk.iter().enumerate() {
+                            *w |= ((c as usize > limit) as u64) << i;
+                        }
+                    }
+                });
+        }
+        Over {
+            bits: self.bits,
+            words_per_row,
+            rows,
+        }
     }
 
     /// Estimated number of groups containing `h` (never below the truth).
@@ -385,11 +438,14 @@ mod tests {
         let mut par = Sketch::new(8);
         par.add_sets(&sets);
         assert_eq!(one, par);
-        for h in sets.iter().flatten().copied().chain([5, 6]) {
-            for limit in [0, 1, 20, 30, 60] {
+        for limit in [0, 1, 20, 30, 60] {
+            let over = par.over(limit);
+            for h in sets.iter().flatten().copied().chain([5, 6]) {
                 assert_eq!(par.exceeds(h, limit), par.estimate(h) as usize > limit);
+                assert_eq!(over.contains(h), par.exceeds(h, limit));
             }
         }
+        assert!(!Sketch::new(0).over(0).contains(1));
         assert!(!Sketch::new(0).exceeds(1, 0));
         let tombs = vec![vec![1, 5], vec![], vec![0]];
         let (bytes, _) = write_state(Vec::new(), &[3, 9], &tombs, &sk).unwrap();

@@ -21,11 +21,14 @@ use super::{
 use crate::cluster::{cluster, Edge};
 use crate::config::Config;
 use crate::corpus::{Corpus, CorpusOptions, DocSource, Document, Event, Skip, SkipReason};
-use crate::engine::passes::{candidates, copy_groups, cut_similarity, is_near_copy_by, scored};
+use crate::engine::passes::{
+    candidates, copy_groups, could_be_copies_signed_cut, could_be_duplicates, cut_similarity,
+    is_near_copy_by, scored, union_of,
+};
 use crate::engine::{is_near_copy, Engine};
 use crate::error::{Error, Result};
 use crate::lsh::band_keys;
-use crate::store::{SetStore, DEFAULT_SET_BUDGET};
+use crate::store::{LoadedSets, SetStore, DEFAULT_SET_BUDGET};
 use crate::verify::{intersection_size, Similarity};
 
 /// Prefix of the temporary files a writer creates (removed by the next
@@ -943,12 +946,15 @@ impl<'a> DocSets<'a> {
     }
 
     /// The sets of `members` (sorted, as [`DocSets::parts`] gives them;
-    /// ignored when the sets are held).
-    fn part(&self, members: Vec<u32>) -> Part<'_> {
+    /// ignored when the sets are held); spilled sets are read into `buf`,
+    /// the buffer of the pass's previous part ([`Part::into_buffer`]), so
+    /// that a pass does not map fresh memory for every block.
+    fn part_in(&self, members: Vec<u32>, buf: Vec<u64>) -> Part<'_> {
         match self {
             DocSets::Held(sets) => Part::Held(sets),
-            DocSets::Spilled { .. } => {
-                let sets = self.load(&members);
+            DocSets::Spilled { store, slot, .. } => {
+                let slots: Vec<u32> = members.iter().map(|&d| slot[d as usize]).collect();
+                let sets = store.load_together_in(&slots, buf);
                 Part::Loaded(members, sets)
             }
         }
@@ -973,19 +979,21 @@ impl<'a> DocSets<'a> {
             .collect();
         let mut out: Vec<Option<R>> = Vec::with_capacity(self.len());
         out.resize_with(self.len(), || None);
+        let mut spare = Vec::new();
         for (_, members) in self.parts(wanted.len(), |i| &wanted[i..i + 1]) {
-            let part = self.part(members);
+            let part = self.part_in(members, std::mem::take(&mut spare));
             let Part::Loaded(members, sets) = &part else {
                 unreachable!("spilled sets are loaded")
             };
             let got: Vec<R> = members
                 .par_iter()
-                .zip(sets)
-                .map(|(&d, s)| f(d as usize, s))
+                .enumerate()
+                .map(|(i, &d)| f(d as usize, sets.get(i)))
                 .collect();
             for (&d, r) in members.iter().zip(got) {
                 out[d as usize] = Some(r);
             }
+            spare = part.into_buffer();
         }
         out
     }
@@ -1016,81 +1024,99 @@ impl<'a> DocSets<'a> {
         // Each pair as a two-document list, for `parts`.
         let flat: Vec<u32> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
         let mut out = Vec::with_capacity(pairs.len());
+        let mut spare = Vec::new();
         for (range, members) in self.parts(pairs.len(), |i| &flat[2 * i..2 * i + 2]) {
-            let part = self.part(members);
+            let part = self.part_in(members, std::mem::take(&mut spare));
             out.par_extend(
                 pairs[range.clone()]
                     .par_iter()
                     .enumerate()
                     .map(|(i, &(a, b))| f(range.start + i, part.set(a), part.set(b))),
             );
+            spare = part.into_buffer();
         }
         out
     }
 }
 
-/// The sets of one part of a commit's documents ([`DocSets::part`]).
+/// The sets of one part of a commit's documents ([`DocSets::part_in`]).
 enum Part<'s> {
     /// Every document's.
     Held(&'s [Cow<'s, [u64]>]),
     /// Those of the listed documents (sorted), in that order.
-    Loaded(Vec<u32>, Vec<Cow<'s, [u64]>>),
+    Loaded(Vec<u32>, LoadedSets<'s, u64>),
 }
 
 impl Part<'_> {
+    /// The buffer a spilled part was read into, for the next part of the
+    /// same pass.
+    fn into_buffer(self) -> Vec<u64> {
+        match self {
+            Part::Held(_) => Vec::new(),
+            Part::Loaded(_, sets) => sets.into_buffer(),
+        }
+    }
+
     /// Document `d`'s set (`d` must be in the part).
     fn set(&self, d: u32) -> &[u64] {
         match self {
             Part::Held(sets) => &sets[d as usize],
-            Part::Loaded(members, sets) => {
-                &sets[members
+            Part::Loaded(members, sets) => sets.get(
+                members
                     .binary_search(&d)
-                    .expect("a part holds its documents")]
-            }
+                    .expect("a part holds its documents"),
+            ),
         }
     }
 }
 
 /// Signatures and band keys of `docs` with `bp` removed (the engine's
-/// signer and [`band_keys`]), into `sigs` and `bands`; only the documents
-/// for which `redo(d)` holds are signed.
+/// signer and [`band_keys`]), into `sigs` and `bands`, and the size of each
+/// signed set into `signed`; only the documents for which `redo(d)` holds
+/// are signed.
 fn lsh_view(
     engine: &Engine,
     sets: &DocSets<'_>,
     bp: &[u64],
     sigs: &mut [u32],
     bands: &mut [Option<Vec<u64>>],
+    signed: &mut [u32],
     redo: impl Fn(usize) -> bool + Sync,
 ) {
     let bp = Boilerplate::new(bp);
     let perms = engine.config().perms();
     let banding = engine.config().banding();
-    let sign = |set: &[u64], sig: &mut [u32], b: &mut Option<Vec<u64>>| {
-        engine.hasher().signature_into(&cut_by(set, &bp), sig);
+    let sign = |set: &[u64], sig: &mut [u32], b: &mut Option<Vec<u64>>| -> u32 {
+        let cut = cut_by(set, &bp);
+        engine.hasher().signature_into(&cut, sig);
         let mut keys = Vec::new();
         *b = band_keys(sig, banding, &mut keys).then_some(keys);
+        cut.len() as u32
     };
     if let DocSets::Held(held) = sets {
         // Signed where they lie.
         sigs.par_chunks_mut(perms)
             .zip(bands.par_iter_mut())
+            .zip(signed.par_iter_mut())
             .enumerate()
             .filter(|(d, _)| redo(*d))
-            .for_each(|(d, (sig, b))| sign(&held[d], sig, b));
+            .for_each(|(d, ((sig, b), len))| *len = sign(&held[d], sig, b));
         return;
     }
-    let signed = sets.map_docs(redo, |_, set| {
+    let new = sets.map_docs(redo, |_, set| {
         let (mut sig, mut b) = (vec![0u32; perms], None);
-        sign(set, &mut sig, &mut b);
-        (sig, b)
+        let len = sign(set, &mut sig, &mut b);
+        (sig, b, len)
     });
     sigs.par_chunks_mut(perms)
         .zip(bands.par_iter_mut())
-        .zip(signed)
-        .for_each(|((sig, b), new)| {
-            if let Some((s, k)) = new {
+        .zip(signed.par_iter_mut())
+        .zip(new)
+        .for_each(|(((sig, b), len), new)| {
+            if let Some((s, k, l)) = new {
                 sig.copy_from_slice(&s);
                 *b = k;
+                *len = l;
             }
         });
 }
@@ -1112,26 +1138,16 @@ fn group_contribution<'p>(
     if m.len() == 1 && olds.is_empty() {
         return (true, Cow::Borrowed(part.set(m[0])));
     }
-    let mut union: Vec<u64> = m
-        .iter()
-        .flat_map(|&d| part.set(d).iter().copied())
-        .collect();
-    union.sort_unstable();
-    union.dedup();
+    let mut union: Vec<u64> = union_of(m.iter().map(|&d| part.set(d)));
     olds.sort_unstable();
     olds.dedup();
     match base {
         Some(b) if !olds.is_empty() => {
-            let mut seen: Vec<u64> = olds
+            let old_sets: Vec<Cow<'_, [u64]>> = olds
                 .iter()
-                .flat_map(|a| {
-                    b.segments[a.segment as usize]
-                        .set(a.doc as usize)
-                        .into_owned()
-                })
+                .map(|a| b.segments[a.segment as usize].set(a.doc as usize))
                 .collect();
-            seen.sort_unstable();
-            seen.dedup();
+            let seen: Vec<u64> = union_of(old_sets.iter().map(|s| &**s));
             union.retain(|h| seen.binary_search(h).is_err());
             (false, Cow::Owned(union))
         }
@@ -1177,35 +1193,54 @@ fn ingest(
     let perms = cfg.perms();
     let mut sigs = vec![0u32; n * perms];
     let mut bands: Vec<Option<Vec<u64>>> = vec![None; n];
-    lsh_view(engine, sets, &bp_old, &mut sigs, &mut bands, |_| true);
+    // The size of each document's signed set (its set less `bp_old`).
+    let mut signed = vec![0u32; n];
+    lsh_view(
+        engine,
+        sets,
+        &bp_old,
+        &mut sigs,
+        &mut bands,
+        &mut signed,
+        |_| true,
+    );
     // The scan's candidates: LSH less the pairs whose signatures agree on
-    // too little to pass the rule (`passes::candidate_floor`). The new
+    // too little to pass the rule (`passes::candidate_floor`), with each
+    // pair's signature agreement for the screens after LSH. The new
     // documents are already numbered by id.
     let by_id: Vec<u32> = (0..n as u32).collect();
     let draw =
-        |sigs: &[u32]| candidates(cfg, &by_id, &by_id, |d| &sigs[d * perms..(d + 1) * perms]).pairs;
+        |sigs: &[u32]| candidates(cfg, &by_id, &by_id, |d| &sigs[d * perms..(d + 1) * perms]);
     let mut nn = draw(&sigs);
     let mut ne = old_candidates(&bands)?;
     clock.lap("signatures, candidates");
 
     let mut boilerplate = bp_old.clone();
-    // The raw intersections counted for the copy groups (`counted`), in
-    // the order of `nn` as first drawn; `first_nn` keeps that draw when the
-    // candidates are drawn anew after the boilerplate cut.
-    let mut counted: Option<Vec<u32>> = None;
-    let mut first_nn: Option<Vec<(u32, u32)>> = None;
+    // The candidates compared for the copy groups (sorted) and their raw
+    // intersections, kept for verification.
+    let mut counted: (Vec<(u32, u32)>, Vec<u32>) = (Vec::new(), Vec::new());
     if cfg.boilerplate_cut(1).is_some() && sketch.bits() > 0 {
         let is_copy = |a: &[u64], b: &[u64]| is_near_copy(a, b, cfg);
         // Copy groups among the new documents, as a scan makes them: the
-        // raw intersections of the candidates (kept for verification) say
-        // which are near copies.
-        let raw: Vec<u32> = sets.map_pairs(&nn, |_, a, b| intersection_size(a, b) as u32);
-        let copies = nn.iter().zip(&raw).filter_map(|(&(a, b), &i)| {
-            let (sa, sb) = (sets.set_len(a as usize), sets.set_len(b as usize));
+        // candidates that could be near copies (the scan's screen, on
+        // signatures of the sets less `bp_old`) are compared, and their
+        // raw intersections (kept for verification) say which are.
+        let size = |d: u32| sets.set_len(d as usize);
+        let copy_pairs = nn.screened(|(x, y), m| {
+            could_be_copies_signed_cut(
+                cfg,
+                m,
+                (size(x), size(y)),
+                (signed[x as usize] as usize, signed[y as usize] as usize),
+            )
+        });
+        let raw: Vec<u32> = sets.map_pairs(&copy_pairs, |_, a, b| intersection_size(a, b) as u32);
+        let copies = copy_pairs.iter().zip(&raw).filter_map(|(&(a, b), &i)| {
+            let (sa, sb) = (size(a), size(b));
             is_near_copy_by(&Similarity::from_counts(i as usize, sa, sb), cfg).then_some((a, b))
         });
         let (group_of, n_groups) = copy_groups(n, copies);
-        counted = Some(raw);
+        counted = (copy_pairs, raw);
         let mut members: Vec<Vec<u32>> = vec![Vec::new(); n_groups];
         for (d, &g) in group_of.iter().enumerate() {
             members[g as usize].push(d as u32);
@@ -1230,8 +1265,9 @@ fn ingest(
         // large index; in parts of at most a block of sets when they have
         // spilled.
         clock.lap("copy groups");
+        let mut spare = Vec::new();
         for (range, part_docs) in sets.parts(members.len(), |g| &members[g]) {
-            let part = sets.part(part_docs);
+            let part = sets.part_in(part_docs, std::mem::take(&mut spare));
             for chunk in members[range].chunks(4096) {
                 let contributions: Vec<(bool, Cow<'_, [u64]>)> = chunk
                     .par_iter()
@@ -1241,10 +1277,11 @@ fn ingest(
                 let sets: Vec<&[u64]> = contributions.iter().map(|(_, c)| &**c).collect();
                 sketch.add_sets(&sets);
             }
+            spare = part.into_buffer();
         }
         let limit = cfg.boilerplate_cut(*groups as usize).unwrap_or(usize::MAX);
-        let sketch: &Sketch = sketch;
-        let over = |h: &u64| sketch.exceeds(*h, limit);
+        let above = sketch.over(limit);
+        let over = |h: &u64| above.contains(*h);
         let mut all: Vec<u64> = sets
             .map_all(|_, s| s.iter().copied().filter(over).collect::<Vec<u64>>())
             .concat();
@@ -1261,11 +1298,16 @@ fn ingest(
         let (before, after) = (Boilerplate::new(&bp_old), Boilerplate::new(&boilerplate));
         let changed: Vec<bool> =
             sets.map_all(|_, s| s.iter().any(|&h| before.contains(h) != after.contains(h)));
-        lsh_view(engine, sets, &boilerplate, &mut sigs, &mut bands, |d| {
-            changed[d]
-        });
-        let again = draw(&sigs);
-        first_nn = Some(std::mem::replace(&mut nn, again));
+        lsh_view(
+            engine,
+            sets,
+            &boilerplate,
+            &mut sigs,
+            &mut bands,
+            &mut signed,
+            |d| changed[d],
+        );
+        nn = draw(&sigs);
         if let Some(b) = base {
             ne.par_iter_mut()
                 .zip(&bands)
@@ -1287,13 +1329,22 @@ fn ingest(
     let gone: Vec<Vec<u64>> = sets.map_all(|_, s| boilerplate_in(s, &bp));
     let mut pairs = Vec::new();
     if want_pairs {
-        let found = sets.map_pairs(&nn, |i, set_a, set_b| {
-            let (a, b) = nn[i];
+        // The scan's screen before verification: the signatures are of
+        // the cut sets (each document's set less the current boilerplate:
+        // `signed`), so the pair's cut sets are what the screen judges.
+        let verify = nn.screened(|(x, y), m| {
+            let (a, b) = (signed[x as usize] as usize, signed[y as usize] as usize);
+            could_be_duplicates(cfg, m, (a, b), (a, b))
+        });
+        drop(nn);
+        let found = sets.map_pairs(&verify, |i, set_a, set_b| {
+            let (a, b) = verify[i];
             let (x, y) = (a as usize, b as usize);
-            let raw = counted.as_ref().and_then(|raw| match &first_nn {
-                None => Some(raw[i] as usize),
-                Some(first) => first.binary_search(&(a, b)).ok().map(|j| raw[j] as usize),
-            });
+            let raw = counted
+                .0
+                .binary_search(&(a, b))
+                .ok()
+                .map(|j| counted.1[j] as usize);
             let s = cut_similarity(set_a, &gone[x], set_b, &gone[y], raw);
             let e = scored(cfg, a, b, s).edge?;
             Some((a, Target::New(b), e.jaccard, e.containment))
@@ -1469,11 +1520,13 @@ pub(super) fn write_new_segment(
     // spilled.
     let ids: Vec<u32> = (0..docs.len() as u32).collect();
     let mut in_order = |each: &mut dyn FnMut(&[u64]) -> io::Result<()>| -> io::Result<()> {
+        let mut spare = Vec::new();
         for (range, members) in sets.parts(ids.len(), |i| &ids[i..i + 1]) {
-            let part = sets.part(members);
+            let part = sets.part_in(members, std::mem::take(&mut spare));
             for d in range {
                 each(part.set(d as u32))?;
             }
+            spare = part.into_buffer();
         }
         Ok(())
     };
