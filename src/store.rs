@@ -311,24 +311,9 @@ impl<K: StoreKey> SetStore<K> {
             State::Sealed(file, starts) => {
                 // Runs of consecutive documents (a batch's members mostly
                 // are: copies of a story sit side by side) are read with
-                // one positioned read each, up to `RUN_KEYS` keys, instead
-                // of one per set.
-                const RUN_KEYS: u64 = 1 << 16;
-                let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
-                let mut i = 0;
-                while i < docs.len() {
-                    let first = starts[docs[i] as usize];
-                    let mut j = i + 1;
-                    while j < docs.len()
-                        && docs[j] == docs[j - 1].wrapping_add(1)
-                        && starts[docs[j] as usize + 1] - first <= RUN_KEYS
-                    {
-                        j += 1;
-                    }
-                    runs.push(i..j);
-                    i = j;
-                }
-                runs.into_par_iter()
+                // one positioned read each, instead of one per set.
+                runs_of(docs, starts)
+                    .into_par_iter()
                     .flat_map_iter(|run| {
                         let (a, b) = (docs[run.start], docs[run.end - 1]);
                         let keys = read_at::<K>(file, starts, a, b + 1).unwrap_or_else(|e| {
@@ -349,6 +334,30 @@ impl<K: StoreKey> SetStore<K> {
             }
         }
     }
+}
+
+/// Most keys read back with one positioned read.
+const RUN_KEYS: u64 = 1 << 16;
+
+/// `docs` (positions into it) cut into runs of consecutive documents of
+/// at most [`RUN_KEYS`] keys together (`starts`: each document's first
+/// key in the spill file), each run to be read with one positioned read.
+fn runs_of(docs: &[u32], starts: &[u64]) -> Vec<std::ops::Range<usize>> {
+    let mut runs = Vec::new();
+    let mut i = 0;
+    while i < docs.len() {
+        let first = starts[docs[i] as usize];
+        let mut j = i + 1;
+        while j < docs.len()
+            && docs[j] == docs[j - 1].wrapping_add(1)
+            && starts[docs[j] as usize + 1] - first <= RUN_KEYS
+        {
+            j += 1;
+        }
+        runs.push(i..j);
+        i = j;
+    }
+    runs
 }
 
 /// Sets of several documents read back together
@@ -409,22 +418,7 @@ impl<K: StoreKey> SetStore<K> {
     pub fn load_together_in(&self, docs: &[u32], mut buf: Vec<K>) -> LoadedSets<'_, K> {
         match &self.state {
             State::Sealed(file, starts) => {
-                // Runs of consecutive documents, up to `RUN_KEYS` keys each.
-                const RUN_KEYS: u64 = 1 << 16;
-                let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
-                let mut i = 0;
-                while i < docs.len() {
-                    let first = starts[docs[i] as usize];
-                    let mut j = i + 1;
-                    while j < docs.len()
-                        && docs[j] == docs[j - 1].wrapping_add(1)
-                        && starts[docs[j] as usize + 1] - first <= RUN_KEYS
-                    {
-                        j += 1;
-                    }
-                    runs.push(i..j);
-                    i = j;
-                }
+                let runs = runs_of(docs, starts);
                 // All runs go into one buffer (one allocation, released
                 // whole), each run read into its own range in parallel.
                 let span = |run: &std::ops::Range<usize>| {
