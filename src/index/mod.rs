@@ -368,9 +368,10 @@ pub(crate) fn boilerplate_in(set: &[u64], boilerplate: &Boilerplate<'_>) -> Vec<
         .collect()
 }
 
-/// [`cut_similarity`] of `q` less `q_gone` (its members in `bp`) and
-/// `stored` less its members in `bp`, counted without listing `stored`'s
-/// boilerplate shingles: a query checks every candidate this way. The
+/// [`cut_similarity`](crate::engine::passes::cut_similarity) of `q` less
+/// `q_gone` (its members in `bp`) and `stored` less its members in `bp`,
+/// counted without listing `stored`'s boilerplate shingles: a query
+/// checks every candidate this way. The
 /// shingles both cut sets lose are `q_gone`'s members in `stored`, since
 /// `q_gone` is within `bp`.
 pub(crate) fn similarity_cut_by(
