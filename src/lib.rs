@@ -86,6 +86,7 @@ pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod explain;
+pub mod figures;
 internal!(
     #[doc(hidden)]
     fuzzing

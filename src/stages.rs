@@ -392,7 +392,7 @@ pub fn cluster_component<S: AsRef<[u32]>>(
     edges.sort_unstable_by_key(|e| (e.a, e.b));
     let check = |x: u32, y: u32| {
         let s = similarity(cut_sets[x as usize].as_ref(), cut_sets[y as usize].as_ref());
-        passes::scored(cfg, x, y, s)
+        passes::scored(cfg, x, y, s, || (None, None))
     };
     let mut c = crate::cluster::cluster(n, &edges, words, cfg.linkage(), check);
     c.edges.sort_unstable_by_key(|e| (e.a, e.b));

@@ -277,6 +277,8 @@ struct Record {
     /// Its signature, written where it is kept by the thread that read the
     /// document ([`StoredKeys::written`]).
     sig: StoredKeys,
+    /// Its figures ([`crate::figures`]).
+    figures: crate::figures::Figures,
 }
 
 /// The hasher of the id table: its keys are already seeded XXH3 values.
@@ -308,6 +310,8 @@ pub struct Scan<'e> {
     sigs: Vec<StoredKeys>,
     /// Their shingle-key sets.
     store: SetStore,
+    /// Their figures ([`crate::figures`]).
+    figures: crate::figures::FigureTable,
     /// Ids kept so far, by their XXH3 under `id_seed` (computed by the
     /// thread that read the document): the index of the first document
     /// with that hash. A per-scan random seed means no crafted ids can
@@ -371,6 +375,7 @@ impl Engine {
             infos: Vec::new(),
             sigs: Vec::new(),
             store: SetStore::new(DEFAULT_SET_BUDGET),
+            figures: crate::figures::FigureTable::new(),
             seen: HashMap::default(),
             seen_colliding: HashMap::new(),
             id_seed: {
@@ -424,7 +429,9 @@ impl Engine {
             },
         );
         let sig = sig.expect("the shingles are always signed");
+        let figures = crate::figures::figures_of(&doc.text);
         Record {
+            figures,
             id_hash: xxhash_rust::xxh3::xxh3_64_with_seed(doc.id.as_bytes(), id_seed),
             info: DocInfo {
                 id: doc.id,
@@ -479,6 +486,7 @@ impl Scan<'_> {
         }
         self.sigs.push(rec.sig);
         self.store.push(rec.set);
+        self.figures.push(&rec.figures);
         self.infos.push(rec.info);
     }
 
@@ -632,6 +640,7 @@ impl Scan<'_> {
             infos,
             sigs,
             mut store,
+            figures,
             seen,
             seen_colliding,
             skipped,
@@ -734,6 +743,7 @@ impl Scan<'_> {
         let batches = batches_of(&verify);
         drop(verify);
         let weight: Vec<u64> = docs.iter().map(|d| d.words as u64).collect();
+        let figures_of = |d: u32| Some(figures.get(order[d as usize] as usize));
         let mut done = passes::verify_and_cluster(
             cfg,
             &batches,
@@ -741,6 +751,7 @@ impl Scan<'_> {
             boilerplate_keys.as_ref(),
             None,
             &weight,
+            &figures_of,
         );
         // What the cut removed is counted over every document of a
         // candidate pair, verified or not.

@@ -143,6 +143,12 @@ pub(crate) fn could_be_copies_signed_cut(
 /// `containment * min(cut_a, cut_b)` and what its Jaccard floor `c` takes,
 /// `c (cut_a + cut_b) / (1 + c)`. The rule accepts a pair only if its cut
 /// intersection is at least the smaller of the two.
+///
+/// The figures rule ([`crate::figures`]) is left out on purpose: it only
+/// ever refuses a pair the set rule accepts, never accepts one it refuses,
+/// so a pair below this need is refused with or without it, and the
+/// screens built on it ([`could_be_duplicates`]) drop no pair the full
+/// rule would keep.
 pub(crate) fn duplicate_need(cfg: &Config, cut_a: usize, cut_b: usize) -> f64 {
     let sum = (cut_a + cut_b) as f64;
     let small = cut_a.min(cut_b);
@@ -861,17 +867,43 @@ pub(crate) fn cut_similarity_of_sizes<T: Ord + Copy + 'static>(
     Similarity::from_counts(raw - shared, size_a - gone_a.len(), size_b - gone_b.len())
 }
 
+/// Each document's figures by document number (see [`crate::figures`];
+/// `None`: not known, never refused).
+pub(crate) type FiguresOf<'f> = dyn Fn(u32) -> Option<&'f [u64]> + Sync + 'f;
+
 /// A compared pair (`x`, `y`: document numbers) as the clustering sees it:
-/// its containment, and its edge when the decision rule accepts it.
-pub(crate) fn scored(cfg: &Config, x: u32, y: u32, s: Similarity) -> Scored {
-    Scored {
+/// its containment, and its edge when the decision rule accepts it and the
+/// figures rule does not refuse it ([`crate::figures::judge`]; `figures`
+/// gives both documents' figures, asked only for a pair the set rule
+/// accepts). A pair the figures refuse scores containment 0: a template
+/// sibling does not vouch for a merge in the linkage guard.
+pub(crate) fn scored<'f>(
+    cfg: &Config,
+    x: u32,
+    y: u32,
+    s: Similarity,
+    figures: impl FnOnce() -> (Option<&'f [u64]>, Option<&'f [u64]>),
+) -> Scored {
+    use crate::figures::Verdict;
+    let edge = Edge {
+        a: x,
+        b: y,
+        jaccard: s.jaccard,
         containment: s.containment,
-        edge: cfg.is_duplicate(&s).then_some(Edge {
-            a: x,
-            b: y,
-            jaccard: s.jaccard,
+    };
+    match crate::figures::judge(cfg, &s, figures) {
+        Verdict::Duplicate => Scored {
             containment: s.containment,
-        }),
+            edge: Some(edge),
+        },
+        Verdict::NotSimilar => Scored {
+            containment: s.containment,
+            edge: None,
+        },
+        Verdict::RefusedByFigures => Scored {
+            containment: 0.0,
+            edge: None,
+        },
     }
 }
 
@@ -888,6 +920,7 @@ pub(crate) fn verify_and_cluster<'s, L>(
     boilerplate: Option<&KeySet>,
     raw_inter: Option<&[Vec<u32>]>,
     weight: &[u64],
+    figures: &FiguresOf<'_>,
 ) -> Vec<BatchResult>
 where
     L: Fn(&[u32]) -> Vec<Cow<'s, [u32]>> + Sync,
@@ -929,7 +962,12 @@ where
                     raw.map(|i| i as usize),
                 )
             };
-            let scored = |x: u32, y: u32, s: Similarity| scored(cfg, x, y, s);
+            // Local numbers `x`, `y`; the figures by document number.
+            let scored = |x: u32, y: u32, s: Similarity| {
+                scored(cfg, x, y, s, || {
+                    (figures(members[x as usize]), figures(members[y as usize]))
+                })
+            };
             // Local numbering keeps the order of document numbers, so
             // clustering a batch alone gives what clustering everything
             // would (its tie-breaks compare numbers).
@@ -983,6 +1021,7 @@ where
                 boilerplate,
                 raw,
                 weight,
+                figures,
             );
         }
     }

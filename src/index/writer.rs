@@ -1346,7 +1346,7 @@ fn ingest(
                 .ok()
                 .map(|j| counted.1[j] as usize);
             let s = cut_similarity(set_a, &gone[x], set_b, &gone[y], raw);
-            let e = scored(cfg, a, b, s).edge?;
+            let e = scored(cfg, a, b, s, || (None, None)).edge?;
             Some((a, Target::New(b), e.jaccard, e.containment))
         });
         pairs = found.into_iter().flatten().collect();
@@ -1357,7 +1357,7 @@ fn ingest(
                     .filter(|a| !base.is_deleted(**a) && !excluded.contains(a))
                     .filter_map(|&a| {
                         let s = base.similarity_with(q, &gone[d], &bp, a);
-                        let e = scored(cfg, d as u32, 0, s).edge?;
+                        let e = scored(cfg, d as u32, 0, s, || (None, None)).edge?;
                         Some((d as u32, Target::Old(a), e.jaccard, e.containment))
                     })
                     .collect::<Vec<_>>()
@@ -1442,7 +1442,7 @@ fn assign_clusters(
         let (a, b) = (x as usize, y as usize);
         let both = sets.load(&[x, y]);
         let s = cut_similarity(&both[0], &ing.gone[a], &both[1], &ing.gone[b], None);
-        scored(cfg, x, y, s)
+        scored(cfg, x, y, s, || (None, None))
     };
     let groups = cluster(n, &edges, &weight, cfg.linkage(), check).groups;
     let mut out = vec![0u64; n];

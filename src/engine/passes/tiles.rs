@@ -27,7 +27,7 @@ use std::borrow::Cow;
 
 use rayon::prelude::*;
 
-use super::{scored, verify_need, BatchResult, BELOW};
+use super::{scored, verify_need, BatchResult, FiguresOf, BELOW};
 use crate::boilerplate::KeySet;
 use crate::cluster::{cluster, Edge, Group, UnionFind};
 use crate::config::Config;
@@ -156,6 +156,7 @@ pub(crate) fn verify_and_cluster<'s, L>(
     boilerplate: Option<&KeySet>,
     raw: Option<&[u32]>,
     weight: &[u64],
+    figures: &FiguresOf<'_>,
 ) -> BatchResult
 where
     L: Fn(&[u32]) -> Vec<Cow<'s, [u32]>> + Sync,
@@ -213,7 +214,9 @@ where
                 return None;
             }
             let (x, y) = (local(x), local(y));
-            scored(cfg, x as u32, y as u32, cut_similarity(x, y, i as usize)).edge
+            let s = cut_similarity(x, y, i as usize);
+            let figs = || (figures(members[x]), figures(members[y]));
+            scored(cfg, x as u32, y as u32, s, figs).edge
         })
         .collect();
     out.verified = edges.len();
@@ -301,7 +304,8 @@ where
                 let (x, y) = (comp[i as usize] as usize, comp[j as usize] as usize);
                 let raw = intersection_size(&sets[o + i as usize], &sets[o + j as usize]);
                 let s = super::cut_similarity_of_sizes(raw, size(x), &gone[x], size(y), &gone[y]);
-                scored(cfg, i, j, s)
+                let figs = || (figures(members[x]), figures(members[y]));
+                scored(cfg, i, j, s, figs)
             };
             let w: Vec<u64> = comp
                 .iter()
