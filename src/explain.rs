@@ -289,9 +289,19 @@ pub struct Explanation {
     /// Whether the scores leave out a scan's boilerplate shingles
     /// ([`explain_with_cut`] with a non-empty list).
     pub boilerplate_cut: bool,
+    /// The figures rule's counts for the pair ([`crate::figures`]; zero
+    /// when the texts were not at hand, as in [`explain_tokens`]).
+    pub figures: crate::figures::FigureCounts,
 }
 
 impl Explanation {
+    /// Whether the figures rule refuses the pair: whatever its scores, a
+    /// scan, the index and the stages never call it a duplicate (template
+    /// siblings: the same sentences with other numbers).
+    pub fn refused_by_figures(&self) -> bool {
+        self.figures.refuses()
+    }
+
     /// Number of edits inside all passages.
     pub fn edits(&self) -> usize {
         self.passages.iter().map(|p| p.edits.len()).sum()
@@ -334,6 +344,8 @@ pub struct Prepared<'t> {
     window_keys: Vec<u32>,
     /// The scan's set: sorted, distinct keys, less the boilerplate.
     keys: Vec<u32>,
+    /// Its figures ([`crate::figures::figures_of`]).
+    figures: crate::figures::Figures,
     shingle: usize,
     cut: bool,
 }
@@ -353,6 +365,7 @@ impl<'t> Prepared<'t> {
             paras,
             window_keys,
             keys,
+            figures: crate::figures::figures_of(text),
             shingle,
             cut: !boilerplate.is_empty(),
         }
@@ -408,6 +421,7 @@ pub fn explain_prepared(a: &Prepared<'_>, b: &Prepared<'_>, cfg: &AlignConfig) -
     (e.jaccard, e.containment) = (s.jaccard, s.containment);
     e.shingle = a.shingle;
     e.boilerplate_cut = a.cut || b.cut;
+    e.figures = crate::figures::compare(&a.figures, &b.figures);
     e
 }
 
@@ -582,6 +596,7 @@ fn align(
         edited_words,
         shingle: cfg.shingle.max(1),
         boilerplate_cut: false,
+        figures: Default::default(),
     }
 }
 

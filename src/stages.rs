@@ -26,12 +26,13 @@
 //!    [`KeyCounts::boilerplate`] makes the cut. Any split of the groups
 //!    gives the same keys.
 //! 4. Verify: each document's set less the boilerplate ([`Boilerplate::cut`]),
-//!    then [`verify`] on the two cut sets of each candidate that
+//!    then [`verify`] on the two cut sets and the two documents' figures
+//!    ([`Signed::figures`], see [`crate::figures`]) of each candidate that
 //!    [`could_be_duplicates`] keeps.
 //! 5. Components: connected components of the verified pairs (any method).
 //! 6. [`cluster_component`]: the engine's clustering (support order,
 //!    linkage guard against chaining, representative by words) on one
-//!    component, its members in id order.
+//!    component, its members (cut sets, words and figures) in id order.
 //!
 //! Clusters are then numbered in order of their smallest id.
 //!
@@ -51,7 +52,11 @@
 //! let b = stages::sign(&engine, &format!("Header. {story} Footer."));
 //! assert_eq!(a.band_keys.len(), engine.config().banding().bands);
 //! let cut = Boilerplate::new(Vec::new());
-//! let s = stages::verify(engine.config(), &cut.cut(&a.set), &cut.cut(&b.set));
+//! let s = stages::verify(
+//!     engine.config(),
+//!     (&cut.cut(&a.set), &a.figures),
+//!     (&cut.cut(&b.set), &b.figures),
+//! );
 //! assert!(s.is_some());
 //! ```
 
@@ -76,10 +81,13 @@ pub struct Signed {
     /// The key of each band (`bands` of them), or none for a document with
     /// no shingles (never a candidate).
     pub band_keys: Vec<u64>,
+    /// Its figures ([`crate::figures::figures_of`]), for [`verify`] and
+    /// [`cluster_component`].
+    pub figures: Vec<u64>,
 }
 
-/// Signs one document as a scan reads it: words, shingle set, signature
-/// and band keys (`crate::lsh::band_keys`).
+/// Signs one document as a scan reads it: words, shingle set, signature,
+/// band keys (`crate::lsh::band_keys`) and figures.
 pub fn sign(engine: &Engine, text: &str) -> Signed {
     let cfg = engine.config();
     let mut signature = Vec::new();
@@ -93,6 +101,7 @@ pub fn sign(engine: &Engine, text: &str) -> Signed {
         set,
         signature,
         band_keys,
+        figures: crate::figures::figures_of(text),
     }
 }
 
@@ -330,11 +339,19 @@ pub fn compare(a: &[u32], b: &[u32]) -> Similarity {
     similarity(a, b)
 }
 
-/// Verifies a candidate pair on its two cut sets: its similarity when the
-/// decision rule calls it a duplicate.
-pub fn verify(cfg: &Config, cut_a: &[u32], cut_b: &[u32]) -> Option<Similarity> {
+/// Verifies a candidate pair on its two cut sets and its two documents'
+/// figures ([`Signed::figures`]): its similarity when the decision rule
+/// calls it a duplicate and the figures rule ([`crate::figures`]) does not
+/// refuse it, as a scan judges it.
+pub fn verify(
+    cfg: &Config,
+    (cut_a, figures_a): (&[u32], &[u64]),
+    (cut_b, figures_b): (&[u32], &[u64]),
+) -> Option<Similarity> {
     let s = compare(cut_a, cut_b);
-    cfg.is_duplicate(&s).then_some(s)
+    crate::figures::judge(cfg, &s, || (Some(figures_a), Some(figures_b)))
+        .is_duplicate()
+        .then_some(s)
 }
 
 /// A verified pair of one component, by position in its member list
@@ -365,18 +382,20 @@ pub struct ComponentCluster {
 
 /// Clusters one connected component of the verified pairs as the engine
 /// does (anti-chaining linkage guard; the representative has the most
-/// words, ties to the smallest id). `cut_sets[i]` and `words[i]` are
-/// those of the component's `i`-th member, **members in id order**;
-/// `pairs` are its verified pairs. Returns the clusters of two or more
-/// members, in order of their first member.
-pub fn cluster_component<S: AsRef<[u32]>>(
+/// words, ties to the smallest id). `cut_sets[i]`, `words[i]` and
+/// `figures[i]` are those of the component's `i`-th member, **members in
+/// id order**; `pairs` are its verified pairs. Returns the clusters of two
+/// or more members, in order of their first member.
+pub fn cluster_component<S: AsRef<[u32]>, F: AsRef<[u64]>>(
     cfg: &Config,
     cut_sets: &[S],
     words: &[u64],
+    figures: &[F],
     pairs: &[ComponentPair],
 ) -> Vec<ComponentCluster> {
     let n = cut_sets.len();
     assert_eq!(words.len(), n, "one word count per member");
+    assert_eq!(figures.len(), n, "one figure list per member");
     let mut edges: Vec<Edge> = pairs
         .iter()
         .map(|p| {
@@ -392,7 +411,12 @@ pub fn cluster_component<S: AsRef<[u32]>>(
     edges.sort_unstable_by_key(|e| (e.a, e.b));
     let check = |x: u32, y: u32| {
         let s = similarity(cut_sets[x as usize].as_ref(), cut_sets[y as usize].as_ref());
-        passes::scored(cfg, x, y, s, || (None, None))
+        passes::scored(cfg, x, y, s, || {
+            (
+                Some(figures[x as usize].as_ref()),
+                Some(figures[y as usize].as_ref()),
+            )
+        })
     };
     let mut c = crate::cluster::cluster(n, &edges, words, cfg.linkage(), check);
     c.edges.sort_unstable_by_key(|e| (e.a, e.b));

@@ -525,6 +525,7 @@ fn explanations_that_do_not_fit_the_texts_do_not_panic() {
         edited_words: 3,
         shingle: 4,
         boilerplate_cut: false,
+        figures: Default::default(),
     };
     let html = html_pair(doc("a", a), doc("b", b), &e);
     assert_eq!(text_content(inner(&html, "a-text")), a);

@@ -88,6 +88,12 @@ fn xxhash_rust_free_hash(s: &str) -> u64 {
 
 /// The staged run: `docs` are `(id, text)`, in any order.
 fn staged(cfg: &Config, docs: &[(String, String)]) -> Vec<IdCluster> {
+    staged_counting(cfg, docs).0
+}
+
+/// [`staged`], with the number of candidate pairs the figures rule refused
+/// (the set rule alone would have verified them).
+fn staged_counting(cfg: &Config, docs: &[(String, String)]) -> (Vec<IdCluster>, usize) {
     let engine = Engine::new(cfg.clone());
     // 1. Sign, partition by partition; documents without words are skipped.
     let mut signed: BTreeMap<String, Signed> = BTreeMap::new();
@@ -169,6 +175,7 @@ fn staged(cfg: &Config, docs: &[(String, String)]) -> Vec<IdCluster> {
         .iter()
         .map(|(id, s)| (id.as_str(), boilerplate.cut(&s.set)))
         .collect();
+    let mut refused = 0;
     let verified: Vec<(&str, &str, f64, f64)> = candidates
         .iter()
         .filter(|&&(a, b, _)| {
@@ -182,7 +189,12 @@ fn staged(cfg: &Config, docs: &[(String, String)]) -> Vec<IdCluster> {
             )
         })
         .filter_map(|&(a, b, _)| {
-            stages::verify(cfg, &cut[a], &cut[b]).map(|s| (a, b, s.jaccard, s.containment))
+            let (fa, fb) = (&signed[a].figures[..], &signed[b].figures[..]);
+            let got = stages::verify(cfg, (&cut[a], fa), (&cut[b], fb));
+            if got.is_none() && stages::verify(cfg, (&cut[a], &[]), (&cut[b], &[])).is_some() {
+                refused += 1;
+            }
+            got.map(|s| (a, b, s.jaccard, s.containment))
         })
         .collect();
     // 5. Components of the verified pairs.
@@ -206,6 +218,7 @@ fn staged(cfg: &Config, docs: &[(String, String)]) -> Vec<IdCluster> {
         let pos = |id: &str| ids.binary_search(&id).unwrap();
         let sets: Vec<&[u32]> = ids.iter().map(|id| &cut[id][..]).collect();
         let words: Vec<u64> = ids.iter().map(|id| signed[*id].words as u64).collect();
+        let figures: Vec<&[u64]> = ids.iter().map(|id| &signed[*id].figures[..]).collect();
         let pairs: Vec<ComponentPair> = edges[name]
             .iter()
             .map(|&(a, b, jaccard, containment)| ComponentPair {
@@ -215,7 +228,7 @@ fn staged(cfg: &Config, docs: &[(String, String)]) -> Vec<IdCluster> {
                 containment,
             })
             .collect();
-        for c in stages::cluster_component(cfg, &sets, &words, &pairs) {
+        for c in stages::cluster_component(cfg, &sets, &words, &figures, &pairs) {
             out.push((
                 c.members.iter().map(|&m| ids[m].to_string()).collect(),
                 ids[c.representative].to_string(),
@@ -227,7 +240,7 @@ fn staged(cfg: &Config, docs: &[(String, String)]) -> Vec<IdCluster> {
         }
     }
     out.sort_by(|x, y| x.0[0].cmp(&y.0[0]));
-    out
+    (out, refused)
 }
 
 fn read_dir_docs(dir: &Path) -> Vec<(String, String)> {
@@ -240,7 +253,7 @@ fn read_dir_docs(dir: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
-fn check(cfg: Config, dir: &Path, want_clusters: usize) {
+fn check(cfg: Config, dir: &Path, want_clusters: usize) -> usize {
     let corpus = Corpus::open(dir, CorpusOptions::default()).unwrap();
     let scan = Engine::new(cfg.clone()).scan_corpus(&corpus);
     let want = of_scan(&scan);
@@ -249,11 +262,28 @@ fn check(cfg: Config, dir: &Path, want_clusters: usize) {
     // Input order does not matter to the stages.
     docs.reverse();
     docs.push(("empty-doc".into(), " \n ".into()));
-    let got = staged(&cfg, &docs);
+    let (got, refused) = staged_counting(&cfg, &docs);
     assert_eq!(got.len(), want.len());
     for (g, w) in got.iter().zip(&want) {
         assert_eq!(g, w);
     }
+    refused
+}
+
+/// The labeled template siblings of the Reuters wires (issue 26, class 4):
+/// the stages refuse the pairs the scan refuses, on their figures.
+#[test]
+fn staged_run_equals_scan_on_the_reuters_template_siblings() {
+    let truth =
+        std::fs::read_to_string(root().join("tests/data/reuters-siblings.truth.tsv")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let src = root().join("../shared/data/reuters21578/docs");
+    for line in truth.lines().skip(1) {
+        let id = line.split('\t').next().unwrap();
+        std::fs::copy(src.join(id), tmp.path().join(id)).unwrap();
+    }
+    let refused = check(Config::default(), tmp.path(), 100);
+    assert!(refused > 100, "{refused} pairs refused on their figures");
 }
 
 #[test]

@@ -17,7 +17,8 @@ executors through ``mapInArrow`` (``neardup.stages``):
 3. boilerplate: copy groups (connected components of the copy pairs),
    keys counted per group in each partition, partial counts summed, the
    engine's cut;
-4. verify: candidate pairs joined to their cut sets, exact scores;
+4. verify: candidate pairs joined to their cut sets and figures, exact
+   scores and the verdict (figures rule included);
 5. components of the verified pairs: on the driver when they are few
    (``driver_pairs``, default 2,000,000), else large-star/small-star in
    DataFrame code, checkpointed each round;
@@ -294,7 +295,8 @@ def dedup(
     signed_schema = T.StructType([
         T.StructField("id", T.StringType()), T.StructField("words", T.LongType()),
         T.StructField("set", T.BinaryType()), T.StructField("signature", T.BinaryType()),
-        T.StructField("band_keys", T.ArrayType(T.LongType()))])
+        T.StructField("band_keys", T.ArrayType(T.LongType())),
+        T.StructField("figures", T.BinaryType())])
 
     def sign(batches: Any) -> Any:
         for b in batches:
@@ -406,7 +408,8 @@ def dedup(
     lap = time.perf_counter()
     cut_schema = T.StructType([T.StructField("id", T.StringType()),
                                T.StructField("words", T.LongType()),
-                               T.StructField("set", T.BinaryType())])
+                               T.StructField("set", T.BinaryType()),
+                               T.StructField("figures", T.BinaryType())])
 
     def cut(batches: Any) -> Any:
         for b in batches:
@@ -416,7 +419,8 @@ def dedup(
     def cut_docs() -> Any:
         ids = (cands.select(F.col("a").alias("id"))
                .unionByName(cands.select(F.col("b").alias("id"))).distinct())
-        return signed.select("id", "words", "set").join(ids, "id").mapInArrow(cut, cut_schema)
+        return (signed.select("id", "words", "set", "figures").join(ids, "id")
+                .mapInArrow(cut, cut_schema))
 
     cutd, _ = ck.stage("cut", cut_docs)
     ver_schema = T.StructType([
@@ -430,8 +434,10 @@ def dedup(
                 yield _arrow_out(_stages.verify(b, threads=threads, **cfg), ver_schema)
 
     def verified_pairs() -> Any:
-        ca = cutd.select(F.col("id").alias("a"), F.col("set").alias("set_a"))
-        cb = cutd.select(F.col("id").alias("b"), F.col("set").alias("set_b"))
+        ca = cutd.select(F.col("id").alias("a"), F.col("set").alias("set_a"),
+                         F.col("figures").alias("figures_a"))
+        cb = cutd.select(F.col("id").alias("b"), F.col("set").alias("set_b"),
+                         F.col("figures").alias("figures_b"))
         return (cands.select("a", "b").join(ca, "a").join(cb, "b")
                 .mapInArrow(verify, ver_schema).where("duplicate")
                 .select("a", "b", "jaccard", "containment"))
@@ -483,7 +489,8 @@ def dedup(
 
     def clustered() -> Any:
         members = (comps.join(cutd, "id").groupBy("component")
-                   .agg(F.collect_list(F.struct("id", "words", "set")).alias("members")))
+                   .agg(F.collect_list(F.struct("id", "words", "set", "figures"))
+                        .alias("members")))
         pairs = (verified.join(comps.withColumnRenamed("id", "a"), "a")
                  .groupBy("component")
                  .agg(F.collect_list(F.struct("a", "b", "jaccard", "containment"))

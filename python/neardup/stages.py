@@ -6,13 +6,16 @@ engine's own passes), releases the GIL, and runs on all cores unless
 ``threads=`` says otherwise. Run in order over a whole corpus, they give
 exactly the clusters and pairs of ``neardup.scan`` (see docs/SCALE.md):
 
-1. ``sign``: per document, words, shingle set, signature and band keys;
+1. ``sign``: per document, words, shingle set, signature, band keys and
+   figures (the numbers in prose contexts that tell a template sibling
+   from a copy: the figures rule of ``neardup::figures``);
 2. ``screen``: candidate pairs (from buckets of equal band keys, members in
    id order, see ``bucket_pairs``) screened on their signatures, the pairs
    of near-verbatim copies marked;
 3. ``count_keys`` / ``BoilerplatePlan`` / ``boilerplate``: keys counted
    over the copy groups, partial counts summed, the cut made;
-4. ``cut`` then ``verify``: exact scores on the sets less the boilerplate;
+4. ``cut`` then ``verify``: exact scores on the sets less the boilerplate,
+   and the verdict with the figures rule;
 5. (connected components of the verified pairs: the caller's);
 6. ``cluster``: the engine's clustering of each component.
 
@@ -118,16 +121,17 @@ def sign(batch: Any, id_col: str = "id", text_col: str = "text", *,
          threads: int | None = None, **config: Any) -> Any:
     """Signs a batch of documents: a record batch of ``id`` (the batch's
     ids), ``words`` (int64; 0 for a text with no words, which a scan
-    skips), ``set`` (the shingle set), ``signature`` and ``band_keys``
-    (list of int64, empty for a text with no shingles). A null text is
-    signed as an empty one."""
+    skips), ``set`` (the shingle set), ``signature``, ``band_keys``
+    (list of int64, empty for a text with no shingles) and ``figures``
+    (binary: 64-bit little-endian entries, for ``verify`` and ``cluster``).
+    A null text is signed as an empty one."""
     pa = _pa()
     ids = _strings(_col(batch, id_col))
     texts = _strings(_col(batch, text_col))
     if texts.null_count:
         texts = texts.fill_null("")
     n = len(texts)
-    words, so, sd, sigs, ko, keys = _native.stages_sign(
+    words, so, sd, sigs, ko, keys, fo, fd = _native.stages_sign(
         _arrow.texts_arg(texts), threads=threads, **config)
     perms = len(sigs) // 4 // n if n else 0
     sig_offsets = b"".join(
@@ -136,8 +140,8 @@ def sign(batch: Any, id_col: str = "id", text_col: str = "text", *,
         _array(pa.int32(), n + 1, ko), _array(pa.int64(), len(keys) // 8, keys))
     return pa.RecordBatch.from_arrays(
         [ids, _array(pa.int64(), n, words), _sets(n, so, sd), _sets(n, sig_offsets, sigs),
-         band_keys],
-        names=["id", "words", "set", "signature", "band_keys"])
+         band_keys, _sets(n, fo, fd)],
+        names=["id", "words", "set", "signature", "band_keys", "figures"])
 
 
 def bucket_pairs(members: int, max_bucket: int = 64) -> list[tuple[int, int]]:
@@ -247,12 +251,15 @@ def cut(batch: Any, keys: bytes, set_col: str = "set", *, threads: int | None = 
 
 
 def verify(batch: Any, *, threads: int | None = None, **config: Any) -> Any:
-    """Verifies pairs: the batch has ``a``, ``b`` and their cut sets
-    ``set_a``, ``set_b``; returns ``a``, ``b``, ``jaccard``,
-    ``containment`` and ``duplicate`` (the decision rule's verdict)."""
+    """Verifies pairs: the batch has ``a``, ``b``, their cut sets
+    ``set_a``, ``set_b`` and their figures ``figures_a``, ``figures_b``
+    (from ``sign``); returns ``a``, ``b``, ``jaccard``, ``containment`` and
+    ``duplicate`` (the decision rule's verdict, figures rule included)."""
     pa = _pa()
     dup, j, c = _native.stages_verify(
         _binary(_col(batch, "set_a"), "set_a"), _binary(_col(batch, "set_b"), "set_b"),
+        _binary(_col(batch, "figures_a"), "figures_a"),
+        _binary(_col(batch, "figures_b"), "figures_b"),
         threads=threads, **config)
     n = batch.num_rows
     return pa.RecordBatch.from_arrays(
@@ -263,7 +270,8 @@ def verify(batch: Any, *, threads: int | None = None, **config: Any) -> Any:
 
 def cluster(batch: Any, *, threads: int | None = None, **config: Any) -> tuple[Any, Any]:
     """Clusters connected components of verified pairs, one per row:
-    ``members`` (list of struct ``id``, ``words``, ``set``: the cut set)
+    ``members`` (list of struct ``id``, ``words``, ``set``: the cut set,
+    ``figures``: from ``sign``)
     and ``pairs`` (list of struct ``a``, ``b``, ``jaccard``,
     ``containment``). Returns two batches: the members of clusters of two
     or more, ``id``, ``first`` (the cluster's smallest id) and
@@ -289,7 +297,8 @@ def cluster(batch: Any, *, threads: int | None = None, **config: Any) -> tuple[A
     pa_, pb = _strings(p.field("a")), _strings(p.field("b"))
     out = _native.stages_cluster(
         offsets(members), _arrow.texts_arg(ids), _le(m.field("words"), pa.int64(), "words"),
-        _binary(m.field("set"), "set"), offsets(pairs), _arrow.texts_arg(pa_),
+        _binary(m.field("set"), "set"), _binary(m.field("figures"), "figures"),
+        offsets(pairs), _arrow.texts_arg(pa_),
         _arrow.texts_arg(pb), _le(p.field("jaccard"), pa.float64(), "jaccard"),
         _le(p.field("containment"), pa.float64(), "containment"), threads=threads, **config)
     member, first, rep, a, b, j, c = out

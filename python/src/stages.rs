@@ -68,6 +68,26 @@ fn bytes<'py>(py: Python<'py>, b: &[u8]) -> Bound<'py, PyBytes> {
     PyBytes::new(py, b)
 }
 
+/// Little-endian bytes of `u64` values back to values.
+fn u64s_of(b: &[u8]) -> Vec<u64> {
+    b.chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+        .collect()
+}
+
+/// The byte arrays of a pyarrow binary column of figures (`u64`
+/// little-endian entries), checked.
+fn figures_arg<'a>(given: &'a Texts<'_>, what: &str) -> PyResult<Vec<&'a [u8]>> {
+    let figs = given.bytes(what)?;
+    if let Some(i) = figs.iter().position(|s| !s.len().is_multiple_of(8)) {
+        return Err(PyValueError::new_err(format!(
+            "{what}[{i}] is not a list of 64-bit figure entries ({} bytes)",
+            figs[i].len()
+        )));
+    }
+    Ok(figs)
+}
+
 /// Sets packed as `(offsets: i64 * (n + 1), data: u32 keys)`.
 fn pack_sets(sets: &[Vec<u32>]) -> (Vec<u8>, Vec<u8>) {
     let mut offsets = Vec::with_capacity((sets.len() + 1) * 8);
@@ -83,7 +103,8 @@ fn pack_sets(sets: &[Vec<u32>]) -> (Vec<u8>, Vec<u8>) {
 }
 
 /// Signs texts: `[words i64, set offsets i64, set data u32, signatures
-/// u32 (perms each), key offsets i32, band keys i64]`.
+/// u32 (perms each), key offsets i32, band keys i64, figure offsets i64,
+/// figures u64]`.
 #[pyfunction]
 #[pyo3(signature = (texts, **kwargs))]
 pub fn stages_sign<'py>(
@@ -113,6 +134,15 @@ pub fn stages_sign<'py>(
             }
             key_offsets.extend_from_slice(&((keys.len() / 8) as i32).to_le_bytes());
         }
+        let mut fig_offsets = Vec::with_capacity((signed.len() + 1) * 8);
+        let mut figs = Vec::new();
+        fig_offsets.extend_from_slice(&0i64.to_le_bytes());
+        for s in &signed {
+            for f in &s.figures {
+                figs.extend_from_slice(&f.to_le_bytes());
+            }
+            fig_offsets.extend_from_slice(&(figs.len() as i64).to_le_bytes());
+        }
         [
             le(&words, i64::to_le_bytes),
             set_offsets,
@@ -120,6 +150,8 @@ pub fn stages_sign<'py>(
             sigs,
             key_offsets,
             keys,
+            fig_offsets,
+            figs,
         ]
     })?;
     Ok(out.iter().map(|b| bytes(py, b)).collect())
@@ -192,14 +224,16 @@ pub fn stages_cut<'py>(
     Ok(vec![bytes(py, &offsets), bytes(py, &data)])
 }
 
-/// Verifies pairs on their cut sets: `[duplicate u8, jaccard f64,
-/// containment f64]`.
+/// Verifies pairs on their cut sets and figures: `[duplicate u8, jaccard
+/// f64, containment f64]`.
 #[pyfunction]
-#[pyo3(signature = (cut_a, cut_b, **kwargs))]
+#[pyo3(signature = (cut_a, cut_b, figures_a, figures_b, **kwargs))]
 pub fn stages_verify<'py>(
     py: Python<'py>,
     cut_a: &Bound<'py, PyAny>,
     cut_b: &Bound<'py, PyAny>,
+    figures_a: &Bound<'py, PyAny>,
+    figures_b: &Bound<'py, PyAny>,
     kwargs: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Vec<Bound<'py, PyBytes>>> {
     let opts = options::parse(py, kwargs, &["threads"])?;
@@ -207,19 +241,30 @@ pub fn stages_verify<'py>(
         Texts::extract(cut_a, "cut_a")?,
         Texts::extract(cut_b, "cut_b")?,
     );
+    let (gfa, gfb) = (
+        Texts::extract(figures_a, "figures_a")?,
+        Texts::extract(figures_b, "figures_b")?,
+    );
     let (a, b) = (sets_arg(&ga, "cut_a")?, sets_arg(&gb, "cut_b")?);
-    if a.len() != b.len() {
+    let (fa, fb) = (
+        figures_arg(&gfa, "figures_a")?,
+        figures_arg(&gfb, "figures_b")?,
+    );
+    if a.len() != b.len() || fa.len() != a.len() || fb.len() != a.len() {
         return Err(PyValueError::new_err(
             "verify: columns of different lengths",
         ));
     }
     let cfg = &opts.config;
     let out: Vec<(u8, f64, f64)> = options::run(py, opts.threads, || {
-        a.par_iter()
-            .zip(b.par_iter())
-            .map(|(x, y)| {
-                let s = stages::compare(&keys_of(x), &keys_of(y));
-                (cfg.is_duplicate(&s) as u8, s.jaccard, s.containment)
+        (0..a.len())
+            .into_par_iter()
+            .map(|i| {
+                let (fx, fy) = (u64s_of(fa[i]), u64s_of(fb[i]));
+                let (x, y) = (keys_of(a[i]), keys_of(b[i]));
+                let s = stages::compare(&x, &y);
+                let dup = stages::verify(cfg, (&x, &fx), (&y, &fy)).is_some();
+                (dup as u8, s.jaccard, s.containment)
             })
             .collect()
     })?;
@@ -349,7 +394,8 @@ pub fn stages_boilerplate<'py>(
 }
 
 /// Clusters components. Members come component after component
-/// (`member_offsets`, i64), each with its id, words (i64) and cut set;
+/// (`member_offsets`, i64), each with its id, words (i64), cut set and
+/// figures (u64 entries);
 /// verified pairs likewise (`pair_offsets`), by ids, with their scores
 /// (`pair_jaccard`, `pair_containment`: f64; named apart from the
 /// engine settings `threshold`, `containment`). Returns `[member u32, first u32, representative u8]` for every
@@ -357,7 +403,7 @@ pub fn stages_boilerplate<'py>(
 /// cluster's smallest id, as indices into the members given) and `[a
 /// u32, b u32, jaccard f64, containment f64]` for its pairs.
 #[pyfunction]
-#[pyo3(signature = (member_offsets, ids, words, cut_sets, pair_offsets, pair_a, pair_b, pair_jaccard, pair_containment, **kwargs))]
+#[pyo3(signature = (member_offsets, ids, words, cut_sets, figures, pair_offsets, pair_a, pair_b, pair_jaccard, pair_containment, **kwargs))]
 #[allow(clippy::too_many_arguments)]
 pub fn stages_cluster<'py>(
     py: Python<'py>,
@@ -365,6 +411,7 @@ pub fn stages_cluster<'py>(
     ids: &Bound<'py, PyAny>,
     words: &[u8],
     cut_sets: &Bound<'py, PyAny>,
+    figures: &Bound<'py, PyAny>,
     pair_offsets: &[u8],
     pair_a: &Bound<'py, PyAny>,
     pair_b: &Bound<'py, PyAny>,
@@ -381,6 +428,8 @@ pub fn stages_cluster<'py>(
     );
     let ids = gi.strs(py, "ids")?;
     let sets = sets_arg(&gs, "cut_sets")?;
+    let gf = Texts::extract(figures, "figures")?;
+    let figs = figures_arg(&gf, "figures")?;
     let (pa, pb) = (ga.strs(py, "pair_a")?, gb.strs(py, "pair_b")?);
     let words = i64s("words", words)?;
     let (jac, con) = (
@@ -398,7 +447,7 @@ pub fn stages_cluster<'py>(
             "cluster: member_offsets and pair_offsets count different components",
         ));
     }
-    if words.len() != ids.len() || sets.len() != ids.len() {
+    if words.len() != ids.len() || sets.len() != ids.len() || figs.len() != ids.len() {
         return Err(PyValueError::new_err(
             "cluster: member columns differ in length",
         ));
@@ -433,6 +482,7 @@ pub fn stages_cluster<'py>(
                 };
                 let cut: Vec<Vec<u32>> = order.iter().map(|&m| keys_of(sets[m])).collect();
                 let w: Vec<u64> = order.iter().map(|&m| words[m].max(0) as u64).collect();
+                let f: Vec<Vec<u64>> = order.iter().map(|&m| u64s_of(figs[m])).collect();
                 let mut pairs = Vec::with_capacity((po[c + 1] - po[c]) as usize);
                 for p in po[c] as usize..po[c + 1] as usize {
                     let (a, b) = (pos(pa[p])?, pos(pb[p])?);
@@ -449,7 +499,7 @@ pub fn stages_cluster<'py>(
                 }
                 let mut members = Vec::new();
                 let mut kept = Vec::new();
-                for cl in stages::cluster_component(cfg, &cut, &w, &pairs) {
+                for cl in stages::cluster_component(cfg, &cut, &w, &f, &pairs) {
                     let first = order[cl.members[0]] as u32;
                     for &m in &cl.members {
                         members.push((order[m] as u32, first, (m == cl.representative) as u8));

@@ -120,7 +120,10 @@ pub struct ExplainDocJson<'a> {
 /// of each copy. Each passage is `{"a_start", "a_end", "b_start", "b_end",
 /// "words", "edits": [{"a_start", "a_end", "b_start", "b_end"}]}`; byte
 /// offsets into the texts as read; `only_a` and `only_b` are `{"start",
-/// "end"}` spans. Scores are rounded to 4 decimals.
+/// "end"}` spans. Scores are rounded to 4 decimals. A pair the figures rule
+/// refuses ([`crate::figures`]: template siblings, never a duplicate
+/// whatever the scores) also has `"refused": "figures"` and `"figures":
+/// {"counted_a", "counted_b", "agreeing"}` after `edited_words`.
 #[derive(Debug, Serialize)]
 pub struct ExplainJson<'a> {
     /// Document A.
@@ -139,6 +142,12 @@ pub struct ExplainJson<'a> {
     pub coverage_b: f64,
     /// Words edited inside passages.
     pub edited_words: usize,
+    /// `"figures"` when the figures rule refuses the pair.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused: Option<&'static str>,
+    /// The figures rule's counts, when it refuses the pair.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub figures: Option<crate::figures::FigureCounts>,
     /// The shared passages.
     pub passages: &'a [Passage],
     /// What only A holds.
@@ -165,6 +174,8 @@ impl<'a> ExplainJson<'a> {
             coverage_a: round4(e.coverage_a),
             coverage_b: round4(e.coverage_b),
             edited_words: e.edited_words,
+            refused: e.refused_by_figures().then_some("figures"),
+            figures: e.refused_by_figures().then_some(e.figures),
             passages: &e.passages,
             only_a: &e.only_a,
             only_b: &e.only_b,

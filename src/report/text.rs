@@ -202,6 +202,15 @@ pub fn write_explain_text(
         e.containment,
         score_basis(e)
     )?;
+    if e.refused_by_figures() {
+        writeln!(
+            w,
+            "Refused: figures (not a copy whatever the scores: of the figures both texts \
+             report in the same words, {} of {} agree; template siblings)",
+            e.figures.agreeing,
+            e.figures.counted_a.min(e.figures.counted_b)
+        )?;
+    }
     writeln!(
         w,
         "Passage coverage (words in shared passages): A {:.1}%, B {:.1}%; {}, {}.",
