@@ -157,6 +157,7 @@ fn naive_explain(a: &str, b: &str, cfg: &AlignConfig) -> Explanation {
         edited_words,
         shingle: cfg.shingle.max(1),
         boilerplate_cut: false,
+        figures: Default::default(),
     }
 }
 
