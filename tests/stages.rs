@@ -86,13 +86,9 @@ fn xxhash_rust_free_hash(s: &str) -> u64 {
     })
 }
 
-/// The staged run: `docs` are `(id, text)`, in any order.
-fn staged(cfg: &Config, docs: &[(String, String)]) -> Vec<IdCluster> {
-    staged_counting(cfg, docs).0
-}
-
-/// [`staged`], with the number of candidate pairs the figures rule refused
-/// (the set rule alone would have verified them).
+/// The staged run: `docs` are `(id, text)`, in any order. Also returns the
+/// number of candidate pairs the figures rule refused (the set rule alone
+/// would have verified them).
 fn staged_counting(cfg: &Config, docs: &[(String, String)]) -> (Vec<IdCluster>, usize) {
     let engine = Engine::new(cfg.clone());
     // 1. Sign, partition by partition; documents without words are skipped.
