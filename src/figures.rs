@@ -32,8 +32,10 @@
 //! accepts: it is applied after it, lazily (the figures of most candidate
 //! pairs are never compared), and a refused pair scores containment 0 in the
 //! clustering's linkage guard. Every surface applies it through this module
-//! ([`crate::engine::passes::scored`], [`judge`]): a scan, the index (`index
-//! add`, `query`, `serve`), the stages (Spark, Python) and `explain`.
+//! ([`judge`], which the engine's passes call when they score a pair): a
+//! scan, the stages (Spark, Python) and `explain`. The index (`index add`,
+//! `query`, `serve`) does not yet: its segments do not store the figures,
+//! so it judges pairs by the set rule alone (`docs/ACCURACY.md`).
 //!
 //! [`Config::is_duplicate`]: crate::Config::is_duplicate
 
