@@ -75,7 +75,9 @@ def staged(ids, texts, batch=7, **config):
     cut = dict(zip(cut["id"], cut["set"]))
     v = stages.verify(pa.RecordBatch.from_pydict({
         "a": cand["a"], "b": cand["b"], "set_a": [cut[a] for a in cand["a"]],
-        "set_b": [cut[b] for b in cand["b"]]}), **config).to_pydict()
+        "set_b": [cut[b] for b in cand["b"]],
+        "figures_a": [signed[a]["figures"] for a in cand["a"]],
+        "figures_b": [signed[b]["figures"] for b in cand["b"]]}), **config).to_pydict()
     edges = [(a, b, j, c) for a, b, j, c, d in zip(
         v["a"], v["b"], v["jaccard"], v["containment"], v["duplicate"]) if d]
     # 5. Components; 6. cluster them all in one batch.
@@ -84,7 +86,8 @@ def staged(ids, texts, batch=7, **config):
     rows = {"members": [], "pairs": []}
     for n in names:
         ms = [d for d in docs if comp.get(d) == n]
-        rows["members"].append([{"id": m, "words": signed[m]["words"], "set": cut[m]}
+        rows["members"].append([{"id": m, "words": signed[m]["words"], "set": cut[m],
+                                 "figures": signed[m]["figures"]}
                                 for m in reversed(ms)])
         rows["pairs"].append([{"a": a, "b": b, "jaccard": j, "containment": c}
                               for a, b, j, c in edges if comp[a] == n])
@@ -116,7 +119,7 @@ def test_sign_columns_and_empty_texts():
     b = pa.RecordBatch.from_pydict({"id": ["a", "b", "c"], "text": ["one two three four five",
                                                                     "", None]})
     out = stages.sign(b, perms=64, bands=16)
-    assert out.schema.names == ["id", "words", "set", "signature", "band_keys"]
+    assert out.schema.names == ["id", "words", "set", "signature", "band_keys", "figures"]
     d = out.to_pydict()
     assert d["words"] == [5, 0, 0]
     assert [len(k) for k in d["band_keys"]] == [16, 0, 0]
