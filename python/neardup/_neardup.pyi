@@ -272,7 +272,9 @@ def stages_screen(
     signature_a: Any, signature_b: Any, set_a: Any, set_b: Any, **kwargs: Any
 ) -> list[bytes]: ...
 def stages_cut(sets: Any, keys: bytes, *, threads: int | None = None) -> list[bytes]: ...
-def stages_verify(cut_a: Any, cut_b: Any, **kwargs: Any) -> list[bytes]: ...
+def stages_verify(
+    cut_a: Any, cut_b: Any, figures_a: Any, figures_b: Any, **kwargs: Any
+) -> list[bytes]: ...
 def stages_plan(
     documents: int, copy_groups: int, **kwargs: Any
 ) -> tuple[int, float, float] | None: ...
@@ -290,6 +292,7 @@ def stages_cluster(
     ids: Any,
     words: bytes,
     cut_sets: Any,
+    figures: Any,
     pair_offsets: bytes,
     pair_a: Any,
     pair_b: Any,
