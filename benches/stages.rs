@@ -6,6 +6,7 @@ use criterion::{
     criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput,
 };
 use neardup::boilerplate::{frequent_keys_in, KeySet};
+use neardup::figures::{figures_into, figures_of};
 use neardup::lsh::candidate_pairs;
 use neardup::minhash::{estimate_jaccard, MinHasher, Scheme};
 use neardup::shingle::{key, shingles_into, sort_keys, sorted_unique};
@@ -95,6 +96,14 @@ fn bench(c: &mut Criterion) {
     bench_each(&mut g, "word_hashes", &texts, |t, out| {
         word_hashes_into(t, out)
     });
+
+    // The figures rule's extraction (one pass per document as it is read),
+    // beside the tokenizer's pass: checked on a sentence first.
+    assert_eq!(
+        figures_of("rose 3.456 billion dlrs to 12.84 dlrs in all").len(),
+        4
+    );
+    bench_each(&mut g, "figures", &texts, |t, out| figures_into(t, out));
 
     let token_lists: Vec<_> = texts.iter().map(|t| tokenize(t)).collect();
     bench_each(&mut g, "shingle_hash", &token_lists, |t, out| {

@@ -17,9 +17,10 @@
 //!
 //! A figure is compared only where both documents hold the words around it:
 //! its **contexts** are the three words before it and the three words after
-//! it, inside its paragraph (a blank line ends a context; any word holding a
-//! digit stands as one placeholder word, so `Feb 25` and `Feb 27` are the
-//! same context). A document's figures are kept as [`Figures`]: one entry per
+//! it, inside its paragraph (a blank line ends a context), lowercased. A
+//! context with a number among its words is dropped: a figure among other
+//! numbers sits in a table, a list or a market ticker, whose words are
+//! labels every such line repeats. A document's figures are kept as [`Figures`]: one entry per
 //! (context, figure) pair, 32-bit hashes each. For a pair of documents, an
 //! entry *counts* when its context is one both documents hold, and *agrees*
 //! when the other document holds the very same entry. The pair is
@@ -109,8 +110,8 @@ pub fn figures_into(text: &str, out: &mut Figures) {
     let mut i = 0;
     while i < bytes.len() {
         // The next digit: most bytes are not digits.
-        match bytes[i..].iter().position(u8::is_ascii_digit) {
-            Some(p) => i += p,
+        match next_digit(bytes, i) {
+            Some(p) => i = p,
             None => break,
         }
         let start = i;
@@ -137,13 +138,15 @@ pub fn figures_into(text: &str, out: &mut Figures) {
             continue;
         }
         let number = &bytes[start..end];
-        let Some(figure) = figure_hash(number) else {
+        if !is_figure(number) {
             continue;
-        };
-        for c in [context(bytes, start, false), context(bytes, end, true)]
-            .into_iter()
-            .flatten()
-        {
+        }
+        let (before, after) = (context(bytes, start, false), context(bytes, end, true));
+        if before.is_none() && after.is_none() {
+            continue;
+        }
+        let figure = figure_hash(number);
+        for c in [before, after].into_iter().flatten() {
             out.push((c as u64) << 32 | figure as u64);
         }
     }
@@ -151,18 +154,43 @@ pub fn figures_into(text: &str, out: &mut Figures) {
     out.dedup();
 }
 
-/// The hash of a number when it is a figure: at least three digits, a
-/// decimal point or a fraction, and not a plain year. Thousands
-/// separators are left out of the hash (`290,000` is `290000`).
-fn figure_hash(number: &[u8]) -> Option<u32> {
+/// The position of the first ASCII digit in `bytes[from..]`, eight bytes
+/// at a time: a byte `b` is a digit when `b ^ 0x30` is below 10, and
+/// subtracting 10 from every byte lane sets a lane's high bit for exactly
+/// those (a borrow only runs upward, from a lane below 10, so the lowest
+/// set lane is the first digit; lanes of 0x80 and above are masked out).
+#[inline]
+fn next_digit(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let y = u64::from_le_bytes(chunk.try_into().expect("eight bytes")) ^ (0x30 * ONES);
+        let m = y.wrapping_sub(10 * ONES) & !y & (0x80 * ONES);
+        if m != 0 {
+            return Some(i + (m.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    bytes[i.min(bytes.len())..]
+        .iter()
+        .position(u8::is_ascii_digit)
+        .map(|p| i + p)
+}
+
+/// Whether a number is a figure: at least three digits, a decimal point
+/// or a fraction, and not a plain year.
+fn is_figure(number: &[u8]) -> bool {
     let digits = number.iter().filter(|b| b.is_ascii_digit()).count();
     let point = number.iter().any(|&b| b == b'.' || b == b'/');
     if digits < 3 && !point {
-        return None;
+        return false;
     }
-    if number.len() == 4 && digits == 4 && matches!(&number[..2], b"19" | b"20") {
-        return None;
-    }
+    !(number.len() == 4 && digits == 4 && matches!(&number[..2], b"19" | b"20"))
+}
+
+/// The hash of a figure ([`is_figure`]). Thousands separators are left out
+/// of the hash (`290,000` is `290000`).
+fn figure_hash(number: &[u8]) -> u32 {
     let mut kept = [0u8; 64];
     let mut n = 0;
     for &b in number.iter().filter(|&&b| b != b',') {
@@ -172,7 +200,7 @@ fn figure_hash(number: &[u8]) -> Option<u32> {
         kept[n] = b;
         n += 1;
     }
-    Some(xxh3_64(&kept[..n]) as u32)
+    xxh3_64(&kept[..n]) as u32
 }
 
 /// Whether `bytes[at..]` starts a blank line break: a newline, then only
@@ -191,9 +219,12 @@ fn blank_line_ahead(bytes: &[u8], at: usize) -> bool {
 /// digit: a figure among other numbers is in a table, a list or a market
 /// ticker, where the words are labels that every such line repeats.
 fn context(bytes: &[u8], at: usize, after: bool) -> Option<u32> {
-    let mut h: u64 = if after { 0x5151 } else { 0xA3A3 };
+    // The words first, nearest first; hashed only when the context stands
+    // (most figures in a table have a number among their words).
+    let mut words: [&[u8]; CONTEXT_WORDS] = [&[]; CONTEXT_WORDS];
+    let mut found = 0;
     let mut i = at;
-    for n in 0..CONTEXT_WORDS {
+    while found < CONTEXT_WORDS {
         // To the next word, not past a blank line.
         let word = loop {
             if after {
@@ -235,22 +266,26 @@ fn context(bytes: &[u8], at: usize, after: bool) -> Option<u32> {
             }
         };
         let Some(word) = word else {
-            // A figure that ends its paragraph has no context after it.
-            if n == 0 {
-                return None;
-            }
             break;
         };
-        let w = if word.iter().any(u8::is_ascii_digit) {
+        if word.iter().any(u8::is_ascii_digit) {
             return None;
-        } else {
-            let mut lower = [0u8; 32];
-            let n = word.len().min(lower.len());
-            for (l, &b) in lower.iter_mut().zip(&word[..n]) {
-                *l = b.to_ascii_lowercase();
-            }
-            xxh3_64(&lower[..n]) | 2
-        };
+        }
+        words[found] = word;
+        found += 1;
+    }
+    // A figure that ends its paragraph has no context after it.
+    if found == 0 {
+        return None;
+    }
+    let mut h: u64 = if after { 0x5151 } else { 0xA3A3 };
+    for word in &words[..found] {
+        let mut lower = [0u8; 32];
+        let n = word.len().min(lower.len());
+        for (l, &b) in lower.iter_mut().zip(&word[..n]) {
+            *l = b.to_ascii_lowercase();
+        }
+        let w = xxh3_64(&lower[..n]) | 2;
         let mut buf = [0u8; 16];
         buf[..8].copy_from_slice(&h.to_le_bytes());
         buf[8..].copy_from_slice(&w.to_le_bytes());
@@ -381,6 +416,213 @@ impl FigureTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The first implementation of the extraction, byte by byte and hashing
+    /// as it goes: the oracle of [`figures_into`] (same entries on every
+    /// text).
+    mod plain {
+        use super::super::{blank_line_ahead, is_word_byte, Figures, CONTEXT_WORDS};
+        use xxhash_rust::xxh3::xxh3_64;
+
+        fn figures_plain(text: &str, out: &mut Figures) {
+            out.clear();
+            let bytes = text.as_bytes();
+            let mut i = 0;
+            while i < bytes.len() {
+                // The next digit: most bytes are not digits.
+                match bytes[i..].iter().position(u8::is_ascii_digit) {
+                    Some(p) => i += p,
+                    None => break,
+                }
+                let start = i;
+                // The number: digits, and separators between digits.
+                let mut end = i;
+                while end < bytes.len() {
+                    let b = bytes[end];
+                    if b.is_ascii_digit()
+                        || (matches!(b, b'.' | b',' | b'/' | b'-')
+                            && bytes.get(end + 1).is_some_and(u8::is_ascii_digit))
+                    {
+                        end += 1;
+                    } else {
+                        break;
+                    }
+                }
+                i = end;
+                let touches = |at: Option<&u8>| at.is_some_and(|&b| is_word_byte(b));
+                if touches(start.checked_sub(1).map(|s| &bytes[s])) || touches(bytes.get(end)) {
+                    // Part of a word (`A320`, `10th`), or the end of one.
+                    while i < bytes.len() && is_word_byte(bytes[i]) {
+                        i += 1;
+                    }
+                    continue;
+                }
+                let number = &bytes[start..end];
+                let Some(figure) = plain_figure_hash(number) else {
+                    continue;
+                };
+                for c in [
+                    plain_context(bytes, start, false),
+                    plain_context(bytes, end, true),
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    out.push((c as u64) << 32 | figure as u64);
+                }
+            }
+            out.sort_unstable();
+            out.dedup();
+        }
+
+        fn plain_figure_hash(number: &[u8]) -> Option<u32> {
+            let digits = number.iter().filter(|b| b.is_ascii_digit()).count();
+            let point = number.iter().any(|&b| b == b'.' || b == b'/');
+            if digits < 3 && !point {
+                return None;
+            }
+            if number.len() == 4 && digits == 4 && matches!(&number[..2], b"19" | b"20") {
+                return None;
+            }
+            let mut kept = [0u8; 64];
+            let mut n = 0;
+            for &b in number.iter().filter(|&&b| b != b',') {
+                if n == kept.len() {
+                    break;
+                }
+                kept[n] = b;
+                n += 1;
+            }
+            Some(xxh3_64(&kept[..n]) as u32)
+        }
+
+        fn plain_context(bytes: &[u8], at: usize, after: bool) -> Option<u32> {
+            let mut h: u64 = if after { 0x5151 } else { 0xA3A3 };
+            let mut i = at;
+            for n in 0..CONTEXT_WORDS {
+                // To the next word, not past a blank line.
+                let word = loop {
+                    if after {
+                        if i >= bytes.len() {
+                            break None;
+                        }
+                        if blank_line_ahead(bytes, i) {
+                            break None;
+                        }
+                        if is_word_byte(bytes[i]) {
+                            let s = i;
+                            while i < bytes.len() && is_word_byte(bytes[i]) {
+                                i += 1;
+                            }
+                            break Some(&bytes[s..i]);
+                        }
+                        i += 1;
+                    } else {
+                        if i == 0 {
+                            break None;
+                        }
+                        if bytes[i - 1] == b'\n' && i >= 2 && {
+                            let before = bytes[..i - 1]
+                                .iter()
+                                .rev()
+                                .find(|&&b| !matches!(b, b' ' | b'\t' | b'\r'));
+                            before == Some(&b'\n')
+                        } {
+                            break None;
+                        }
+                        if is_word_byte(bytes[i - 1]) {
+                            let e = i;
+                            while i > 0 && is_word_byte(bytes[i - 1]) {
+                                i -= 1;
+                            }
+                            break Some(&bytes[i..e]);
+                        }
+                        i -= 1;
+                    }
+                };
+                let Some(word) = word else {
+                    // A figure that ends its paragraph has no context after it.
+                    if n == 0 {
+                        return None;
+                    }
+                    break;
+                };
+                let w = if word.iter().any(u8::is_ascii_digit) {
+                    return None;
+                } else {
+                    let mut lower = [0u8; 32];
+                    let n = word.len().min(lower.len());
+                    for (l, &b) in lower.iter_mut().zip(&word[..n]) {
+                        *l = b.to_ascii_lowercase();
+                    }
+                    xxh3_64(&lower[..n]) | 2
+                };
+                let mut buf = [0u8; 16];
+                buf[..8].copy_from_slice(&h.to_le_bytes());
+                buf[8..].copy_from_slice(&w.to_le_bytes());
+                h = xxh3_64(&buf);
+            }
+            Some((h >> 32) as u32)
+        }
+
+        /// The oracle's figures of `text`.
+        pub fn figures(text: &str) -> Figures {
+            let mut out = Vec::new();
+            figures_plain(text, &mut out);
+            out
+        }
+    }
+
+    #[test]
+    fn extraction_equals_the_plain_oracle_on_the_reuters_wires() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/data/reuters21578/docs");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            eprintln!("skipped: no {}", dir.display());
+            return;
+        };
+        let mut n = 0;
+        for e in entries {
+            let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+            assert_eq!(figures_of(&text), plain::figures(&text), "{text}");
+            n += 1;
+        }
+        assert!(n > 20_000, "{n} wires");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+        #[test]
+        fn extraction_equals_the_plain_oracle(
+            text in "([0-9]{1,5}|[.,/-]|[a-zA-Z]{1,6}|19[0-9]{2}|[ \t\r]|\n|é|A320){0,60}"
+        ) {
+            proptest::prop_assert_eq!(figures_of(&text), plain::figures(&text));
+        }
+    }
+
+    #[test]
+    fn next_digit_finds_the_first_digit_from_any_start() {
+        // Every byte value around every lane position, against a plain
+        // search.
+        let mut text: Vec<u8> = (0u8..=255).collect();
+        text.extend(b"no digits here at all, none!".iter());
+        text.extend((0u8..=255).rev());
+        for from in 0..=text.len() {
+            let want = text[from..]
+                .iter()
+                .position(u8::is_ascii_digit)
+                .map(|p| from + p);
+            assert_eq!(next_digit(&text, from), want, "from {from}");
+        }
+        for len in 0..20 {
+            let mut t = vec![b'a'; len];
+            assert_eq!(next_digit(&t, 0), None);
+            if len > 0 {
+                t[len - 1] = b'7';
+                assert_eq!(next_digit(&t, 0), Some(len - 1));
+            }
+        }
+    }
 
     /// Whether `number` is a figure, in prose.
     fn is_figure(number: &str) -> bool {
