@@ -83,8 +83,19 @@ impl FigureCounts {
 /// or any byte of a non-ASCII character.
 #[inline(always)]
 fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b >= 0x80
+    WORD_BYTES[b as usize]
 }
+
+/// [`is_word_byte`] of every byte value.
+static WORD_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).is_ascii_alphanumeric() || b >= 0x80;
+        b += 1;
+    }
+    t
+};
 
 /// The figures of `text` (see the module documentation), sorted and
 /// repeat-free.
@@ -159,10 +170,35 @@ pub fn figures_into(text: &str, out: &mut Figures) {
 /// subtracting 10 from every byte lane sets a lane's high bit for exactly
 /// those (a borrow only runs upward, from a lane below 10, so the lowest
 /// set lane is the first digit; lanes of 0x80 and above are masked out).
+/// On x86-64, sixteen bytes at a time first (SSE2, which every x86-64 CPU
+/// has), the lanes compared against `'0'` and `'9'`.
 #[inline]
 fn next_digit(bytes: &[u8], from: usize) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     let mut i = from;
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{
+            __m128i, _mm_and_si128, _mm_cmpgt_epi8, _mm_loadu_si128, _mm_movemask_epi8,
+            _mm_set1_epi8,
+        };
+        while let Some(chunk) = bytes.get(i..i + 16) {
+            // SAFETY: SSE2 is part of x86-64; the load reads the sixteen
+            // bytes of `chunk` (unaligned).
+            let m = unsafe {
+                let x = _mm_loadu_si128(chunk.as_ptr() as *const __m128i);
+                // Signed compares: bytes of 0x80 and above are negative,
+                // below '0', so never digits.
+                let ge0 = _mm_cmpgt_epi8(x, _mm_set1_epi8(b'0' as i8 - 1));
+                let le9 = _mm_cmpgt_epi8(_mm_set1_epi8(b'9' as i8 + 1), x);
+                _mm_movemask_epi8(_mm_and_si128(ge0, le9)) as u32
+            };
+            if m != 0 {
+                return Some(i + m.trailing_zeros() as usize);
+            }
+            i += 16;
+        }
+    }
     while let Some(chunk) = bytes.get(i..i + 8) {
         let y = u64::from_le_bytes(chunk.try_into().expect("eight bytes")) ^ (0x30 * ONES);
         let m = y.wrapping_sub(10 * ONES) & !y & (0x80 * ONES);
