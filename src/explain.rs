@@ -513,7 +513,8 @@ fn paragraphs(text: &str, tokens: &[Token]) -> Vec<u32> {
 /// produces them; byte offsets in the result are taken from them.
 ///
 /// Without the texts, paragraph breaks are unknown, so gaps are bridged by
-/// size alone (see the module docs).
+/// size alone (see the module docs), and so are the figures: the result's
+/// [`Explanation::figures`] counts are zero (nothing refused).
 pub fn explain_tokens(a_tokens: &[Token], b_tokens: &[Token], cfg: &AlignConfig) -> Explanation {
     let mut e = align(a_tokens, b_tokens, None, cfg);
     let s = scan_similarity(a_tokens, b_tokens, cfg.shingle.max(1), &[]);
