@@ -129,13 +129,16 @@ fn add_batches(dir: &Path, batches: &[Vec<PathBuf>]) -> PairSet {
     all
 }
 
-/// Pairs found by querying every live document against the index.
+/// Pairs found by querying every live document against the index (with
+/// its stored figures: the figures rule applies).
 fn query_pairs(index: &Index) -> PairSet {
     let mut out = PairSet::new();
     for addr in index.live_docs().collect::<Vec<_>>() {
         let id = index.doc(addr).entry.id;
         let set = index.segments()[addr.segment as usize].set(addr.doc as usize);
-        let matches = index.query_set(&set).unwrap();
+        let figures = index.figures_at(addr);
+        assert!(figures.is_some(), "{id}: figures not stored");
+        let matches = index.query_with_figures(&set, figures.as_deref()).unwrap();
         assert!(
             matches.iter().any(|m| m.id == id),
             "{id} does not find itself"
@@ -188,6 +191,87 @@ fn sample_corpus_one_batch_five_batches_and_scan_agree() {
 #[test]
 fn aggregator_split_one_batch_five_batches_and_scan_agree() {
     check_equivalence(&aggregator_split(), 2);
+}
+
+/// The 819 labeled template siblings of the Reuters wires (issue 26, class
+/// 4), copied into `dir`.
+fn reuters_siblings(dir: &Path) {
+    let truth =
+        std::fs::read_to_string(root().join("tests/data/reuters-siblings.truth.tsv")).unwrap();
+    let src = common::reuters_dir();
+    for line in truth.lines().skip(1) {
+        let id = line.split('\t').next().unwrap();
+        std::fs::copy(src.join(id), dir.join(id)).unwrap();
+    }
+}
+
+/// Issue 26, class 4: on the Reuters template siblings the index refuses
+/// the pairs the scan refuses on their figures, in commits of any size, in
+/// queries (by text and by stored figures), and after a compaction.
+#[test]
+fn reuters_template_siblings_index_and_scan_agree() {
+    let src = tempfile::tempdir().unwrap();
+    reuters_siblings(src.path());
+    let config = Config::default();
+    let scan = scan_pairs(&config, src.path());
+    let brute = brute_force_pairs(&config, src.path());
+    // What the figures refuse: pairs the set rule alone accepts.
+    let refused: PairSet = brute.difference(&scan).cloned().collect();
+    assert!(refused.len() > 100, "{} pairs refused", refused.len());
+    assert!(scan.len() > 100, "{} pairs", scan.len());
+    let all = files(src.path());
+    for parts in [1, 4] {
+        let tmp = tempfile::tempdir().unwrap();
+        Index::create(tmp.path(), &config).unwrap();
+        let added = add_batches(tmp.path(), &split(&all, parts));
+        assert_eq!(added, scan, "{parts} batches");
+        let index = Index::open(tmp.path()).unwrap();
+        assert_eq!(query_pairs(&index), scan, "queries after {parts} batches");
+        // Queries by text compute the text's figures.
+        let mut by_text = PairSet::new();
+        for f in &all {
+            let id = f.file_name().unwrap().to_str().unwrap();
+            let text = std::fs::read_to_string(f).unwrap();
+            for m in index.query(&text).unwrap() {
+                if m.id != id {
+                    by_text.insert(norm(id, &m.id));
+                }
+            }
+        }
+        assert_eq!(by_text, scan, "queries by text after {parts} batches");
+        // Without the query's figures, nothing is refused.
+        let (a, b) = refused.iter().next().unwrap();
+        let text = std::fs::read_to_string(src.path().join(a)).unwrap();
+        let set = Engine::new(config.clone()).shingle_set(&text);
+        assert!(index.query_set(&set).unwrap().iter().any(|m| &m.id == b));
+        assert!(!index.query(&text).unwrap().iter().any(|m| &m.id == b));
+        if parts > 1 {
+            // A compaction copies the figures: the same answers.
+            let mut w = IndexWriter::open(tmp.path()).unwrap();
+            w.compact().unwrap();
+            drop(w);
+            let index = Index::open(tmp.path()).unwrap();
+            assert_eq!(index.segments().len(), 1);
+            assert_eq!(query_pairs(&index), scan, "queries after a compaction");
+            index.verify().unwrap();
+        }
+    }
+}
+
+/// `index add` of all the Reuters wires finds the scan's pairs (the
+/// figures rule refuses the same template siblings in both).
+#[test]
+fn reuters_index_add_and_scan_agree() {
+    let config = Config::default();
+    let dir = common::reuters_dir();
+    let scan = scan_pairs(&config, &dir);
+    let all = files(&dir);
+    for parts in [1, 3] {
+        let tmp = tempfile::tempdir().unwrap();
+        Index::create(tmp.path(), &config).unwrap();
+        let added = add_batches(tmp.path(), &split(&all, parts));
+        assert_eq!(added, scan, "{parts} batches");
+    }
 }
 
 // ---------------------------------------------------------------------------
