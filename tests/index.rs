@@ -1348,9 +1348,19 @@ fn compatibility_index_v1_opens_and_answers() {
         })
         .collect();
     assert_eq!(legacy.len(), 5);
+    // Version 1 documents' figures are not known (never refused).
+    for a in index.live_docs() {
+        assert_eq!(index.figures_at(a), None);
+    }
     let mut w = IndexWriter::open(copy.path()).unwrap();
     w.add_text("airline-03", &airline);
     let r = w.commit().unwrap();
+    // The new document's are stored (a version 3 segment beside them).
+    let new = w.index().find("airline-03").unwrap();
+    assert_eq!(
+        w.index().figures_at(new).as_deref(),
+        Some(&neardup::figures::figures_of(&airline)[..])
+    );
     assert_eq!(r.pairs.len(), 2);
     let best = &r.pairs[0].b;
     assert_eq!(
@@ -1361,12 +1371,131 @@ fn compatibility_index_v1_opens_and_answers() {
     w.optimize().unwrap();
     for id in &COMPAT_DOCS[..5] {
         assert_eq!(w.index().cluster_of(id), index.cluster_of(id), "{id}");
+        // Not known stays not known.
+        let a = w.index().find(id).unwrap();
+        assert_eq!(w.index().figures_at(a), None, "{id}");
     }
+    let new = w.index().find("airline-03").unwrap();
+    assert!(w.index().figures_at(new).is_some());
     assert_eq!(
         w.index().meta().format_version,
         neardup::index::FORMAT_VERSION
     );
     assert_eq!(w.index().get("airline-03").unwrap().generation, Some(4));
+}
+
+/// Two Reuters wires of one template ("TREASURY BALANCES AT FED ROSE ON
+/// FEB 25" and "... FEB 27"): the set rule accepts the pair, the figures
+/// rule refuses it.
+const COMPAT_SIBLINGS: [&str; 2] = ["reut-00062.txt", "reut-01308.txt"];
+
+fn compat_v3_dir() -> PathBuf {
+    root().join("tests/data/index-v3")
+}
+
+/// Rebuilds `tests/data/index-v3` (run by hand, only when the format
+/// version changes: `cargo test --release --test index -- --ignored
+/// --exact build_compat_index_v3`).
+#[test]
+#[ignore]
+fn build_compat_index_v3() {
+    let dir = compat_v3_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in index_files(&dir) {
+        if f.file_name().unwrap() != "README.md" {
+            std::fs::remove_file(f).unwrap();
+        }
+    }
+    let opts = CreateOptions { sketch_bits: 8 };
+    Index::create_with(&dir, &Config::default(), &opts).unwrap();
+    let mut w = IndexWriter::open(&dir).unwrap();
+    let read = |id: &str| std::fs::read_to_string(sample_corpus().join(id)).unwrap();
+    let wire = |id: &str| std::fs::read_to_string(common::reuters_dir().join(id)).unwrap();
+    for (i, id) in COMPAT_DOCS.iter().enumerate() {
+        w.add_text(id, &read(id));
+        if i == 3 {
+            w.add_text(COMPAT_SIBLINGS[0], &wire(COMPAT_SIBLINGS[0]));
+            w.commit().unwrap();
+        }
+    }
+    w.add_text(COMPAT_SIBLINGS[1], &wire(COMPAT_SIBLINGS[1]));
+    let r = w.commit().unwrap();
+    assert!(
+        r.pairs.iter().all(|p| p.b != COMPAT_SIBLINGS[0]),
+        "{:?}",
+        r.pairs
+    );
+    assert!(w.remove("copper-03-marketpulse.txt"));
+    w.commit().unwrap();
+}
+
+#[test]
+fn compatibility_index_v3_opens_and_answers() {
+    let dir = compat_v3_dir();
+    let size: u64 = index_files(&dir)
+        .iter()
+        .map(|f| std::fs::metadata(f).unwrap().len())
+        .sum();
+    assert!(size < 64 << 10, "the checked-in index stays small: {size}");
+    let index = Index::open(&dir).unwrap();
+    index.verify().unwrap();
+    let meta = index.meta();
+    assert_eq!(meta.format_version, 3);
+    assert_eq!(meta.tokenizer_version, 2);
+    assert_eq!(meta.generation, 3);
+    assert_eq!(index.segments().len(), 2);
+    assert_eq!(index.len(), 7);
+    assert_eq!(meta.deleted, 1);
+    assert!(index.segments().iter().all(|s| s.has_figures()));
+    let read = |id: &str| std::fs::read_to_string(sample_corpus().join(id)).unwrap();
+    let wire = |id: &str| std::fs::read_to_string(common::reuters_dir().join(id)).unwrap();
+    // Every document's figures are stored, as computed today.
+    for id in COMPAT_DOCS[..5].iter().chain(&COMPAT_SIBLINGS) {
+        let text = if id.starts_with("reut-") {
+            wire(id)
+        } else {
+            read(id)
+        };
+        let a = index.find(id).unwrap();
+        assert_eq!(
+            index.figures_at(a).as_deref(),
+            Some(&neardup::figures::figures_of(&text)[..]),
+            "{id}"
+        );
+    }
+    // The siblings: a query by text refuses the other (its figures
+    // disagree), a query without figures does not.
+    let (a, b) = (wire(COMPAT_SIBLINGS[0]), wire(COMPAT_SIBLINGS[1]));
+    let ids = |m: Vec<neardup::index::Match>| m.into_iter().map(|m| m.id).collect::<Vec<_>>();
+    assert_eq!(ids(index.query(&b).unwrap()), [COMPAT_SIBLINGS[1]]);
+    assert_eq!(ids(index.query(&a).unwrap()), [COMPAT_SIBLINGS[0]]);
+    let set = Engine::default().shingle_set(&b);
+    assert_eq!(
+        ids(index.query_set(&set).unwrap()),
+        [COMPAT_SIBLINGS[1], COMPAT_SIBLINGS[0]]
+    );
+    // The corpus articles answer as in the version 1 index.
+    let copper = read("copper-03-marketpulse.txt");
+    assert_eq!(ids(index.query(&copper).unwrap()), ["copper-01-wire.txt"]);
+    assert_eq!(
+        ids(index.query(&read("airline-03-riverside-chronicle.txt")).unwrap()),
+        ["airline-01-wire.txt", "airline-02-northwind-post.txt"]
+    );
+    // A compaction of a copy keeps the figures and the answers.
+    let copy = tempfile::tempdir().unwrap();
+    for f in index_files(&dir) {
+        std::fs::copy(&f, copy.path().join(f.file_name().unwrap())).unwrap();
+    }
+    let mut w = IndexWriter::open(copy.path()).unwrap();
+    w.compact().unwrap();
+    assert_eq!(ids(w.index().query(&b).unwrap()), [COMPAT_SIBLINGS[1]]);
+    w.optimize().unwrap();
+    assert_eq!(ids(w.index().query(&b).unwrap()), [COMPAT_SIBLINGS[1]]);
+    let x = w.index().find(COMPAT_SIBLINGS[0]).unwrap();
+    assert_eq!(
+        w.index().figures_at(x).as_deref(),
+        Some(&neardup::figures::figures_of(&a)[..])
+    );
 }
 
 // ---------------------------------------------------------------------------
