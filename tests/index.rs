@@ -1498,6 +1498,35 @@ fn compatibility_index_v3_opens_and_answers() {
     );
 }
 
+/// The live index (what `serve` runs) refuses template siblings on their
+/// figures, waiting or committed.
+#[test]
+fn live_index_refuses_template_siblings() {
+    use neardup::index::{LiveIndex, LiveOptions};
+    let wire = |id: &str| std::fs::read_to_string(common::reuters_dir().join(id)).unwrap();
+    let (a, b) = (wire(COMPAT_SIBLINGS[0]), wire(COMPAT_SIBLINGS[1]));
+    let tmp = tempfile::tempdir().unwrap();
+    Index::create(tmp.path(), &Config::default()).unwrap();
+    let options = LiveOptions {
+        commit_every_docs: 0,
+        commit_interval: None,
+        merge: None,
+        ..LiveOptions::default()
+    };
+    let live = LiveIndex::open(tmp.path(), options).unwrap();
+    live.add_text("a", &a).unwrap();
+    let ids = |m: Vec<neardup::index::LiveMatch>| m.into_iter().map(|m| m.id).collect::<Vec<_>>();
+    assert!(ids(live.query(&b).unwrap()).is_empty(), "waiting");
+    assert_eq!(ids(live.query(&a).unwrap()), ["a"]);
+    live.add_text("b", &b).unwrap();
+    let r = live.commit().unwrap();
+    assert!(r.pairs.is_empty(), "{:?}", r.pairs);
+    assert_eq!(ids(live.query(&b).unwrap()), ["b"], "committed");
+    let copy = format!("{a}\n\nReporting by the desk.");
+    assert_eq!(ids(live.query(&copy).unwrap()), ["a"]);
+    live.close().unwrap();
+}
+
 // ---------------------------------------------------------------------------
 // Command line
 
