@@ -247,7 +247,11 @@ fn reuters_template_siblings_index_and_scan_agree() {
         let added = add_batches(tmp.path(), &split(&all, parts));
         assert_same_pairs(&added, &scan, &format!("{parts} batches"));
         let index = Index::open(tmp.path()).unwrap();
-        assert_same_pairs(&query_pairs(&index), &scan, &format!("queries after {parts} batches"));
+        assert_same_pairs(
+            &query_pairs(&index),
+            &scan,
+            &format!("queries after {parts} batches"),
+        );
         // Queries by text compute the text's figures.
         let mut by_text = PairSet::new();
         for f in &all {
@@ -259,7 +263,11 @@ fn reuters_template_siblings_index_and_scan_agree() {
                 }
             }
         }
-        assert_same_pairs(&by_text, &scan, &format!("queries by text after {parts} batches"));
+        assert_same_pairs(
+            &by_text,
+            &scan,
+            &format!("queries by text after {parts} batches"),
+        );
         // Without the query's figures, nothing is refused.
         let (a, b) = refused.iter().next().unwrap();
         let text = std::fs::read_to_string(src.path().join(a)).unwrap();
@@ -1478,7 +1486,9 @@ fn compatibility_index_v3_opens_and_answers() {
     let copper = read("copper-03-marketpulse.txt");
     assert_eq!(ids(index.query(&copper).unwrap()), ["copper-01-wire.txt"]);
     assert_eq!(
-        ids(index.query(&read("airline-03-riverside-chronicle.txt")).unwrap()),
+        ids(index
+            .query(&read("airline-03-riverside-chronicle.txt"))
+            .unwrap()),
         ["airline-01-wire.txt", "airline-02-northwind-post.txt"]
     );
     // A compaction of a copy keeps the figures and the answers.

@@ -34,12 +34,7 @@ use crate::error::{Error, Result};
 
 /// What a compaction copies of one document: its entry, its shingle set,
 /// its facts (cluster, generation) and its figures.
-type Stored<'a> = (
-    DocEntry,
-    Cow<'a, [u64]>,
-    (u64, u64),
-    Option<Cow<'a, [u64]>>,
-);
+type Stored<'a> = (DocEntry, Cow<'a, [u64]>, (u64, u64), Option<Cow<'a, [u64]>>);
 
 /// What a compaction did.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -272,12 +272,7 @@ impl View {
 
     /// The matches of a query's set and figures, committed and waiting,
     /// each judged by the set rule and the figures rule.
-    fn query_set(
-        &self,
-        engine: &Engine,
-        set: &[u64],
-        figures: &[u64],
-    ) -> Result<Vec<LiveMatch>> {
+    fn query_set(&self, engine: &Engine, set: &[u64], figures: &[u64]) -> Result<Vec<LiveMatch>> {
         let mut out: Vec<LiveMatch> = self
             .index
             .query_with_figures(set, Some(figures))?
@@ -546,8 +541,7 @@ impl LiveIndex {
     pub fn query(&self, text: &str) -> Result<Vec<LiveMatch>> {
         let set = self.inner.preparer.shingle_set(text);
         let figures = crate::figures::figures_of(text);
-        self.view()
-            .query_set(&self.inner.engine, &set, &figures)
+        self.view().query_set(&self.inner.engine, &set, &figures)
     }
 
     /// The live document with this id (committed or waiting), if any.

@@ -3,8 +3,9 @@
 //! An aggregator keeps an index of what it has seen, adds each day's
 //! articles, and asks for each new one "is this a copy of something we
 //! have, and of what?". The index stores, per document, what verification
-//! needs — the sorted shingle set, the LSH band hashes, id, source, word and
-//! byte counts — so that a query never rereads the original files.
+//! needs — the sorted shingle set, the LSH band hashes, its figures (for the
+//! figures rule, [`crate::figures`]), id, source, word and byte counts — so
+//! that a query never rereads the original files.
 //!
 //! ```
 //! use neardup::index::{Index, IndexWriter};
@@ -55,7 +56,7 @@
 //!
 //! Every file carries a header and a footer with a magic number, the format
 //! version and an xxh3 checksum. Opening verifies the metadata and what
-//! readers use of the state file; a segment (format version 2) carries a
+//! readers use of the state file; a segment (format version 2 and later) carries a
 //! checksum per 4 KiB block, verified the first time a reader touches the
 //! block, so opening costs the same at any size and a query hashes only
 //! what it reads. [`Index::verify`] (and the writer, on open) check every
@@ -100,8 +101,15 @@
 //!   is about `shingles added / 2^sketch_bits`; with the default width
 //!   (2^20) and share (1%) it stays a few percent of the cut at any size.
 //!
+//! Every pair is judged as a scan judges it, by the set rule and the
+//! figures rule ([`crate::figures::judge`]): a document's figures are
+//! stored with it (format version 3; a document of an older segment has
+//! none, and is never refused on them), and a query computes its text's.
+//!
 //! One batch added to an empty index gives exactly the verified pairs of a
-//! scan of the same documents (`tests/index.rs` checks it).
+//! scan of the same documents (`tests/index.rs` checks it; with the
+//! boilerplate cut on, the df sketch's estimate can decide a pair near the
+//! cut otherwise than a scan's exact count).
 
 mod compact;
 mod format;
@@ -818,11 +826,7 @@ impl Index {
     /// rule refuses the pair ([`crate::figures::judge`], as a scan judges
     /// it). A document whose figures the index does not know (one written
     /// in format version 1 or 2) is never refused.
-    pub fn query_with_figures(
-        &self,
-        set: &[u64],
-        figures: Option<&[u64]>,
-    ) -> Result<Vec<Match>> {
+    pub fn query_with_figures(&self, set: &[u64], figures: Option<&[u64]>) -> Result<Vec<Match>> {
         let bp = self.boilerplate();
         let bp = Boilerplate::new(&bp);
         let q = cut_by(set, &bp);

@@ -1142,6 +1142,36 @@ mod tests {
     }
 
     #[test]
+    fn figures_are_checked_by_a_full_verification() {
+        let e = entry("a", StoredSource::Memory);
+        let write = |figures: Option<&[u64]>| {
+            let docs = [SegmentDoc {
+                entry: &e,
+                bands: None,
+                cluster: 1,
+                generation: 1,
+                figures,
+            }];
+            let mut in_order = |each: &mut dyn FnMut(&[u64]) -> io::Result<()>| each(&[1, 2]);
+            write_segment(
+                Vec::new(),
+                &docs,
+                Banding { bands: 2, rows: 1 },
+                &mut in_order,
+            )
+            .unwrap()
+            .0
+        };
+        // Entries out of order: structure, not checksums, refuses them.
+        let bad = Segment::from_bytes_unverified(&write(Some(&[9, 3]))).unwrap_err();
+        assert!(bad.0.contains("not sorted"), "{bad}");
+        let s = Segment::from_bytes(&write(None)).unwrap();
+        assert_eq!(s.figures(0), None);
+        let s = Segment::from_bytes(&write(Some(&[3, 9]))).unwrap();
+        assert_eq!(s.figures(0).as_deref(), Some(&[3, 9][..]));
+    }
+
+    #[test]
     fn every_truncation_and_flip_is_an_error() {
         let bytes = sample();
         for n in 0..bytes.len() {
