@@ -591,7 +591,7 @@ impl Segment {
                             ));
                         }
                     }
-                    if n % 64 != 0 && known.last().is_some_and(|&k| k >> (n % 64) != 0) {
+                    if !n.is_multiple_of(64) && known.last().is_some_and(|&k| k >> (n % 64) != 0) {
                         return corrupt("figures known for documents past the last");
                     }
                 }
