@@ -1234,6 +1234,35 @@ const COMPAT_DOCS: [&str; 6] = [
     "copper-03-marketpulse.txt",
 ];
 
+/// Empties a checked-in compatibility index but its README (to rebuild it).
+fn clear_fixture(dir: &Path) {
+    for f in index_files(dir) {
+        if f.file_name().unwrap() != "README.md" {
+            std::fs::remove_file(f).unwrap();
+        }
+    }
+}
+
+/// Opens a checked-in compatibility index (which must stay small).
+fn open_fixture(dir: &Path) -> Index {
+    let size: u64 = index_files(dir)
+        .iter()
+        .map(|f| std::fs::metadata(f).unwrap().len())
+        .sum();
+    assert!(size < 64 << 10, "the checked-in index stays small: {size}");
+    Index::open(dir).unwrap()
+}
+
+/// A copy of a checked-in index, for writers (which may not touch the
+/// checked-in files).
+fn fixture_copy(dir: &Path) -> tempfile::TempDir {
+    let copy = tempfile::tempdir().unwrap();
+    for f in index_files(dir) {
+        std::fs::copy(&f, copy.path().join(f.file_name().unwrap())).unwrap();
+    }
+    copy
+}
+
 fn compat_dir() -> PathBuf {
     root().join("tests/data/index-v1")
 }
@@ -1244,11 +1273,7 @@ fn compat_dir() -> PathBuf {
 #[ignore]
 fn build_compat_index() {
     let dir = compat_dir();
-    for f in index_files(&dir) {
-        if f.file_name().unwrap() != "README.md" {
-            std::fs::remove_file(f).unwrap();
-        }
-    }
+    clear_fixture(&dir);
     let opts = CreateOptions { sketch_bits: 8 };
     Index::create_with(&dir, &Config::default(), &opts).unwrap();
     let mut w = IndexWriter::open(&dir).unwrap();
@@ -1267,12 +1292,7 @@ fn build_compat_index() {
 #[test]
 fn compatibility_index_v1_opens_and_answers() {
     let dir = compat_dir();
-    let size: u64 = index_files(&dir)
-        .iter()
-        .map(|f| std::fs::metadata(f).unwrap().len())
-        .sum();
-    assert!(size < 64 << 10, "the checked-in index stays small: {size}");
-    let index = Index::open(&dir).unwrap();
+    let index = open_fixture(&dir);
     let meta = index.meta();
     assert_eq!(meta.format_version, 1);
     // Built before the normalization of wire abbreviations: it keeps its
@@ -1340,10 +1360,7 @@ fn compatibility_index_v1_opens_and_answers() {
         "the removed copy stays removed"
     );
     // A writer may not touch the checked-in files: open a copy.
-    let copy = tempfile::tempdir().unwrap();
-    for f in index_files(&dir) {
-        std::fs::copy(&f, copy.path().join(f.file_name().unwrap())).unwrap();
-    }
+    let copy = fixture_copy(&dir);
     // Version 1 documents have clusters of their own, stable, and no
     // generation; a new copy joins its best match's cluster.
     let legacy: BTreeSet<u64> = COMPAT_DOCS[..5]
@@ -1409,11 +1426,7 @@ fn compat_v3_dir() -> PathBuf {
 fn build_compat_index_v3() {
     let dir = compat_v3_dir();
     std::fs::create_dir_all(&dir).unwrap();
-    for f in index_files(&dir) {
-        if f.file_name().unwrap() != "README.md" {
-            std::fs::remove_file(f).unwrap();
-        }
-    }
+    clear_fixture(&dir);
     let opts = CreateOptions { sketch_bits: 8 };
     Index::create_with(&dir, &Config::default(), &opts).unwrap();
     let mut w = IndexWriter::open(&dir).unwrap();
@@ -1440,12 +1453,7 @@ fn build_compat_index_v3() {
 #[test]
 fn compatibility_index_v3_opens_and_answers() {
     let dir = compat_v3_dir();
-    let size: u64 = index_files(&dir)
-        .iter()
-        .map(|f| std::fs::metadata(f).unwrap().len())
-        .sum();
-    assert!(size < 64 << 10, "the checked-in index stays small: {size}");
-    let index = Index::open(&dir).unwrap();
+    let index = open_fixture(&dir);
     index.verify().unwrap();
     let meta = index.meta();
     assert_eq!(meta.format_version, 3);
@@ -1492,10 +1500,7 @@ fn compatibility_index_v3_opens_and_answers() {
         ["airline-01-wire.txt", "airline-02-northwind-post.txt"]
     );
     // A compaction of a copy keeps the figures and the answers.
-    let copy = tempfile::tempdir().unwrap();
-    for f in index_files(&dir) {
-        std::fs::copy(&f, copy.path().join(f.file_name().unwrap())).unwrap();
-    }
+    let copy = fixture_copy(&dir);
     let mut w = IndexWriter::open(copy.path()).unwrap();
     w.compact().unwrap();
     assert_eq!(ids(w.index().query(&b).unwrap()), [COMPAT_SIBLINGS[1]]);

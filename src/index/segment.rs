@@ -1097,11 +1097,16 @@ mod tests {
                 figures: figures[i],
             })
             .collect();
+        written(&docs, &sets)
+    }
+
+    /// The bytes of a segment of `docs` (banding 2 x 1) with these sets.
+    fn written(docs: &[SegmentDoc<'_>], sets: &[Vec<u64>]) -> Vec<u8> {
         let mut in_order =
             |each: &mut dyn FnMut(&[u64]) -> io::Result<()>| sets.iter().try_for_each(|s| each(s));
         write_segment(
             Vec::new(),
-            &docs,
+            docs,
             Banding { bands: 2, rows: 1 },
             &mut in_order,
         )
@@ -1152,15 +1157,7 @@ mod tests {
                 generation: 1,
                 figures,
             }];
-            let mut in_order = |each: &mut dyn FnMut(&[u64]) -> io::Result<()>| each(&[1, 2]);
-            write_segment(
-                Vec::new(),
-                &docs,
-                Banding { bands: 2, rows: 1 },
-                &mut in_order,
-            )
-            .unwrap()
-            .0
+            written(&docs, &[vec![1, 2]])
         };
         // Entries out of order: structure, not checksums, refuses them.
         let bad = Segment::from_bytes_unverified(&write(Some(&[9, 3]))).unwrap_err();
