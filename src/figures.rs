@@ -34,9 +34,12 @@
 //! pairs are never compared), and a refused pair scores containment 0 in the
 //! clustering's linkage guard. Every surface applies it through this module
 //! ([`judge`], which the engine's passes call when they score a pair): a
-//! scan, the stages (Spark, Python) and `explain`. The index (`index add`,
-//! `query`, `serve`) does not yet: its segments do not store the figures,
-//! so it judges pairs by the set rule alone (`docs/ACCURACY.md`).
+//! scan, the stages (Spark, Python), `explain`, and the index (`index add`,
+//! `query`, `serve`, the live index): its segments (format version 3) store
+//! each document's figures, computed by the writer from the text, and a
+//! query computes its text's. Documents of an index written before (format
+//! version 1 or 2) have none: not known, never refused
+//! (`docs/INDEX-FORMAT.md`, `docs/ACCURACY.md`).
 //!
 //! [`Config::is_duplicate`]: crate::Config::is_duplicate
 

@@ -166,6 +166,9 @@ pub fn index_bytes(data: &[u8]) {
             assert_eq!(d.shingles, set.len() as u64);
             let _ = s.find(&s.id(i));
             let _ = d.entry.source.to_string();
+            if let Some(f) = s.figures(i) {
+                assert!(f.windows(2).all(|w| w[0] < w[1]), "figures sorted");
+            }
         }
         assert_eq!(total, s.shingles());
         let mut out = Vec::new();

@@ -211,6 +211,30 @@ fn add_query_get_delete_stats_health() {
     assert!(s.stop().success());
 }
 
+/// Issue 26, class 4: /add and /query apply the figures rule as a scan
+/// does (two Reuters wires of one template: the set rule accepts the pair,
+/// their figures refuse it).
+#[test]
+fn template_siblings_are_not_duplicates() {
+    let wire = |id: &str| std::fs::read_to_string(common::reuters_dir().join(id)).unwrap();
+    let (a, b) = (wire("reut-00062.txt"), wire("reut-01308.txt"));
+    let dir = tempfile::tempdir().unwrap();
+    create(dir.path());
+    let s = Server::start(dir.path(), &[]);
+    assert_eq!(add(&s, &[("a", &a)])["added"], 1);
+    let v = add(&s, &[("b", &b)]);
+    assert_eq!(v["added"], 1);
+    assert!(v["pairs"].as_array().unwrap().is_empty(), "{v}");
+    assert_ne!(v["clusters"]["b"], json!(null));
+    let ids = |m: Vec<Value>| m.iter().map(|m| m["id"].clone()).collect::<Vec<_>>();
+    assert_eq!(ids(query(&s, &a)), [json!("a")]);
+    assert_eq!(ids(query(&s, &b)), [json!("b")]);
+    // A copy of one is still its duplicate.
+    let copy = format!("{a}\n\nReporting by the desk.");
+    assert_eq!(ids(query(&s, &copy)), [json!("a")]);
+    assert!(s.stop().success());
+}
+
 #[test]
 fn restart_keeps_documents_and_cluster_ids() {
     let dir = tempfile::tempdir().unwrap();

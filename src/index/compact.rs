@@ -33,8 +33,8 @@ use super::{DocAddress, FailPoint, IndexWriter, Segment, SegmentMeta};
 use crate::error::{Error, Result};
 
 /// What a compaction copies of one document: its entry, its shingle set,
-/// and its facts (cluster, generation).
-type Stored<'a> = (DocEntry, Cow<'a, [u64]>, (u64, u64));
+/// its facts (cluster, generation) and its figures.
+type Stored<'a> = (DocEntry, Cow<'a, [u64]>, (u64, u64), Option<Cow<'a, [u64]>>);
 
 /// What a compaction did.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -286,12 +286,16 @@ impl IndexWriter {
                     .try_generation(i)
                     .map_err(damaged(a.segment as usize))?
                     .unwrap_or(generation);
-                Ok((doc.entry, set, (cluster, added)))
+                let figures = seg.try_figures(i).map_err(damaged(a.segment as usize))?;
+                Ok((doc.entry, set, (cluster, added), figures))
             })
             .collect::<Result<_>>()?;
         let docs: Vec<NewDoc<'_>> = stored
             .iter()
-            .map(|(entry, _, _)| NewDoc { entry })
+            .map(|(entry, _, _, figures)| NewDoc {
+                entry,
+                figures: figures.as_deref(),
+            })
             .collect();
         let sets = DocSets::Held(stored.iter().map(|s| Cow::Borrowed(&*s.1)).collect());
         let facts: Vec<(u64, u64)> = stored.iter().map(|s| s.2).collect();

@@ -9,7 +9,7 @@ use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 /// The index format version this build writes. It reads this one and every
 /// earlier one (see [`OLDEST_FORMAT_VERSION`]).
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The oldest index format version this build reads.
 pub const OLDEST_FORMAT_VERSION: u32 = 1;

@@ -270,10 +270,12 @@ impl View {
         PendingDoc { doc, cut, bands }
     }
 
-    fn query_set(&self, engine: &Engine, set: &[u64]) -> Result<Vec<LiveMatch>> {
+    /// The matches of a query's set and figures, committed and waiting,
+    /// each judged by the set rule and the figures rule.
+    fn query_set(&self, engine: &Engine, set: &[u64], figures: &[u64]) -> Result<Vec<LiveMatch>> {
         let mut out: Vec<LiveMatch> = self
             .index
-            .query_set(set)?
+            .query_with_figures(set, Some(figures))?
             .into_iter()
             .filter(|m| !self.removed.contains(&m.id))
             .map(|m| LiveMatch {
@@ -299,7 +301,10 @@ impl View {
                         continue;
                     }
                     let s = similarity(&q, &p.cut);
-                    if config.is_duplicate(&s) {
+                    let verdict = crate::figures::judge(config, &s, || {
+                        (Some(figures), Some(p.doc.figures()))
+                    });
+                    if verdict.is_duplicate() {
                         out.push(LiveMatch {
                             id: p.doc.id().to_string(),
                             jaccard: s.jaccard,
@@ -532,9 +537,11 @@ impl LiveIndex {
 
     /// Documents that `text` duplicates, committed or not, best first
     /// (containment, then Jaccard, then id). Nothing is added.
+    /// The figures rule applies as in a scan ([`Index::query`]).
     pub fn query(&self, text: &str) -> Result<Vec<LiveMatch>> {
         let set = self.inner.preparer.shingle_set(text);
-        self.view().query_set(&self.inner.engine, &set)
+        let figures = crate::figures::figures_of(text);
+        self.view().query_set(&self.inner.engine, &set, &figures)
     }
 
     /// The live document with this id (committed or waiting), if any.

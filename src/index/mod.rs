@@ -3,8 +3,9 @@
 //! An aggregator keeps an index of what it has seen, adds each day's
 //! articles, and asks for each new one "is this a copy of something we
 //! have, and of what?". The index stores, per document, what verification
-//! needs — the sorted shingle set, the LSH band hashes, id, source, word and
-//! byte counts — so that a query never rereads the original files.
+//! needs — the sorted shingle set, the LSH band hashes, its figures (for the
+//! figures rule, [`crate::figures`]), id, source, word and byte counts — so
+//! that a query never rereads the original files.
 //!
 //! ```
 //! use neardup::index::{Index, IndexWriter};
@@ -55,7 +56,7 @@
 //!
 //! Every file carries a header and a footer with a magic number, the format
 //! version and an xxh3 checksum. Opening verifies the metadata and what
-//! readers use of the state file; a segment (format version 2) carries a
+//! readers use of the state file; a segment (format version 2 and later) carries a
 //! checksum per 4 KiB block, verified the first time a reader touches the
 //! block, so opening costs the same at any size and a query hashes only
 //! what it reads. [`Index::verify`] (and the writer, on open) check every
@@ -100,8 +101,15 @@
 //!   is about `shingles added / 2^sketch_bits`; with the default width
 //!   (2^20) and share (1%) it stays a few percent of the cut at any size.
 //!
+//! Every pair is judged as a scan judges it, by the set rule and the
+//! figures rule ([`crate::figures::judge`]): a document's figures are
+//! stored with it (format version 3; a document of an older segment has
+//! none, and is never refused on them), and a query computes its text's.
+//!
 //! One batch added to an empty index gives exactly the verified pairs of a
-//! scan of the same documents (`tests/index.rs` checks it).
+//! scan of the same documents (`tests/index.rs` checks it; with the
+//! boilerplate cut on, the df sketch's estimate can decide a pair near the
+//! cut otherwise than a scan's exact count).
 
 mod compact;
 mod format;
@@ -795,14 +803,30 @@ impl Index {
 
     /// Documents of the index that `text` duplicates, best first
     /// (containment, then Jaccard, then id). Nothing is added.
+    /// The figures rule ([`crate::figures`]) applies as in a scan: an
+    /// indexed document whose figures disagree with the text's (a template
+    /// sibling) is not a match.
     pub fn query(&self, text: &str) -> Result<Vec<Match>> {
         let (_, set) = shingle_text(self.config(), self.meta.tokenizer_version, text);
-        self.query_set(&set)
+        let figures = crate::figures::figures_of(text);
+        self.query_with_figures(&set, Some(&figures))
     }
 
     /// Like [`query`](Self::query) for a sorted, repeat-free shingle set
-    /// (before the boilerplate cut).
+    /// (before the boilerplate cut) whose figures are not known: the
+    /// figures rule refuses nothing (see
+    /// [`query_with_figures`](Self::query_with_figures)).
     pub fn query_set(&self, set: &[u64]) -> Result<Vec<Match>> {
+        self.query_with_figures(set, None)
+    }
+
+    /// Like [`query_set`](Self::query_set) with the query's figures
+    /// ([`crate::figures::figures_of`] of its text; `None`: not known): a
+    /// candidate the set rule accepts is still refused when the figures
+    /// rule refuses the pair ([`crate::figures::judge`], as a scan judges
+    /// it). A document whose figures the index does not know (one written
+    /// in format version 1 or 2) is never refused.
+    pub fn query_with_figures(&self, set: &[u64], figures: Option<&[u64]>) -> Result<Vec<Match>> {
         let bp = self.boilerplate();
         let bp = Boilerplate::new(&bp);
         let q = cut_by(set, &bp);
@@ -818,10 +842,19 @@ impl Index {
                 Ok(s) => s,
                 Err(e) => return Some(Err(e)),
             };
-            if !self.config().is_duplicate(&s) {
+            let seg = &self.segments[addr.segment as usize];
+            // The stored figures, read only for a pair the set rule accepts.
+            let stored = std::cell::OnceCell::new();
+            let verdict = crate::figures::judge(self.config(), &s, || {
+                let f = stored.get_or_init(|| seg.try_figures(addr.doc as usize));
+                (figures, f.as_ref().ok().and_then(|f| f.as_deref()))
+            });
+            if let Some(Err(e)) = stored.into_inner() {
+                return Some(Err(self.damaged(addr, e)));
+            }
+            if !verdict.is_duplicate() {
                 return None;
             }
-            let seg = &self.segments[addr.segment as usize];
             let id = seg
                 .try_id(addr.doc as usize)
                 .map_err(|e| self.damaged(addr, e));
@@ -861,6 +894,21 @@ impl Index {
                 .join(&self.meta.segments[addr.segment as usize].name),
             message: e.0,
         }
+    }
+
+    /// The figures of the document at `addr` ([`Segment::figures`]: `None`
+    /// when the index does not know them). Panics on damage as
+    /// [`doc`](Self::doc) does.
+    pub fn figures_at(&self, addr: DocAddress) -> Option<Cow<'_, [u64]>> {
+        self.try_figures_at(addr).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`figures_at`](Self::figures_at), damage as an error naming the
+    /// segment file.
+    pub fn try_figures_at(&self, addr: DocAddress) -> Result<Option<Cow<'_, [u64]>>> {
+        self.segments[addr.segment as usize]
+            .try_figures(addr.doc as usize)
+            .map_err(|e| self.damaged(addr, e))
     }
 
     /// [`similarity_with`](Self::similarity_with), damage as an error.

@@ -23,6 +23,11 @@ pub(crate) const TRAILER: usize = 80;
 /// layout (covered bytes, block table offset and count, page table offset
 /// and count) and the checksum of the page table and trailer.
 pub(crate) const TRAILER_V2: usize = TRAILER + 48;
+/// Size of the version 3 trailer: version 2's fields, then the figures
+/// section's (figures version, offsets of the figure starts, the known
+/// bitmap and the entries, entry count), then the checksum of the page
+/// table and trailer.
+pub(crate) const TRAILER_V3: usize = TRAILER_V2 + 40;
 /// Size of one band directory entry.
 pub(crate) const BAND_ENTRY: usize = 24;
 /// Size of one document's facts (format version 2): story cluster and the
@@ -115,6 +120,9 @@ pub(crate) struct SegmentDoc<'a> {
     pub cluster: u64,
     /// The generation (commit) that added it.
     pub generation: u64,
+    /// Its figures ([`crate::figures`]; `None`: not known, as for a
+    /// document first written in format version 1 or 2).
+    pub figures: Option<&'a [u64]>,
 }
 
 /// Hands each document's sorted shingle set, in document order, to the
@@ -231,6 +239,30 @@ pub(crate) fn write_segment<W: Write>(
         w.u64(d.cluster)?;
         w.u64(d.generation)?;
     }
+    // 4c. Figures (format version 3): per document its sorted figure
+    // entries, as offsets into the entries, a bitmap of the documents whose
+    // figures are known, and the entries back to back.
+    let figure_starts_off = w.pos();
+    let mut figure_count = 0u64;
+    let mut fstarts = Vec::with_capacity(docs.len() + 1);
+    fstarts.push(0u64);
+    let mut known = vec![0u64; docs.len().div_ceil(64)];
+    for (i, d) in docs.iter().enumerate() {
+        if let Some(f) = d.figures {
+            figure_count += f.len() as u64;
+            known[i / 64] |= 1 << (i % 64);
+        }
+        fstarts.push(figure_count);
+    }
+    w.u64s(&fstarts)?;
+    drop(fstarts);
+    let known_off = w.pos();
+    w.u64s(&known)?;
+    drop(known);
+    let figure_entries_off = w.pos();
+    for f in docs.iter().filter_map(|d| d.figures) {
+        w.u64s(f)?;
+    }
     // 5. Band tables, band by band: sorted hashes, then their documents.
     let mut dir = Vec::with_capacity(banding.bands);
     // A band per thread sorted at once, written in band order.
@@ -288,6 +320,11 @@ pub(crate) fn write_segment<W: Write>(
         sums.len() as u64,
         pages_off,
         pages.len() as u64,
+        u64::from(crate::figures::FIGURES_VERSION),
+        figure_starts_off,
+        known_off,
+        figure_entries_off,
+        figure_count,
     ] {
         tail.extend_from_slice(&v.to_le_bytes());
     }
@@ -305,6 +342,19 @@ struct BandRange {
     docs: usize,
 }
 
+/// Where a version 3 segment's figures lie (body offsets).
+#[derive(Debug, Clone, Copy)]
+struct FigureRanges {
+    /// The `n + 1` figure starts (u64 each).
+    starts: usize,
+    /// The bitmap of documents whose figures are known.
+    known: usize,
+    /// The entries (u64 each).
+    entries: usize,
+    /// Number of entries.
+    count: u64,
+}
+
 /// A validated, read-only segment (memory-mapped or an aligned copy).
 #[derive(Debug)]
 pub struct Segment {
@@ -315,6 +365,9 @@ pub struct Segment {
     lazy: Option<Blocks>,
     /// Byte range of the facts (format version 2 and later).
     facts: Option<usize>,
+    /// The figures section (format version 3, written with this build's
+    /// [`crate::figures::FIGURES_VERSION`]).
+    figures: Option<FigureRanges>,
     docs: usize,
     shingles: u64,
     banding: Banding,
@@ -387,7 +440,11 @@ impl Segment {
         };
         let body = check_frame(bytes, FileKind::Segment, whole)?;
         let version = frame_version(bytes);
-        let trailer = if version == 1 { TRAILER } else { TRAILER_V2 };
+        let trailer = match version {
+            1 => TRAILER,
+            2 => TRAILER_V2,
+            _ => TRAILER_V3,
+        };
         if body.len() < trailer {
             return corrupt("segment too short for its trailer");
         }
@@ -420,6 +477,17 @@ impl Segment {
                 FACTS_RECORD as u64,
                 "document facts",
             )?)),
+        };
+        // Figures (version 3): starts, known bitmap, entries.
+        let figure_arrays = if version >= 3 {
+            let (fver, starts_off, known_off, entries_off, count) =
+                (off(12), off(13), off(14), off(15), off(16));
+            let starts = b.array(starts_off, n + 1, 8, "figure starts")?;
+            let known = b.array(known_off, n.div_ceil(64), 8, "figures known")?;
+            let entries = b.array(entries_off, count, 8, "figure entries")?;
+            Some((fver, starts, known, entries, count))
+        } else {
+            None
         };
         let trailer_at = (HEADER_LEN + body.len() - trailer) as u64;
         let blocks = if version == 1 {
@@ -492,6 +560,51 @@ impl Segment {
                 return corrupt(format!("unknown source kind {}", u32_at(r, 24)));
             }
         }
+        // Figures, when not lazy: the starts span the entries, increasing,
+        // empty for a document whose figures are not known, its entries
+        // sorted and repeat-free. Lazily, opening reads none of it: each
+        // document's starts are checked when its figures are read.
+        let figures = match figure_arrays {
+            None => None,
+            Some((fver, starts_b, known_b, entries_b, count)) => {
+                if !lazy {
+                    if u64_at(starts_b, 0) != 0 || u64_at(starts_b, 8 * n as usize) != count {
+                        return corrupt("figure starts do not span the figure entries");
+                    }
+                    let starts = as_u64s(starts_b);
+                    let known = as_u64s(known_b);
+                    let entries = as_u64s(entries_b);
+                    for (i, w) in starts.windows(2).enumerate() {
+                        if w[0] > w[1] {
+                            return corrupt("figure starts are not increasing");
+                        }
+                        let is_known = known[i / 64] & (1 << (i % 64)) != 0;
+                        if !is_known && w[0] != w[1] {
+                            return corrupt(format!(
+                                "document {i} has figure entries but its figures are not known"
+                            ));
+                        }
+                        let f = &entries[w[0] as usize..w[1] as usize];
+                        if f.windows(2).any(|p| p[0] >= p[1]) {
+                            return corrupt(format!(
+                                "figure entries of document {i} are not sorted"
+                            ));
+                        }
+                    }
+                    if !n.is_multiple_of(64) && known.last().is_some_and(|&k| k >> (n % 64) != 0) {
+                        return corrupt("figures known for documents past the last");
+                    }
+                }
+                // Figures of another extraction are not comparable with
+                // this build's: not known.
+                (fver == u64::from(crate::figures::FIGURES_VERSION)).then(|| FigureRanges {
+                    starts: rel(starts_b),
+                    known: rel(known_b),
+                    entries: rel(entries_b),
+                    count,
+                })
+            }
+        };
         let mut band_ranges = Vec::with_capacity(bands);
         for e in dir.chunks_exact(BAND_ENTRY) {
             let (m, ho, dofs) = (u64_at(e, 0), u64_at(e, 8), u64_at(e, 16));
@@ -519,6 +632,7 @@ impl Segment {
         Ok(Segment {
             version,
             facts,
+            figures,
             lazy: if lazy { blocks } else { None },
             docs: n as usize,
             shingles,
@@ -608,6 +722,39 @@ impl Segment {
         assert!(i < self.docs, "document {i} of {}", self.docs);
         let Some(f) = self.facts else { return Ok(None) };
         Ok(Some(u64_at(self.bytes(f + FACTS_RECORD * i + 8, 8)?, 0)))
+    }
+
+    /// The figures of document `i` ([`crate::figures`]): `None` when they
+    /// are not known (a segment of format version 1 or 2, a document copied
+    /// from one, or figures of another [`crate::figures::FIGURES_VERSION`]).
+    /// Borrowed from the map when aligned. Panics as
+    /// [`cluster`](Self::cluster) does.
+    pub fn figures(&self, i: usize) -> Option<Cow<'_, [u64]>> {
+        self.damaged(self.try_figures(i))
+    }
+
+    /// [`figures`](Self::figures), damage as an error.
+    pub fn try_figures(&self, i: usize) -> FResult<Option<Cow<'_, [u64]>>> {
+        assert!(i < self.docs, "document {i} of {}", self.docs);
+        let Some(f) = self.figures else {
+            return Ok(None);
+        };
+        if u64_at(self.bytes(f.known + 8 * (i / 64), 8)?, 0) & (1 << (i % 64)) == 0 {
+            return Ok(None);
+        }
+        let se = self.bytes(f.starts + 8 * i, 16)?;
+        let (s, e) = (u64_at(se, 0), u64_at(se, 8));
+        if s > e || e > f.count {
+            return corrupt(format!("figure starts of document {i} are inconsistent"));
+        }
+        let (s, e) = (s as usize, e as usize);
+        Ok(Some(as_u64s(self.bytes(f.entries + 8 * s, 8 * (e - s))?)))
+    }
+
+    /// Whether this segment stores its documents' figures (format version
+    /// 3, written with this build's [`crate::figures::FIGURES_VERSION`]).
+    pub fn has_figures(&self) -> bool {
+        self.figures.is_some()
     }
 
     /// Size of the file in bytes.
@@ -940,19 +1087,26 @@ mod tests {
         ];
         let sets: [Vec<u64>; 3] = [vec![1, 2, 3], vec![], vec![2, 3, 4, 5]];
         let bands: [Vec<u64>; 3] = [vec![10, 20], vec![], vec![10, 21]];
+        let figures: [Option<&[u64]>; 3] = [Some(&[3, 9]), None, Some(&[])];
         let docs: Vec<SegmentDoc<'_>> = (0..3)
             .map(|i| SegmentDoc {
                 entry: &e[i],
                 bands: (!bands[i].is_empty()).then_some(&bands[i][..]),
                 cluster: 40 + i as u64,
                 generation: 7,
+                figures: figures[i],
             })
             .collect();
+        written(&docs, &sets)
+    }
+
+    /// The bytes of a segment of `docs` (banding 2 x 1) with these sets.
+    fn written(docs: &[SegmentDoc<'_>], sets: &[Vec<u64>]) -> Vec<u8> {
         let mut in_order =
             |each: &mut dyn FnMut(&[u64]) -> io::Result<()>| sets.iter().try_for_each(|s| each(s));
         write_segment(
             Vec::new(),
-            &docs,
+            docs,
             Banding { bands: 2, rows: 1 },
             &mut in_order,
         )
@@ -968,6 +1122,10 @@ mod tests {
         assert_eq!(s.cluster(2), Some(42));
         assert_eq!(s.generation(0), Some(7));
         assert_eq!(&*s.set(2), &[2, 3, 4, 5]);
+        assert!(s.has_figures());
+        assert_eq!(s.figures(0).as_deref(), Some(&[3, 9][..]));
+        assert_eq!(s.figures(1), None);
+        assert_eq!(s.figures(2).as_deref(), Some(&[][..]));
         assert!(s.set(1).is_empty());
         assert_eq!(s.find("b"), Some(1));
         assert_eq!(s.find("bb"), None);
@@ -986,6 +1144,28 @@ mod tests {
         out.clear();
         s.lookup(1, 22, &mut out).unwrap();
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn figures_are_checked_by_a_full_verification() {
+        let e = entry("a", StoredSource::Memory);
+        let write = |figures: Option<&[u64]>| {
+            let docs = [SegmentDoc {
+                entry: &e,
+                bands: None,
+                cluster: 1,
+                generation: 1,
+                figures,
+            }];
+            written(&docs, &[vec![1, 2]])
+        };
+        // Entries out of order: structure, not checksums, refuses them.
+        let bad = Segment::from_bytes_unverified(&write(Some(&[9, 3]))).unwrap_err();
+        assert!(bad.0.contains("not sorted"), "{bad}");
+        let s = Segment::from_bytes(&write(None)).unwrap();
+        assert_eq!(s.figures(0), None);
+        let s = Segment::from_bytes(&write(Some(&[3, 9]))).unwrap();
+        assert_eq!(s.figures(0).as_deref(), Some(&[3, 9][..]));
     }
 
     #[test]

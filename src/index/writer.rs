@@ -23,10 +23,11 @@ use crate::config::Config;
 use crate::corpus::{Corpus, CorpusOptions, DocSource, Document, Event, Skip, SkipReason};
 use crate::engine::passes::{
     candidates, copy_groups, could_be_copies_signed_cut, could_be_duplicates, cut_similarity,
-    is_near_copy_by, scored, union_of,
+    is_near_copy_by, scored, union_of, FiguresOf,
 };
 use crate::engine::{is_near_copy, Engine};
 use crate::error::{Error, Result};
+use crate::figures::{figures_of, FigureTable, Figures};
 use crate::lsh::band_keys;
 use crate::store::{LoadedSets, SetStore, DEFAULT_SET_BUDGET};
 use crate::verify::{intersection_size, Similarity};
@@ -94,6 +95,7 @@ pub enum FailPoint {
 pub struct PreparedDoc {
     entry: DocEntry,
     set: Vec<u64>,
+    figures: Figures,
 }
 
 impl PreparedDoc {
@@ -108,6 +110,10 @@ impl PreparedDoc {
     /// Its sorted shingle set.
     pub fn set(&self) -> &[u64] {
         &self.set
+    }
+    /// Its figures ([`crate::figures::figures_of`] of its text).
+    pub fn figures(&self) -> &[u64] {
+        &self.figures
     }
 }
 
@@ -128,9 +134,10 @@ impl Preparer {
         shingle_text(&self.config, self.tokenizer, text).1
     }
 
-    /// Tokenizes and shingles a document and records where it came from
-    /// (paths are made absolute so that the index can reread them from any
-    /// working directory).
+    /// Tokenizes and shingles a document, takes its figures
+    /// ([`crate::figures`]) and records where it came from (paths are made
+    /// absolute so that the index can reread them from any working
+    /// directory).
     pub fn prepare(&self, doc: Document<'_>) -> PreparedDoc {
         let (words, set) = shingle_text(&self.config, self.tokenizer, &doc.text);
         let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
@@ -154,6 +161,7 @@ impl Preparer {
                 text_hash: xxh3_64(doc.text.as_bytes()),
             },
             set,
+            figures: figures_of(&doc.text),
         }
     }
 }
@@ -272,6 +280,8 @@ pub struct IndexWriter {
     /// The buffered documents' sets (a removed one's stays, unused, until
     /// the commit).
     sets: SetStore<u64>,
+    /// The buffered documents' figures, by set slot.
+    figures: FigureTable,
     ids: HashMap<String, usize>,
     /// Removals waiting for the next commit (a compaction moves them with
     /// their documents).
@@ -283,6 +293,9 @@ pub struct IndexWriter {
 /// a [`DocSets`]).
 pub(super) struct NewDoc<'a> {
     pub(super) entry: &'a DocEntry,
+    /// Its figures (`None`: not known, as for a document of a version 1
+    /// or 2 segment).
+    pub(super) figures: Option<&'a [u64]>,
 }
 
 enum Target {
@@ -326,6 +339,7 @@ impl IndexWriter {
             options: options.clone(),
             buffer: Vec::new(),
             sets: SetStore::with_budget(options.memory_budget),
+            figures: FigureTable::new(),
             ids: HashMap::new(),
             removals: BTreeSet::new(),
             _lock: lock,
@@ -434,6 +448,7 @@ impl IndexWriter {
         self.ids.insert(doc.entry.id.clone(), self.buffer.len());
         let slot = self.sets.len() as u32;
         self.sets.push(doc.set);
+        self.figures.push(&doc.figures);
         self.buffer.push((doc.entry, slot));
         None
     }
@@ -545,8 +560,16 @@ impl IndexWriter {
         // Problems of the set store so far: a temporary file that could
         // not be written (the sets stayed in memory).
         let warnings = self.sets.take_warnings();
-        let docs: Vec<NewDoc<'_>> = self.buffer.iter().map(|d| NewDoc { entry: &d.0 }).collect();
+        let docs: Vec<NewDoc<'_>> = self
+            .buffer
+            .iter()
+            .map(|d| NewDoc {
+                entry: &d.0,
+                figures: Some(self.figures.get(d.1 as usize)),
+            })
+            .collect();
         let sets = DocSets::of_store(&self.sets, self.buffer.iter().map(|d| d.1).collect());
+        let figures_of = |d: u32| docs[d as usize].figures;
         let mut sketch = self.sketch.clone();
         let mut groups = self.index.meta.groups;
         let ing = ingest(
@@ -556,6 +579,7 @@ impl IndexWriter {
             &mut sketch,
             &mut groups,
             &sets,
+            &figures_of,
             true,
             &mut clock,
         )?;
@@ -682,6 +706,7 @@ impl IndexWriter {
         };
         self.buffer.clear();
         self.sets = SetStore::with_budget(self.options.memory_budget);
+        self.figures = FigureTable::new();
         self.ids.clear();
         self.removals.clear();
         Ok(report)
@@ -764,8 +789,21 @@ impl IndexWriter {
             .iter()
             .map(|(_, a)| self.index.segments[a.segment as usize].set(a.doc as usize))
             .collect();
-        let docs: Vec<NewDoc<'_>> = entries.iter().map(|(e, _)| NewDoc { entry: e }).collect();
+        // Each document keeps its figures (not known stays not known).
+        let figures: Vec<Option<Cow<'_, [u64]>>> = entries
+            .iter()
+            .map(|(_, a)| self.index.figures_at(*a))
+            .collect();
+        let docs: Vec<NewDoc<'_>> = entries
+            .iter()
+            .zip(&figures)
+            .map(|((e, _), f)| NewDoc {
+                entry: e,
+                figures: f.as_deref(),
+            })
+            .collect();
         let sets = DocSets::Held(sets);
+        let figures_of = |d: u32| docs[d as usize].figures;
         let mut sketch = Sketch::new(self.index.meta.sketch_bits);
         let mut groups = 0u64;
         let ing = ingest(
@@ -775,6 +813,7 @@ impl IndexWriter {
             &mut sketch,
             &mut groups,
             &sets,
+            &figures_of,
             false,
             &mut Clock::new(),
         )?;
@@ -1160,8 +1199,10 @@ fn group_contribution<'p>(
 /// sorted by id) with each other and with `base`'s live documents. The
 /// engine's passes do the work: [`copy_groups`] of the near copies
 /// ([`is_near_copy`]) among the scan's LSH candidates ([`candidates`]), and
-/// verification from counts ([`cut_similarity`], [`scored`]); only the df
-/// sketch, which carries the boilerplate across commits, is the index's own.
+/// verification from counts ([`cut_similarity`], [`scored`], which applies
+/// the figures rule with each document's figures: `figures` for the new
+/// ones, the stored ones for `base`'s); only the df sketch, which carries
+/// the boilerplate across commits, is the index's own.
 #[allow(clippy::too_many_arguments)]
 fn ingest(
     engine: &Engine,
@@ -1170,6 +1211,7 @@ fn ingest(
     sketch: &mut Sketch,
     groups: &mut u64,
     sets: &DocSets<'_>,
+    figures: &FiguresOf<'_>,
     want_pairs: bool,
     clock: &mut Clock,
 ) -> Result<Ingested> {
@@ -1346,7 +1388,7 @@ fn ingest(
                 .ok()
                 .map(|j| counted.1[j] as usize);
             let s = cut_similarity(set_a, &gone[x], set_b, &gone[y], raw);
-            let e = scored(cfg, a, b, s, || (None, None)).edge?;
+            let e = scored(cfg, a, b, s, || (figures(a), figures(b))).edge?;
             Some((a, Target::New(b), e.jaccard, e.containment))
         });
         pairs = found.into_iter().flatten().collect();
@@ -1357,7 +1399,14 @@ fn ingest(
                     .filter(|a| !base.is_deleted(**a) && !excluded.contains(a))
                     .filter_map(|&a| {
                         let s = base.similarity_with(q, &gone[d], &bp, a);
-                        let e = scored(cfg, d as u32, 0, s, || (None, None)).edge?;
+                        // The stored figures, read only if the set rule
+                        // accepts the pair.
+                        let stored = std::cell::OnceCell::new();
+                        let e = scored(cfg, d as u32, 0, s, || {
+                            let f = stored.get_or_init(|| base.figures_at(a));
+                            (figures(d as u32), f.as_deref())
+                        })
+                        .edge?;
                         Some((d as u32, Target::Old(a), e.jaccard, e.containment))
                     })
                     .collect::<Vec<_>>()
@@ -1442,7 +1491,7 @@ fn assign_clusters(
         let (a, b) = (x as usize, y as usize);
         let both = sets.load(&[x, y]);
         let s = cut_similarity(&both[0], &ing.gone[a], &both[1], &ing.gone[b], None);
-        scored(cfg, x, y, s, || (None, None))
+        scored(cfg, x, y, s, || (docs[a].figures, docs[b].figures))
     };
     let groups = cluster(n, &edges, &weight, cfg.linkage(), check).groups;
     let mut out = vec![0u64; n];
@@ -1514,6 +1563,7 @@ pub(super) fn write_new_segment(
             bands: b,
             cluster,
             generation,
+            figures: d.figures,
         })
         .collect();
     // The sets in document order, a block at a time when they have
