@@ -475,9 +475,11 @@ impl<K: StoreKey> LoadedSets<'_, K> {
 impl<K: StoreKey> SetStore<K> {
     /// The sets of `docs` (sorted, repeat-free for the fewest reads), in
     /// that order: what [`load`](Self::load) gives, but a spilled store
-    /// reads each run of consecutive documents into one buffer and hands
-    /// out slices of it, so that a pass over many sets does not copy and
-    /// allocate each.
+    /// hands out slices of its mapped file when the sets lie close
+    /// together (their pages handed back when the result is dropped), or
+    /// else reads each run of consecutive documents into one buffer and
+    /// hands out slices of it, so that a pass over many sets does not copy
+    /// and allocate each.
     pub fn load_together(&self, docs: &[u32]) -> LoadedSets<'_, K> {
         self.load_together_in(docs, Vec::new())
     }
