@@ -1087,7 +1087,7 @@ struct AfterCut {
     /// When its cut set changed (it holds a shingle that is boilerplate
     /// now and was not before, or the reverse): the signature and band
     /// keys of the new cut set, and that set's size.
-    resigned: Option<(Vec<u32>, Option<Vec<u64>>, u32)>,
+    resigned: Option<Signed>,
 }
 
 /// Signatures and band keys of `docs` with `bp` removed (the engine's
@@ -1125,6 +1125,22 @@ fn lsh_view(
         let len = sign(set, &mut sig, &mut b);
         (sig, b, len)
     });
+    put_signed(perms, sigs, bands, signed, new);
+}
+
+/// A signed document's signature, band keys and signed set size.
+type Signed = (Vec<u32>, Option<Vec<u64>>, u32);
+
+/// Puts each new signature, band keys and signed set size of `new` (one
+/// per document; `None` keeps what the document has) into `sigs`, `bands`
+/// and `signed`.
+fn put_signed(
+    perms: usize,
+    sigs: &mut [u32],
+    bands: &mut [Option<Vec<u64>>],
+    signed: &mut [u32],
+    new: Vec<Option<Signed>>,
+) {
     sigs.par_chunks_mut(perms)
         .zip(bands.par_iter_mut())
         .zip(signed.par_iter_mut())
@@ -1357,17 +1373,7 @@ fn ingest(
             resigned.push(a.resigned);
         }
         gone = Some(kept);
-        sigs.par_chunks_mut(perms)
-            .zip(bands.par_iter_mut())
-            .zip(signed.par_iter_mut())
-            .zip(resigned)
-            .for_each(|(((sig, b), len), new)| {
-                if let Some((s, k, l)) = new {
-                    sig.copy_from_slice(&s);
-                    *b = k;
-                    *len = l;
-                }
-            });
+        put_signed(perms, &mut sigs, &mut bands, &mut signed, resigned);
         nn = draw(&sigs);
         if let Some(b) = base {
             ne.par_iter_mut()
