@@ -77,6 +77,10 @@ pub struct SetStore<K: StoreKey = u32> {
     in_memory: usize,
     mem: Vec<K::Held>,
     state: State,
+    /// The sealed temporary file mapped read-only (little-endian Unix):
+    /// [`load_together_in`](Self::load_together_in) hands out slices of
+    /// it instead of copying the sets into a buffer.
+    map: Option<memmap2::Mmap>,
     warnings: std::sync::Mutex<Vec<String>>,
 }
 
@@ -110,6 +114,7 @@ impl<K: StoreKey> SetStore<K> {
             in_memory: 0,
             mem: Vec::new(),
             state: State::Memory,
+            map: None,
             warnings: Default::default(),
         }
     }
@@ -199,6 +204,7 @@ impl<K: StoreKey> SetStore<K> {
             else {
                 unreachable!()
             };
+            self.map = None;
             let mut w = BufWriter::with_capacity(1 << 20, file);
             let end = starts.last().copied().unwrap_or(0) * Self::KEY_BYTES as u64;
             let mut starts = starts;
@@ -264,6 +270,7 @@ impl<K: StoreKey> SetStore<K> {
         self.budget = usize::MAX;
         let state = std::mem::replace(&mut self.state, State::Memory);
         self.seal_state(state);
+        self.map = None;
         let n = self.len();
         let all: Vec<u32> = (0..n as u32).collect();
         let sets: Vec<K::Held> = self
@@ -279,7 +286,10 @@ impl<K: StoreKey> SetStore<K> {
     fn seal_state(&mut self, state: State) {
         self.state = match state {
             State::Writing(w, starts) => match w.into_inner() {
-                Ok(file) => State::Sealed(file, starts),
+                Ok(file) => {
+                    self.map = map_keys::<K>(&file, &starts);
+                    State::Sealed(file, starts)
+                }
                 Err(e) => {
                     let n = starts.len() - 1;
                     self.warn(format!("cannot finish the shingle-set file: {e}"));
@@ -370,7 +380,69 @@ pub struct LoadedSets<'a, K: StoreKey> {
     runs: Vec<Cow<'a, [K]>>,
     /// Each requested document's run and range in it.
     at: Vec<(u32, u32, u32)>,
+    /// When the runs are slices of the store's mapped file: the map and
+    /// each run's keys in it, whose pages are handed back on drop.
+    mapped: Option<(&'a memmap2::Mmap, Vec<std::ops::Range<usize>>)>,
 }
+
+impl<K: StoreKey> Drop for LoadedSets<'_, K> {
+    /// Hands the mapped pages read back to the kernel (they stay in the
+    /// page cache): a pass over a spilled store keeps one block resident,
+    /// as when it reads into a buffer.
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some((map, spans)) = &self.mapped {
+            // From the first run in the file to the last, and the pages
+            // around them that the kernel maps with a faulted page
+            // (fault-around, 64 KiB by default): those would otherwise
+            // stay mapped and add up over a pass.
+            let width = std::mem::size_of::<K>();
+            let first = spans.iter().map(|s| s.start).min();
+            let last = spans.iter().map(|s| s.end).max();
+            if let (Some(first), Some(last)) = (first, last) {
+                let start = (first * width).saturating_sub(AROUND);
+                let end = (last * width + AROUND).min(map.len());
+                if start < end {
+                    // SAFETY: a read-only shared mapping of a file, for
+                    // which MADV_DONTNEED only drops the process's page
+                    // table entries: later reads fault the same contents
+                    // back in.
+                    let _ = unsafe {
+                        map.unchecked_advise_range(
+                            memmap2::UncheckedAdvice::DontNeed,
+                            start,
+                            end - start,
+                        )
+                    };
+
+                }
+            }
+        }
+    }
+}
+
+/// Whether the sets of `docs` (sorted) fill at least half of the stretch
+/// of the spill file from the first to the last: then they are read in
+/// place from the map ([`SetStore::load_together_in`]). Scattered sets (a
+/// block of candidate pairs) are copied out instead: the kernel maps 64 KiB
+/// of file around each page faulted in (fault-around), so reading them in
+/// place would make many times their size resident.
+fn dense(docs: &[u32], starts: &[u64]) -> bool {
+    let (mut keys, mut first, mut last) = (0u64, u64::MAX, 0u64);
+    for &d in docs {
+        let (s, e) = (starts[d as usize], starts[d as usize + 1]);
+        keys += e - s;
+        first = first.min(s);
+        last = last.max(e);
+    }
+    first > last || 2 * keys >= last - first
+}
+
+/// Bytes around a faulted page of a file mapping that the kernel may map
+/// with it (Linux's `fault_around_bytes`, 64 KiB unless changed), and
+/// more.
+#[cfg(unix)]
+const AROUND: usize = 1 << 20;
 
 impl<K: StoreKey> LoadedSets<'_, K> {
     /// The set of the `i`-th document asked for.
@@ -392,8 +464,8 @@ impl<K: StoreKey> LoadedSets<'_, K> {
 
     /// The buffer the sets were read into (empty when they were not read
     /// back), for the next [`SetStore::load_together_in`].
-    pub fn into_buffer(self) -> Vec<K> {
-        match self.runs.into_iter().next() {
+    pub fn into_buffer(mut self) -> Vec<K> {
+        match std::mem::take(&mut self.runs).into_iter().next() {
             Some(Cow::Owned(buf)) => buf,
             _ => Vec::new(),
         }
@@ -403,9 +475,11 @@ impl<K: StoreKey> LoadedSets<'_, K> {
 impl<K: StoreKey> SetStore<K> {
     /// The sets of `docs` (sorted, repeat-free for the fewest reads), in
     /// that order: what [`load`](Self::load) gives, but a spilled store
-    /// reads each run of consecutive documents into one buffer and hands
-    /// out slices of it, so that a pass over many sets does not copy and
-    /// allocate each.
+    /// hands out slices of its mapped file when the sets lie close
+    /// together (their pages handed back when the result is dropped), or
+    /// else reads each run of consecutive documents into one buffer and
+    /// hands out slices of it, so that a pass over many sets does not copy
+    /// and allocate each.
     pub fn load_together(&self, docs: &[u32]) -> LoadedSets<'_, K> {
         self.load_together_in(docs, Vec::new())
     }
@@ -416,8 +490,42 @@ impl<K: StoreKey> SetStore<K> {
     /// ([`LoadedSets::into_buffer`]) instead of mapping fresh memory for
     /// each.
     pub fn load_together_in(&self, docs: &[u32], mut buf: Vec<K>) -> LoadedSets<'_, K> {
-        match &self.state {
-            State::Sealed(file, starts) => {
+        match (&self.state, &self.map) {
+            (State::Sealed(_, starts), Some(map)) if dense(docs, starts) => {
+                // Slices of the mapped file: no copy, no buffer. The pages
+                // read are handed back when the sets are dropped.
+                // SAFETY: the map starts on a page boundary (aligned for
+                // any key), covers whole keys (`map_keys`), and any bytes
+                // are a valid key; the file is this store's own unnamed
+                // temporary file, never written again while mapped.
+                let keys: &[K] = unsafe {
+                    std::slice::from_raw_parts(
+                        map.as_ptr() as *const K,
+                        map.len() / Self::KEY_BYTES,
+                    )
+                };
+                drop(buf);
+                let runs = runs_of(docs, starts);
+                let mut slices = Vec::with_capacity(runs.len());
+                let mut spans = Vec::with_capacity(runs.len());
+                let mut at = Vec::with_capacity(docs.len());
+                for (r, run) in runs.iter().enumerate() {
+                    let (a, b) = (docs[run.start] as usize, docs[run.end - 1] as usize);
+                    let span = starts[a] as usize..starts[b + 1] as usize;
+                    for &d in &docs[run.clone()] {
+                        let (ds, de) = (starts[d as usize] as usize, starts[d as usize + 1] as usize);
+                        at.push((r as u32, (ds - span.start) as u32, (de - span.start) as u32));
+                    }
+                    slices.push(Cow::Borrowed(&keys[span.clone()]));
+                    spans.push(span);
+                }
+                LoadedSets {
+                    runs: slices,
+                    at,
+                    mapped: Some((map, spans)),
+                }
+            }
+            (State::Sealed(file, starts), _) => {
                 let runs = runs_of(docs, starts);
                 // All runs go into one buffer (one allocation, released
                 // whole), each run read into its own range in parallel.
@@ -465,6 +573,7 @@ impl<K: StoreKey> SetStore<K> {
                 LoadedSets {
                     runs: vec![Cow::Owned(buf)],
                     at,
+                    mapped: None,
                 }
             }
             _ => {
@@ -474,7 +583,11 @@ impl<K: StoreKey> SetStore<K> {
                     .enumerate()
                     .map(|(i, s)| (i as u32, 0, s.len() as u32))
                     .collect();
-                LoadedSets { runs, at }
+                LoadedSets {
+                    runs,
+                    at,
+                    mapped: None,
+                }
             }
         }
     }
@@ -773,6 +886,21 @@ fn new_slab(recycle: bool) -> Option<Arc<Slab>> {
         map: Some(map),
         recycle,
     }))
+}
+
+/// The complete temporary file of a store mapped read-only, when its keys
+/// can be read in place (Unix, little-endian, a whole number of keys);
+/// `None` otherwise, and the store reads them with positioned reads.
+fn map_keys<K: StoreKey>(file: &File, starts: &Starts) -> Option<memmap2::Mmap> {
+    let bytes = starts.last().copied().unwrap_or(0) as usize * std::mem::size_of::<K>();
+    if !cfg!(all(unix, target_endian = "little")) || bytes == 0 {
+        return None;
+    }
+    // SAFETY: the file is the store's own unnamed temporary file, complete
+    // (sealed) and not written while the map lives (reopening it for
+    // writing drops the map first).
+    let map = unsafe { memmap2::MmapOptions::new().len(bytes).map(file) }.ok()?;
+    Some(map)
 }
 
 /// Hands memory just freed back to the operating system. Each set was

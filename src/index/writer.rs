@@ -1109,6 +1109,26 @@ impl Part<'_> {
     }
 }
 
+/// The signature of `cut` (a document's set less the boilerplate) into
+/// `sig` and its band keys into `bands` (the engine's signer and
+/// [`band_keys`]).
+fn sign_into(engine: &Engine, cut: &[u64], sig: &mut [u32], bands: &mut Option<Vec<u64>>) {
+    engine.hasher().signature_into(cut, sig);
+    let mut keys = Vec::new();
+    *bands = band_keys(sig, engine.config().banding(), &mut keys).then_some(keys);
+}
+
+/// What the pass after the boilerplate step finds in one document's set
+/// ([`ingest`]).
+struct AfterCut {
+    /// Its shingles that are boilerplate now.
+    gone: Vec<u64>,
+    /// When its cut set changed (it holds a shingle that is boilerplate
+    /// now and was not before, or the reverse): the signature and band
+    /// keys of the new cut set, and that set's size.
+    resigned: Option<Signed>,
+}
+
 /// Signatures and band keys of `docs` with `bp` removed (the engine's
 /// signer and [`band_keys`]), into `sigs` and `bands`, and the size of each
 /// signed set into `signed`; only the documents for which `redo(d)` holds
@@ -1124,12 +1144,9 @@ fn lsh_view(
 ) {
     let bp = Boilerplate::new(bp);
     let perms = engine.config().perms();
-    let banding = engine.config().banding();
     let sign = |set: &[u64], sig: &mut [u32], b: &mut Option<Vec<u64>>| -> u32 {
         let cut = cut_by(set, &bp);
-        engine.hasher().signature_into(&cut, sig);
-        let mut keys = Vec::new();
-        *b = band_keys(sig, banding, &mut keys).then_some(keys);
+        sign_into(engine, &cut, sig, b);
         cut.len() as u32
     };
     if let DocSets::Held(held) = sets {
@@ -1147,6 +1164,22 @@ fn lsh_view(
         let len = sign(set, &mut sig, &mut b);
         (sig, b, len)
     });
+    put_signed(perms, sigs, bands, signed, new);
+}
+
+/// A signed document's signature, band keys and signed set size.
+type Signed = (Vec<u32>, Option<Vec<u64>>, u32);
+
+/// Puts each new signature, band keys and signed set size of `new` (one
+/// per document; `None` keeps what the document has) into `sigs`, `bands`
+/// and `signed`.
+fn put_signed(
+    perms: usize,
+    sigs: &mut [u32],
+    bands: &mut [Option<Vec<u64>>],
+    signed: &mut [u32],
+    new: Vec<Option<Signed>>,
+) {
     sigs.par_chunks_mut(perms)
         .zip(bands.par_iter_mut())
         .zip(signed.par_iter_mut())
@@ -1261,6 +1294,8 @@ fn ingest(
     // The candidates compared for the copy groups (sorted) and their raw
     // intersections, kept for verification.
     let mut counted: (Vec<(u32, u32)>, Vec<u32>) = (Vec::new(), Vec::new());
+    // What the pass after the boilerplate step found per document.
+    let mut cut_pass: Option<Vec<AfterCut>> = None;
     if cfg.boilerplate_cut(1).is_some() && sketch.bits() > 0 {
         let is_copy = |a: &[u64], b: &[u64]| is_near_copy(a, b, cfg);
         // Copy groups among the new documents, as a scan makes them: the
@@ -1323,32 +1358,64 @@ fn ingest(
         }
         let limit = cfg.boilerplate_cut(*groups as usize).unwrap_or(usize::MAX);
         let above = sketch.over(limit);
-        let over = |h: &u64| above.contains(*h);
-        let mut all: Vec<u64> = sets
-            .map_all(|_, s| s.iter().copied().filter(over).collect::<Vec<u64>>())
-            .concat();
-        all.extend(bp_old.iter().copied().filter(over));
+        // One read of the sets for everything the new boilerplate set
+        // decides per document. A shingle of a document's set is in the
+        // new boilerplate set exactly when it is above the cut (the set is
+        // those shingles of the new sets and of `bp_old`), so the test on
+        // `above` gives each document's boilerplate shingles (`gone`,
+        // which together make the new set), whether its cut set changed,
+        // and its cut set to sign again, without the new set's filter.
+        let before = Boilerplate::new(&bp_old);
+        let after: Vec<AfterCut> = sets.map_all(|_, s| {
+            let mut gone = Vec::new();
+            let mut changed = false;
+            for &h in s {
+                let now = above.contains(h);
+                if now {
+                    gone.push(h);
+                }
+                changed |= now != before.contains(h);
+            }
+            let resigned = changed.then(|| {
+                let cut: Vec<u64> = if gone.is_empty() {
+                    s.to_vec()
+                } else {
+                    s.iter().copied().filter(|&h| !above.contains(h)).collect()
+                };
+                let (mut sig, mut b) = (vec![0u32; perms], None);
+                sign_into(engine, &cut, &mut sig, &mut b);
+                (sig, b, cut.len() as u32)
+            });
+            AfterCut { gone, resigned }
+        });
+        let mut all: Vec<u64> = Vec::with_capacity(after.iter().map(|a| a.gone.len()).sum());
+        for a in &after {
+            all.extend_from_slice(&a.gone);
+        }
+        all.extend(bp_old.iter().copied().filter(|&h| above.contains(h)));
         all.par_sort_unstable();
         all.dedup();
         boilerplate = all;
         clock.lap("boilerplate");
+        cut_pass = Some(after);
     }
+    let mut gone: Option<Vec<Vec<u64>>> = None;
     if boilerplate != bp_old {
-        // Signed again: the documents whose cut set changed, those holding
-        // a shingle that is boilerplate now and was not then, or the
-        // reverse (signatures are those of the cut sets).
-        let (before, after) = (Boilerplate::new(&bp_old), Boilerplate::new(&boilerplate));
-        let changed: Vec<bool> =
-            sets.map_all(|_, s| s.iter().any(|&h| before.contains(h) != after.contains(h)));
-        lsh_view(
-            engine,
-            sets,
-            &boilerplate,
-            &mut sigs,
-            &mut bands,
-            &mut signed,
-            |d| changed[d],
-        );
+        // Signed again (above): the documents whose cut set changed, those
+        // holding a shingle that is boilerplate now and was not then, or
+        // the reverse (signatures are those of the cut sets).
+        let after = cut_pass
+            .take()
+            .expect("the boilerplate set changes only in the boilerplate step");
+        let changed: Vec<bool> = after.iter().map(|a| a.resigned.is_some()).collect();
+        let mut kept = Vec::with_capacity(n);
+        let mut resigned = Vec::with_capacity(n);
+        for a in after {
+            kept.push(a.gone);
+            resigned.push(a.resigned);
+        }
+        gone = Some(kept);
+        put_signed(perms, &mut sigs, &mut bands, &mut signed, resigned);
         nn = draw(&sigs);
         if let Some(b) = base {
             ne.par_iter_mut()
@@ -1368,7 +1435,13 @@ fn ingest(
     drop(sigs);
     // Each new document's boilerplate shingles: the cut sets are never built.
     let bp = Boilerplate::new(&boilerplate);
-    let gone: Vec<Vec<u64>> = sets.map_all(|_, s| boilerplate_in(s, &bp));
+    let gone: Vec<Vec<u64>> = match (gone, cut_pass) {
+        (Some(gone), _) => gone,
+        // The boilerplate step ran and changed nothing: its pass found
+        // each document's boilerplate shingles all the same.
+        (None, Some(after)) => after.into_iter().map(|a| a.gone).collect(),
+        (None, None) => sets.map_all(|_, s| boilerplate_in(s, &bp)),
+    };
     let mut pairs = Vec::new();
     if want_pairs {
         // The scan's screen before verification: the signatures are of
