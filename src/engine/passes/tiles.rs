@@ -110,25 +110,45 @@ where
             }
         }
         let run = &pairs[start..end];
-        let mut xs: Vec<u32> = run.iter().map(|p| p.0).collect();
-        xs.dedup();
+        // Each pair's first document's place among the held ones (`run` is
+        // sorted by first document), so that no pair searches for it.
+        let mut xs: Vec<u32> = Vec::new();
+        let x_at: Vec<u32> = run
+            .iter()
+            .map(|&(x, _)| {
+                if xs.last() != Some(&x) {
+                    xs.push(x);
+                }
+                xs.len() as u32 - 1
+            })
+            .collect();
         let held = load(&xs);
-        // The run's pairs in order of their second document.
+        // The run's pairs in order of their second document, each with its
+        // second document's place among the distinct ones (`ys`).
         let mut by_y: Vec<u32> = (0..run.len() as u32).collect();
         by_y.par_sort_unstable_by_key(|&i| (run[i as usize].1, i));
-        let mut ys: Vec<u32> = by_y.iter().map(|&i| run[i as usize].1).collect();
-        ys.dedup();
-        let mut next = 0;
+        let mut ys: Vec<u32> = Vec::new();
+        let y_at: Vec<u32> = by_y
+            .iter()
+            .map(|&i| {
+                let y = run[i as usize].1;
+                if ys.last() != Some(&y) {
+                    ys.push(y);
+                }
+                ys.len() as u32 - 1
+            })
+            .collect();
+        let (mut next, mut first) = (0, 0);
         for block in tiling.blocks(&ys) {
             let sets = load(block);
-            let last = *block.last().expect("blocks are not empty");
-            let upto = next + by_y[next..].partition_point(|&i| run[i as usize].1 <= last);
+            let upto = next + y_at[next..].partition_point(|&j| (j as usize) < first + block.len());
             let counted: Vec<u32> = by_y[next..upto]
                 .par_iter()
-                .map(|&i| {
+                .zip(&y_at[next..upto])
+                .map(|(&i, &j)| {
                     let (x, y) = run[i as usize];
-                    let a = &held[xs.binary_search(&x).expect("held")];
-                    let b = &sets[block.binary_search(&y).expect("loaded")];
+                    let a = &held[x_at[i as usize] as usize];
+                    let b = &sets[j as usize - first];
                     intersection_at_least(a, b, need(x, y)).map_or(BELOW, |i| i as u32)
                 })
                 .collect();
@@ -136,6 +156,7 @@ where
                 out[start + i as usize] = c;
             }
             next = upto;
+            first += block.len();
         }
         debug_assert_eq!(next, run.len());
         start = end;
@@ -161,10 +182,16 @@ pub(crate) fn verify_and_cluster<'s, L>(
 where
     L: Fn(&[u32]) -> Vec<Cow<'s, [u32]>> + Sync,
 {
+    // Each member's local number by document number (a batch holds its
+    // pairs' documents): one lookup a pair end, not a search.
+    let mut local_of = vec![u32::MAX; tiling.keys.len()];
+    for (i, &d) in members.iter().enumerate() {
+        local_of[d as usize] = i as u32;
+    }
     let local = |d: u32| {
-        members
-            .binary_search(&d)
-            .expect("a batch holds its pairs' documents")
+        let x = local_of[d as usize];
+        debug_assert_ne!(x, u32::MAX, "a batch holds its pairs' documents");
+        x as usize
     };
     // Each member's boilerplate keys, a block of sets at a time.
     let mut gone: Vec<Vec<u32>> = Vec::with_capacity(members.len());
