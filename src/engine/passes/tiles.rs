@@ -27,7 +27,7 @@ use std::borrow::Cow;
 
 use rayon::prelude::*;
 
-use super::{scored, verify_need, BatchResult, FiguresOf, BELOW};
+use super::{scored, verify_need, BatchResult, CutKeys, FiguresOf, BELOW};
 use crate::boilerplate::KeySet;
 use crate::cluster::{cluster, Edge, Group, UnionFind};
 use crate::config::Config;
@@ -175,6 +175,7 @@ pub(crate) fn verify_and_cluster<'s, L>(
     tiling: &Tiling,
     load: &L,
     boilerplate: Option<&KeySet>,
+    cut_keys: Option<&CutKeys>,
     raw: Option<&[u32]>,
     weight: &[u64],
     figures: &FiguresOf<'_>,
@@ -193,28 +194,37 @@ where
         debug_assert_ne!(x, u32::MAX, "a batch holds its pairs' documents");
         x as usize
     };
-    // Each member's boilerplate keys, a block of sets at a time.
-    let mut gone: Vec<Vec<u32>> = Vec::with_capacity(members.len());
-    if let Some(boilerplate) = boilerplate {
-        for block in tiling.blocks(members) {
-            let sets = load(block);
-            gone.par_extend(sets.par_iter().map(|s| {
-                let mut g = Vec::new();
-                boilerplate.members_of(s, &mut g);
-                g
-            }));
+    // Each member's boilerplate keys: as the cut-size pass found them, or
+    // read a block of sets at a time.
+    let mut found: Vec<Vec<u32>> = Vec::new();
+    let mut out = BatchResult::default();
+    match (boilerplate, cut_keys) {
+        (Some(_), Some(_)) => {}
+        (Some(boilerplate), None) => {
+            found.reserve(members.len());
+            for block in tiling.blocks(members) {
+                let sets = load(block);
+                found.par_extend(sets.par_iter().map(|s| {
+                    let mut g = Vec::new();
+                    boilerplate.members_of(s, &mut g);
+                    g
+                }));
+            }
+            out.cut_occurrences = found.iter().map(Vec::len).sum();
+            let mut cut: Vec<u32> = found.concat();
+            cut.par_sort_unstable();
+            cut.dedup();
+            out.cut = cut;
         }
-    } else {
-        gone.resize(members.len(), Vec::new());
+        (None, _) => found.resize(members.len(), Vec::new()),
     }
-    let mut out = BatchResult {
-        cut_occurrences: gone.iter().map(Vec::len).sum(),
-        ..Default::default()
+    let kept = boilerplate.and(cut_keys);
+    let gone = |x: usize| -> &[u32] {
+        match kept {
+            Some(k) => k.of(members[x]),
+            None => &found[x],
+        }
     };
-    let mut cut: Vec<u32> = gone.concat();
-    cut.par_sort_unstable();
-    cut.dedup();
-    out.cut = cut;
     let size = |x: usize| tiling.keys[members[x] as usize] as usize;
     // Pairs are counted only as far as they could pass the rule
     // (`verify_need` of their cut sizes): below that they have no edge.
@@ -223,7 +233,7 @@ where
         None => {
             let need = |x: u32, y: u32| {
                 let (x, y) = (local(x), local(y));
-                verify_need(cfg, size(x) - gone[x].len(), size(y) - gone[y].len())
+                verify_need(cfg, size(x) - gone(x).len(), size(y) - gone(y).len())
             };
             Cow::Owned(intersections(pairs, tiling, load, &need))
         }
@@ -231,7 +241,7 @@ where
     // Similarity of the cut sets of `x` and `y` (local numbers) from their
     // raw intersection.
     let cut_similarity = |x: usize, y: usize, raw: usize| {
-        super::cut_similarity_of_sizes(raw, size(x), &gone[x], size(y), &gone[y])
+        super::cut_similarity_of_sizes(raw, size(x), gone(x), size(y), gone(y))
     };
     let edges: Vec<Edge> = pairs
         .par_iter()
@@ -330,7 +340,7 @@ where
             let check = |i: u32, j: u32| {
                 let (x, y) = (comp[i as usize] as usize, comp[j as usize] as usize);
                 let raw = intersection_size(&sets[o + i as usize], &sets[o + j as usize]);
-                let s = super::cut_similarity_of_sizes(raw, size(x), &gone[x], size(y), &gone[y]);
+                let s = super::cut_similarity_of_sizes(raw, size(x), gone(x), size(y), gone(y));
                 let figs = || (figures(members[x]), figures(members[y]));
                 scored(cfg, i, j, s, figs)
             };
