@@ -439,4 +439,90 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn boilerplate_from_the_cut_size_pass_verifies_as_read_back() {
+        // Stories in copies under a few shared frames (the boilerplate):
+        // verification and clustering with each member's boilerplate keys
+        // from `cut_sizes` give what reading the sets back gives, at every
+        // block size, and `cut_sizes` counts the cut as the tiles did.
+        let mut lcg = crate::testutil::lcg(11);
+        let mut next = move || lcg() >> 33;
+        let frames: Vec<Vec<u32>> = (0..3)
+            .map(|f| (0..30).map(|k| 10_000 * (f + 1) + k).collect())
+            .collect();
+        let mut sets: Vec<Vec<u32>> = Vec::new();
+        for story in 0..12u32 {
+            let body: Vec<u32> = (0..40).map(|_| (next() % 5_000) as u32 + story).collect();
+            for _ in 0..4 {
+                let mut s: Vec<u32> = body.iter().copied().filter(|_| next() % 8 != 0).collect();
+                s.extend(&frames[(next() % 3) as usize]);
+                s.sort_unstable();
+                s.dedup();
+                sets.push(s);
+            }
+        }
+        let n = sets.len() as u32;
+        let members: Vec<u32> = (0..n).collect();
+        let pairs: Vec<(u32, u32)> = (0..n)
+            .flat_map(|x| (x + 1..n).map(move |y| (x, y)))
+            .collect();
+        let boilerplate = KeySet::new(frames.concat());
+        let load = |docs: &[u32]| -> Vec<Cow<'_, [u32]>> {
+            docs.iter()
+                .map(|&d| Cow::Borrowed(&sets[d as usize][..]))
+                .collect()
+        };
+        let docs: Vec<crate::engine::DocInfo> = sets
+            .iter()
+            .map(|s| crate::engine::DocInfo {
+                id: String::new(),
+                source: crate::corpus::DocSource::File(std::path::PathBuf::new()),
+                bytes: 0,
+                words: s.len(),
+                shingles: s.len(),
+            })
+            .collect();
+        let (sizes, keys, removed) = super::super::cut_sizes(&docs, &members, &load, &boilerplate);
+        let weight: Vec<u64> = sets.iter().map(|s| s.len() as u64).collect();
+        let cfg = Config::default();
+        let figures = |_: u32| -> Option<&'static [u64]> { None };
+        let keys_of: Vec<u32> = sets.iter().map(|s| s.len() as u32).collect();
+        let mut clustered = 0;
+        for block in [1, 200, 1_000, 1 << 20] {
+            let t = tiling(block, keys_of.clone());
+            let run = |cut_keys| {
+                verify_and_cluster(
+                    &cfg,
+                    &members,
+                    &pairs,
+                    &t,
+                    &load,
+                    Some(&boilerplate),
+                    cut_keys,
+                    None,
+                    &weight,
+                    &figures,
+                )
+            };
+            let (read, kept) = (run(None), run(Some(&keys)));
+            assert_eq!(read.cut, removed.cut, "block {block}");
+            assert_eq!(read.cut_occurrences, removed.cut_occurrences);
+            assert!(kept.cut.is_empty());
+            assert_eq!(
+                (read.verified, read.rejected, read.found),
+                (kept.verified, kept.rejected, kept.found)
+            );
+            assert_eq!(read.clusters, kept.clusters, "block {block}");
+            clustered = read.clusters.len();
+        }
+        assert!(clustered >= 6, "the stories cluster: {clustered}");
+        for d in 0..n {
+            assert_eq!(
+                sizes[d as usize] as usize,
+                sets[d as usize].len() - keys.of(d).len()
+            );
+            assert_eq!(keys.of(d).len(), 30);
+        }
+    }
 }
