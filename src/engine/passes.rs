@@ -948,6 +948,7 @@ pub(crate) fn scored<'f>(
 /// instead of reading its sets once more (its result's `cut` is then left
 /// empty: [`cut_sizes`] counted it); `weight[d]` is document `d`'s
 /// weight for choosing representatives (its words).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn verify_and_cluster<'s, L>(
     cfg: &Config,
     batches: &Batches,

@@ -12,8 +12,9 @@
 //!   stream past a block at a time ([`intersections`]), so at most two
 //!   blocks are in memory;
 //! * verification needs only each pair's raw intersection, the documents'
-//!   set sizes and their boilerplate keys (read a block of members at a
-//!   time), not the sets ([`verify_and_cluster`]);
+//!   set sizes and their boilerplate keys (kept by the cut-size pass,
+//!   [`super::CutKeys`], or else read a block of members at a time), not
+//!   the sets ([`verify_and_cluster`]);
 //! * clustering works on the connected components of the *verified* edges
 //!   (copies of one story: small), each with its members' sets for the
 //!   linkage check, instead of the whole candidate component.
