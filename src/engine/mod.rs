@@ -707,6 +707,7 @@ impl Scan<'_> {
         // are compared for it.
         let mut boilerplate_keys = None;
         let mut cut = None;
+        let mut cut_keys = None;
         if cfg.boilerplate_cut(n).is_some() {
             let copies =
                 candidates.screened(|(x, y), m| passes::could_be_copies(cfg, m, size(x), size(y)));
@@ -723,7 +724,9 @@ impl Scan<'_> {
             let keys = passes::boilerplate_keys(cfg, &docs, &groups, n_groups, &load);
             // What the cut leaves of each document's set.
             let paired = passes::paired(n, &candidates.pairs);
-            cut = Some(passes::cut_sizes(&docs, &paired, &load, &keys));
+            let (sizes, keys_of, removed) = passes::cut_sizes(&docs, &paired, &load, &keys);
+            cut = Some((sizes, removed));
+            cut_keys = Some(keys_of);
             boilerplate_keys = Some(keys);
             mark("boilerplate");
         }
@@ -749,10 +752,12 @@ impl Scan<'_> {
             &batches,
             &load,
             boilerplate_keys.as_ref(),
+            cut_keys.as_ref(),
             None,
             &weight,
             &figures_of,
         );
+        drop(cut_keys);
         // What the cut removed is counted over every document of a
         // candidate pair, verified or not.
         if let Some((_, removed)) = cut {

@@ -636,18 +636,40 @@ impl BatchResult {
 /// Documents per run of the boilerplate count of [`cut_sizes`].
 const CUT_RUN: usize = 1024;
 
+/// The boilerplate keys of each document, as [`cut_sizes`] found them
+/// (none for a document of no pair), kept for the verification of an
+/// oversized batch so that it does not read every member's set again to
+/// find them.
+#[derive(Debug, Default)]
+pub(crate) struct CutKeys {
+    /// Where document `d`'s keys start in `keys` (`n + 1` entries).
+    at: Vec<u64>,
+    /// Every paired document's boilerplate keys, in document order, each
+    /// document's in the order of its set.
+    keys: Vec<u32>,
+}
+
+impl CutKeys {
+    /// The boilerplate keys of document `d`, in the order of its set.
+    pub(crate) fn of(&self, d: u32) -> &[u32] {
+        let d = d as usize;
+        &self.keys[self.at[d] as usize..self.at[d + 1] as usize]
+    }
+}
+
 /// The boilerplate each of `paired` (document numbers, sorted) holds,
 /// counted: the size of every document's set less its boilerplate keys
 /// (`shingles` of the `n` documents, less the boilerplate of the paired
-/// ones), and what the cut removes from the paired documents (the distinct
-/// keys and their occurrences, as the verification of their batches
-/// counted them). Sets are loaded a run of documents at a time.
+/// ones), the boilerplate keys themselves, and what the cut removes from
+/// the paired documents (the distinct keys and their occurrences, as the
+/// verification of their batches counted them). Sets are loaded a run of
+/// documents at a time.
 pub(crate) fn cut_sizes<'s, L>(
     docs: &[DocInfo],
     paired: &[u32],
     load: &L,
     boilerplate: &KeySet,
-) -> (Vec<u32>, BatchResult)
+) -> (Vec<u32>, CutKeys, BatchResult)
 where
     L: Fn(&[u32]) -> Vec<Cow<'s, [u32]>> + Sync,
 {
@@ -666,21 +688,31 @@ where
         })
         .collect();
     let mut size: Vec<u32> = docs.iter().map(|d| d.shingles as u32).collect();
+    let mut count = vec![0u32; docs.len()];
+    let mut keys = CutKeys::default();
     let mut out = BatchResult::default();
     for (run, (counts, gone)) in paired.chunks(CUT_RUN).zip(runs) {
         for (&d, c) in run.iter().zip(counts) {
             size[d as usize] -= c;
+            count[d as usize] = c;
         }
         out.cut_occurrences += gone.len();
-        out.cut.extend(gone);
+        out.cut.extend_from_slice(&gone);
+        keys.keys.extend(gone);
         if out.cut.len() > 1 << 22 {
             out.cut.par_sort_unstable();
             out.cut.dedup();
         }
     }
+    keys.at = std::iter::once(0)
+        .chain(count.iter().scan(0u64, |at, &c| {
+            *at += c as u64;
+            Some(*at)
+        }))
+        .collect();
     out.cut.par_sort_unstable();
     out.cut.dedup();
-    (size, out)
+    (size, keys, out)
 }
 
 /// The documents of some pair of `pairs`, sorted.
@@ -911,13 +943,18 @@ pub(crate) fn scored<'f>(
 /// boilerplate, and clusters each batch's duplicates. `raw_inter`, when the
 /// copy-group pass computed them, are the raw intersections of the
 /// candidates (saving a second count; a tiled batch takes them as they are,
-/// [`BELOW`] as no edge); `weight[d]` is document `d`'s
+/// [`BELOW`] as no edge); `cut_keys`, when [`cut_sizes`] found them, are
+/// the documents' boilerplate keys, which an oversized batch then takes
+/// instead of reading its sets once more (its result's `cut` is then left
+/// empty: [`cut_sizes`] counted it); `weight[d]` is document `d`'s
 /// weight for choosing representatives (its words).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn verify_and_cluster<'s, L>(
     cfg: &Config,
     batches: &Batches,
     load: &L,
     boilerplate: Option<&KeySet>,
+    cut_keys: Option<&CutKeys>,
     raw_inter: Option<&[Vec<u32>]>,
     weight: &[u64],
     figures: &FiguresOf<'_>,
@@ -1019,6 +1056,7 @@ where
                 tiling,
                 load,
                 boilerplate,
+                cut_keys,
                 raw,
                 weight,
                 figures,

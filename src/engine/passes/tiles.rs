@@ -12,8 +12,9 @@
 //!   stream past a block at a time ([`intersections`]), so at most two
 //!   blocks are in memory;
 //! * verification needs only each pair's raw intersection, the documents'
-//!   set sizes and their boilerplate keys (read a block of members at a
-//!   time), not the sets ([`verify_and_cluster`]);
+//!   set sizes and their boilerplate keys (kept by the cut-size pass,
+//!   [`super::CutKeys`], or else read a block of members at a time), not
+//!   the sets ([`verify_and_cluster`]);
 //! * clustering works on the connected components of the *verified* edges
 //!   (copies of one story: small), each with its members' sets for the
 //!   linkage check, instead of the whole candidate component.
@@ -27,7 +28,7 @@ use std::borrow::Cow;
 
 use rayon::prelude::*;
 
-use super::{scored, verify_need, BatchResult, FiguresOf, BELOW};
+use super::{scored, verify_need, BatchResult, CutKeys, FiguresOf, BELOW};
 use crate::boilerplate::KeySet;
 use crate::cluster::{cluster, Edge, Group, UnionFind};
 use crate::config::Config;
@@ -110,25 +111,45 @@ where
             }
         }
         let run = &pairs[start..end];
-        let mut xs: Vec<u32> = run.iter().map(|p| p.0).collect();
-        xs.dedup();
+        // Each pair's first document's place among the held ones (`run` is
+        // sorted by first document), so that no pair searches for it.
+        let mut xs: Vec<u32> = Vec::new();
+        let x_at: Vec<u32> = run
+            .iter()
+            .map(|&(x, _)| {
+                if xs.last() != Some(&x) {
+                    xs.push(x);
+                }
+                xs.len() as u32 - 1
+            })
+            .collect();
         let held = load(&xs);
-        // The run's pairs in order of their second document.
+        // The run's pairs in order of their second document, each with its
+        // second document's place among the distinct ones (`ys`).
         let mut by_y: Vec<u32> = (0..run.len() as u32).collect();
         by_y.par_sort_unstable_by_key(|&i| (run[i as usize].1, i));
-        let mut ys: Vec<u32> = by_y.iter().map(|&i| run[i as usize].1).collect();
-        ys.dedup();
-        let mut next = 0;
+        let mut ys: Vec<u32> = Vec::new();
+        let y_at: Vec<u32> = by_y
+            .iter()
+            .map(|&i| {
+                let y = run[i as usize].1;
+                if ys.last() != Some(&y) {
+                    ys.push(y);
+                }
+                ys.len() as u32 - 1
+            })
+            .collect();
+        let (mut next, mut first) = (0, 0);
         for block in tiling.blocks(&ys) {
             let sets = load(block);
-            let last = *block.last().expect("blocks are not empty");
-            let upto = next + by_y[next..].partition_point(|&i| run[i as usize].1 <= last);
+            let upto = next + y_at[next..].partition_point(|&j| (j as usize) < first + block.len());
             let counted: Vec<u32> = by_y[next..upto]
                 .par_iter()
-                .map(|&i| {
+                .zip(&y_at[next..upto])
+                .map(|(&i, &j)| {
                     let (x, y) = run[i as usize];
-                    let a = &held[xs.binary_search(&x).expect("held")];
-                    let b = &sets[block.binary_search(&y).expect("loaded")];
+                    let a = &held[x_at[i as usize] as usize];
+                    let b = &sets[j as usize - first];
                     intersection_at_least(a, b, need(x, y)).map_or(BELOW, |i| i as u32)
                 })
                 .collect();
@@ -136,6 +157,7 @@ where
                 out[start + i as usize] = c;
             }
             next = upto;
+            first += block.len();
         }
         debug_assert_eq!(next, run.len());
         start = end;
@@ -154,6 +176,7 @@ pub(crate) fn verify_and_cluster<'s, L>(
     tiling: &Tiling,
     load: &L,
     boilerplate: Option<&KeySet>,
+    cut_keys: Option<&CutKeys>,
     raw: Option<&[u32]>,
     weight: &[u64],
     figures: &FiguresOf<'_>,
@@ -161,33 +184,48 @@ pub(crate) fn verify_and_cluster<'s, L>(
 where
     L: Fn(&[u32]) -> Vec<Cow<'s, [u32]>> + Sync,
 {
-    let local = |d: u32| {
-        members
-            .binary_search(&d)
-            .expect("a batch holds its pairs' documents")
-    };
-    // Each member's boilerplate keys, a block of sets at a time.
-    let mut gone: Vec<Vec<u32>> = Vec::with_capacity(members.len());
-    if let Some(boilerplate) = boilerplate {
-        for block in tiling.blocks(members) {
-            let sets = load(block);
-            gone.par_extend(sets.par_iter().map(|s| {
-                let mut g = Vec::new();
-                boilerplate.members_of(s, &mut g);
-                g
-            }));
-        }
-    } else {
-        gone.resize(members.len(), Vec::new());
+    // Each member's local number by document number (a batch holds its
+    // pairs' documents): one lookup a pair end, not a search.
+    let mut local_of = vec![u32::MAX; tiling.keys.len()];
+    for (i, &d) in members.iter().enumerate() {
+        local_of[d as usize] = i as u32;
     }
-    let mut out = BatchResult {
-        cut_occurrences: gone.iter().map(Vec::len).sum(),
-        ..Default::default()
+    let local = |d: u32| {
+        let x = local_of[d as usize];
+        debug_assert_ne!(x, u32::MAX, "a batch holds its pairs' documents");
+        x as usize
     };
-    let mut cut: Vec<u32> = gone.concat();
-    cut.par_sort_unstable();
-    cut.dedup();
-    out.cut = cut;
+    // Each member's boilerplate keys: as the cut-size pass found them, or
+    // read a block of sets at a time.
+    let mut found: Vec<Vec<u32>> = Vec::new();
+    let mut out = BatchResult::default();
+    match (boilerplate, cut_keys) {
+        (Some(_), Some(_)) => {}
+        (Some(boilerplate), None) => {
+            found.reserve(members.len());
+            for block in tiling.blocks(members) {
+                let sets = load(block);
+                found.par_extend(sets.par_iter().map(|s| {
+                    let mut g = Vec::new();
+                    boilerplate.members_of(s, &mut g);
+                    g
+                }));
+            }
+            out.cut_occurrences = found.iter().map(Vec::len).sum();
+            let mut cut: Vec<u32> = found.concat();
+            cut.par_sort_unstable();
+            cut.dedup();
+            out.cut = cut;
+        }
+        (None, _) => found.resize(members.len(), Vec::new()),
+    }
+    let kept = boilerplate.and(cut_keys);
+    let gone = |x: usize| -> &[u32] {
+        match kept {
+            Some(k) => k.of(members[x]),
+            None => &found[x],
+        }
+    };
     let size = |x: usize| tiling.keys[members[x] as usize] as usize;
     // Pairs are counted only as far as they could pass the rule
     // (`verify_need` of their cut sizes): below that they have no edge.
@@ -196,7 +234,7 @@ where
         None => {
             let need = |x: u32, y: u32| {
                 let (x, y) = (local(x), local(y));
-                verify_need(cfg, size(x) - gone[x].len(), size(y) - gone[y].len())
+                verify_need(cfg, size(x) - gone(x).len(), size(y) - gone(y).len())
             };
             Cow::Owned(intersections(pairs, tiling, load, &need))
         }
@@ -204,7 +242,7 @@ where
     // Similarity of the cut sets of `x` and `y` (local numbers) from their
     // raw intersection.
     let cut_similarity = |x: usize, y: usize, raw: usize| {
-        super::cut_similarity_of_sizes(raw, size(x), &gone[x], size(y), &gone[y])
+        super::cut_similarity_of_sizes(raw, size(x), gone(x), size(y), gone(y))
     };
     let edges: Vec<Edge> = pairs
         .par_iter()
@@ -303,7 +341,7 @@ where
             let check = |i: u32, j: u32| {
                 let (x, y) = (comp[i as usize] as usize, comp[j as usize] as usize);
                 let raw = intersection_size(&sets[o + i as usize], &sets[o + j as usize]);
-                let s = super::cut_similarity_of_sizes(raw, size(x), &gone[x], size(y), &gone[y]);
+                let s = super::cut_similarity_of_sizes(raw, size(x), gone(x), size(y), gone(y));
                 let figs = || (figures(members[x]), figures(members[y]));
                 scored(cfg, i, j, s, figs)
             };
@@ -400,6 +438,92 @@ mod tests {
                 marked,
                 "block {block}"
             );
+        }
+    }
+
+    #[test]
+    fn boilerplate_from_the_cut_size_pass_verifies_as_read_back() {
+        // Stories in copies under a few shared frames (the boilerplate):
+        // verification and clustering with each member's boilerplate keys
+        // from `cut_sizes` give what reading the sets back gives, at every
+        // block size, and `cut_sizes` counts the cut as the tiles did.
+        let mut lcg = crate::testutil::lcg(11);
+        let mut next = move || lcg() >> 33;
+        let frames: Vec<Vec<u32>> = (0..3)
+            .map(|f| (0..30).map(|k| 10_000 * (f + 1) + k).collect())
+            .collect();
+        let mut sets: Vec<Vec<u32>> = Vec::new();
+        for story in 0..12u32 {
+            let body: Vec<u32> = (0..40).map(|_| (next() % 5_000) as u32 + story).collect();
+            for _ in 0..4 {
+                let mut s: Vec<u32> = body.iter().copied().filter(|_| next() % 8 != 0).collect();
+                s.extend(&frames[(next() % 3) as usize]);
+                s.sort_unstable();
+                s.dedup();
+                sets.push(s);
+            }
+        }
+        let n = sets.len() as u32;
+        let members: Vec<u32> = (0..n).collect();
+        let pairs: Vec<(u32, u32)> = (0..n)
+            .flat_map(|x| (x + 1..n).map(move |y| (x, y)))
+            .collect();
+        let boilerplate = KeySet::new(frames.concat());
+        let load = |docs: &[u32]| -> Vec<Cow<'_, [u32]>> {
+            docs.iter()
+                .map(|&d| Cow::Borrowed(&sets[d as usize][..]))
+                .collect()
+        };
+        let docs: Vec<crate::engine::DocInfo> = sets
+            .iter()
+            .map(|s| crate::engine::DocInfo {
+                id: String::new(),
+                source: crate::corpus::DocSource::File(std::path::PathBuf::new()),
+                bytes: 0,
+                words: s.len(),
+                shingles: s.len(),
+            })
+            .collect();
+        let (sizes, keys, removed) = super::super::cut_sizes(&docs, &members, &load, &boilerplate);
+        let weight: Vec<u64> = sets.iter().map(|s| s.len() as u64).collect();
+        let cfg = Config::default();
+        let figures = |_: u32| -> Option<&'static [u64]> { None };
+        let keys_of: Vec<u32> = sets.iter().map(|s| s.len() as u32).collect();
+        let mut clustered = 0;
+        for block in [1, 200, 1_000, 1 << 20] {
+            let t = tiling(block, keys_of.clone());
+            let run = |cut_keys| {
+                verify_and_cluster(
+                    &cfg,
+                    &members,
+                    &pairs,
+                    &t,
+                    &load,
+                    Some(&boilerplate),
+                    cut_keys,
+                    None,
+                    &weight,
+                    &figures,
+                )
+            };
+            let (read, kept) = (run(None), run(Some(&keys)));
+            assert_eq!(read.cut, removed.cut, "block {block}");
+            assert_eq!(read.cut_occurrences, removed.cut_occurrences);
+            assert!(kept.cut.is_empty());
+            assert_eq!(
+                (read.verified, read.rejected, read.found),
+                (kept.verified, kept.rejected, kept.found)
+            );
+            assert_eq!(read.clusters, kept.clusters, "block {block}");
+            clustered = read.clusters.len();
+        }
+        assert!(clustered >= 6, "the stories cluster: {clustered}");
+        for d in 0..n {
+            assert_eq!(
+                sizes[d as usize] as usize,
+                sets[d as usize].len() - keys.of(d).len()
+            );
+            assert_eq!(keys.of(d).len(), 30);
         }
     }
 }
