@@ -105,9 +105,13 @@ static WORD_BYTES: [bool; 256] = {
 ///
 /// ```
 /// use neardup::figures::{figures_of, compare};
-/// let a = figures_of("Balances rose on Feb 25 to 3.456 billion dlrs from 2.1 billion.");
-/// let b = figures_of("Balances rose on Feb 27 to 4.012 billion dlrs from 3.3 billion.");
-/// let c = figures_of("Balances rose on Feb 25 to 3.456 billion dlrs from 2.1 billion, it said.");
+/// // Two figures, each with a context of three words before and after it.
+/// let a = figures_of("Balances rose to 3.456 billion dlrs from 2.112 billion dlrs, the Fed said.");
+/// assert_eq!(a.len(), 4);
+/// // A sibling: the same words, other figures.
+/// let b = figures_of("Balances rose to 4.012 billion dlrs from 3.301 billion dlrs, the Fed said.");
+/// // A re-filing with a sentence added.
+/// let c = figures_of("Balances rose to 3.456 billion dlrs from 2.112 billion dlrs, the Fed said. It was the highest since May.");
 /// assert!(compare(&a, &b).refuses());
 /// assert!(!compare(&a, &c).refuses());
 /// ```
