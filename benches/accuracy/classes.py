@@ -144,7 +144,9 @@ def main():
         i = args.index("--data")
         DATA = args[i + 1]
         del args[i : i + 2]
-    if len(args) != 1:
+    if len(args) != 1 or args[0].startswith("-"):
+        # an option where the output directory belongs (`--help`, `-h`) prints the usage
+        # and writes nothing, rather than creating a directory with that name
         sys.exit(__doc__)
     out = args[0]
     os.makedirs(os.path.join(out, "docs"), exist_ok=True)
