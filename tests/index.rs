@@ -1305,6 +1305,8 @@ fn compatibility_index_v1_opens_and_answers() {
     assert_eq!(meta.config.shingle, 4);
     assert_eq!((meta.config.bands, meta.config.rows), (64, 2));
     assert_eq!(meta.sketch_bits, 8);
+    // A version 1 segment stores no figures.
+    assert_eq!(index.info().figures_known, Some(0));
     // It answers like a fresh index of the same documents.
     let fresh_dir = tempfile::tempdir().unwrap();
     Index::create(fresh_dir.path(), index.config()).unwrap();
@@ -1463,6 +1465,8 @@ fn compatibility_index_v3_opens_and_answers() {
     assert_eq!(index.len(), 7);
     assert_eq!(meta.deleted, 1);
     assert!(index.segments().iter().all(|s| s.has_figures()));
+    // Every stored document's figures are known, the removed one's too.
+    assert_eq!(index.info().figures_known, Some(8));
     let read = |id: &str| std::fs::read_to_string(sample_corpus().join(id)).unwrap();
     let wire = |id: &str| std::fs::read_to_string(common::reuters_dir().join(id)).unwrap();
     // Every document's figures are stored, as computed today.
@@ -1614,8 +1618,13 @@ fn cli_create_add_query_info_remove_optimize() {
     assert_eq!(v["segments"].as_array().unwrap().len(), 2);
     assert_eq!(v["config"]["threshold"], 0.5);
     assert!(v["bytes"].as_u64().unwrap() > 10_000);
+    assert_eq!(v["figures_known"], 41);
     let info = ok(&run(&["index", "info", d]));
     assert!(info.contains("documents   41"), "{info}");
+    assert!(
+        info.contains("figures     known for 41 of 41 stored documents"),
+        "{info}"
+    );
     // A flag that differs from the stored configuration is refused.
     let o = run(&["query", d, q.to_str().unwrap(), "--scheme", "classic"]);
     assert!(!o.status.success());

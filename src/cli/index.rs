@@ -446,6 +446,17 @@ fn info(args: IndexInfoArgs) -> Result<ExitCode> {
                 c.boilerplate_min_docs,
                 c.boilerplate_share
             )?;
+            let stored = info.documents + info.deleted;
+            match info.figures_known {
+                Some(k) => writeln!(
+                    w,
+                    "figures     known for {k} of {stored} stored documents (the others are never refused by the figures rule)"
+                )?,
+                None => writeln!(
+                    w,
+                    "figures     unreadable (a damaged segment: run `neardup index verify`)"
+                )?,
+            }
             writeln!(w, "segments    {}", info.segments.len())?;
             for s in &info.segments {
                 writeln!(

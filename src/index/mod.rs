@@ -283,6 +283,13 @@ pub struct IndexInfo {
     pub groups: u64,
     /// Width of the df sketch (`2^bits` per row).
     pub sketch_bits: u32,
+    /// Stored documents (removed ones included) whose figures are known,
+    /// so that the figures rule ([`crate::figures`]) can refuse a template
+    /// sibling of them: all documents added by a build that writes format
+    /// version 3, none of a version 1 or 2 segment. `None` when a
+    /// segment's figures bitmap is damaged (`neardup index verify` names
+    /// the damage).
+    pub figures_known: Option<u64>,
     /// Total size in bytes of the files of this commit: metadata, state
     /// file and segments (not the lock file, nor leftovers of a crashed
     /// commit).
@@ -1043,6 +1050,12 @@ impl Index {
             boilerplate_shingles: self.state.boilerplate().len() as u64,
             groups: self.meta.groups,
             sketch_bits: self.meta.sketch_bits,
+            figures_known: self
+                .segments
+                .iter()
+                .map(Segment::try_figures_known)
+                .sum::<std::result::Result<u64, _>>()
+                .ok(),
             bytes,
             config: self.meta.config.clone(),
         }

@@ -751,6 +751,22 @@ impl Segment {
         Ok(Some(as_u64s(self.bytes(f.entries + 8 * s, 8 * (e - s))?)))
     }
 
+    /// How many of this segment's documents (removed ones included) have
+    /// known figures: 0 for a segment without a figures section (format
+    /// version 1 or 2, or figures of another
+    /// [`crate::figures::FIGURES_VERSION`]). Reads only the section's
+    /// bitmap (one bit a document); damage is an error.
+    pub fn try_figures_known(&self) -> FResult<u64> {
+        let Some(f) = self.figures else {
+            return Ok(0);
+        };
+        let words = self.docs.div_ceil(64);
+        let bitmap = self.bytes(f.known, 8 * words)?;
+        Ok((0..words)
+            .map(|k| u64::from(u64_at(bitmap, 8 * k).count_ones()))
+            .sum())
+    }
+
     /// Whether this segment stores its documents' figures (format version
     /// 3, written with this build's [`crate::figures::FIGURES_VERSION`]).
     pub fn has_figures(&self) -> bool {
