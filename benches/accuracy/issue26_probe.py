@@ -25,8 +25,10 @@ Class 3 (versions of one story): for the pairs the `--containment 0.25` run
 keeps with 0.25 <= C < 0.4 and J < 0.5 (pairs only the lower threshold
 accepts), the shared passages' lengths and edits.
 
-Counts are pairs (true, false, outside the labels) per set; the clustering
-is not re-run.
+Counts are pairs (true, false, outside the labels) per set. The emulated
+clusters remove the pairs the class-2 conjunction refuses from the scan's kept
+pairs and split each cluster into the components of the rest (the clustering
+and its linkage guard are not re-run).
 """
 import bisect, collections, json, os, re, sys
 
@@ -83,37 +85,83 @@ class Set:
         return self.name + (":" + self.cls[a] if a in self.cls else "")
 
 
+def digest_signals(s, p):
+    """(before, after, foreign blocks) of a kept pair `p` of set `s`, or None
+    when the pair is not accepted by containment or shares no passage."""
+    if p["jaccard"] >= 0.5:
+        return None
+    ps = [q for q in p.get("passages", []) if q["boilerplate"] < 0.5]
+    if not ps:
+        return None
+    a, b = p["a"], p["b"]
+    na = [o for h, o in s.sh(a) if h not in s.bp]
+    nb = [o for h, o in s.sh(b) if h not in s.bp]
+    big, side, small, nbp = (a, "a", b, na) if len(na) >= len(nb) else (b, "b", a, nb)
+    spans = sorted((q[side + "_start"], q[side + "_end"]) for q in ps)
+    lo, hi = spans[0][0], max(e for _, e in spans)
+    before = bisect.bisect_left(nbp, lo)
+    after = len(nbp) - bisect.bisect_left(nbp, hi)
+    vocab = {w.lower() for w in W.findall(s.text(small)) if len(w) >= 5}
+    foreign = 0
+    for m in BLOCK.finditer(s.text(big)):
+        bs, be = m.start(), m.end()
+        inside = sum(max(0, min(be, e) - max(bs, st)) for st, e in spans)
+        if inside > 0.5 * (be - bs):
+            continue
+        if bisect.bisect_left(nbp, be) - bisect.bisect_left(nbp, bs) < 10:
+            continue
+        words = {w.lower() for w in W.findall(m.group()) if len(w) >= 5}
+        if words and len(words & vocab) / len(words) < 0.25:
+            foreign += 1
+    return before, after, foreign
+
+
 def class2_rows(s):
     rows = []
     for c in s.clusters:
         for p in c.get("pairs", []):
-            if p["jaccard"] >= 0.5:
-                continue
-            ps = [q for q in p.get("passages", []) if q["boilerplate"] < 0.5]
-            if not ps:
-                continue
-            a, b = p["a"], p["b"]
-            na = [o for h, o in s.sh(a) if h not in s.bp]
-            nb = [o for h, o in s.sh(b) if h not in s.bp]
-            big, side, small, nbp = (a, "a", b, na) if len(na) >= len(nb) else (b, "b", a, nb)
-            spans = sorted((q[side + "_start"], q[side + "_end"]) for q in ps)
-            lo, hi = spans[0][0], max(e for _, e in spans)
-            before = bisect.bisect_left(nbp, lo)
-            after = len(nbp) - bisect.bisect_left(nbp, hi)
-            vocab = {w.lower() for w in W.findall(s.text(small)) if len(w) >= 5}
-            foreign = 0
-            for m in BLOCK.finditer(s.text(big)):
-                bs, be = m.start(), m.end()
-                inside = sum(max(0, min(be, e) - max(bs, st)) for st, e in spans)
-                if inside > 0.5 * (be - bs):
-                    continue
-                if bisect.bisect_left(nbp, be) - bisect.bisect_left(nbp, bs) < 10:
-                    continue
-                words = {w.lower() for w in W.findall(m.group()) if len(w) >= 5}
-                if words and len(words & vocab) / len(words) < 0.25:
-                    foreign += 1
-            rows.append((s.key(a), s.label(a, b), before, after, foreign))
+            f = digest_signals(s, p)
+            if f is not None:
+                rows.append((s.key(p["a"]), s.label(p["a"], p["b"])) + f)
     return rows
+
+
+def pair_f1(s, clusters, only):
+    """Pairwise P / R / F1 of `clusters` (lists of ids) on the truth rows of
+    class `only` (all rows when None), as `neardup eval` computes them."""
+    pred = {d: i for i, c in enumerate(clusters) for d in c}
+    docs = [d for d in s.truth if only is None or s.cls.get(d) == only]
+    pairs = lambda groups: sum(n * (n - 1) // 2 for n in collections.Counter(groups).values())
+    tp = pairs((s.truth[d], pred.get(d, d)) for d in docs)
+    t, pr = pairs(s.truth[d] for d in docs), pairs(pred.get(d, d) for d in docs)
+    p, r = (tp / pr if pr else 1.0), (tp / t if t else 1.0)
+    return f"{p:.4f} / {r:.4f} / {(2 * p * r / (p + r) if p + r else 0):.4f}"
+
+
+def emulate(s, middle, blocks):
+    """The scan's clusters with the kept pairs the class-2 conjunction refuses
+    removed, each cluster split into the connected components of its other
+    kept pairs (an approximation: the clustering is not re-run)."""
+    out, refused = [], 0
+    for c in s.clusters:
+        parent = {d: d for d in c["docs"]}
+
+        def find(x):
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+        for p in c.get("pairs", []):
+            f = digest_signals(s, p)
+            if f is not None and min(f[0], f[1]) >= middle and f[2] >= blocks:
+                refused += 1
+                continue
+            parent[find(p["a"])] = find(p["b"])
+        comp = collections.defaultdict(list)
+        for d in c["docs"]:
+            comp[find(d)].append(d)
+        out += comp.values()
+    return out, refused
 
 
 def class3_rows(s):
@@ -154,6 +202,14 @@ def main():
     for t in (10, 20, 40):
         table(f"  before and after >= {t} and foreign blocks >= 4", r2,
               lambda r: min(r[2], r[3]) >= t and r[4] >= 4)
+    print("class 2, emulated clusters (refused pairs; P / R / F1 before -> after)")
+    for name, docs, truth in sets:
+        st = Set(name, docs, truth, os.path.join(out, name + ".def.jsonl"))
+        for middle in (20, 40):
+            after, refused = emulate(st, middle, 4)
+            for k in sorted(set(st.cls.values())) or [None]:
+                print(f"  middle >= {middle}, blocks >= 4: {name}{':' + k if k else ''}: {refused} refused, "
+                      f"{pair_f1(st, [c['docs'] for c in st.clusters], k)} -> {pair_f1(st, after, k)}")
     print("class 3: pairs kept only with --containment 0.25 (0.25 <= C < 0.4)")
     table("  all", r3, lambda r: True)
     table("  longest passage >= 25 words", r3, lambda r: r[4] >= 25)
