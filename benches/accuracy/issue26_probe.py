@@ -3,6 +3,7 @@
 not shipped; docs/ACCURACY.md, "Classes 2 and 3, second look (h32c)").
 
 usage: python3 benches/accuracy/issue26_probe.py SETS.tsv OUTDIR
+       python3 benches/accuracy/issue26_probe.py --fixpoint BINARY NAME DOCS TRUTH MIDDLE OUTDIR
 
 SETS.tsv: one set a line, `name<TAB>docs dir<TAB>truth tsv`. For each set the
 script expects OUTDIR/NAME.def.jsonl (`neardup scan DOCS --format jsonl --all
@@ -29,6 +30,13 @@ Counts are pairs (true, false, outside the labels) per set. The emulated
 clusters remove the pairs the class-2 conjunction refuses from the scan's kept
 pairs and split each cluster into the components of the rest (the clustering
 and its linkage guard are not re-run).
+
+--fixpoint runs the real clustering with the conjunction's refusals: BINARY
+is a build of neardup with benches/accuracy/issue26_refuse.patch applied (a
+throwaway: it refuses, through the figures rule, the pairs listed in the file
+named by NEARDUP_REFUSE). The loop scans, adds every kept pair the conjunction
+(before and after >= MIDDLE, >= 4 foreign blocks) refuses to the list, and
+scans again until no kept pair is refused; then prints `neardup eval -q`.
 """
 import bisect, collections, json, os, re, sys
 
@@ -186,7 +194,39 @@ def table(title, rows, pred):
     print(f"{title}: " + ", ".join(f"{k} {tuple(v)}" for k, v in sorted(out.items())))
 
 
+def fixpoint(binary, name, docs, truth, middle, out):
+    import subprocess
+    ref = os.path.join(out, f"refuse.{name}.{middle}.tsv")
+    open(ref, "w").close()
+    env = dict(os.environ, NEARDUP_REFUSE=ref)
+    pairs = set()
+    for it in range(10):
+        jl = os.path.join(out, f"{name}.fix{middle}.jsonl")
+        subprocess.run([binary, "scan", docs, "--format", "jsonl", "--all", "--explain", "-q",
+                        "-o", jl], env=env, check=True)
+        s = Set(name, docs, truth, jl)
+        new = 0
+        for c in s.clusters:
+            for p in c.get("pairs", []):
+                f = digest_signals(s, p)
+                if f is not None and min(f[0], f[1]) >= middle and f[2] >= 4:
+                    if (p["a"], p["b"]) not in pairs:
+                        pairs.add((p["a"], p["b"]))
+                        new += 1
+        print(f"scan {it}: {new} kept pairs refused anew, {len(pairs)} in all")
+        if not new:
+            break
+        with open(ref, "w") as f:
+            f.writelines(f"{a}\t{b}\n" for a, b in sorted(pairs))
+    r = subprocess.run([binary, "eval", "-q", "--truth", truth, docs], env=env,
+                       capture_output=True, text=True, check=True)
+    print(r.stdout.split("\n\n")[0])
+
+
 def main():
+    if sys.argv[1] == "--fixpoint":
+        b, name, docs, truth, middle, out = sys.argv[2:8]
+        return fixpoint(b, name, docs, truth, int(middle), out)
     sets = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
     out = sys.argv[2]
     r2, r3 = [], []
