@@ -172,6 +172,14 @@ def emulate(s, middle, blocks):
     return out, refused
 
 
+def title(text):
+    """The first non-empty line, lowercased, less a wire's "UPDATE n-"."""
+    for line in text.split("\n"):
+        if line.strip():
+            return re.sub(r"^update \d+-", "", line.strip().lower())
+    return ""
+
+
 def class3_rows(s):
     rows = []
     for c in s.clusters:
@@ -182,7 +190,8 @@ def class3_rows(s):
             long_ = [q for q in ps if q["words"] >= 25]
             rows.append((s.key(p["a"]), s.label(p["a"], p["b"]), len(long_),
                          sum(q["words"] for q in long_), max([q["words"] for q in ps] or [0]),
-                         sum(len(q["edits"]) for q in long_)))
+                         sum(len(q["edits"]) for q in long_),
+                         title(s.text(p["a"])) == title(s.text(p["b"]))))
     return rows
 
 
@@ -256,6 +265,8 @@ def main():
     table("  longest passage >= 50 words", r3, lambda r: r[4] >= 50)
     table("  >= 2 passages of 25+ words, 60+ words", r3, lambda r: r[2] >= 2 and r[3] >= 60)
     table("  >= 3 passages of 25+ words", r3, lambda r: r[2] >= 3)
+    table("  same first line (UPDATE n- stripped)", r3, lambda r: r[6])
+    table("  same first line and longest passage >= 25 words", r3, lambda r: r[6] and r[4] >= 25)
 
 
 if __name__ == "__main__":
