@@ -154,34 +154,13 @@ fn write_band<W: Write>(
 
 /// Writes a segment of `docs` (which must be sorted by id, ids unique),
 /// their sets handed over by `sets`. Returns the file length.
-#[cfg_attr(not(test), allow(dead_code))] // the tests write segments whole
 pub(crate) fn write_segment<W: Write>(
     out: W,
     docs: &[SegmentDoc<'_>],
     banding: Banding,
     sets: SetsInOrder<'_>,
 ) -> io::Result<(W, u64)> {
-    finish_segment(write_segment_sets(out, docs.len(), sets)?, docs, banding)
-}
-
-/// A segment whose first section, the shingle sets, is written
-/// ([`write_segment_sets`]); [`finish_segment`] writes the rest.
-pub(crate) struct SetsWritten<W: Write> {
-    w: FramedWriter<W>,
-    sets_off: u64,
-    /// Where each set starts, in keys, and the end of the last.
-    starts: Vec<u64>,
-}
-
-/// The first part of [`write_segment`]: the header and the shingle sets of
-/// a segment of `docs` documents (the sets depend on nothing else, so an
-/// index writer writes them while it works out the rest).
-pub(crate) fn write_segment_sets<W: Write>(
-    out: W,
-    docs: usize,
-    sets: SetsInOrder<'_>,
-) -> io::Result<SetsWritten<W>> {
-    if docs >= u32::MAX as usize {
+    if docs.len() >= u32::MAX as usize {
         return Err(io::Error::other(
             "a segment holds fewer than 2^32 documents",
         ));
@@ -189,7 +168,7 @@ pub(crate) fn write_segment_sets<W: Write>(
     let mut w = FramedWriter::with_blocks(out, FileKind::Segment)?;
     // 1. Shingle sets, back to back.
     let sets_off = w.pos();
-    let mut starts = Vec::with_capacity(docs + 1);
+    let mut starts = Vec::with_capacity(docs.len() + 1);
     let mut total = 0u64;
     starts.push(0u64);
     sets(&mut |set| {
@@ -198,27 +177,6 @@ pub(crate) fn write_segment_sets<W: Write>(
         starts.push(total);
         Ok(())
     })?;
-    Ok(SetsWritten {
-        w,
-        sets_off,
-        starts,
-    })
-}
-
-/// The rest of [`write_segment`] after [`write_segment_sets`]: the
-/// documents `docs` (as many as there were sets), their records, facts,
-/// figures and band tables, the checksums and the trailer.
-pub(crate) fn finish_segment<W: Write>(
-    written: SetsWritten<W>,
-    docs: &[SegmentDoc<'_>],
-    banding: Banding,
-) -> io::Result<(W, u64)> {
-    let SetsWritten {
-        mut w,
-        sets_off,
-        starts,
-    } = written;
-    let total = starts.last().copied().unwrap_or(0);
     if starts.len() != docs.len() + 1 {
         return Err(io::Error::other(format!(
             "{} shingle sets for {} documents",

@@ -12,9 +12,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use super::lock::Lock;
 use super::meta::{Meta, SegmentMeta, META_FILE};
-use super::segment::{
-    finish_segment, write_segment_sets, DocEntry, SegmentDoc, SetsWritten, StoredSource,
-};
+use super::segment::{write_segment, DocEntry, SegmentDoc, StoredSource};
 use super::state::{write_state, Sketch};
 use super::{
     boilerplate_in, cut_by, segment_name, shingle_text, state_name, Boilerplate, DocAddress, Index,
@@ -574,45 +572,17 @@ impl IndexWriter {
         let figures_of = |d: u32| docs[d as usize].figures;
         let mut sketch = self.sketch.clone();
         let mut groups = self.index.meta.groups;
-        let mut meta = self.index.meta.clone();
-        // The new segment's sets, its first and largest section, depend on
-        // nothing the commit works out: a thread of their own writes them
-        // while the engine's passes run (the file is written in one
-        // piece, serially, so its writing would otherwise leave a core
-        // idle).
-        let seg_name = (!docs.is_empty()).then(|| next_segment_name(&mut meta));
-        let (ing, started) = std::thread::scope(|scope| {
-            let writing = seg_name.as_deref().map(|name| {
-                let (dir, sets) = (&dir, &sets);
-                scope.spawn(move || start_segment_file(dir, name, sets))
-            });
-            let ing = ingest(
-                &self.index.engine,
-                Some(&self.index),
-                &self.removals,
-                &mut sketch,
-                &mut groups,
-                &sets,
-                &figures_of,
-                true,
-                &mut clock,
-            );
-            let started =
-                writing.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-            (ing, started)
-        });
-        let started = started.transpose();
-        let ing = match ing {
-            Ok(ing) => ing,
-            Err(e) => {
-                if let (Ok(Some(_)), Some(name)) = (&started, &seg_name) {
-                    drop(started);
-                    let _ = std::fs::remove_file(dir.join(name));
-                }
-                return Err(e);
-            }
-        };
-        let started = started?;
+        let ing = ingest(
+            &self.index.engine,
+            Some(&self.index),
+            &self.removals,
+            &mut sketch,
+            &mut groups,
+            &sets,
+            &figures_of,
+            true,
+            &mut clock,
+        )?;
         let id_of = |t: &Target| match t {
             Target::New(i) => (docs[*i as usize].entry.id.clone(), false),
             Target::Old(a) => (
@@ -643,6 +613,7 @@ impl IndexWriter {
                 .then_with(|| x.b.cmp(&y.b))
         });
 
+        let mut meta = self.index.meta.clone();
         let generation = meta.generation + 1;
         let first_cluster = meta.next_cluster.max(1);
         clock.lap("pairs sorted");
@@ -652,19 +623,15 @@ impl IndexWriter {
         let facts: Vec<(u64, u64)> = clusters.iter().map(|&c| (c, generation)).collect();
         meta.next_cluster = next_cluster;
         let banding = self.config().banding();
-        let new_segment = match (seg_name, started) {
-            (Some(name), Some(written)) => Some(finish_segment_file(
-                &dir,
-                &mut meta,
-                name,
-                written,
-                &docs,
-                &facts,
-                &ing.band_refs(),
-                banding,
-            )?),
-            _ => None,
-        };
+        let new_segment = write_new_segment(
+            &dir,
+            &mut meta,
+            &docs,
+            &sets,
+            &facts,
+            &ing.band_refs(),
+            banding,
+        )?;
         // Sets that could not be read back came out empty: nothing of this
         // commit can be trusted.
         let unread = self.sets.take_warnings();
@@ -1645,9 +1612,7 @@ fn sync_dir(dir: &Path) -> Result<()> {
 /// Writes `docs` as the next segment file and lists it in `meta`; returns
 /// its name (`None`, and nothing written, when there are no documents).
 /// `bands` are the documents' band hashes (`None`: an empty signature).
-/// Commits, `optimize` and compactions all write segments here (a commit
-/// in its two steps, [`start_segment_file`] while it works out the rest,
-/// then [`finish_segment_file`]).
+/// Commits, `optimize` and compactions all write segments here.
 pub(super) fn write_new_segment(
     dir: &Path,
     meta: &mut Meta,
@@ -1660,64 +1625,8 @@ pub(super) fn write_new_segment(
     if docs.is_empty() {
         return Ok(None);
     }
-    let name = next_segment_name(meta);
-    let written = start_segment_file(dir, &name, sets)?;
-    finish_segment_file(dir, meta, name, written, docs, facts, bands, banding).map(Some)
-}
-
-/// The name of the next segment file, taken in `meta`.
-fn next_segment_name(meta: &mut Meta) -> String {
     let name = segment_name(meta.next_segment);
     meta.next_segment += 1;
-    name
-}
-
-/// The first step of [`write_new_segment`]: creates the segment file
-/// `DIR/name` (as [`write_file`] does) and writes its header and its
-/// documents' sets (`sets`, in document order, a block at a time when they
-/// have spilled), which depend on nothing a commit works out. On error the
-/// file is removed.
-fn start_segment_file(
-    dir: &Path,
-    name: &str,
-    sets: &DocSets<'_>,
-) -> Result<SetsWritten<io::BufWriter<std::fs::File>>> {
-    let path = dir.join(name);
-    let file = create_file(&path)?;
-    let ids: Vec<u32> = (0..sets.len() as u32).collect();
-    let mut in_order = |each: &mut dyn FnMut(&[u64]) -> io::Result<()>| -> io::Result<()> {
-        let mut spare = Vec::new();
-        for (range, members) in sets.parts(ids.len(), |i| &ids[i..i + 1]) {
-            let part = sets.part_in(members, std::mem::take(&mut spare));
-            for d in range {
-                each(part.set(d as u32))?;
-            }
-            spare = part.into_buffer();
-        }
-        Ok(())
-    };
-    let out = io::BufWriter::with_capacity(1 << 20, file);
-    write_segment_sets(out, sets.len(), &mut in_order).map_err(|source| {
-        let _ = std::fs::remove_file(&path);
-        Error::Io { path, source }
-    })
-}
-
-/// The second step of [`write_new_segment`]: the rest of the segment of
-/// `docs` after its sets (`written`), synced, and the segment listed in
-/// `meta`. Returns its name. On error the file is removed.
-#[allow(clippy::too_many_arguments)]
-fn finish_segment_file(
-    dir: &Path,
-    meta: &mut Meta,
-    name: String,
-    written: SetsWritten<io::BufWriter<std::fs::File>>,
-    docs: &[NewDoc<'_>],
-    facts: &[(u64, u64)],
-    bands: &[Option<&[u64]>],
-    banding: crate::lsh::Banding,
-) -> Result<String> {
-    let path = dir.join(&name);
     let seg_docs: Vec<SegmentDoc<'_>> = docs
         .iter()
         .zip(bands)
@@ -1730,18 +1639,22 @@ fn finish_segment_file(
             figures: d.figures,
         })
         .collect();
-    let finished = (|| -> io::Result<u64> {
-        let (w, _) = finish_segment(written, &seg_docs, banding)?;
-        let file = w.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        Ok(file.metadata()?.len())
-    })();
-    let bytes = finished.map_err(|source| {
-        let _ = std::fs::remove_file(&path);
-        Error::Io {
-            path: path.clone(),
-            source,
+    // The sets in document order, a block at a time when they have
+    // spilled.
+    let ids: Vec<u32> = (0..docs.len() as u32).collect();
+    let mut in_order = |each: &mut dyn FnMut(&[u64]) -> io::Result<()>| -> io::Result<()> {
+        let mut spare = Vec::new();
+        for (range, members) in sets.parts(ids.len(), |i| &ids[i..i + 1]) {
+            let part = sets.part_in(members, std::mem::take(&mut spare));
+            for d in range {
+                each(part.set(d as u32))?;
+            }
+            spare = part.into_buffer();
         }
+        Ok(())
+    };
+    let bytes = write_file(dir, &name, |w| {
+        write_segment(w, &seg_docs, banding, &mut in_order).map(|_| ())
     })?;
     meta.segments.push(SegmentMeta {
         name: name.clone(),
@@ -1749,34 +1662,7 @@ fn finish_segment_file(
         deleted: 0,
         bytes,
     });
-    Ok(name)
-}
-
-/// Creates the new file `path` for writing (`create_new`, mode 0644): a
-/// file of that name that exists already is never replaced, whoever made
-/// it.
-fn create_file(path: &Path) -> Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o644);
-    }
-    match options.open(path) {
-        Ok(file) => Ok(file),
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(Error::Index {
-            path: path.to_path_buf(),
-            message: "already exists, and a writer never replaces a file it did not \
-                      create (did another program write it since this writer opened \
-                      the index?)"
-                .into(),
-        }),
-        Err(source) => Err(Error::Io {
-            path: path.to_path_buf(),
-            source,
-        }),
-    }
+    Ok(Some(name))
 }
 
 /// Writes the new file `DIR/name` and syncs it; returns its length. The
@@ -1789,7 +1675,26 @@ pub(crate) fn write_file(
     f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<u64> {
     let path = dir.join(name);
-    let file = create_file(&path)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o644);
+    }
+    let file = match options.open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            return Err(Error::Index {
+                path,
+                message: "already exists, and a writer never replaces a file it did not \
+                          create (did another program write it since this writer opened \
+                          the index?)"
+                    .into(),
+            })
+        }
+        Err(source) => return Err(Error::Io { path, source }),
+    };
     let written = (|| {
         let mut w = io::BufWriter::with_capacity(1 << 20, &file);
         f(&mut w)?;
