@@ -231,14 +231,13 @@ impl<K: StoreKey> SetStore<K> {
     #[cfg(unix)]
     fn spill(&mut self) {
         let result = (|| -> std::io::Result<State> {
-            let mut file = tempfile::tempfile()?;
-            let mut starts = Vec::with_capacity(self.mem.len() + 1);
-            starts.push(0);
+            let file = tempfile::tempfile()?;
+            let mut w = BufWriter::with_capacity(1 << 20, file);
+            let mut starts = vec![0];
             for set in &self.mem {
-                starts.push(starts.last().copied().unwrap_or(0) + set.len() as u64);
+                append(&mut w, &mut starts, set)?;
             }
-            write_sets::<K>(&mut file, &self.mem)?;
-            Ok(State::Writing(BufWriter::with_capacity(1 << 20, file), starts))
+            Ok(State::Writing(w, starts))
         })();
         match result {
             Ok(state) => {
@@ -918,50 +917,8 @@ fn release_freed_memory() {
     }
 }
 
-/// Writes `sets` one after the other to `file` (at its position) as
-/// [`append`] would, but with vectored writes straight from the sets on a
-/// little-endian machine: the burst of a spill (the whole budget at once)
-/// is not copied into a buffer on its way to the file.
-fn write_sets<K: StoreKey>(file: &mut File, sets: &[K::Held]) -> std::io::Result<()> {
-    if !cfg!(target_endian = "little") {
-        let mut w = BufWriter::with_capacity(1 << 20, &mut *file);
-        let mut starts = vec![0];
-        for set in sets {
-            append(&mut w, &mut starts, set)?;
-        }
-        return w.flush();
-    }
-    use std::io::IoSlice;
-    // Slices per call (Linux takes at most 1024).
-    const GROUP: usize = 512;
-    for group in sets.chunks(GROUP) {
-        let mut slices: Vec<IoSlice<'_>> = group
-            .iter()
-            .filter(|set| !set.is_empty())
-            .map(|set| {
-                let set: &[K] = set;
-                // SAFETY: as in `append`: the keys' own bytes, exactly the
-                // set, are its little-endian form.
-                IoSlice::new(unsafe {
-                    std::slice::from_raw_parts(set.as_ptr() as *const u8, std::mem::size_of_val(set))
-                })
-            })
-            .collect();
-        let mut left = &mut slices[..];
-        while !left.is_empty() {
-            match file.write_vectored(left) {
-                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
-                Ok(n) => IoSlice::advance_slices(&mut left, n),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-    }
-    Ok(())
-}
-
 fn append<K: StoreKey>(
-    w: &mut impl Write,
+    w: &mut BufWriter<File>,
     starts: &mut Starts,
     set: &[K],
 ) -> std::io::Result<()> {
@@ -1034,28 +991,6 @@ fn read_at<K: StoreKey>(_: &File, _: &Starts, _: u32, _: u32) -> std::io::Result
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_spill_of_many_sets_reads_back_whole() {
-        // More sets than one vectored write takes, empty ones among them,
-        // spilled at once (the budget passed late) and after the spill.
-        let sets: Vec<Vec<u64>> = (0..1500u64)
-            .map(|i| (0..(i * 13) % 300).map(|k| k * 5 + i).collect())
-            .collect();
-        let bytes: usize = sets.iter().map(|s| s.len() * 8).sum();
-        for budget in [bytes / 2, bytes - 1, 0] {
-            let mut store: SetStore<u64> = SetStore::with_budget(budget);
-            for s in &sets {
-                store.push(s.clone());
-            }
-            store.seal();
-            assert!(store.spilled());
-            let all: Vec<u32> = (0..sets.len() as u32).collect();
-            for (got, want) in store.load(&all).iter().zip(&sets) {
-                assert_eq!(&**got, &want[..]);
-            }
-        }
-    }
 
     #[test]
     fn sets_loaded_together_are_the_sets_loaded_one_by_one() {
