@@ -167,7 +167,7 @@ where
 
 /// [`super::verify_and_cluster`] of one oversized batch: its
 /// `members` (sorted) and candidate `pairs` (sorted), `raw` their raw
-/// intersections when known.
+/// intersections when some are known ([`BELOW`]: not known, counted here).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn verify_and_cluster<'s, L>(
     cfg: &Config,
@@ -229,14 +229,33 @@ where
     let size = |x: usize| tiling.keys[members[x] as usize] as usize;
     // Pairs are counted only as far as they could pass the rule
     // (`verify_need` of their cut sizes): below that they have no edge.
+    // Those already known (not `BELOW`) are taken as they are; the others
+    // counted here, tile by tile.
     let raw: Cow<'_, [u32]> = match raw {
-        Some(r) => Cow::Borrowed(r),
-        None => {
+        Some(r) if !r.contains(&BELOW) => Cow::Borrowed(r),
+        _ => {
             let need = |x: u32, y: u32| {
                 let (x, y) = (local(x), local(y));
                 verify_need(cfg, size(x) - gone(x).len(), size(y) - gone(y).len())
             };
-            Cow::Owned(intersections(pairs, tiling, load, &need))
+            match raw {
+                None => Cow::Owned(intersections(pairs, tiling, load, &need)),
+                Some(r) => {
+                    // A subsequence of sorted pairs is sorted.
+                    let todo: Vec<u32> = (0..pairs.len() as u32)
+                        .filter(|&i| r[i as usize] == BELOW)
+                        .collect();
+                    let unknown: Vec<(u32, u32)> =
+                        todo.iter().map(|&i| pairs[i as usize]).collect();
+                    let counted = intersections(&unknown, tiling, load, &need);
+                    drop(unknown);
+                    let mut r = r.to_vec();
+                    for (&i, c) in todo.iter().zip(counted) {
+                        r[i as usize] = c;
+                    }
+                    Cow::Owned(r)
+                }
+            }
         }
     };
     // Similarity of the cut sets of `x` and `y` (local numbers) from their
