@@ -1286,6 +1286,41 @@ mod tests {
     }
 
     #[test]
+    fn counts_known_by_one_pass_reach_the_batches_of_another() {
+        // Two components of 3,000 documents (the even ones and the odd
+        // ones, chained): two batches whose pairs alternate in order.
+        let n = 6_000;
+        let pairs: Vec<(u32, u32)> = (0..n as u32 - 2).map(|d| (d, d + 2)).collect();
+        let batches = Batches::new(n, &pairs);
+        assert_eq!(batches.len(), 2);
+        let index: Vec<u32> = (0..pairs.len() as u32).collect();
+        let spread = batches.spread(&pairs, &index);
+        for (b, values) in spread.iter().enumerate() {
+            let got: Vec<(u32, u32)> = values.iter().map(|&i| pairs[i as usize]).collect();
+            assert_eq!(got, batches.get(b).1);
+        }
+        // An earlier pass over every third pair counted some in full.
+        let fewer: Vec<(u32, u32)> = pairs.iter().copied().step_by(3).collect();
+        let earlier = Batches::new(n, &fewer);
+        let count = |(a, b): (u32, u32)| if a % 5 == 0 { BELOW } else { a ^ b };
+        let inter: Vec<Vec<u32>> = (0..earlier.len())
+            .map(|b| earlier.get(b).1.iter().map(|&p| count(p)).collect())
+            .collect();
+        let counted = counted_pairs(&earlier, &inter);
+        let want: Vec<((u32, u32), u32)> = fewer
+            .iter()
+            .map(|&p| (p, count(p)))
+            .filter(|&(_, c)| c != BELOW)
+            .collect();
+        assert_eq!(counted, want);
+        let known = known_of(&pairs, &counted);
+        for (i, (&p, &k)) in pairs.iter().zip(&known).enumerate() {
+            let want = if i % 3 == 0 { count(p) } else { BELOW };
+            assert_eq!(k, want, "{p:?}");
+        }
+    }
+
+    #[test]
     fn union_of_sorted_sets() {
         let sets: [&[u32]; 3] = [&[1, 4, 9], &[2, 4], &[9, 10]];
         assert_eq!(union_of(sets.into_iter()), [1, 2, 4, 9, 10]);

@@ -511,7 +511,7 @@ mod tests {
         let mut clustered = 0;
         for block in [1, 200, 1_000, 1 << 20] {
             let t = tiling(block, keys_of.clone());
-            let run = |cut_keys| {
+            let run = |cut_keys, raw| {
                 verify_and_cluster(
                     &cfg,
                     &members,
@@ -520,12 +520,31 @@ mod tests {
                     &load,
                     Some(&boilerplate),
                     cut_keys,
-                    None,
+                    raw,
                     &weight,
                     &figures,
                 )
             };
-            let (read, kept) = (run(None), run(Some(&keys)));
+            let (read, kept) = (run(None, None), run(Some(&keys), None));
+            // Some raw intersections known beforehand (the others `BELOW`,
+            // counted by the tiles): the same.
+            let some: Vec<u32> = pairs
+                .iter()
+                .enumerate()
+                .map(|(i, &(x, y))| {
+                    if i % 3 == 0 {
+                        intersection_size(&sets[x as usize], &sets[y as usize]) as u32
+                    } else {
+                        BELOW
+                    }
+                })
+                .collect();
+            let partly = run(Some(&keys), Some(&some));
+            assert_eq!(
+                (partly.verified, partly.rejected, partly.found),
+                (kept.verified, kept.rejected, kept.found)
+            );
+            assert_eq!(partly.clusters, kept.clusters, "block {block}");
             assert_eq!(read.cut, removed.cut, "block {block}");
             assert_eq!(read.cut_occurrences, removed.cut_occurrences);
             assert!(kept.cut.is_empty());
