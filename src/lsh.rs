@@ -172,6 +172,9 @@ pub fn candidate_pairs_where<'s>(
     .0
 }
 
+/// A part's kept pairs and what the judge gave each, in order.
+type Kept<M> = (Vec<(u32, u32)>, Vec<M>);
+
 /// A cheap first screen for [`candidate_pairs_screened`]: `keep(a, b)`
 /// must hold for every pair the real screen keeps (it may hold for more),
 /// and reads little memory; `prefetch(b)` asks for what `keep(_, b)` reads
@@ -251,7 +254,7 @@ where
     let round = rayon::current_num_threads().clamp(1, 4);
     let pair = |p: u64| ((p >> 32) as u32, p as u32);
     // Each part's kept pairs and what `judge` gave them, in order.
-    let mut kept: Vec<(Vec<(u32, u32)>, Vec<M>)> = (0..parts).map(|_| (Vec::new(), Vec::new())).collect();
+    let mut kept: Vec<Kept<M>> = (0..parts).map(|_| (Vec::new(), Vec::new())).collect();
     for groups in groups.chunks(round) {
         let by_group: Vec<Vec<Vec<u64>>> = groups
             .par_iter()
@@ -630,7 +633,7 @@ mod tests {
             sig,
             label,
             Rough {
-                keep: |x: u32, y: u32| keep(by[x as usize], by[y as usize]) || x % 2 == 0,
+                keep: |x: u32, y: u32| keep(by[x as usize], by[y as usize]) || x.is_multiple_of(2),
                 prefetch: |_| {},
                 far: |_| {},
                 fetch: |_| {},
