@@ -149,57 +149,86 @@ pub fn candidate_pairs_where<'s>(
     signature: impl Fn(usize) -> &'s [u32] + Sync,
     keep: impl Fn(u32, u32) -> bool + Sync,
 ) -> Vec<(u32, u32)> {
+    let signature = &signature;
     candidate_pairs_screened(
         n,
         perms,
         banding,
         max_bucket,
         signature,
+        |d| d,
         Rough {
             keep: |_, _| true,
             prefetch: |_| {},
             far: |_| {},
+            fetch: |b| {
+                for v in signature(b as usize).iter().step_by(16) {
+                    crate::prefetch::line(v);
+                }
+            },
         },
-        keep,
+        |a, b| keep(a, b).then_some(()),
     )
+    .0
 }
+
+/// A part's kept pairs and what the judge gave each, in order.
+type Kept<M> = (Vec<(u32, u32)>, Vec<M>);
 
 /// A cheap first screen for [`candidate_pairs_screened`]: `keep(a, b)`
 /// must hold for every pair the real screen keeps (it may hold for more),
 /// and reads little memory; `prefetch(b)` asks for what `keep(_, b)` reads
 /// of the second document (a few pairs ahead), `far(b)` for what finding
 /// `b`'s signature reads (a table of where the signatures lie, say; called
-/// further ahead, before the signature itself is fetched).
-pub struct Rough<K, P, F> {
+/// further ahead, before the signature itself is fetched), and `fetch(b)`
+/// for what the real screen reads of it (its signature; a few pairs
+/// ahead). Every document is named by its label.
+pub struct Rough<K, P, F, S> {
     /// Whether the pair may pass the real screen.
     pub keep: K,
     /// Fetches what `keep` reads of a second document.
     pub prefetch: P,
     /// Fetches what finding a second document's signature reads.
     pub far: F,
+    /// Fetches what the real screen reads of a second document.
+    pub fetch: S,
 }
 
 /// [`candidate_pairs_where`] with a cheap screen first: a part's fresh
 /// proposals are judged by `rough.keep` (on small per-document data, a
 /// few bytes per document fetched ahead), and only the pairs it lets
-/// through by `keep` on the signatures (fetched ahead, every line). Same
-/// pairs as [`candidate_pairs_where`] with `keep` alone, since `rough.keep`
-/// holds wherever `keep` does. At a million documents most proposals share
-/// a band and little else: judging them on 128 bytes instead of a 512-byte
-/// signature spares most of the random reads of the pass.
-pub fn candidate_pairs_screened<'s, K, P, F>(
+/// through by `judge` on the signatures (fetched ahead, every line). Same
+/// pairs as [`candidate_pairs_where`] with `judge` alone, since `rough.keep`
+/// holds wherever `judge` keeps a pair. At a million documents most
+/// proposals share a band and little else: judging them on 128 bytes
+/// instead of a 512-byte signature spares most of the random reads of the
+/// pass.
+///
+/// Documents are named by `label(d)` in the pairs and in every call of
+/// `rough` and `judge` (`signature(d)` is still by `d`): `label` must be
+/// one-to-one onto `0..n`. A pair is `(x, y)` with `x < y` in labels, the
+/// pairs sorted by label: the pairs of [`candidate_pairs_where`] renamed
+/// and sorted, without a pass over them after LSH (the scan names
+/// documents by id). Beside the pairs, what `judge` gave each (`Some(m)`
+/// keeps the pair; the signature agreement, say), in the same order.
+#[allow(clippy::too_many_arguments)]
+pub fn candidate_pairs_screened<'s, K, P, F, S, J, M>(
     n: usize,
     perms: usize,
     banding: Banding,
     max_bucket: usize,
     signature: impl Fn(usize) -> &'s [u32] + Sync,
-    rough: Rough<K, P, F>,
-    keep: impl Fn(u32, u32) -> bool + Sync,
-) -> Vec<(u32, u32)>
+    label: impl Fn(u32) -> u32 + Sync,
+    rough: Rough<K, P, F, S>,
+    judge: J,
+) -> (Vec<(u32, u32)>, Vec<M>)
 where
     K: Fn(u32, u32) -> bool + Sync,
     P: Fn(u32) + Sync,
     F: Fn(u32) + Sync,
+    S: Fn(u32) + Sync,
+    J: Fn(u32, u32) -> Option<M> + Sync,
+    M: Copy + Send + Sync,
 {
     assert!(perms > 0);
     assert!(banding.bands * banding.rows <= perms);
@@ -224,7 +253,8 @@ where
     // and judged again in a later round, with the same verdict.
     let round = rayon::current_num_threads().clamp(1, 4);
     let pair = |p: u64| ((p >> 32) as u32, p as u32);
-    let mut kept: Vec<Vec<(u32, u32)>> = vec![Vec::new(); parts];
+    // Each part's kept pairs and what `judge` gave them, in order.
+    let mut kept: Vec<Kept<M>> = (0..parts).map(|_| (Vec::new(), Vec::new())).collect();
     for groups in groups.chunks(round) {
         let by_group: Vec<Vec<Vec<u64>>> = groups
             .par_iter()
@@ -263,9 +293,11 @@ where
                         let bucket = &keys[i..j];
                         for (x, &(_, a)) in bucket.iter().enumerate() {
                             let stop = (x + 1 + max_bucket).min(bucket.len());
-                            let part = &mut out[(a >> PART_DOCS_LOG2) as usize];
+                            let a = label(a);
                             for &(_, b) in &bucket[x + 1..stop] {
-                                part.push((a as u64) << 32 | b as u64);
+                                let b = label(b);
+                                let (p, q) = (a.min(b), a.max(b));
+                                out[(p >> PART_DOCS_LOG2) as usize].push((p as u64) << 32 | q as u64);
                             }
                         }
                         i = j;
@@ -284,7 +316,7 @@ where
         kept = by_part
             .into_par_iter()
             .zip(kept)
-            .map(|(lists, old)| {
+            .map(|(lists, (old, old_judged))| {
                 let mut pairs: Vec<u64> = Vec::with_capacity(lists.iter().map(Vec::len).sum());
                 for list in lists {
                     pairs.extend_from_slice(&list);
@@ -313,46 +345,52 @@ where
                     }
                 }
                 drop(pairs);
-                let mut fresh = Vec::new();
+                let (mut fresh, mut judged) = (Vec::new(), Vec::new());
                 for (i, &(a, b)) in rough_kept.iter().enumerate() {
                     if let Some(&(_, far)) = rough_kept.get(i + 4 * AHEAD) {
                         (rough.far)(far);
                     }
                     if let Some(&(_, next)) = rough_kept.get(i + AHEAD) {
-                        for v in signature(next as usize).iter().step_by(16) {
-                            crate::prefetch::line(v);
-                        }
+                        (rough.fetch)(next);
                     }
-                    if keep(a, b) {
+                    if let Some(m) = judge(a, b) {
                         fresh.push((a, b));
+                        judged.push(m);
                     }
                 }
                 if fresh.is_empty() {
-                    return old;
+                    return (old, old_judged);
                 }
                 // Both sorted and disjoint: merged.
-                let mut merged = Vec::with_capacity(old.len() + fresh.len());
+                let total = old.len() + fresh.len();
+                let (mut merged, mut merged_judged) = (Vec::with_capacity(total), Vec::with_capacity(total));
                 let (mut i, mut j) = (0, 0);
                 while i < old.len() && j < fresh.len() {
                     if old[i] < fresh[j] {
                         merged.push(old[i]);
+                        merged_judged.push(old_judged[i]);
                         i += 1;
                     } else {
                         merged.push(fresh[j]);
+                        merged_judged.push(judged[j]);
                         j += 1;
                     }
                 }
                 merged.extend_from_slice(&old[i..]);
+                merged_judged.extend_from_slice(&old_judged[i..]);
                 merged.extend_from_slice(&fresh[j..]);
-                merged
+                merged_judged.extend_from_slice(&judged[j..]);
+                (merged, merged_judged)
             })
             .collect();
     }
-    let mut out = Vec::with_capacity(kept.iter().map(Vec::len).sum());
-    for part in kept {
+    let total = kept.iter().map(|k| k.0.len()).sum();
+    let (mut out, mut out_judged) = (Vec::with_capacity(total), Vec::with_capacity(total));
+    for (part, judged) in kept {
         out.extend(part);
+        out_judged.extend(judged);
     }
-    out
+    (out, out_judged)
 }
 
 /// The key of each band of a signature, as [`candidate_pairs`] buckets
@@ -579,6 +617,42 @@ mod tests {
         let screened = candidate_pairs_where(n, perms, banding, 5, |d| &sigs[d * perms..(d + 1) * perms], keep);
         let want: Vec<(u32, u32)> = all.iter().copied().filter(|&(a, b)| keep(a, b)).collect();
         assert_eq!(screened, want);
+        // Named by a permutation, with what the screen gave each pair: the
+        // same pairs renamed, oriented and sorted, each with its mark.
+        let label = |d: u32| ((d as usize * 7919 + 13) % n) as u32;
+        let mut by: Vec<u32> = vec![0; n];
+        for d in 0..n as u32 {
+            by[label(d) as usize] = d;
+        }
+        let sig = |d: usize| &sigs[d * perms..(d + 1) * perms];
+        let (named, marks) = candidate_pairs_screened(
+            n,
+            perms,
+            banding,
+            5,
+            sig,
+            label,
+            Rough {
+                keep: |x: u32, y: u32| keep(by[x as usize], by[y as usize]) || x.is_multiple_of(2),
+                prefetch: |_| {},
+                far: |_| {},
+                fetch: |_| {},
+            },
+            |x: u32, y: u32| {
+                let (a, b) = (by[x as usize], by[y as usize]);
+                keep(a, b).then_some(a.min(b) as u64 * n as u64 + a.max(b) as u64)
+            },
+        );
+        let mut want: Vec<((u32, u32), u64)> = want
+            .iter()
+            .map(|&(a, b)| {
+                let (x, y) = (label(a), label(b));
+                ((x.min(y), x.max(y)), a as u64 * n as u64 + b as u64)
+            })
+            .collect();
+        want.sort_unstable();
+        let got: Vec<((u32, u32), u64)> = named.into_iter().zip(marks).collect();
+        assert_eq!(got, want);
     }
 
     #[test]

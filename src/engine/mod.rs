@@ -706,6 +706,7 @@ impl Scan<'_> {
         // candidates that could be copies (see `passes::could_be_copies`)
         // are compared for it.
         let mut boilerplate_keys = None;
+        let mut counted = Vec::new();
         let mut cut = None;
         let mut cut_keys = None;
         if cfg.boilerplate_cut(n).is_some() {
@@ -717,6 +718,9 @@ impl Scan<'_> {
             let need = |x: u32, y: u32| passes::copy_need(cfg, size(x), size(y));
             let inter = passes::raw_intersections(&batches, &load, &need);
             let (groups, n_groups) = passes::copy_groups_of(cfg, &docs, &batches, &inter);
+            // The intersections counted in full are not counted again by
+            // the verification.
+            counted = passes::counted_pairs(&batches, &inter);
             drop((batches, inter));
             stats.copy_groups = n_groups;
             stats.boilerplate_cut = cfg.boilerplate_cut(n_groups);
@@ -744,7 +748,11 @@ impl Scan<'_> {
         drop(candidates);
         stats.compared_pairs = verify.len();
         let batches = batches_of(&verify);
-        drop(verify);
+        let known = (!counted.is_empty()).then(|| {
+            let known = passes::known_of(&verify, &counted);
+            batches.spread(&verify, &known)
+        });
+        drop((verify, counted));
         let weight: Vec<u64> = docs.iter().map(|d| d.words as u64).collect();
         let figures_of = |d: u32| Some(figures.get(order[d as usize] as usize));
         let mut done = passes::verify_and_cluster(
@@ -753,11 +761,11 @@ impl Scan<'_> {
             &load,
             boilerplate_keys.as_ref(),
             cut_keys.as_ref(),
-            None,
+            known.as_deref(),
             &weight,
             &figures_of,
         );
-        drop(cut_keys);
+        drop((cut_keys, known));
         // What the cut removed is counted over every document of a
         // candidate pair, verified or not.
         if let Some((_, removed)) = cut {

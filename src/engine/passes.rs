@@ -15,7 +15,6 @@ use crate::boilerplate::{frequent_keys_in, KeySet};
 use crate::cluster::{cluster, Clustering, Edge, Group, Scored, UnionFind};
 use crate::config::Config;
 use crate::lsh::{candidate_pairs_screened, Rough};
-use crate::minhash::estimate_jaccard;
 use crate::verify::{intersection_at_least, intersection_size, similarity, Similarity};
 
 mod tiles;
@@ -91,7 +90,7 @@ pub(crate) fn screens_after_lsh(cfg: &Config) -> bool {
 }
 
 /// The number of slots where two signatures agree (what
-/// [`estimate_jaccard`] divides by their length).
+/// [`crate::minhash::estimate_jaccard`] divides by their length).
 pub(crate) fn agreement(a: &[u32], b: &[u32]) -> u32 {
     a.iter().zip(b).map(|(x, y)| (x == y) as u32).sum()
 }
@@ -291,6 +290,8 @@ pub(crate) struct Batches {
     tiling: Option<Tiling>,
     /// Whether batch `b` is tiled.
     oversized: Vec<bool>,
+    /// The batch of each paired document (`u32::MAX` for the others).
+    batch_of: Vec<u32>,
 }
 
 impl Batches {
@@ -336,9 +337,19 @@ impl Batches {
                 members[batch_of_root[r as usize] as usize].push(d as u32);
             }
         }
+        let batch_of: Vec<u32> = root
+            .iter()
+            .map(|&r| {
+                if r == NONE {
+                    NONE
+                } else {
+                    batch_of_root[r as usize]
+                }
+            })
+            .collect();
         let mut pairs: Vec<Vec<(u32, u32)>> = vec![Vec::new(); members.len()];
         for &(a, b) in candidates {
-            pairs[batch_of_root[root[a as usize] as usize] as usize].push((a, b));
+            pairs[batch_of[a as usize] as usize].push((a, b));
         }
         let oversized = vec![false; members.len()];
         Batches {
@@ -346,7 +357,23 @@ impl Batches {
             pairs,
             tiling: None,
             oversized,
+            batch_of,
         }
+    }
+
+    /// `values` (one per pair of the `candidates` these batches were made
+    /// of, in their order) by batch, each batch's in the order of its
+    /// pairs.
+    pub(crate) fn spread<T: Copy>(&self, candidates: &[(u32, u32)], values: &[T]) -> Vec<Vec<T>> {
+        let mut out: Vec<Vec<T>> = self
+            .pairs
+            .iter()
+            .map(|p| Vec::with_capacity(p.len()))
+            .collect();
+        for (&(a, _), &v) in candidates.iter().zip(values) {
+            out[self.batch_of[a as usize] as usize].push(v);
+        }
+        out
     }
 
     /// These batches, those whose sets take more than `tiling.block` bytes
@@ -547,30 +574,35 @@ pub(crate) fn candidates<'s>(
     // Jaccard >= containment_min_jaccard). It is judged as LSH proposes
     // the pair, once.
     let floor = candidate_floor(cfg);
+    // Everything LSH judges is named by id number (see
+    // `candidate_pairs_screened`'s labels): the pairs come out sorted by
+    // id, each with its signatures' agreement, counted as it was judged.
+    let perms = cfg.perms();
+    // Where each signature lies, by id number: one read (fetched ahead)
+    // instead of a stored set's handle and its slab.
+    let by_id: Vec<&[u32]> = order.par_iter().map(|&d| signature(d as usize)).collect();
     // The rough screen: a byte per slot (see `slot_byte`), where two
     // signatures agree in at least the slots where the full values do, so
     // a pair whose bytes agree too little to reach the floor cannot reach
     // it on the signatures either. 128 bytes a document instead of 512.
-    let perms = cfg.perms();
     let mut bytes = vec![0u8; n * perms];
     bytes
         .par_chunks_mut(perms.max(1))
-        .enumerate()
-        .for_each(|(d, row)| {
-            for (o, &v) in row.iter_mut().zip(signature(d)) {
+        .zip(by_id.par_iter())
+        .for_each(|(row, sig)| {
+            for (o, &v) in row.iter_mut().zip(sig.iter()) {
                 *o = slot_byte(v);
             }
         });
     let row = |d: u32| &bytes[d as usize * perms..(d as usize + 1) * perms];
-    // Where each signature lies, by the number it was added under: one
-    // read (fetched ahead) instead of a stored set's handle and its slab.
-    let table: Vec<&[u32]> = (0..n).into_par_iter().map(&signature).collect();
-    let c = candidate_pairs_screened(
+    let by_id = &by_id;
+    let (pairs, matches) = candidate_pairs_screened(
         n,
         perms,
         cfg.banding(),
         cfg.max_bucket(),
-        |d| table[d],
+        &signature,
+        |d| pos[d as usize],
         Rough {
             keep: |a, b| byte_agreement(row(a), row(b)) as f64 / perms as f64 >= floor,
             prefetch: |b| {
@@ -578,50 +610,22 @@ pub(crate) fn candidates<'s>(
                     crate::prefetch::line(x);
                 }
             },
-            far: |b| crate::prefetch::line(&table[b as usize]),
+            far: |b| crate::prefetch::line(&by_id[b as usize]),
+            fetch: |b| {
+                for v in by_id[b as usize].iter().step_by(16) {
+                    crate::prefetch::line(v);
+                }
+            },
         },
-        |a, b| estimate_jaccard(table[a as usize], table[b as usize]) >= floor,
+        // `estimate_jaccard(a, b) >= floor`, with the agreement kept.
+        |a, b| {
+            let m = agreement(by_id[a as usize], by_id[b as usize]);
+            (m as f64 / perms as f64 >= floor).then_some(m.min(u8::MAX as u32) as u8)
+        },
     );
-    drop(bytes);
-    // Renumbered in place: at a million documents the candidates take
-    // more memory than anything else the pass holds.
-    let mut c = c;
-    c.par_iter_mut().for_each(|p| {
-        let (x, y) = (pos[p.0 as usize], pos[p.1 as usize]);
-        *p = (x.min(y), x.max(y));
-    });
-    c.par_sort_unstable();
-    if !screens_after_lsh(cfg) {
-        return Candidates {
-            pairs: c,
-            matches: None,
-        };
-    }
-    // The second documents' signatures are scattered: where each lies (by
-    // id number) fetched well ahead, the signature itself a few pairs
-    // ahead.
-    let by_id: Vec<&[u32]> = order.par_iter().map(|&d| table[d as usize]).collect();
-    drop(table);
-    let by_id = &by_id;
-    let matches = c
-        .par_chunks(4096)
-        .flat_map_iter(|run| {
-            run.iter().enumerate().map(move |(i, &(x, y))| {
-                if let Some(&(_, far)) = run.get(i + 16) {
-                    crate::prefetch::line(&by_id[far as usize]);
-                }
-                if let Some(&(_, next)) = run.get(i + 4) {
-                    for v in by_id[next as usize].iter().step_by(16) {
-                        crate::prefetch::line(v);
-                    }
-                }
-                agreement(by_id[x as usize], by_id[y as usize]) as u8
-            })
-        })
-        .collect();
     Candidates {
-        pairs: c,
-        matches: Some(matches),
+        pairs,
+        matches: screens_after_lsh(cfg).then_some(matches),
     }
 }
 
@@ -770,6 +774,43 @@ where
         }
     }
     out
+}
+
+/// The raw intersections [`raw_intersections`] counted in full (not
+/// [`BELOW`]), with their pairs, sorted by pair: to be looked up by a later
+/// pass over other batches ([`known_of`]).
+pub(crate) fn counted_pairs(batches: &Batches, inter: &[Vec<u32>]) -> Vec<((u32, u32), u32)> {
+    let mut out: Vec<((u32, u32), u32)> = (0..batches.len())
+        .flat_map(|b| {
+            batches
+                .get(b)
+                .1
+                .iter()
+                .copied()
+                .zip(inter[b].iter().copied())
+        })
+        .filter(|&(_, i)| i != BELOW)
+        .collect();
+    out.par_sort_unstable();
+    out
+}
+
+/// For each of `pairs` (sorted), its raw intersection when `counted` (as
+/// [`counted_pairs`] gives them) holds it, else [`BELOW`] (not known).
+pub(crate) fn known_of(pairs: &[(u32, u32)], counted: &[((u32, u32), u32)]) -> Vec<u32> {
+    let mut j = 0;
+    pairs
+        .iter()
+        .map(|&p| {
+            while j < counted.len() && counted[j].0 < p {
+                j += 1;
+            }
+            match counted.get(j) {
+                Some(&(q, i)) if q == p => i,
+                _ => BELOW,
+            }
+        })
+        .collect()
 }
 
 /// Groups of near-verbatim copies among `n` documents (see
@@ -941,9 +982,9 @@ pub(crate) fn scored<'f>(
 
 /// Verifies every candidate of every batch against the exact sets less the
 /// boilerplate, and clusters each batch's duplicates. `raw_inter`, when the
-/// copy-group pass computed them, are the raw intersections of the
-/// candidates (saving a second count; a tiled batch takes them as they are,
-/// [`BELOW`] as no edge); `cut_keys`, when [`cut_sizes`] found them, are
+/// copy-group pass computed some, are the raw intersections of the
+/// candidates, batch by batch (saving a second count; [`BELOW`]: not known,
+/// counted here); `cut_keys`, when [`cut_sizes`] found them, are
 /// the documents' boilerplate keys, which an oversized batch then takes
 /// instead of reading its sets once more (its result's `cut` is then left
 /// empty: [`cut_sizes`] counted it); `weight[d]` is document `d`'s
@@ -1241,6 +1282,41 @@ mod tests {
                 b.iter().map(|&v| slot_byte(v)).collect(),
             );
             assert!(byte_agreement(&ra, &rb) >= agreement(&a, &b));
+        }
+    }
+
+    #[test]
+    fn counts_known_by_one_pass_reach_the_batches_of_another() {
+        // Two components of 3,000 documents (the even ones and the odd
+        // ones, chained): two batches whose pairs alternate in order.
+        let n = 6_000;
+        let pairs: Vec<(u32, u32)> = (0..n as u32 - 2).map(|d| (d, d + 2)).collect();
+        let batches = Batches::new(n, &pairs);
+        assert_eq!(batches.len(), 2);
+        let index: Vec<u32> = (0..pairs.len() as u32).collect();
+        let spread = batches.spread(&pairs, &index);
+        for (b, values) in spread.iter().enumerate() {
+            let got: Vec<(u32, u32)> = values.iter().map(|&i| pairs[i as usize]).collect();
+            assert_eq!(got, batches.get(b).1);
+        }
+        // An earlier pass over every third pair counted some in full.
+        let fewer: Vec<(u32, u32)> = pairs.iter().copied().step_by(3).collect();
+        let earlier = Batches::new(n, &fewer);
+        let count = |(a, b): (u32, u32)| if a % 5 == 0 { BELOW } else { a ^ b };
+        let inter: Vec<Vec<u32>> = (0..earlier.len())
+            .map(|b| earlier.get(b).1.iter().map(|&p| count(p)).collect())
+            .collect();
+        let counted = counted_pairs(&earlier, &inter);
+        let want: Vec<((u32, u32), u32)> = fewer
+            .iter()
+            .map(|&p| (p, count(p)))
+            .filter(|&(_, c)| c != BELOW)
+            .collect();
+        assert_eq!(counted, want);
+        let known = known_of(&pairs, &counted);
+        for (i, (&p, &k)) in pairs.iter().zip(&known).enumerate() {
+            let want = if i % 3 == 0 { count(p) } else { BELOW };
+            assert_eq!(k, want, "{p:?}");
         }
     }
 

@@ -167,7 +167,7 @@ where
 
 /// [`super::verify_and_cluster`] of one oversized batch: its
 /// `members` (sorted) and candidate `pairs` (sorted), `raw` their raw
-/// intersections when known.
+/// intersections when some are known ([`BELOW`]: not known, counted here).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn verify_and_cluster<'s, L>(
     cfg: &Config,
@@ -229,14 +229,33 @@ where
     let size = |x: usize| tiling.keys[members[x] as usize] as usize;
     // Pairs are counted only as far as they could pass the rule
     // (`verify_need` of their cut sizes): below that they have no edge.
+    // Those already known (not `BELOW`) are taken as they are; the others
+    // counted here, tile by tile.
     let raw: Cow<'_, [u32]> = match raw {
-        Some(r) => Cow::Borrowed(r),
-        None => {
+        Some(r) if !r.contains(&BELOW) => Cow::Borrowed(r),
+        _ => {
             let need = |x: u32, y: u32| {
                 let (x, y) = (local(x), local(y));
                 verify_need(cfg, size(x) - gone(x).len(), size(y) - gone(y).len())
             };
-            Cow::Owned(intersections(pairs, tiling, load, &need))
+            match raw {
+                None => Cow::Owned(intersections(pairs, tiling, load, &need)),
+                Some(r) => {
+                    // A subsequence of sorted pairs is sorted.
+                    let todo: Vec<u32> = (0..pairs.len() as u32)
+                        .filter(|&i| r[i as usize] == BELOW)
+                        .collect();
+                    let unknown: Vec<(u32, u32)> =
+                        todo.iter().map(|&i| pairs[i as usize]).collect();
+                    let counted = intersections(&unknown, tiling, load, &need);
+                    drop(unknown);
+                    let mut r = r.to_vec();
+                    for (&i, c) in todo.iter().zip(counted) {
+                        r[i as usize] = c;
+                    }
+                    Cow::Owned(r)
+                }
+            }
         }
     };
     // Similarity of the cut sets of `x` and `y` (local numbers) from their
@@ -492,7 +511,7 @@ mod tests {
         let mut clustered = 0;
         for block in [1, 200, 1_000, 1 << 20] {
             let t = tiling(block, keys_of.clone());
-            let run = |cut_keys| {
+            let run = |cut_keys, raw| {
                 verify_and_cluster(
                     &cfg,
                     &members,
@@ -501,12 +520,31 @@ mod tests {
                     &load,
                     Some(&boilerplate),
                     cut_keys,
-                    None,
+                    raw,
                     &weight,
                     &figures,
                 )
             };
-            let (read, kept) = (run(None), run(Some(&keys)));
+            let (read, kept) = (run(None, None), run(Some(&keys), None));
+            // Some raw intersections known beforehand (the others `BELOW`,
+            // counted by the tiles): the same.
+            let some: Vec<u32> = pairs
+                .iter()
+                .enumerate()
+                .map(|(i, &(x, y))| {
+                    if i % 3 == 0 {
+                        intersection_size(&sets[x as usize], &sets[y as usize]) as u32
+                    } else {
+                        BELOW
+                    }
+                })
+                .collect();
+            let partly = run(Some(&keys), Some(&some));
+            assert_eq!(
+                (partly.verified, partly.rejected, partly.found),
+                (kept.verified, kept.rejected, kept.found)
+            );
+            assert_eq!(partly.clusters, kept.clusters, "block {block}");
             assert_eq!(read.cut, removed.cut, "block {block}");
             assert_eq!(read.cut_occurrences, removed.cut_occurrences);
             assert!(kept.cut.is_empty());
