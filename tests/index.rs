@@ -1235,6 +1235,16 @@ const COMPAT_DOCS: [&str; 6] = [
 ];
 
 /// Empties a checked-in compatibility index but its README (to rebuild it).
+/// A writer on a fixture index made anew in `dir` (its files removed, its
+/// README kept): default settings, a small df sketch (`2^8` per row).
+fn fixture_writer(dir: &Path) -> IndexWriter {
+    std::fs::create_dir_all(dir).unwrap();
+    clear_fixture(dir);
+    let opts = CreateOptions { sketch_bits: 8 };
+    Index::create_with(dir, &Config::default(), &opts).unwrap();
+    IndexWriter::open(dir).unwrap()
+}
+
 fn clear_fixture(dir: &Path) {
     for f in index_files(dir) {
         if f.file_name().unwrap() != "README.md" {
@@ -1272,11 +1282,7 @@ fn compat_dir() -> PathBuf {
 #[test]
 #[ignore]
 fn build_compat_index() {
-    let dir = compat_dir();
-    clear_fixture(&dir);
-    let opts = CreateOptions { sketch_bits: 8 };
-    Index::create_with(&dir, &Config::default(), &opts).unwrap();
-    let mut w = IndexWriter::open(&dir).unwrap();
+    let mut w = fixture_writer(&compat_dir());
     for (i, id) in COMPAT_DOCS.iter().enumerate() {
         let text = std::fs::read_to_string(sample_corpus().join(id)).unwrap();
         w.add_text(id, &text);
@@ -1426,12 +1432,7 @@ fn compat_v3_dir() -> PathBuf {
 #[test]
 #[ignore]
 fn build_compat_index_v3() {
-    let dir = compat_v3_dir();
-    std::fs::create_dir_all(&dir).unwrap();
-    clear_fixture(&dir);
-    let opts = CreateOptions { sketch_bits: 8 };
-    Index::create_with(&dir, &Config::default(), &opts).unwrap();
-    let mut w = IndexWriter::open(&dir).unwrap();
+    let mut w = fixture_writer(&compat_v3_dir());
     let read = |id: &str| std::fs::read_to_string(sample_corpus().join(id)).unwrap();
     let wire = |id: &str| std::fs::read_to_string(common::reuters_dir().join(id)).unwrap();
     for (i, id) in COMPAT_DOCS.iter().enumerate() {
