@@ -461,10 +461,21 @@ impl std::fmt::Display for OneLine<'_> {
 /// Writes a file atomically: into a temporary file in the same folder,
 /// flushed and synced, then renamed over `path`. Readers see either the old
 /// file or the complete new one, never a partial write.
+///
+/// A `path` that exists and is neither a regular file nor a directory (a
+/// device such as `/dev/null` or `/dev/stdout`, a named pipe) is written in
+/// place: it cannot be replaced atomically, and renaming a file over it
+/// would destroy it (`-o /dev/null` once replaced the device node with a
+/// regular file).
 pub fn write_atomically(
     path: &std::path::Path,
     f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let mut w = io::BufWriter::new(std::fs::OpenOptions::new().write(true).open(path)?);
+        f(&mut w)?;
+        return w.flush();
+    }
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -492,6 +503,35 @@ pub fn write_atomically(
 mod tests {
     use super::*;
     use crate::{Config, Engine};
+
+    /// A named pipe (like a device) is written in place, not replaced by a
+    /// regular file renamed over it.
+    #[cfg(unix)]
+    #[test]
+    fn write_atomically_writes_a_pipe_in_place() {
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("out.fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("mkfifo is not available: skipped");
+            return;
+        }
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+        };
+        write_atomically(&fifo, |w| w.write_all(b"one line\n")).unwrap();
+        // Checked before joining the reader: a pipe renamed away would
+        // leave the reader waiting for a writer.
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+        assert_eq!(reader.join().unwrap(), "one line\n");
+        // A regular file is still replaced whole.
+        let file = dir.path().join("out.txt");
+        std::fs::write(&file, "old and longer\n").unwrap();
+        write_atomically(&file, |w| w.write_all(b"new\n")).unwrap();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "new\n");
+    }
 
     /// The lines put together by hand are serde_json's, byte for byte.
     #[test]
