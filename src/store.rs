@@ -81,6 +81,13 @@ pub struct SetStore<K: StoreKey = u32> {
     /// [`load_together_in`](Self::load_together_in) hands out slices of
     /// it instead of copying the sets into a buffer.
     map: Option<memmap2::Mmap>,
+    /// A file the store's owner writes every set to as it pushes it
+    /// ([`mirror`](Self::mirror)): past the budget the sets are dropped
+    /// from memory and read back from there, instead of being written to a
+    /// temporary file of the store's own.
+    mirror: Option<(File, Starts)>,
+    /// Bytes of sets kept in memory while mirrored (at most the budget).
+    keep: usize,
     warnings: std::sync::Mutex<Vec<String>>,
 }
 
@@ -90,6 +97,9 @@ enum State {
     Memory,
     /// Sets are being appended to the file.
     Writing(BufWriter<File>, Starts),
+    /// Sets are being appended to the owner's file ([`SetStore::mirror`])
+    /// by the owner: the store only records where each goes.
+    Mirrored(File, Starts),
     /// The file is complete and read back by position.
     Sealed(File, Starts),
 }
@@ -115,7 +125,40 @@ impl<K: StoreKey> SetStore<K> {
             mem: Vec::new(),
             state: State::Memory,
             map: None,
+            mirror: None,
+            keep: usize::MAX,
             warnings: Default::default(),
+        }
+    }
+
+    /// Has the store's owner write every set it pushes from now on to
+    /// `file`, back to back and little-endian, the first at key `first`
+    /// (the file's byte `first` × the key width): the store then keeps its
+    /// sets in memory up to `keep` bytes (or its budget, if less), and past
+    /// that drops them from memory and reads them back from `file` (after
+    /// [`seal`](Self::seal), by which the owner must have written and
+    /// flushed them all) instead of writing them to a temporary file of its
+    /// own. The file must be one the owner does not rewrite while the store
+    /// lives; it may write past the sets. Call it on an empty store.
+    /// Results do not depend on it.
+    pub fn mirror(&mut self, file: File, first: u64, keep: usize) {
+        assert!(
+            self.is_empty() && matches!(self.state, State::Memory),
+            "a store is mirrored from its first set"
+        );
+        self.mirror = Some((file, vec![first]));
+        self.keep = keep;
+    }
+
+    /// Stops mirroring ([`mirror`](Self::mirror)): the owner writes no more
+    /// sets to its file. Sets already read from there (past the budget)
+    /// are kept there; sets pushed later go to the store's own file, or to
+    /// the end of the owner's, after the sets written there.
+    pub fn unmirror(&mut self) {
+        self.mirror = None;
+        self.keep = usize::MAX;
+        if let State::Mirrored(..) = self.state {
+            self.seal();
         }
     }
 
@@ -139,7 +182,9 @@ impl<K: StoreKey> SetStore<K> {
     pub fn len(&self) -> usize {
         match &self.state {
             State::Memory => self.mem.len(),
-            State::Writing(_, starts) | State::Sealed(_, starts) => starts.len() - 1,
+            State::Writing(_, starts) | State::Sealed(_, starts) | State::Mirrored(_, starts) => {
+                starts.len() - 1
+            }
         }
     }
 
@@ -152,7 +197,7 @@ impl<K: StoreKey> SetStore<K> {
     pub fn set_len(&self, d: u32) -> usize {
         match &self.state {
             State::Memory => self.mem[d as usize].len(),
-            State::Writing(_, starts) | State::Sealed(_, starts) => {
+            State::Writing(_, starts) | State::Sealed(_, starts) | State::Mirrored(_, starts) => {
                 (starts[d as usize + 1] - starts[d as usize]) as usize
             }
         }
@@ -189,6 +234,14 @@ impl<K: StoreKey> SetStore<K> {
     /// [packed](StoredKeys::packed) by the thread that made them.
     pub fn push(&mut self, set: impl Into<K::Held>) {
         let set: K::Held = set.into();
+        if let State::Mirrored(_, starts) = &mut self.state {
+            // The owner wrote it.
+            starts.push(starts.last().copied().unwrap_or(0) + set.len() as u64);
+            return;
+        }
+        if let Some((_, starts)) = &mut self.mirror {
+            starts.push(starts.last().copied().unwrap_or(0) + set.len() as u64);
+        }
         if let State::Writing(w, starts) = &mut self.state {
             match append(w, starts, &set) {
                 Ok(()) => return,
@@ -223,13 +276,21 @@ impl<K: StoreKey> SetStore<K> {
         }
         self.in_memory += set.len() * Self::KEY_BYTES;
         self.mem.push(set);
-        if self.in_memory > self.budget {
+        if self.in_memory > self.budget || self.in_memory > self.keep {
             self.spill();
         }
     }
 
     #[cfg(unix)]
     fn spill(&mut self) {
+        if let Some((file, starts)) = self.mirror.take() {
+            // Every set is in the owner's file already.
+            self.state = State::Mirrored(file, starts);
+            self.mem = Vec::new();
+            release_freed_memory();
+            self.in_memory = 0;
+            return;
+        }
         let result = (|| -> std::io::Result<State> {
             let file = tempfile::tempfile()?;
             let mut w = BufWriter::with_capacity(1 << 20, file);
@@ -298,6 +359,10 @@ impl<K: StoreKey> SetStore<K> {
                     State::Memory
                 }
             },
+            State::Mirrored(file, starts) => {
+                self.map = map_keys::<K>(&file, &starts);
+                State::Sealed(file, starts)
+            }
             other => other,
         };
     }
@@ -338,7 +403,7 @@ impl<K: StoreKey> SetStore<K> {
                     })
                     .collect()
             }
-            State::Writing(..) => {
+            State::Writing(..) | State::Mirrored(..) => {
                 self.warn("shingle sets loaded before the store was sealed".into());
                 docs.iter().map(|_| Cow::Owned(Vec::new())).collect()
             }
@@ -896,9 +961,16 @@ fn map_keys<K: StoreKey>(file: &File, starts: &Starts) -> Option<memmap2::Mmap> 
     if !cfg!(all(unix, target_endian = "little")) || bytes == 0 {
         return None;
     }
-    // SAFETY: the file is the store's own unnamed temporary file, complete
-    // (sealed) and not written while the map lives (reopening it for
-    // writing drops the map first).
+    // A file shorter than its sets (an owner's write that failed): read
+    // back by position, which reports the missing sets.
+    if file.metadata().ok()?.len() < bytes as u64 {
+        return None;
+    }
+    // SAFETY: the file is the store's own unnamed temporary file, or its
+    // owner's file holding the sets ([`SetStore::mirror`]), complete
+    // (sealed) and whose sets are not written while the map lives
+    // (reopening it for writing drops the map first; the owner may write
+    // past them).
     let map = unsafe { memmap2::MmapOptions::new().len(bytes).map(file) }.ok()?;
     Some(map)
 }

@@ -304,7 +304,9 @@ impl IndexWriter {
             .collect();
         clock.lap("documents read");
         let banding = self.config().banding();
-        let name = write_new_segment(&dir, &mut meta, &docs, &sets, &facts, &band_refs, banding)?;
+        let name = write_new_segment(
+            &dir, &mut meta, &docs, &sets, &facts, &band_refs, banding, None,
+        )?;
         // Listed last by the writer: moved to the place of the run.
         let new_meta = name.as_ref().and_then(|_| meta.segments.pop());
         meta.segments.splice(range.clone(), new_meta);

@@ -225,6 +225,11 @@ impl<W: Write> FramedWriter<W> {
         self.hasher.clone()
     }
 
+    /// The writer the bytes go to.
+    pub(crate) fn inner_mut(&mut self) -> &mut W {
+        &mut self.inner
+    }
+
     /// Bytes written so far (from the start of the file).
     pub fn pos(&self) -> u64 {
         self.pos

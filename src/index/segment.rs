@@ -160,30 +160,107 @@ pub(crate) fn write_segment<W: Write>(
     banding: Banding,
     sets: SetsInOrder<'_>,
 ) -> io::Result<(W, u64)> {
-    if docs.len() >= u32::MAX as usize {
-        return Err(io::Error::other(
-            "a segment holds fewer than 2^32 documents",
-        ));
+    let mut started = SegmentSets::new(out)?;
+    sets(&mut |set| started.push(set))?;
+    started.finish(docs, banding)
+}
+
+/// A segment being written whose first section, the documents' shingle
+/// sets, is written one document at a time ([`SegmentSets::push`], in
+/// document order), before anything else about the documents is known;
+/// [`SegmentSets::finish`] writes the rest. [`write_segment`] is `new`,
+/// `push` for each set, then `finish`: the bytes are the same whichever
+/// way the sets arrive. The index writer starts its new segment this way
+/// while documents are added, when they come in id order.
+pub(crate) struct SegmentSets<W: Write> {
+    w: FramedWriter<W>,
+    sets_off: u64,
+    /// Each set's first shingle, counted from the first set's (and the
+    /// end of the last set).
+    starts: Vec<u64>,
+}
+
+impl<W: Write> std::fmt::Debug for SegmentSets<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SegmentSets")
+            .field("sets", &self.len())
+            .finish()
     }
-    let mut w = FramedWriter::with_blocks(out, FileKind::Segment)?;
-    // 1. Shingle sets, back to back.
-    let sets_off = w.pos();
-    let mut starts = Vec::with_capacity(docs.len() + 1);
-    let mut total = 0u64;
-    starts.push(0u64);
-    sets(&mut |set| {
-        w.u64s(set)?;
-        total += set.len() as u64;
-        starts.push(total);
+}
+
+impl<W: Write> SegmentSets<W> {
+    /// Starts the segment (its header) in `out`.
+    pub(crate) fn new(out: W) -> io::Result<SegmentSets<W>> {
+        let w = FramedWriter::with_blocks(out, FileKind::Segment)?;
+        Ok(SegmentSets {
+            sets_off: w.pos(),
+            w,
+            starts: vec![0],
+        })
+    }
+
+    /// Byte offset of the first set in the file (the sets are back to back,
+    /// little-endian `u64`s).
+    pub(crate) fn sets_offset(&self) -> u64 {
+        self.sets_off
+    }
+
+    /// Number of sets written.
+    pub(crate) fn len(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    /// Appends the next document's sorted shingle set.
+    pub(crate) fn push(&mut self, set: &[u64]) -> io::Result<()> {
+        self.w.u64s(set)?;
+        let total = self.starts.last().copied().unwrap_or(0) + set.len() as u64;
+        self.starts.push(total);
         Ok(())
-    })?;
-    if starts.len() != docs.len() + 1 {
-        return Err(io::Error::other(format!(
-            "{} shingle sets for {} documents",
-            starts.len() - 1,
-            docs.len()
-        )));
     }
+
+    /// The writer the bytes go to (to flush it, so that the sets written
+    /// so far can be read back from the file).
+    pub(crate) fn inner_mut(&mut self) -> &mut W {
+        self.w.inner_mut()
+    }
+
+    /// Writes the rest of the segment of `docs` (one per set pushed, sorted
+    /// by id, ids unique) and its footer. Returns the writer and the file
+    /// length.
+    pub(crate) fn finish(self, docs: &[SegmentDoc<'_>], banding: Banding) -> io::Result<(W, u64)> {
+        let SegmentSets {
+            mut w,
+            sets_off,
+            starts,
+        } = self;
+        if docs.len() >= u32::MAX as usize {
+            return Err(io::Error::other(
+                "a segment holds fewer than 2^32 documents",
+            ));
+        }
+        let total = starts.last().copied().unwrap_or(0);
+        if starts.len() != docs.len() + 1 {
+            return Err(io::Error::other(format!(
+                "{} shingle sets for {} documents",
+                starts.len() - 1,
+                docs.len()
+            )));
+        }
+        finish_segment(&mut w, docs, banding, sets_off, starts, total)?;
+        w.finish()
+    }
+}
+
+/// Sections 2 onwards of a segment whose sets ([`SegmentSets`]) are
+/// written.
+fn finish_segment<W: Write>(
+    w: &mut FramedWriter<W>,
+    docs: &[SegmentDoc<'_>],
+    banding: Banding,
+    sets_off: u64,
+    starts: Vec<u64>,
+    total: u64,
+) -> io::Result<()> {
     // 2. Set starts.
     let set_starts_off = w.pos();
     w.u64s(&starts)?;
@@ -279,7 +356,7 @@ pub(crate) fn write_segment<W: Write>(
     for run in bands.chunks(rayon::current_num_threads().max(1)) {
         let sorted: Vec<Vec<(u64, u32)>> = run.par_iter().map(|&b| sorted_band(b)).collect();
         for keys in sorted {
-            write_band(&mut w, &mut dir, &keys)?;
+            write_band(w, &mut dir, &keys)?;
         }
     }
     let band_dir_off = w.pos();
@@ -330,8 +407,7 @@ pub(crate) fn write_segment<W: Write>(
     }
     let tail_sum = xxhash_rust::xxh3::xxh3_64(&tail);
     w.write_all(&tail)?;
-    w.u64(tail_sum)?;
-    w.finish()
+    w.u64(tail_sum)
 }
 
 /// Band directory entry, as byte ranges of the body.

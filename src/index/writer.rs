@@ -12,7 +12,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use super::lock::Lock;
 use super::meta::{Meta, SegmentMeta, META_FILE};
-use super::segment::{write_segment, DocEntry, SegmentDoc, StoredSource};
+use super::segment::{write_segment, DocEntry, SegmentDoc, SegmentSets, StoredSource};
 use super::state::{write_state, Sketch};
 use super::{
     boilerplate_in, cut_by, segment_name, shingle_text, state_name, Boilerplate, DocAddress, Index,
@@ -286,8 +286,85 @@ pub struct IndexWriter {
     /// Removals waiting for the next commit (a compaction moves them with
     /// their documents).
     pub(super) removals: BTreeSet<DocAddress>,
+    /// The next segment, its sets written as the documents are buffered
+    /// ([`Started`]); `None` when it could not be started, or stopped.
+    started: Option<Started>,
     _lock: Lock,
 }
+
+/// The next segment of a writer, started when the first document of a
+/// commit is buffered: each buffered document's set is written to it
+/// ([`SegmentSets`], a temporary file in the index's directory) as it
+/// comes, and the writer's [`SetStore`] reads the sets back from there
+/// once they pass the memory budget ([`SetStore::mirror`]) instead of
+/// writing them to a file of its own. When the documents came in id order
+/// (their order in the segment) and none was dropped from the buffer, the
+/// commit writes the rest of the segment after them and gives the file its
+/// name; otherwise it writes the segment anew and the started one is
+/// deleted. A crash leaves a temporary file, which the next writer removes.
+#[derive(Debug)]
+pub(super) struct Started {
+    tmp: tempfile::NamedTempFile,
+    sets: SegmentSets<io::BufWriter<std::fs::File>>,
+}
+
+impl Started {
+    /// Starts a segment in `dir`; returns it and a handle of its own on the
+    /// file for the set store to read from.
+    fn new(dir: &Path) -> io::Result<(Started, std::fs::File)> {
+        let tmp = temp_file(dir)?;
+        let out = io::BufWriter::with_capacity(1 << 20, tmp.as_file().try_clone()?);
+        let sets = SegmentSets::new(out)?;
+        let reader = tmp.reopen()?;
+        Ok((Started { tmp, sets }, reader))
+    }
+
+    /// Writes the rest of the segment of `docs` (one per set written), syncs
+    /// it and names it `DIR/name`, which must not exist; returns its length.
+    fn finish(
+        self,
+        dir: &Path,
+        name: &str,
+        docs: &[SegmentDoc<'_>],
+        banding: crate::lsh::Banding,
+    ) -> Result<u64> {
+        let path = dir.join(name);
+        let io = io_at(&path);
+        let Started { tmp, sets } = self;
+        let (out, bytes) = sets.finish(docs, banding).map_err(&io)?;
+        out.into_inner().map_err(|e| io(e.into_error()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            tmp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644))
+                .map_err(&io)?;
+        }
+        tmp.as_file().sync_all().map_err(&io)?;
+        match tmp.persist_noclobber(&path) {
+            Ok(_) => Ok(bytes),
+            Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => Err(Error::Index {
+                path: path.clone(),
+                message: EXISTS.into(),
+            }),
+            Err(e) => Err(io(e.error)),
+        }
+    }
+}
+
+/// Bytes of buffered sets a writer keeps in memory (within its budget)
+/// when they are written to its started segment as they come ([`Started`]):
+/// past that it reads them back from the segment's file (the page cache)
+/// rather than keep copies. Keeping every set up to the 512 MiB default
+/// budget cost more than it saved: at 100k documents (560 MB of sets),
+/// about 1 s of the add's 8-9 s of CPU time in heap growth, page faults and
+/// the frees at the budget (`docs/BENCHMARKS.md`, issue #25, h33w).
+const STARTED_KEEP: usize = 64 << 20;
+
+/// Why a writer does not write a file whose name is taken.
+const EXISTS: &str = "already exists, and a writer never replaces a file it did not \
+                      create (did another program write it since this writer opened \
+                      the index?)";
 
 /// A new document for [`ingest`] and [`write_new_segment`] (its set is in
 /// a [`DocSets`]).
@@ -342,6 +419,7 @@ impl IndexWriter {
             figures: FigureTable::new(),
             ids: HashMap::new(),
             removals: BTreeSet::new(),
+            started: None,
             _lock: lock,
         })
     }
@@ -446,6 +524,20 @@ impl IndexWriter {
             }
         }
         self.ids.insert(doc.entry.id.clone(), self.buffer.len());
+        if self.sets.is_empty() && self.started.is_none() {
+            // A commit's first document: start its segment (without one,
+            // the sets spill to a file of the store's own).
+            if let Ok((started, file)) = Started::new(&self.index.dir) {
+                self.sets
+                    .mirror(file, started.sets.sets_offset() / 8, STARTED_KEEP);
+                self.started = Some(started);
+            }
+        }
+        if let Some(started) = &mut self.started {
+            if started.sets.push(&doc.set).is_err() {
+                self.stop_started();
+            }
+        }
         let slot = self.sets.len() as u32;
         self.sets.push(doc.set);
         self.figures.push(&doc.figures);
@@ -520,6 +612,13 @@ impl IndexWriter {
         }
     }
 
+    /// Drops the started segment ([`Started`]): the store keeps what it
+    /// read back from its file and puts later sets elsewhere.
+    fn stop_started(&mut self) {
+        self.started = None;
+        self.sets.unmirror();
+    }
+
     fn rebuild_ids(&mut self) {
         self.ids = self
             .buffer
@@ -556,7 +655,26 @@ impl IndexWriter {
         self.buffer.sort_by(|x, y| x.0.id.cmp(&y.0.id));
         self.rebuild_ids();
         let dir = self.index.dir.clone();
+        // The started segment's sets are read back from its file: flushed
+        // first. It is the new segment when its sets are those of the
+        // buffer in id order.
+        let mut started = self.started.take();
+        if let Some(s) = &mut started {
+            if s.sets.inner_mut().flush().is_err() {
+                started = None;
+            }
+        }
         self.sets.seal();
+        self.sets.unmirror();
+        let started = started.filter(|s| {
+            s.sets.len() == self.buffer.len()
+                && self.sets.len() == self.buffer.len()
+                && self
+                    .buffer
+                    .iter()
+                    .enumerate()
+                    .all(|(i, d)| d.1 as usize == i)
+        });
         // Problems of the set store so far: a temporary file that could
         // not be written (the sets stayed in memory).
         let warnings = self.sets.take_warnings();
@@ -631,6 +749,7 @@ impl IndexWriter {
             &facts,
             &ing.band_refs(),
             banding,
+            started,
         )?;
         // Sets that could not be read back came out empty: nothing of this
         // commit can be trusted.
@@ -841,6 +960,7 @@ impl IndexWriter {
             &facts,
             &ing.band_refs(),
             banding,
+            None,
         )? {
             Some(name) => Some(Segment::open(
                 &dir.join(&name),
@@ -1612,7 +1732,9 @@ fn sync_dir(dir: &Path) -> Result<()> {
 /// Writes `docs` as the next segment file and lists it in `meta`; returns
 /// its name (`None`, and nothing written, when there are no documents).
 /// `bands` are the documents' band hashes (`None`: an empty signature).
-/// Commits, `optimize` and compactions all write segments here.
+/// Commits, `optimize` and compactions all write segments here; a commit
+/// whose segment was started with `docs`' sets ([`Started`]) hands it over
+/// to be finished.
 pub(super) fn write_new_segment(
     dir: &Path,
     meta: &mut Meta,
@@ -1621,6 +1743,7 @@ pub(super) fn write_new_segment(
     facts: &[(u64, u64)],
     bands: &[Option<&[u64]>],
     banding: crate::lsh::Banding,
+    started: Option<Started>,
 ) -> Result<Option<String>> {
     if docs.is_empty() {
         return Ok(None);
@@ -1639,6 +1762,16 @@ pub(super) fn write_new_segment(
             figures: d.figures,
         })
         .collect();
+    if let Some(started) = started {
+        let bytes = started.finish(dir, &name, &seg_docs, banding)?;
+        meta.segments.push(SegmentMeta {
+            name: name.clone(),
+            docs: docs.len() as u64,
+            deleted: 0,
+            bytes,
+        });
+        return Ok(Some(name));
+    }
     // The sets in document order, a block at a time when they have
     // spilled.
     let ids: Vec<u32> = (0..docs.len() as u32).collect();
@@ -1687,10 +1820,7 @@ pub(crate) fn write_file(
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
             return Err(Error::Index {
                 path,
-                message: "already exists, and a writer never replaces a file it did not \
-                          create (did another program write it since this writer opened \
-                          the index?)"
-                    .into(),
+                message: EXISTS.into(),
             })
         }
         Err(source) => return Err(Error::Io { path, source }),
