@@ -1188,6 +1188,47 @@ mod tests {
     }
 
     #[test]
+    fn a_mirrored_store_reads_past_its_budget_from_its_owners_file() {
+        let sets: Vec<Vec<u64>> = (0..200u64)
+            .map(|i| (0..(i % 11) * 30).map(|k| k * 5 + i * 1000).collect())
+            .collect();
+        let bytes = |s: &[u64]| -> Vec<u8> { s.iter().flat_map(|k| k.to_le_bytes()).collect() };
+        for (budget, keep) in [(usize::MAX, usize::MAX), (usize::MAX, 4000), (4000, usize::MAX), (0, 0)] {
+            let mut owner = tempfile::tempfile().unwrap();
+            // A header of 16 bytes, then the sets, as a segment file has.
+            owner.write_all(&[7u8; 16]).unwrap();
+            let mut store: SetStore<u64> = SetStore::with_budget(budget);
+            store.mirror(owner.try_clone().unwrap(), 2, keep);
+            for s in &sets[..150] {
+                owner.write_all(&bytes(s)).unwrap();
+                store.push(s.clone());
+            }
+            // What the owner writes after the sets is not read.
+            owner.write_all(&[9u8; 100]).unwrap();
+            store.seal();
+            store.unmirror();
+            let spilled = budget < usize::MAX || keep < usize::MAX;
+            assert_eq!(store.spilled(), spilled, "{budget} {keep}");
+            // Pushed after it stopped: in memory, or after the sets in the
+            // owner's file (over what the owner wrote there).
+            for s in &sets[150..] {
+                store.push(s.clone());
+            }
+            store.seal();
+            let all: Vec<u32> = (0..200).collect();
+            for (got, want) in store.load(&all).iter().zip(&sets) {
+                assert_eq!(&**got, want.as_slice());
+            }
+            let together = store.load_together(&all);
+            for (i, want) in sets.iter().enumerate() {
+                assert_eq!(together.get(i), want.as_slice());
+            }
+            drop(together);
+            assert!(store.take_warnings().is_empty());
+        }
+    }
+
+    #[test]
     fn memory_and_spilled_stores_agree() {
         let sets: Vec<Vec<u32>> = (0..50u32)
             .map(|i| (0..i * 3).map(|k| k * 7 + i).collect())

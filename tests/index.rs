@@ -693,6 +693,111 @@ fn spilled_sets_give_the_same_commits_and_files() {
     }
 }
 
+/// Files in `dir` whose name starts with `prefix`.
+fn named(dir: &Path, prefix: &str) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(prefix)
+        })
+        .count()
+}
+
+#[test]
+fn documents_out_of_id_order_give_the_same_segment() {
+    // The writer starts the new segment as documents come; when they do
+    // not come in id order (or a buffered one is removed), the commit
+    // writes the segment anew: the files are the same either way, in
+    // memory and past the budget.
+    let mut docs = footer_corpus(40);
+    docs.sort();
+    let build = |order: &[(String, String)], budget: usize, drop_one: bool| {
+        let tmp = tempfile::tempdir().unwrap();
+        Index::create(tmp.path(), &Config::default()).unwrap();
+        let options = WriterOptions {
+            memory_budget: budget,
+            ..Default::default()
+        };
+        let mut w = IndexWriter::open_with(tmp.path(), &options).unwrap();
+        for (id, text) in order {
+            assert!(w.add_text(id, text).is_none());
+        }
+        if drop_one {
+            // Its set stays in the started segment: not the commit's.
+            w.add_text("zz-dropped", "a document removed before its commit");
+            assert!(w.remove("zz-dropped"));
+        }
+        // The started segment: a temporary file until the commit.
+        assert_eq!(named(tmp.path(), "seg-"), 0);
+        assert_eq!(named(tmp.path(), ".ndup-tmp-"), 1);
+        let mut r = w.commit().unwrap();
+        r.timings.clear();
+        assert_eq!(named(tmp.path(), ".ndup-tmp-"), 0);
+        drop(w);
+        (r, index_bytes(tmp.path()))
+    };
+    let (want, want_bytes) = build(&docs, usize::MAX, false);
+    assert!(!want.pairs.is_empty());
+    let mut reversed = docs.clone();
+    reversed.reverse();
+    let mut swapped = docs.clone();
+    swapped.swap(3, 4);
+    for budget in [usize::MAX, 0, 20_000] {
+        for (order, drop_one) in [
+            (&docs, false),
+            (&reversed, false),
+            (&swapped, false),
+            (&docs, true),
+        ] {
+            let (got, bytes) = build(order, budget, drop_one);
+            assert_eq!(got, want, "budget {budget}");
+            assert!(bytes == want_bytes, "budget {budget}, drop {drop_one}");
+        }
+    }
+}
+
+#[test]
+fn a_writer_killed_before_its_commit_leaves_no_segment() {
+    // The segment started while documents are added is a temporary file:
+    // a copy of the directory taken then is what a killed writer leaves.
+    let tmp = tempfile::tempdir().unwrap();
+    Index::create(tmp.path(), &Config::default()).unwrap();
+    add_batches(tmp.path(), &[files(&sample_corpus())[..10].to_vec()]);
+    let before = index_bytes(tmp.path());
+    let mut w = IndexWriter::open(tmp.path()).unwrap();
+    for (id, text) in footer_corpus(20) {
+        w.add_text(&id, &text);
+    }
+    let crashed = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir(tmp.path()).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), crashed.path().join(e.file_name())).unwrap();
+    }
+    drop(w);
+    // Dropped without a commit: nothing is left.
+    assert_eq!(index_bytes(tmp.path()), before);
+    assert_eq!(named(tmp.path(), ".ndup-tmp-"), 0);
+    let dir = crashed.path();
+    assert_eq!(named(dir, ".ndup-tmp-"), 1);
+    let index = Index::open(dir).unwrap();
+    assert_eq!(index.len(), 10);
+    assert_eq!(index.meta().segments.len(), 1);
+    drop(index);
+    // The next writer removes it, and commits as if nothing happened.
+    let mut w = IndexWriter::open(dir).unwrap();
+    assert_eq!(named(dir, ".ndup-tmp-"), 0);
+    assert_eq!(index_bytes(dir), before);
+    for (id, text) in footer_corpus(20) {
+        w.add_text(&id, &text);
+    }
+    w.commit().unwrap();
+    assert_eq!(w.index().len(), 10 + footer_corpus(20).len());
+}
+
 #[test]
 fn add_texts_commits_as_add_text_one_by_one() {
     let mut docs = footer_corpus(30);

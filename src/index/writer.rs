@@ -409,7 +409,7 @@ impl IndexWriter {
             path: dir.join(&index.meta.state),
             message: e.0,
         })?;
-        collect_garbage(dir, &index.meta);
+        collect_garbage(dir, &index.meta, None);
         Ok(IndexWriter {
             index,
             sketch,
@@ -879,7 +879,10 @@ impl IndexWriter {
         if let Some(sketch) = sketch {
             self.sketch = sketch;
         }
-        collect_garbage(&dir, &self.index.meta);
+        // Not the segment started for the documents buffered meanwhile (a
+        // compaction installs while they wait).
+        let started = self.started.as_ref().map(|s| s.tmp.path());
+        collect_garbage(&dir, &self.index.meta, started);
         Ok(state_bytes)
     }
 
@@ -1878,10 +1881,10 @@ pub(crate) fn write_meta(dir: &Path, meta: &Meta, fail: Option<FailPoint>) -> Re
 }
 
 /// Removes segment and state files the metadata does not name, and
-/// temporary files: leftovers of a crashed or superseded commit. Only the
-/// lock holder calls it. Readers that still map a removed file keep their
+/// temporary files (but `keep`, the writer's started segment): leftovers
+/// of a crashed or superseded commit. Only the lock holder calls it. Readers that still map a removed file keep their
 /// mapping; readers that are opening retry with the new metadata.
-fn collect_garbage(dir: &Path, meta: &Meta) {
+fn collect_garbage(dir: &Path, meta: &Meta, keep: Option<&Path>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
     };
@@ -1892,7 +1895,8 @@ fn collect_garbage(dir: &Path, meta: &Meta) {
             || (name.starts_with("state-") && name.ends_with(".state"))
             || name.starts_with(TMP_PREFIX);
         let live = meta.state == name || meta.segments.iter().any(|s| s.name == name);
-        if ours && !live {
+        let kept = keep.and_then(Path::file_name).is_some_and(|k| k == name);
+        if ours && !live && !kept {
             let _ = std::fs::remove_file(e.path());
         }
     }
