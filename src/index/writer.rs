@@ -1738,6 +1738,7 @@ fn sync_dir(dir: &Path) -> Result<()> {
 /// Commits, `optimize` and compactions all write segments here; a commit
 /// whose segment was started with `docs`' sets ([`Started`]) hands it over
 /// to be finished.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn write_new_segment(
     dir: &Path,
     meta: &mut Meta,
