@@ -632,6 +632,19 @@ fn index_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+/// A new index in a temporary directory and its writer, keeping at most
+/// `budget` bytes of buffered sets in memory.
+fn writer_with_budget(budget: usize) -> (tempfile::TempDir, IndexWriter) {
+    let tmp = tempfile::tempdir().unwrap();
+    Index::create(tmp.path(), &Config::default()).unwrap();
+    let options = WriterOptions {
+        memory_budget: budget,
+        ..Default::default()
+    };
+    let w = IndexWriter::open_with(tmp.path(), &options).unwrap();
+    (tmp, w)
+}
+
 #[test]
 fn spilled_sets_give_the_same_commits_and_files() {
     // Three commits: real articles (with copies), then a footer shared by
@@ -642,13 +655,7 @@ fn spilled_sets_give_the_same_commits_and_files() {
     let (first, third) = articles.split_at(articles.len() / 2);
     let footers = footer_corpus(30);
     let build = |budget: usize| {
-        let tmp = tempfile::tempdir().unwrap();
-        Index::create(tmp.path(), &Config::default()).unwrap();
-        let options = WriterOptions {
-            memory_budget: budget,
-            ..Default::default()
-        };
-        let mut w = IndexWriter::open_with(tmp.path(), &options).unwrap();
+        let (tmp, mut w) = writer_with_budget(budget);
         let mut reports = Vec::new();
         let mut spilled = Vec::new();
         let corpus = Corpus::open(first, CorpusOptions::default()).unwrap();
@@ -716,13 +723,7 @@ fn documents_out_of_id_order_give_the_same_segment() {
     let mut docs = footer_corpus(40);
     docs.sort();
     let build = |order: &[(String, String)], budget: usize, drop_one: bool| {
-        let tmp = tempfile::tempdir().unwrap();
-        Index::create(tmp.path(), &Config::default()).unwrap();
-        let options = WriterOptions {
-            memory_budget: budget,
-            ..Default::default()
-        };
-        let mut w = IndexWriter::open_with(tmp.path(), &options).unwrap();
+        let (tmp, mut w) = writer_with_budget(budget);
         for (id, text) in order {
             assert!(w.add_text(id, text).is_none());
         }
