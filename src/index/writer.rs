@@ -356,10 +356,11 @@ impl Started {
 /// when they are written to its started segment as they come ([`Started`]):
 /// past that it reads them back from the segment's file (the page cache)
 /// rather than keep copies. Keeping every set up to the 512 MiB default
-/// budget cost more than it saved: at 100k documents (560 MB of sets),
-/// about 1 s of the add's 8-9 s of CPU time in heap growth, page faults and
-/// the frees at the budget (`docs/BENCHMARKS.md`, issue #25, h33w).
-const STARTED_KEEP: usize = 64 << 20;
+/// budget cost more than it saved at 100k documents (560 MB of sets: heap
+/// growth, page faults and the frees at the budget); a commit of 20k
+/// documents (112 MB) is a little faster with its sets in memory
+/// (`docs/BENCHMARKS.md`, issue #25, h33w).
+const STARTED_KEEP: usize = 128 << 20;
 
 /// Why a writer does not write a file whose name is taken.
 const EXISTS: &str = "already exists, and a writer never replaces a file it did not \
