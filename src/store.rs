@@ -562,7 +562,8 @@ impl<K: StoreKey> SetStore<K> {
                 // SAFETY: the map starts on a page boundary (aligned for
                 // any key), covers whole keys (`map_keys`), and any bytes
                 // are a valid key; the file is this store's own unnamed
-                // temporary file, never written again while mapped.
+                // temporary file, or its owner's ([`SetStore::mirror`]),
+                // whose sets are never written again while mapped.
                 let keys: &[K] = unsafe {
                     std::slice::from_raw_parts(
                         map.as_ptr() as *const K,
