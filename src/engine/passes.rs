@@ -507,7 +507,10 @@ pub(crate) fn order_by_id(infos: &[DocInfo]) -> (Vec<u32>, Vec<u32>) {
     let n = infos.len();
     let mut order: Vec<u32> = (0..n as u32).collect();
     order.par_sort_by(|&x, &y| infos[x as usize].id.cmp(&infos[y as usize].id));
-    let mut pos = vec![0u32; n];
+    // Read at random by LSH, once for each document of every proposal.
+    let mut pos = Vec::with_capacity(n);
+    crate::prefetch::huge_pages(&mut pos);
+    pos.resize(n, 0u32);
     for (i, &d) in order.iter().enumerate() {
         pos[d as usize] = i as u32;
     }
@@ -580,12 +583,18 @@ pub(crate) fn candidates<'s>(
     let perms = cfg.perms();
     // Where each signature lies, by id number: one read (fetched ahead)
     // instead of a stored set's handle and its slab.
-    let by_id: Vec<&[u32]> = order.par_iter().map(|&d| signature(d as usize)).collect();
+    let mut by_id: Vec<&[u32]> = Vec::with_capacity(n);
+    crate::prefetch::huge_pages(&mut by_id);
+    by_id.par_extend(order.par_iter().map(|&d| signature(d as usize)));
     // The rough screen: a byte per slot (see `slot_byte`), where two
     // signatures agree in at least the slots where the full values do, so
     // a pair whose bytes agree too little to reach the floor cannot reach
     // it on the signatures either. 128 bytes a document instead of 512.
-    let mut bytes = vec![0u8; n * perms];
+    // Read at random, a row for every fresh proposal: in huge pages, so
+    // that a read does not also cost a walk of the page tables.
+    let mut bytes = Vec::with_capacity(n * perms);
+    crate::prefetch::huge_pages(&mut bytes);
+    bytes.resize(n * perms, 0u8);
     bytes
         .par_chunks_mut(perms.max(1))
         .zip(by_id.par_iter())
