@@ -507,10 +507,7 @@ pub(crate) fn order_by_id(infos: &[DocInfo]) -> (Vec<u32>, Vec<u32>) {
     let n = infos.len();
     let mut order: Vec<u32> = (0..n as u32).collect();
     order.par_sort_by(|&x, &y| infos[x as usize].id.cmp(&infos[y as usize].id));
-    // Read at random by LSH, once for each document of every proposal.
-    let mut pos = Vec::with_capacity(n);
-    crate::prefetch::huge_pages(&mut pos);
-    pos.resize(n, 0u32);
+    let mut pos = vec![0u32; n];
     for (i, &d) in order.iter().enumerate() {
         pos[d as usize] = i as u32;
     }
@@ -583,18 +580,12 @@ pub(crate) fn candidates<'s>(
     let perms = cfg.perms();
     // Where each signature lies, by id number: one read (fetched ahead)
     // instead of a stored set's handle and its slab.
-    let mut by_id: Vec<&[u32]> = Vec::with_capacity(n);
-    crate::prefetch::huge_pages(&mut by_id);
-    by_id.par_extend(order.par_iter().map(|&d| signature(d as usize)));
+    let by_id: Vec<&[u32]> = order.par_iter().map(|&d| signature(d as usize)).collect();
     // The rough screen: a byte per slot (see `slot_byte`), where two
     // signatures agree in at least the slots where the full values do, so
     // a pair whose bytes agree too little to reach the floor cannot reach
     // it on the signatures either. 128 bytes a document instead of 512.
-    // Read at random, a row for every fresh proposal: in huge pages, so
-    // that a read does not also cost a walk of the page tables.
-    let mut bytes = Vec::with_capacity(n * perms);
-    crate::prefetch::huge_pages(&mut bytes);
-    bytes.resize(n * perms, 0u8);
+    let mut bytes = vec![0u8; n * perms];
     bytes
         .par_chunks_mut(perms.max(1))
         .zip(by_id.par_iter())
