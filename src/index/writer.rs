@@ -54,8 +54,10 @@ pub struct WriterOptions {
     pub wait: std::time::Duration,
     /// Bytes of buffered documents' shingle sets kept in memory (default
     /// `DEFAULT_SET_BUDGET`, 512 MiB, as a scan's; see
-    /// [`IndexWriter::set_memory_budget`]). Past it they go to an unnamed
-    /// temporary file, and a commit reads them back a block (half the
+    /// [`IndexWriter::set_memory_budget`]). Every set is also written to
+    /// the commit's new segment as it comes (the writer's started segment); past the budget
+    /// (or 128 MiB, whichever is less) the copies in memory are dropped and
+    /// a commit reads the sets back from that file a block (half the
     /// budget) at a time. Results do not depend on it.
     pub memory_budget: usize,
     /// Test hook: make commits stop at this point, as a crash would.
@@ -447,10 +449,13 @@ impl IndexWriter {
     }
 
     /// Keeps at most `bytes` of buffered documents' shingle sets in memory
-    /// ([`WriterOptions::memory_budget`]); past that, they go to an unnamed
-    /// temporary file (sets already past it go now), and a commit reads
-    /// them back a block (half the budget) at a time, as a scan does (see
-    /// `store`). The commit's pairs and files do not depend on
+    /// ([`WriterOptions::memory_budget`]); past that (or past 128 MiB while
+    /// the commit's segment is being written as documents come: the
+    /// started segment), the copies in memory are dropped and a commit reads
+    /// the sets back a block (half the budget) at a time, as a scan does
+    /// (see `store`), from the started segment's file, or from an unnamed
+    /// temporary file when no segment could be started (sets already past
+    /// the budget go there now). The commit's pairs and files do not depend on
     /// it. It does not bound what a commit keeps per document (ids and
     /// sources, signatures, band keys, candidate pairs, each document's
     /// boilerplate shingles), nor an [`optimize`](Self::optimize), which
@@ -460,8 +465,9 @@ impl IndexWriter {
         self.sets.set_budget(bytes);
     }
 
-    /// Whether the buffered documents' sets have gone past the memory
-    /// budget to the temporary file.
+    /// Whether the buffered documents' sets have gone past what is kept in
+    /// memory, and are read back from a file (the started segment's, or a
+    /// temporary one).
     pub fn spilled(&self) -> bool {
         self.sets.spilled()
     }
