@@ -74,7 +74,10 @@ pub fn run_scan(inputs: &[PathBuf], a: &ScanFlags) -> Result<ScanResult> {
     let walked = walk_started.elapsed();
     let engine = Engine::new(config);
     let show = progress::shown(a.run.quiet);
-    let bar = progress::Reading::new(show, corpus.total_bytes());
+    // The total is for the bar alone: one `stat` per file, a second or
+    // more at a million files, so only asked for when the bar is shown.
+    let total = if show { corpus.total_bytes() } else { 0 };
+    let bar = progress::Reading::new(show, total);
     let mut scan = engine.scan();
     scan.set_memory_budget(a.tuning.memory_budget.saturating_mul(1 << 20));
     scan.add_corpus_counted(&corpus, |bytes, docs| bar.update(bytes, docs));
