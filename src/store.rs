@@ -1102,6 +1102,20 @@ mod tests {
                 }
                 buf = got.into_buffer();
             }
+            // Read into the buffer whatever the order (the scan's slots
+            // follow document numbers, not the file): the same sets, and
+            // a buffer no larger than the largest read.
+            let mut buf = Vec::new();
+            for docs in [vec![299, 3, 2, 1, 0], (0..300).rev().collect(), vec![], vec![8, 8]] {
+                let got = store.read_together_in(&docs, buf);
+                assert_eq!(got.len(), docs.len());
+                for (i, &d) in docs.iter().enumerate() {
+                    assert_eq!(got.get(i), &sets[d as usize][..]);
+                }
+                buf = got.into_buffer();
+            }
+            let all: usize = sets.iter().map(Vec::len).sum();
+            assert!(buf.capacity() <= all, "{} > {all}", buf.capacity());
             assert_eq!(store.load_together(&[7]).get(0), &sets[7][..]);
         }
     }

@@ -259,7 +259,11 @@ where
                 cut_of[d as usize] = (size(x) - gone(x).len()) as u32;
             }
             let need = |x: u32, y: u32| {
-                verify_need(cfg, cut_of[x as usize] as usize, cut_of[y as usize] as usize)
+                verify_need(
+                    cfg,
+                    cut_of[x as usize] as usize,
+                    cut_of[y as usize] as usize,
+                )
             };
             match raw {
                 None => Cow::Owned(intersections(pairs, tiling, load, &need)),
