@@ -639,6 +639,11 @@ impl Candidates {
     }
 }
 
+/// One cache line of bytes, aligned as one (the rough screen's rows).
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Line([u8; 64]);
+
 /// Candidate pairs by id number (`a < b`, sorted): from LSH on the
 /// signatures computed while reading (on the raw sets), less those whose
 /// signatures agree on too little to pass the rule (see
@@ -680,7 +685,16 @@ pub(crate) fn candidates<'s>(
     // signatures agree in at least the slots where the full values do, so
     // a pair whose bytes agree too little to reach the floor cannot reach
     // it on the signatures either. 128 bytes a document instead of 512.
-    let mut bytes = vec![0u8; n * perms];
+    //
+    // The rows start on cache lines (at 128 permutations a row is two
+    // lines, not three as at the 16-byte alignment of a large allocation):
+    // each rough judgement reads one row at random.
+    let mut lines = vec![Line([0; 64]); (n * perms).div_ceil(64)];
+    // SAFETY: `Line` is 64 bytes with no padding, any byte is a valid `u8`,
+    // and `n * perms` bytes lie within the `lines` allocation, which
+    // outlives `bytes` (borrowed mutably from it).
+    let bytes: &mut [u8] =
+        unsafe { std::slice::from_raw_parts_mut(lines.as_mut_ptr().cast::<u8>(), n * perms) };
     bytes
         .par_chunks_mut(perms.max(1))
         .zip(by_id.par_iter())
@@ -689,6 +703,7 @@ pub(crate) fn candidates<'s>(
                 *o = slot_byte(v);
             }
         });
+    let bytes: &[u8] = bytes;
     let row = |d: u32| &bytes[d as usize * perms..(d as usize + 1) * perms];
     let by_id = &by_id;
     let (pairs, matches) = candidate_pairs_screened(
@@ -701,13 +716,24 @@ pub(crate) fn candidates<'s>(
         Rough {
             keep: |a, b| byte_agreement(row(a), row(b)) as f64 / perms as f64 >= floor,
             prefetch: |b| {
-                for x in row(b).iter().step_by(64) {
+                let row = row(b);
+                for x in row.iter().step_by(64) {
+                    crate::prefetch::line(x);
+                }
+                // A row that does not start a line ends on one more.
+                if let Some(x) = row.last() {
                     crate::prefetch::line(x);
                 }
             },
             far: |b| crate::prefetch::line(&by_id[b as usize]),
             fetch: |b| {
-                for v in by_id[b as usize].iter().step_by(16) {
+                let sig = by_id[b as usize];
+                for v in sig.iter().step_by(16) {
+                    crate::prefetch::line(v);
+                }
+                // Signatures are packed in slabs, not on line boundaries:
+                // the last line too.
+                if let Some(v) = sig.last() {
                     crate::prefetch::line(v);
                 }
             },
