@@ -446,9 +446,18 @@ impl BufferPool {
     /// The sets of `slots` (store slots) of `store`, read into a pooled
     /// buffer when they are read back.
     pub(crate) fn load<'a>(&'a self, store: &'a SetStore, slots: &[u32]) -> Pooled<'a> {
+        if !store.spilled() {
+            // Held sets are borrowed one by one: nothing to read or pool.
+            return Pooled {
+                sets: Some(Sets::Held(store.load(slots))),
+                pool: self,
+            };
+        }
         let buf = self.0.lock().map(|mut b| b.pop()).unwrap_or(None);
         Pooled {
-            sets: Some(store.read_together_in(slots, buf.unwrap_or_default())),
+            sets: Some(Sets::Read(
+                store.read_together_in(slots, buf.unwrap_or_default()),
+            )),
             pool: self,
         }
     }
@@ -465,13 +474,21 @@ impl BufferPool {
 /// Sets loaded by a [`BufferPool`]; their buffer goes back to it when they
 /// are dropped.
 pub(crate) struct Pooled<'a> {
-    sets: Option<LoadedSets<'a, u32>>,
+    sets: Option<Sets<'a>>,
     pool: &'a BufferPool,
+}
+
+/// What a [`Pooled`] holds.
+enum Sets<'a> {
+    /// Sets of a store in memory, borrowed.
+    Held(Vec<Cow<'a, [u32]>>),
+    /// Sets read back into a pooled buffer.
+    Read(LoadedSets<'a, u32>),
 }
 
 impl Drop for Pooled<'_> {
     fn drop(&mut self) {
-        if let Some(sets) = self.sets.take() {
+        if let Some(Sets::Read(sets)) = self.sets.take() {
             let buf = sets.into_buffer();
             if buf.capacity() > 0 {
                 if let Ok(mut b) = self.pool.0.lock() {
@@ -487,10 +504,18 @@ impl Drop for Pooled<'_> {
 impl Loaded for Pooled<'_> {
     #[inline]
     fn set(&self, i: usize) -> &[u32] {
-        self.sets.as_ref().expect("until dropped").get(i)
+        match &self.sets {
+            Some(Sets::Held(sets)) => &sets[i],
+            Some(Sets::Read(sets)) => sets.get(i),
+            None => &[],
+        }
     }
     fn count(&self) -> usize {
-        self.sets.as_ref().map_or(0, LoadedSets::len)
+        match &self.sets {
+            Some(Sets::Held(sets)) => sets.len(),
+            Some(Sets::Read(sets)) => sets.len(),
+            None => 0,
+        }
     }
 }
 
