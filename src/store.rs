@@ -554,9 +554,23 @@ impl<K: StoreKey> SetStore<K> {
     /// many blocks hands each block's buffer to the next
     /// ([`LoadedSets::into_buffer`]) instead of mapping fresh memory for
     /// each.
-    pub fn load_together_in(&self, docs: &[u32], mut buf: Vec<K>) -> LoadedSets<'_, K> {
+    pub fn load_together_in(&self, docs: &[u32], buf: Vec<K>) -> LoadedSets<'_, K> {
+        self.together(docs, buf, true)
+    }
+
+    /// [`load_together_in`](Self::load_together_in), but spilled sets are
+    /// always read into `buf`, never handed out as slices of the mapped
+    /// file: the pages of a mapped block count in the process's resident
+    /// memory beside the buffers of the other blocks loaded with it.
+    pub fn read_together_in(&self, docs: &[u32], buf: Vec<K>) -> LoadedSets<'_, K> {
+        self.together(docs, buf, false)
+    }
+
+    /// [`load_together_in`](Self::load_together_in), from the map only
+    /// when `map_ok`.
+    fn together(&self, docs: &[u32], mut buf: Vec<K>, map_ok: bool) -> LoadedSets<'_, K> {
         match (&self.state, &self.map) {
-            (State::Sealed(_, starts), Some(map)) if dense(docs, starts) => {
+            (State::Sealed(_, starts), Some(map)) if map_ok && dense(docs, starts) => {
                 // Slices of the mapped file: no copy, no buffer. The pages
                 // read are handed back when the sets are dropped.
                 // SAFETY: the map starts on a page boundary (aligned for
@@ -601,6 +615,9 @@ impl<K: StoreKey> SetStore<K> {
                 };
                 let total: u64 = runs.iter().map(|r| span(r).1 - span(r).0).sum();
                 buf.clear();
+                // Exactly: a buffer handed from block to block would
+                // otherwise grow by doubling, past the memory budget.
+                buf.reserve_exact(total as usize);
                 buf.resize(total as usize, K::default());
                 let mut pieces: Vec<&mut [K]> = Vec::with_capacity(runs.len());
                 let mut rest = &mut buf[..];
@@ -1085,6 +1102,20 @@ mod tests {
                 }
                 buf = got.into_buffer();
             }
+            // Read into the buffer whatever the order (the scan's slots
+            // follow document numbers, not the file): the same sets, and
+            // a buffer no larger than the largest read.
+            let mut buf = Vec::new();
+            for docs in [vec![299, 3, 2, 1, 0], (0..300).rev().collect(), vec![], vec![8, 8]] {
+                let got = store.read_together_in(&docs, buf);
+                assert_eq!(got.len(), docs.len());
+                for (i, &d) in docs.iter().enumerate() {
+                    assert_eq!(got.get(i), &sets[d as usize][..]);
+                }
+                buf = got.into_buffer();
+            }
+            let all: usize = sets.iter().map(Vec::len).sum();
+            assert!(buf.capacity() <= all, "{} > {all}", buf.capacity());
             assert_eq!(store.load_together(&[7]).get(0), &sets[7][..]);
         }
     }

@@ -696,6 +696,13 @@ impl Scan<'_> {
             let slots: Vec<u32> = members.iter().map(|&d| order[d as usize]).collect();
             store.load(&slots)
         };
+        // The same, read back (when spilled) into one pooled buffer instead
+        // of a vector per set: for the passes that only read the sets.
+        let pool = passes::BufferPool::default();
+        let load_in = |members: &[u32]| {
+            let slots: Vec<u32> = members.iter().map(|&d| order[d as usize]).collect();
+            pool.load(&store, &slots)
+        };
         let size = |d: u32| docs[d as usize].shingles;
         mark("batches");
 
@@ -716,7 +723,8 @@ impl Scan<'_> {
             let batches = batches_of(&copies);
             drop(copies);
             let need = |x: u32, y: u32| passes::copy_need(cfg, size(x), size(y));
-            let inter = passes::raw_intersections(&batches, &load, &need);
+            let inter = passes::raw_intersections(&batches, &load_in, &need);
+            pool.clear();
             let (groups, n_groups) = passes::copy_groups_of(cfg, &docs, &batches, &inter);
             // The intersections counted in full are not counted again by
             // the verification.
@@ -728,7 +736,8 @@ impl Scan<'_> {
             let keys = passes::boilerplate_keys(cfg, &docs, &groups, n_groups, &load);
             // What the cut leaves of each document's set.
             let paired = passes::paired(n, &candidates.pairs);
-            let (sizes, keys_of, removed) = passes::cut_sizes(&docs, &paired, &load, &keys);
+            let (sizes, keys_of, removed) = passes::cut_sizes(&docs, &paired, &load_in, &keys);
+            pool.clear();
             cut = Some((sizes, removed));
             cut_keys = Some(keys_of);
             boilerplate_keys = Some(keys);
@@ -758,7 +767,7 @@ impl Scan<'_> {
         let mut done = passes::verify_and_cluster(
             cfg,
             &batches,
-            &load,
+            &load_in,
             boilerplate_keys.as_ref(),
             cut_keys.as_ref(),
             known.as_deref(),
@@ -766,6 +775,7 @@ impl Scan<'_> {
             &figures_of,
         );
         drop((cut_keys, known));
+        pool.clear();
         // What the cut removed is counted over every document of a
         // candidate pair, verified or not.
         if let Some((_, removed)) = cut {

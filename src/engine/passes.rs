@@ -15,6 +15,7 @@ use crate::boilerplate::{frequent_keys_in, KeySet};
 use crate::cluster::{cluster, Clustering, Edge, Group, Scored, UnionFind};
 use crate::config::Config;
 use crate::lsh::{candidate_pairs_screened, Rough};
+use crate::store::{LoadedSets, SetStore};
 use crate::verify::{intersection_at_least, intersection_size, similarity, Similarity};
 
 mod tiles;
@@ -399,6 +400,125 @@ impl Batches {
     }
 }
 
+/// A batch's sets as a pass's `load` gives them: the `i`-th set asked
+/// for. Owned or borrowed sets one by one (`Vec<Cow<[u32]>>`), or the sets
+/// of a spilled store read into one buffer ([`LoadedSets`]), without an
+/// allocation and a copy per set.
+pub(crate) trait Loaded: Sync {
+    /// The `i`-th set asked for.
+    fn set(&self, i: usize) -> &[u32];
+    /// How many sets were asked for.
+    fn count(&self) -> usize;
+}
+
+impl Loaded for Vec<Cow<'_, [u32]>> {
+    #[inline]
+    fn set(&self, i: usize) -> &[u32] {
+        &self[i]
+    }
+    fn count(&self) -> usize {
+        self.len()
+    }
+}
+
+impl Loaded for LoadedSets<'_, u32> {
+    #[inline]
+    fn set(&self, i: usize) -> &[u32] {
+        self.get(i)
+    }
+    fn count(&self) -> usize {
+        self.len()
+    }
+}
+
+/// Buffers for sets read back from a spilled store ([`SetStore::read_together_in`]),
+/// handed from one load to the next so that a pass over many blocks does
+/// not map and clear fresh memory for each.
+///
+/// [`SetStore::read_together_in`]: crate::store::SetStore::read_together_in
+#[derive(Default)]
+pub(crate) struct BufferPool(std::sync::Mutex<Vec<Vec<u32>>>);
+
+/// Most buffers a [`BufferPool`] keeps (a tile holds two blocks at once).
+const POOLED: usize = 2;
+
+impl BufferPool {
+    /// The sets of `slots` (store slots) of `store`, read into a pooled
+    /// buffer when they are read back.
+    pub(crate) fn load<'a>(&'a self, store: &'a SetStore, slots: &[u32]) -> Pooled<'a> {
+        if !store.spilled() {
+            // Held sets are borrowed one by one: nothing to read or pool.
+            return Pooled {
+                sets: Some(Sets::Held(store.load(slots))),
+                pool: self,
+            };
+        }
+        let buf = self.0.lock().map(|mut b| b.pop()).unwrap_or(None);
+        Pooled {
+            sets: Some(Sets::Read(
+                store.read_together_in(slots, buf.unwrap_or_default()),
+            )),
+            pool: self,
+        }
+    }
+
+    /// Frees the buffers kept (between passes: the memory budget counts
+    /// what a pass loads, not what the last one left).
+    pub(crate) fn clear(&self) {
+        if let Ok(mut b) = self.0.lock() {
+            b.clear();
+        }
+    }
+}
+
+/// Sets loaded by a [`BufferPool`]; their buffer goes back to it when they
+/// are dropped.
+pub(crate) struct Pooled<'a> {
+    sets: Option<Sets<'a>>,
+    pool: &'a BufferPool,
+}
+
+/// What a [`Pooled`] holds.
+enum Sets<'a> {
+    /// Sets of a store in memory, borrowed.
+    Held(Vec<Cow<'a, [u32]>>),
+    /// Sets read back into a pooled buffer.
+    Read(LoadedSets<'a, u32>),
+}
+
+impl Drop for Pooled<'_> {
+    fn drop(&mut self) {
+        if let Some(Sets::Read(sets)) = self.sets.take() {
+            let buf = sets.into_buffer();
+            if buf.capacity() > 0 {
+                if let Ok(mut b) = self.pool.0.lock() {
+                    if b.len() < POOLED {
+                        b.push(buf);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Loaded for Pooled<'_> {
+    #[inline]
+    fn set(&self, i: usize) -> &[u32] {
+        match &self.sets {
+            Some(Sets::Held(sets)) => &sets[i],
+            Some(Sets::Read(sets)) => sets.get(i),
+            None => &[],
+        }
+    }
+    fn count(&self) -> usize {
+        match &self.sets {
+            Some(Sets::Held(sets)) => sets.len(),
+            Some(Sets::Read(sets)) => sets.len(),
+            None => 0,
+        }
+    }
+}
+
 /// The position of document `d` among a batch's sorted `members`.
 fn local(members: &[u32], d: u32) -> usize {
     members
@@ -544,6 +664,11 @@ impl Candidates {
     }
 }
 
+/// One cache line of bytes, aligned as one (the rough screen's rows).
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Line([u8; 64]);
+
 /// Candidate pairs by id number (`a < b`, sorted): from LSH on the
 /// signatures computed while reading (on the raw sets), less those whose
 /// signatures agree on too little to pass the rule (see
@@ -585,7 +710,16 @@ pub(crate) fn candidates<'s>(
     // signatures agree in at least the slots where the full values do, so
     // a pair whose bytes agree too little to reach the floor cannot reach
     // it on the signatures either. 128 bytes a document instead of 512.
-    let mut bytes = vec![0u8; n * perms];
+    //
+    // The rows start on cache lines (at 128 permutations a row is two
+    // lines, not three as at the 16-byte alignment of a large allocation):
+    // each rough judgement reads one row at random.
+    let mut lines = vec![Line([0; 64]); (n * perms).div_ceil(64)];
+    // SAFETY: `Line` is 64 bytes with no padding, any byte is a valid `u8`,
+    // and `n * perms` bytes lie within the `lines` allocation, which
+    // outlives `bytes` (borrowed mutably from it).
+    let bytes: &mut [u8] =
+        unsafe { std::slice::from_raw_parts_mut(lines.as_mut_ptr().cast::<u8>(), n * perms) };
     bytes
         .par_chunks_mut(perms.max(1))
         .zip(by_id.par_iter())
@@ -594,6 +728,7 @@ pub(crate) fn candidates<'s>(
                 *o = slot_byte(v);
             }
         });
+    let bytes: &[u8] = bytes;
     let row = |d: u32| &bytes[d as usize * perms..(d as usize + 1) * perms];
     let by_id = &by_id;
     let (pairs, matches) = candidate_pairs_screened(
@@ -606,13 +741,24 @@ pub(crate) fn candidates<'s>(
         Rough {
             keep: |a, b| byte_agreement(row(a), row(b)) as f64 / perms as f64 >= floor,
             prefetch: |b| {
-                for x in row(b).iter().step_by(64) {
+                let row = row(b);
+                for x in row.iter().step_by(64) {
+                    crate::prefetch::line(x);
+                }
+                // A row that does not start a line ends on one more.
+                if let Some(x) = row.last() {
                     crate::prefetch::line(x);
                 }
             },
             far: |b| crate::prefetch::line(&by_id[b as usize]),
             fetch: |b| {
-                for v in by_id[b as usize].iter().step_by(16) {
+                let sig = by_id[b as usize];
+                for v in sig.iter().step_by(16) {
+                    crate::prefetch::line(v);
+                }
+                // Signatures are packed in slabs, not on line boundaries:
+                // the last line too.
+                if let Some(v) = sig.last() {
                     crate::prefetch::line(v);
                 }
             },
@@ -668,14 +814,15 @@ impl CutKeys {
 /// the paired documents (the distinct keys and their occurrences, as the
 /// verification of their batches counted them). Sets are loaded a run of
 /// documents at a time.
-pub(crate) fn cut_sizes<'s, L>(
+pub(crate) fn cut_sizes<L, S>(
     docs: &[DocInfo],
     paired: &[u32],
     load: &L,
     boilerplate: &KeySet,
 ) -> (Vec<u32>, CutKeys, BatchResult)
 where
-    L: Fn(&[u32]) -> Vec<Cow<'s, [u32]>> + Sync,
+    L: Fn(&[u32]) -> S + Sync,
+    S: Loaded,
 {
     let runs: Vec<(Vec<u32>, Vec<u32>)> = paired
         .par_chunks(CUT_RUN)
@@ -683,9 +830,9 @@ where
             let sets = load(run);
             let mut gone = Vec::new();
             let mut counts = Vec::with_capacity(run.len());
-            for s in &sets {
+            for i in 0..sets.count() {
                 let before = gone.len();
-                boilerplate.members_of(s, &mut gone);
+                boilerplate.members_of(sets.set(i), &mut gone);
                 counts.push((gone.len() - before) as u32);
             }
             (counts, gone)
@@ -733,9 +880,10 @@ pub(crate) fn paired(n: usize, pairs: &[(u32, u32)]) -> Vec<u32> {
 /// each batch's pair order), or [`BELOW`] for a pair `(x, y)` whose sets
 /// share fewer than `need(x, y)` keys (counted only as far as that is
 /// certain). `load(members)` gives the sets of a batch's members.
-pub(crate) fn raw_intersections<'s, L, N>(batches: &Batches, load: &L, need: &N) -> Vec<Vec<u32>>
+pub(crate) fn raw_intersections<L, S, N>(batches: &Batches, load: &L, need: &N) -> Vec<Vec<u32>>
 where
-    L: Fn(&[u32]) -> Vec<Cow<'s, [u32]>> + Sync,
+    L: Fn(&[u32]) -> S + Sync,
+    S: Loaded,
     N: Fn(u32, u32) -> usize + Sync,
 {
     // Batches loaded whole in parallel, then oversized ones one at a
@@ -748,7 +896,7 @@ where
                 return Vec::new();
             }
             let sets = load(members);
-            let set = |d: u32| &*sets[local(members, d)];
+            let set = |d: u32| sets.set(local(members, d));
             // Pairs in parallel too: one component can hold most of the
             // corpus when the banding is permissive. Within a run of pairs,
             // the sets of the pair two ahead are fetched while this one is
@@ -990,7 +1138,7 @@ pub(crate) fn scored<'f>(
 /// empty: [`cut_sizes`] counted it); `weight[d]` is document `d`'s
 /// weight for choosing representatives (its words).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn verify_and_cluster<'s, L>(
+pub(crate) fn verify_and_cluster<L, S>(
     cfg: &Config,
     batches: &Batches,
     load: &L,
@@ -1001,7 +1149,8 @@ pub(crate) fn verify_and_cluster<'s, L>(
     figures: &FiguresOf<'_>,
 ) -> Vec<BatchResult>
 where
-    L: Fn(&[u32]) -> Vec<Cow<'s, [u32]>> + Sync,
+    L: Fn(&[u32]) -> S + Sync,
+    S: Loaded,
 {
     let mut done: Vec<BatchResult> = (0..batches.len())
         .into_par_iter()
@@ -1015,12 +1164,12 @@ where
             // Each document's boilerplate keys. The cut sets are never
             // built: the intersection of two cut sets is that of the raw
             // sets less the boilerplate both hold.
-            let gone: Vec<Vec<u32>> = sets
-                .par_iter()
-                .map(|s| {
+            let gone: Vec<Vec<u32>> = (0..sets.count())
+                .into_par_iter()
+                .map(|i| {
                     let mut gone = Vec::new();
                     if let Some(boilerplate) = boilerplate {
-                        boilerplate.members_of(s, &mut gone);
+                        boilerplate.members_of(sets.set(i), &mut gone);
                     }
                     gone
                 })
@@ -1033,9 +1182,9 @@ where
             // given their raw intersection when it is known.
             let cut_similarity = |x: usize, y: usize, raw: Option<u32>| {
                 cut_similarity(
-                    &sets[x],
+                    sets.set(x),
                     &gone[x],
-                    &sets[y],
+                    sets.set(y),
                     &gone[y],
                     raw.map(|i| i as usize),
                 )
@@ -1056,8 +1205,8 @@ where
             let need = |x: usize, y: usize| {
                 verify_need(
                     cfg,
-                    sets[x].len() - gone[x].len(),
-                    sets[y].len() - gone[y].len(),
+                    sets.set(x).len() - gone[x].len(),
+                    sets.set(y).len() - gone[y].len(),
                 )
             };
             let edges: Vec<Edge> = pairs
@@ -1067,7 +1216,7 @@ where
                     let (x, y) = (local(members, x), local(members, y));
                     let raw = match known {
                         Some(k) if k[i] != BELOW => k[i],
-                        _ => intersection_at_least(&sets[x], &sets[y], need(x, y))
+                        _ => intersection_at_least(sets.set(x), sets.set(y), need(x, y))
                             .map_or(BELOW, |i| i as u32),
                     };
                     if raw == BELOW {

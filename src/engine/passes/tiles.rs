@@ -28,7 +28,7 @@ use std::borrow::Cow;
 
 use rayon::prelude::*;
 
-use super::{scored, verify_need, BatchResult, CutKeys, FiguresOf, BELOW};
+use super::{scored, verify_need, BatchResult, CutKeys, FiguresOf, Loaded, BELOW};
 use crate::boilerplate::KeySet;
 use crate::cluster::{cluster, Edge, Group, UnionFind};
 use crate::config::Config;
@@ -84,14 +84,15 @@ impl Tiling {
 /// keys, with at most two blocks of sets loaded at a time: the first
 /// documents of a run of pairs are held (a block), and the second documents
 /// of those pairs are loaded a block at a time, in order.
-pub(crate) fn intersections<'s, L, N>(
+pub(crate) fn intersections<L, S, N>(
     pairs: &[(u32, u32)],
     tiling: &Tiling,
     load: &L,
     need: &N,
 ) -> Vec<u32>
 where
-    L: Fn(&[u32]) -> Vec<Cow<'s, [u32]>> + Sync,
+    L: Fn(&[u32]) -> S + Sync,
+    S: Loaded,
     N: Fn(u32, u32) -> usize + Sync,
 {
     let mut out = vec![0u32; pairs.len()];
@@ -112,9 +113,11 @@ where
         }
         let run = &pairs[start..end];
         // Each pair's first document's place among the held ones (`run` is
-        // sorted by first document), so that no pair searches for it.
+        // sorted by first document), so that no pair searches for it, and
+        // what the pair needs: both worked out in the run's order (its
+        // first documents in turn), read together when the pair is counted.
         let mut xs: Vec<u32> = Vec::new();
-        let x_at: Vec<u32> = run
+        let places: Vec<u32> = run
             .iter()
             .map(|&(x, _)| {
                 if xs.last() != Some(&x) {
@@ -122,6 +125,12 @@ where
                 }
                 xs.len() as u32 - 1
             })
+            .collect();
+        // (A need above `u32::MAX` keys cannot be met either way.)
+        let x_at: Vec<(u32, u32)> = run
+            .par_iter()
+            .zip(places)
+            .map(|(&(x, y), at)| (at, need(x, y).min(u32::MAX as usize) as u32))
             .collect();
         let held = load(&xs);
         // The run's pairs in order of their second document, each with its
@@ -143,17 +152,25 @@ where
         for block in tiling.blocks(&ys) {
             let sets = load(block);
             let upto = next + y_at[next..].partition_point(|&j| (j as usize) < first + block.len());
-            let counted: Vec<u32> = by_y[next..upto]
-                .par_iter()
-                .zip(&y_at[next..upto])
-                .map(|(&i, &j)| {
-                    let (x, y) = run[i as usize];
-                    let a = &held[x_at[i as usize] as usize];
-                    let b = &sets[j as usize - first];
-                    intersection_at_least(a, b, need(x, y)).map_or(BELOW, |i| i as u32)
+            // The held sets are scattered (in order of the second
+            // documents): each pair's is fetched a few pairs ahead.
+            const AHEAD: usize = 4;
+            let (by_y, y_at, x_at, held) = (&by_y[next..upto], &y_at[next..upto], &x_at, &held);
+            let counted: Vec<u32> = (0..by_y.len())
+                .into_par_iter()
+                .with_min_len(256)
+                .map(|k| {
+                    if let Some(&i) = by_y.get(k + AHEAD) {
+                        crate::prefetch::start(held.set(x_at[i as usize].0 as usize));
+                    }
+                    let i = by_y[k] as usize;
+                    let (at, need) = x_at[i];
+                    let a = held.set(at as usize);
+                    let b = sets.set(y_at[k] as usize - first);
+                    intersection_at_least(a, b, need as usize).map_or(BELOW, |i| i as u32)
                 })
                 .collect();
-            for (&i, c) in by_y[next..upto].iter().zip(counted) {
+            for (&i, c) in by_y.iter().zip(counted) {
                 out[start + i as usize] = c;
             }
             next = upto;
@@ -169,7 +186,7 @@ where
 /// `members` (sorted) and candidate `pairs` (sorted), `raw` their raw
 /// intersections when some are known ([`BELOW`]: not known, counted here).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn verify_and_cluster<'s, L>(
+pub(crate) fn verify_and_cluster<L, S>(
     cfg: &Config,
     members: &[u32],
     pairs: &[(u32, u32)],
@@ -182,7 +199,8 @@ pub(crate) fn verify_and_cluster<'s, L>(
     figures: &FiguresOf<'_>,
 ) -> BatchResult
 where
-    L: Fn(&[u32]) -> Vec<Cow<'s, [u32]>> + Sync,
+    L: Fn(&[u32]) -> S + Sync,
+    S: Loaded,
 {
     // Each member's local number by document number (a batch holds its
     // pairs' documents): one lookup a pair end, not a search.
@@ -205,9 +223,9 @@ where
             found.reserve(members.len());
             for block in tiling.blocks(members) {
                 let sets = load(block);
-                found.par_extend(sets.par_iter().map(|s| {
+                found.par_extend((0..sets.count()).into_par_iter().map(|i| {
                     let mut g = Vec::new();
-                    boilerplate.members_of(s, &mut g);
+                    boilerplate.members_of(sets.set(i), &mut g);
                     g
                 }));
             }
@@ -234,9 +252,18 @@ where
     let raw: Cow<'_, [u32]> = match raw {
         Some(r) if !r.contains(&BELOW) => Cow::Borrowed(r),
         _ => {
+            // Each member's cut size by document number: one read a pair
+            // end instead of its local number, set size and boilerplate.
+            let mut cut_of = vec![0u32; tiling.keys.len()];
+            for (x, &d) in members.iter().enumerate() {
+                cut_of[d as usize] = (size(x) - gone(x).len()) as u32;
+            }
             let need = |x: u32, y: u32| {
-                let (x, y) = (local(x), local(y));
-                verify_need(cfg, size(x) - gone(x).len(), size(y) - gone(y).len())
+                verify_need(
+                    cfg,
+                    cut_of[x as usize] as usize,
+                    cut_of[y as usize] as usize,
+                )
             };
             match raw {
                 None => Cow::Owned(intersections(pairs, tiling, load, &need)),
@@ -359,7 +386,7 @@ where
                 .collect();
             let check = |i: u32, j: u32| {
                 let (x, y) = (comp[i as usize] as usize, comp[j as usize] as usize);
-                let raw = intersection_size(&sets[o + i as usize], &sets[o + j as usize]);
+                let raw = intersection_size(sets.set(o + i as usize), sets.set(o + j as usize));
                 let s = super::cut_similarity_of_sizes(raw, size(x), gone(x), size(y), gone(y));
                 let figs = || (figures(members[x]), figures(members[y]));
                 scored(cfg, i, j, s, figs)
