@@ -142,6 +142,7 @@ use std::collections::BinaryHeap;
 
 use serde::Serialize;
 
+use crate::figures::CutSet;
 use crate::shingle::{key, shingle_set, shingles_into};
 use crate::tokenize::{tokenize_into, Token};
 use crate::verify::{similarity, Similarity};
@@ -292,6 +293,11 @@ pub struct Explanation {
     /// The figures rule's counts for the pair ([`crate::figures`]; zero
     /// when the texts were not at hand, as in [`explain_tokens`]).
     pub figures: crate::figures::FigureCounts,
+    /// The digest rule's counts for the pair ([`crate::digest`]; `None`
+    /// when it does not apply: the pair's Jaccard reaches the default
+    /// threshold, the larger text has no block summary, or the texts were
+    /// not at hand).
+    pub digest: Option<crate::digest::DigestCounts>,
 }
 
 impl Explanation {
@@ -300,6 +306,25 @@ impl Explanation {
     /// siblings: the same sentences with other numbers).
     pub fn refused_by_figures(&self) -> bool {
         self.figures.refuses()
+    }
+
+    /// Whether the digest rule refuses the pair ([`crate::digest`]): the
+    /// larger text pastes the smaller among other items (a live-update
+    /// page), so it does not join the smaller one's copies. Only when the
+    /// figures rule does not refuse it first.
+    pub fn refused_as_digest(&self) -> bool {
+        !self.refused_by_figures() && self.digest.is_some_and(|d| d.refuses())
+    }
+
+    /// Which rule refuses the pair, if one does: `"figures"` or `"digest"`.
+    pub fn refused(&self) -> Option<&'static str> {
+        if self.refused_by_figures() {
+            Some("figures")
+        } else if self.refused_as_digest() {
+            Some("digest")
+        } else {
+            None
+        }
     }
 
     /// Number of edits inside all passages.
@@ -344,7 +369,7 @@ pub struct Prepared<'t> {
     window_keys: Vec<u32>,
     /// The scan's set: sorted, distinct keys, less the boilerplate.
     keys: Vec<u32>,
-    /// Its figures ([`crate::figures::figures_of`]).
+    /// Its figures and block summary ([`crate::figures::entries_of`]).
     figures: crate::figures::Figures,
     shingle: usize,
     cut: bool,
@@ -365,7 +390,7 @@ impl<'t> Prepared<'t> {
             paras,
             window_keys,
             keys,
-            figures: crate::figures::figures_of(text),
+            figures: crate::figures::entries_of(text, shingle),
             shingle,
             cut: !boilerplate.is_empty(),
         }
@@ -422,6 +447,16 @@ pub fn explain_prepared(a: &Prepared<'_>, b: &Prepared<'_>, cfg: &AlignConfig) -
     e.shingle = a.shingle;
     e.boilerplate_cut = a.cut || b.cut;
     e.figures = crate::figures::compare(&a.figures, &b.figures);
+    // The digest rule as a scan at the default Jaccard threshold applies
+    // it (the prepared key sets are the scan's cut sets).
+    let sets = (CutSet::new(&a.keys, &[]), CutSet::new(&b.keys, &[]));
+    e.digest = crate::digest::counts(
+        crate::Config::default().threshold(),
+        &s,
+        Some(&a.figures),
+        Some(&b.figures),
+        Some(sets),
+    );
     e
 }
 
@@ -598,6 +633,7 @@ fn align(
         shingle: cfg.shingle.max(1),
         boilerplate_cut: false,
         figures: Default::default(),
+        digest: None,
     }
 }
 

@@ -47,7 +47,19 @@ use xxhash_rust::xxh3::xxh3_64;
 
 /// Version of the figure extraction and hashing: stored by the index with
 /// each document's figures.
-pub const FIGURES_VERSION: u32 = 1;
+/// Version 2 adds the block summary of the digest rule ([`crate::digest`])
+/// after a document's figures; version 1 entries (no summary) read the same.
+pub const FIGURES_VERSION: u32 = 2;
+
+/// The oldest [`FIGURES_VERSION`] this build reads (its documents have no
+/// block summary: never refused by the digest rule).
+pub const OLDEST_FIGURES_VERSION: u32 = 1;
+
+/// The high half of the entry that closes a block summary
+/// ([`crate::digest::summary_into`]); no figure entry has it (a context
+/// hash of this value is taken one lower). The low half is the number of
+/// summary entries before it.
+pub const SUMMARY_MARK: u64 = 0xFFFF_FFFF << 32;
 
 /// Counted entries each side needs before the rule can refuse a pair (two
 /// figures seen in both their contexts, or four in one).
@@ -334,12 +346,15 @@ fn context(bytes: &[u8], at: usize, after: bool) -> Option<u32> {
         buf[8..].copy_from_slice(&w.to_le_bytes());
         h = xxh3_64(&buf);
     }
-    Some((h >> 32) as u32)
+    // The high half `u32::MAX` marks a block summary (`SUMMARY_MARK`).
+    Some(((h >> 32) as u32).min(u32::MAX - 1))
 }
 
 /// The rule's counts for two documents' figures (see the module
 /// documentation): walks both sorted lists once, context by context.
 pub fn compare(a: &[u64], b: &[u64]) -> FigureCounts {
+    // A block summary after the figures is not compared.
+    let (a, b) = (split(a).0, split(b).0);
     let mut c = FigureCounts::default();
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
@@ -361,6 +376,57 @@ pub fn compare(a: &[u64], b: &[u64]) -> FigureCounts {
     c
 }
 
+/// A document's entries as every surface keeps them: its figures
+/// ([`figures_of`]), then its block summary for the digest rule
+/// ([`crate::digest::summary_into`], shingles of `k` words), when it has
+/// one.
+pub fn entries_of(text: &str, k: usize) -> Figures {
+    entries_of_version(text, k, crate::tokenize::TOKENIZER_VERSION)
+}
+
+/// [`entries_of`] with the tokenization of tokenizer `version` (an index
+/// keeps the version it was built with).
+pub fn entries_of_version(text: &str, k: usize, version: u32) -> Figures {
+    let mut out = figures_of(text);
+    crate::digest::summary_into(text, k, version, &mut out);
+    out
+}
+
+/// A document's entries split into its figures and its block summary
+/// (`None`: it has none, as documents of figures version 1 and short ones).
+pub fn split(entries: &[u64]) -> (&[u64], Option<&[u64]>) {
+    match entries.last() {
+        Some(&m) if m & SUMMARY_MARK == SUMMARY_MARK => {
+            let n = (m & 0xFFFF_FFFF) as usize;
+            match (entries.len() - 1).checked_sub(n) {
+                Some(at) => (&entries[..at], Some(&entries[at..entries.len() - 1])),
+                None => (entries, None),
+            }
+        }
+        _ => (entries, None),
+    }
+}
+
+/// A document's cut set as the judge sees it: its sorted keys less its
+/// sorted boilerplate keys `gone` (empty when `keys` is already cut).
+#[derive(Debug, Clone, Copy)]
+pub struct CutSet<'a> {
+    keys: &'a [u32],
+    gone: &'a [u32],
+}
+
+impl<'a> CutSet<'a> {
+    /// The set `keys` less `gone` (both sorted).
+    pub fn new(keys: &'a [u32], gone: &'a [u32]) -> CutSet<'a> {
+        CutSet { keys, gone }
+    }
+
+    /// Whether `key` is in the cut set.
+    pub fn contains(&self, key: u32) -> bool {
+        self.keys.binary_search(&key).is_ok() && self.gone.binary_search(&key).is_err()
+    }
+}
+
 /// Whether the figures rule refuses the pair whose figures are `a` and `b`
 /// (`None`: not known, as for a document of an index written before the
 /// figures were stored; such a pair is never refused).
@@ -373,22 +439,37 @@ pub fn refuses(a: Option<&[u64]>, b: Option<&[u64]>) -> bool {
 
 /// Judges a pair as every surface does: the set rule on its similarity
 /// `s`, then, only if the set rule accepts it, the figures (`figures`,
-/// called lazily, gives both documents' figures). Returns whether the pair
-/// is a duplicate and whether the figures refused it.
-pub fn judge<'f>(
+/// called lazily, gives both documents' entries), then the digest rule
+/// ([`crate::digest`]; `sets`, called only when it applies, gives both
+/// documents' cut sets; `None`: not known, never refused). Returns whether
+/// the pair is a duplicate and which rule refused it.
+pub fn judge<'f, 's>(
     cfg: &crate::Config,
     s: &crate::verify::Similarity,
     figures: impl FnOnce() -> (Option<&'f [u64]>, Option<&'f [u64]>),
+    sets: impl FnOnce() -> Option<(CutSet<'s>, CutSet<'s>)>,
 ) -> Verdict {
     if !cfg.is_duplicate(s) {
         return Verdict::NotSimilar;
     }
     let (a, b) = figures();
     if refuses(a, b) {
-        Verdict::RefusedByFigures
-    } else {
-        Verdict::Duplicate
+        return Verdict::RefusedByFigures;
     }
+    if s.jaccard < cfg.threshold() && has_summary(a, b, s) {
+        let c = crate::digest::counts(cfg.threshold(), s, a, b, sets());
+        if c.is_some_and(|c| c.refuses()) {
+            return Verdict::RefusedAsDigest;
+        }
+    }
+    Verdict::Duplicate
+}
+
+/// Whether the larger side of a pair (by its cut set, `s`) has a block
+/// summary: the digest rule needs the sets only then.
+fn has_summary(a: Option<&[u64]>, b: Option<&[u64]>, s: &crate::verify::Similarity) -> bool {
+    let l = if s.size_a >= s.size_b { a } else { b };
+    l.is_some_and(|e| split(e).1.is_some())
 }
 
 /// What [`judge`] says of a pair.
@@ -400,6 +481,9 @@ pub enum Verdict {
     NotSimilar,
     /// The set rule accepts it, the figures refuse it (template siblings).
     RefusedByFigures,
+    /// The set rule accepts it, the digest rule refuses it (a live-update
+    /// page pasting a story, [`crate::digest`]).
+    RefusedAsDigest,
 }
 
 impl Verdict {

@@ -81,6 +81,7 @@ internal!(cluster);
 pub mod config;
 pub mod corpus;
 mod cpu;
+pub mod digest;
 pub mod display;
 pub mod engine;
 pub mod error;

@@ -67,6 +67,7 @@ use crate::cluster::Edge;
 use crate::config::Config;
 use crate::engine::passes;
 use crate::engine::Engine;
+use crate::figures::CutSet;
 use crate::verify::{similarity, Similarity};
 
 /// What [`sign`] makes of one document.
@@ -81,8 +82,8 @@ pub struct Signed {
     /// The key of each band (`bands` of them), or none for a document with
     /// no shingles (never a candidate).
     pub band_keys: Vec<u64>,
-    /// Its figures ([`crate::figures::figures_of`]), for [`verify`] and
-    /// [`cluster_component`].
+    /// Its figures and block summary ([`crate::figures::entries_of`]), for
+    /// [`verify`] and [`cluster_component`].
     pub figures: Vec<u64>,
 }
 
@@ -101,7 +102,7 @@ pub fn sign(engine: &Engine, text: &str) -> Signed {
         set,
         signature,
         band_keys,
-        figures: crate::figures::figures_of(text),
+        figures: crate::figures::entries_of(text, cfg.shingle()),
     }
 }
 
@@ -349,7 +350,8 @@ pub fn verify(
     (cut_b, figures_b): (&[u32], &[u64]),
 ) -> Option<Similarity> {
     let s = compare(cut_a, cut_b);
-    crate::figures::judge(cfg, &s, || (Some(figures_a), Some(figures_b)))
+    let sets = || Some((CutSet::new(cut_a, &[]), CutSet::new(cut_b, &[])));
+    crate::figures::judge(cfg, &s, || (Some(figures_a), Some(figures_b)), sets)
         .is_duplicate()
         .then_some(s)
 }
@@ -411,12 +413,20 @@ pub fn cluster_component<S: AsRef<[u32]>, F: AsRef<[u64]>>(
     edges.sort_unstable_by_key(|e| (e.a, e.b));
     let check = |x: u32, y: u32| {
         let s = similarity(cut_sets[x as usize].as_ref(), cut_sets[y as usize].as_ref());
-        passes::scored(cfg, x, y, s, || {
-            (
-                Some(figures[x as usize].as_ref()),
-                Some(figures[y as usize].as_ref()),
-            )
-        })
+        let (a, b) = (x as usize, y as usize);
+        passes::scored(
+            cfg,
+            x,
+            y,
+            s,
+            || (Some(figures[a].as_ref()), Some(figures[b].as_ref())),
+            || {
+                Some((
+                    CutSet::new(cut_sets[a].as_ref(), &[]),
+                    CutSet::new(cut_sets[b].as_ref(), &[]),
+                ))
+            },
+        )
     };
     let mut c = crate::cluster::cluster(n, &edges, words, cfg.linkage(), check);
     c.edges.sort_unstable_by_key(|e| (e.a, e.b));

@@ -158,6 +158,7 @@ fn naive_explain(a: &str, b: &str, cfg: &AlignConfig) -> Explanation {
         shingle: cfg.shingle.max(1),
         boilerplate_cut: false,
         figures: Default::default(),
+        digest: None,
     }
 }
 

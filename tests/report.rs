@@ -526,6 +526,7 @@ fn explanations_that_do_not_fit_the_texts_do_not_panic() {
         shingle: 4,
         boilerplate_cut: false,
         figures: Default::default(),
+        digest: None,
     };
     let html = html_pair(doc("a", a), doc("b", b), &e);
     assert_eq!(text_content(inner(&html, "a-text")), a);

@@ -429,7 +429,7 @@ impl Engine {
             },
         );
         let sig = sig.expect("the shingles are always signed");
-        let figures = crate::figures::figures_of(&doc.text);
+        let figures = crate::figures::entries_of(&doc.text, self.config.shingle());
         Record {
             figures,
             id_hash: xxhash_rust::xxh3::xxh3_64_with_seed(doc.id.as_bytes(), id_seed),

@@ -14,6 +14,7 @@ use super::{Cluster, DocInfo, Pair, ScanStats};
 use crate::boilerplate::{frequent_keys_in, KeySet};
 use crate::cluster::{cluster, Clustering, Edge, Group, Scored, UnionFind};
 use crate::config::Config;
+use crate::figures::CutSet;
 use crate::lsh::{candidate_pairs_screened, Rough};
 use crate::store::{LoadedSets, SetStore};
 use crate::verify::{intersection_at_least, intersection_size, similarity, Similarity};
@@ -1096,14 +1097,16 @@ pub(crate) type FiguresOf<'f> = dyn Fn(u32) -> Option<&'f [u64]> + Sync + 'f;
 /// its containment, and its edge when the decision rule accepts it and the
 /// figures rule does not refuse it ([`crate::figures::judge`]; `figures`
 /// gives both documents' figures, asked only for a pair the set rule
-/// accepts). A pair the figures refuse scores containment 0: a template
+/// accepts), nor the digest rule ([`crate::digest`]; `sets` gives both cut
+/// sets, asked only when that rule applies). A pair the figures refuse scores containment 0: a template
 /// sibling does not vouch for a merge in the linkage guard.
-pub(crate) fn scored<'f>(
+pub(crate) fn scored<'f, 's>(
     cfg: &Config,
     x: u32,
     y: u32,
     s: Similarity,
     figures: impl FnOnce() -> (Option<&'f [u64]>, Option<&'f [u64]>),
+    sets: impl FnOnce() -> Option<(CutSet<'s>, CutSet<'s>)>,
 ) -> Scored {
     use crate::figures::Verdict;
     let edge = Edge {
@@ -1112,7 +1115,7 @@ pub(crate) fn scored<'f>(
         jaccard: s.jaccard,
         containment: s.containment,
     };
-    match crate::figures::judge(cfg, &s, figures) {
+    match crate::figures::judge(cfg, &s, figures, sets) {
         Verdict::Duplicate => Scored {
             containment: s.containment,
             edge: Some(edge),
@@ -1121,7 +1124,7 @@ pub(crate) fn scored<'f>(
             containment: s.containment,
             edge: None,
         },
-        Verdict::RefusedByFigures => Scored {
+        Verdict::RefusedByFigures | Verdict::RefusedAsDigest => Scored {
             containment: 0.0,
             edge: None,
         },
@@ -1191,9 +1194,20 @@ where
             };
             // Local numbers `x`, `y`; the figures by document number.
             let scored = |x: u32, y: u32, s: Similarity| {
-                scored(cfg, x, y, s, || {
-                    (figures(members[x as usize]), figures(members[y as usize]))
-                })
+                let (a, b) = (x as usize, y as usize);
+                scored(
+                    cfg,
+                    x,
+                    y,
+                    s,
+                    || (figures(members[a]), figures(members[b])),
+                    || {
+                        Some((
+                            CutSet::new(&sets[a], &gone[a]),
+                            CutSet::new(&sets[b], &gone[b]),
+                        ))
+                    },
+                )
             };
             // Local numbering keeps the order of document numbers, so
             // clustering a batch alone gives what clustering everything

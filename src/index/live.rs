@@ -59,12 +59,13 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::{
-    cut, CommitReport, CompactReport, DocAddress, DocFacts, Index, IndexWriter, MergePolicy,
-    OpenOptions, PreparedDoc, Preparer, StoredDoc, WriterOptions,
+    cut, cut_keys, CommitReport, CompactReport, DocAddress, DocFacts, Index, IndexWriter,
+    MergePolicy, OpenOptions, PreparedDoc, Preparer, StoredDoc, WriterOptions,
 };
 use crate::corpus::{CorpusOptions, DocSource, Document, Skip};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::figures::CutSet;
 use crate::lsh::band_keys;
 use crate::verify::similarity;
 
@@ -294,6 +295,7 @@ impl View {
             let mut sig = vec![0u32; config.perms()];
             engine.hasher().signature_into(&q, &mut sig);
             let mut bands = Vec::new();
+            let q_keys = std::cell::OnceCell::new();
             if band_keys(&sig, config.banding(), &mut bands) {
                 for p in &self.pending {
                     let Some(pb) = &p.bands else { continue };
@@ -301,9 +303,18 @@ impl View {
                         continue;
                     }
                     let s = similarity(&q, &p.cut);
-                    let verdict = crate::figures::judge(config, &s, || {
-                        (Some(figures), Some(p.doc.figures()))
-                    });
+                    // The cut sets' keys, for the digest rule.
+                    let p_keys = std::cell::OnceCell::new();
+                    let verdict = crate::figures::judge(
+                        config,
+                        &s,
+                        || (Some(figures), Some(p.doc.figures())),
+                        || {
+                            let kq = q_keys.get_or_init(|| cut_keys(&q, |_| false));
+                            let kp = p_keys.get_or_init(|| cut_keys(&p.cut, |_| false));
+                            Some((CutSet::new(kq, &[]), CutSet::new(kp, &[])))
+                        },
+                    );
                     if verdict.is_duplicate() {
                         out.push(LiveMatch {
                             id: p.doc.id().to_string(),
@@ -540,7 +551,7 @@ impl LiveIndex {
     /// The figures rule applies as in a scan ([`Index::query`]).
     pub fn query(&self, text: &str) -> Result<Vec<LiveMatch>> {
         let set = self.inner.preparer.shingle_set(text);
-        let figures = crate::figures::figures_of(text);
+        let figures = self.inner.preparer.entries(text);
         self.view().query_set(&self.inner.engine, &set, &figures)
     }
 

@@ -144,6 +144,7 @@ use crate::corpus::{CorpusOptions, DocSource};
 use crate::display::count;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::figures::CutSet;
 use crate::lsh::band_keys;
 use crate::safe_open::OpenError;
 use crate::verify::{intersection_size, Similarity};
@@ -389,6 +390,20 @@ pub(crate) fn boilerplate_in(set: &[u64], boilerplate: &Boilerplate<'_>) -> Vec<
 /// checks every candidate this way. The
 /// shingles both cut sets lose are `q_gone`'s members in `stored`, since
 /// `q_gone` is within `bp`.
+/// The shingle keys ([`crate::shingle::key`]) of `set` (sorted hashes)
+/// less the hashes `gone` says are boilerplate, sorted and repeat-free: a
+/// cut set as the digest rule reads it ([`crate::figures::CutSet`]).
+pub(crate) fn cut_keys(set: &[u64], gone: impl Fn(u64) -> bool) -> Vec<u32> {
+    let mut keys: Vec<u32> = set
+        .iter()
+        .filter(|&&h| !gone(h))
+        .map(|&h| crate::shingle::key(h))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
 pub(crate) fn similarity_cut_by(
     q: &[u64],
     q_gone: &[u64],
@@ -815,7 +830,11 @@ impl Index {
     /// sibling) is not a match.
     pub fn query(&self, text: &str) -> Result<Vec<Match>> {
         let (_, set) = shingle_text(self.config(), self.meta.tokenizer_version, text);
-        let figures = crate::figures::figures_of(text);
+        let figures = crate::figures::entries_of_version(
+            text,
+            self.config().shingle(),
+            self.meta.tokenizer_version,
+        );
         self.query_with_figures(&set, Some(&figures))
     }
 
@@ -852,12 +871,28 @@ impl Index {
             let seg = &self.segments[addr.segment as usize];
             // The stored figures, read only for a pair the set rule accepts.
             let stored = std::cell::OnceCell::new();
-            let verdict = crate::figures::judge(self.config(), &s, || {
-                let f = stored.get_or_init(|| seg.try_figures(addr.doc as usize));
-                (figures, f.as_ref().ok().and_then(|f| f.as_deref()))
-            });
+            // Both cut sets' keys, made only if the digest rule needs them.
+            let keys = std::cell::OnceCell::new();
+            let sets = || {
+                let (kq, ka) =
+                    keys.get_or_init(|| (cut_keys(&q, |_| false), self.try_cut_keys_at(addr, &bp)));
+                let ka = ka.as_ref().ok()?;
+                Some((CutSet::new(kq, &[]), CutSet::new(ka, &[])))
+            };
+            let verdict = crate::figures::judge(
+                self.config(),
+                &s,
+                || {
+                    let f = stored.get_or_init(|| seg.try_figures(addr.doc as usize));
+                    (figures, f.as_ref().ok().and_then(|f| f.as_deref()))
+                },
+                sets,
+            );
             if let Some(Err(e)) = stored.into_inner() {
                 return Some(Err(self.damaged(addr, e)));
+            }
+            if let Some((_, Err(e))) = keys.into_inner() {
+                return Some(Err(e));
             }
             if !verdict.is_duplicate() {
                 return None;
@@ -916,6 +951,25 @@ impl Index {
         self.segments[addr.segment as usize]
             .try_figures(addr.doc as usize)
             .map_err(|e| self.damaged(addr, e))
+    }
+
+    /// The cut set's keys of the stored document at `addr` (its set less
+    /// the shingles in `bp`; [`cut_keys`]), for the digest rule.
+    pub(crate) fn cut_keys_at(&self, addr: DocAddress, bp: &Boilerplate<'_>) -> Vec<u32> {
+        let stored = self.segments[addr.segment as usize].set(addr.doc as usize);
+        cut_keys(&stored, |h| bp.contains(h))
+    }
+
+    /// [`cut_keys_at`](Self::cut_keys_at), damage as an error.
+    pub(crate) fn try_cut_keys_at(
+        &self,
+        addr: DocAddress,
+        bp: &Boilerplate<'_>,
+    ) -> Result<Vec<u32>> {
+        let stored = self.segments[addr.segment as usize]
+            .try_set(addr.doc as usize)
+            .map_err(|e| self.damaged(addr, e))?;
+        Ok(cut_keys(&stored, |h| bp.contains(h)))
     }
 
     /// [`similarity_with`](Self::similarity_with), damage as an error.

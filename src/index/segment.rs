@@ -637,8 +637,8 @@ impl Segment {
             }
         }
         // Figures, when not lazy: the starts span the entries, increasing,
-        // empty for a document whose figures are not known, its entries
-        // sorted and repeat-free. Lazily, opening reads none of it: each
+        // empty for a document whose figures are not known, its figure
+        // entries sorted and repeat-free (then its block summary, if any). Lazily, opening reads none of it: each
         // document's starts are checked when its figures are read.
         let figures = match figure_arrays {
             None => None,
@@ -660,7 +660,9 @@ impl Segment {
                                 "document {i} has figure entries but its figures are not known"
                             ));
                         }
-                        let f = &entries[w[0] as usize..w[1] as usize];
+                        // The figures sorted; a block summary after them
+                        // (figures version 2) is not.
+                        let f = crate::figures::split(&entries[w[0] as usize..w[1] as usize]).0;
                         if f.windows(2).any(|p| p[0] >= p[1]) {
                             return corrupt(format!(
                                 "figure entries of document {i} are not sorted"
@@ -672,13 +674,17 @@ impl Segment {
                     }
                 }
                 // Figures of another extraction are not comparable with
-                // this build's: not known.
-                (fver == u64::from(crate::figures::FIGURES_VERSION)).then(|| FigureRanges {
-                    starts: rel(starts_b),
-                    known: rel(known_b),
-                    entries: rel(entries_b),
-                    count,
-                })
+                // this build's: not known. Version 1 entries are version
+                // 2's without a block summary.
+                (u64::from(crate::figures::OLDEST_FIGURES_VERSION)
+                    ..=u64::from(crate::figures::FIGURES_VERSION))
+                    .contains(&fver)
+                    .then(|| FigureRanges {
+                        starts: rel(starts_b),
+                        known: rel(known_b),
+                        entries: rel(entries_b),
+                        count,
+                    })
             }
         };
         let mut band_ranges = Vec::with_capacity(bands);

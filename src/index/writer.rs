@@ -15,8 +15,8 @@ use super::meta::{Meta, SegmentMeta, META_FILE};
 use super::segment::{write_segment, DocEntry, SegmentDoc, SegmentSets, StoredSource};
 use super::state::{write_state, Sketch};
 use super::{
-    boilerplate_in, cut_by, segment_name, shingle_text, state_name, Boilerplate, DocAddress, Index,
-    Segment,
+    boilerplate_in, cut_by, cut_keys, segment_name, shingle_text, state_name, Boilerplate,
+    DocAddress, Index, Segment,
 };
 use crate::cluster::{cluster, Edge};
 use crate::config::Config;
@@ -27,7 +27,7 @@ use crate::engine::passes::{
 };
 use crate::engine::{is_near_copy, Engine};
 use crate::error::{Error, Result};
-use crate::figures::{figures_of, FigureTable, Figures};
+use crate::figures::{entries_of_version, CutSet, FigureTable, Figures};
 use crate::lsh::band_keys;
 use crate::store::{LoadedSets, SetStore, DEFAULT_SET_BUDGET};
 use crate::verify::{intersection_size, Similarity};
@@ -113,7 +113,8 @@ impl PreparedDoc {
     pub fn set(&self) -> &[u64] {
         &self.set
     }
-    /// Its figures ([`crate::figures::figures_of`] of its text).
+    /// Its figures and block summary ([`crate::figures::entries_of`] of its
+    /// text).
     pub fn figures(&self) -> &[u64] {
         &self.figures
     }
@@ -134,6 +135,12 @@ impl Preparer {
     /// The sorted shingle set of `text` as the index makes it.
     pub(crate) fn shingle_set(&self, text: &str) -> Vec<u64> {
         shingle_text(&self.config, self.tokenizer, text).1
+    }
+
+    /// The figures and block summary of `text` as the index makes them
+    /// ([`crate::figures::entries_of`], with the index's tokenizer).
+    pub(crate) fn entries(&self, text: &str) -> Figures {
+        entries_of_version(text, self.config.shingle(), self.tokenizer)
     }
 
     /// Tokenizes and shingles a document, takes its figures
@@ -163,7 +170,7 @@ impl Preparer {
                 text_hash: xxh3_64(doc.text.as_bytes()),
             },
             set,
-            figures: figures_of(&doc.text),
+            figures: entries_of_version(&doc.text, self.config.shingle(), self.tokenizer),
         }
     }
 }
@@ -1591,7 +1598,18 @@ fn ingest(
                 .ok()
                 .map(|j| counted.1[j] as usize);
             let s = cut_similarity(set_a, &gone[x], set_b, &gone[y], raw);
-            let e = scored(cfg, a, b, s, || (figures(a), figures(b))).edge?;
+            // The cut sets' keys, made only if the digest rule needs them.
+            let keys = std::cell::OnceCell::new();
+            let sets = || {
+                let (ka, kb) = keys.get_or_init(|| {
+                    (
+                        cut_keys(set_a, |h| gone[x].binary_search(&h).is_ok()),
+                        cut_keys(set_b, |h| gone[y].binary_search(&h).is_ok()),
+                    )
+                });
+                Some((CutSet::new(ka, &[]), CutSet::new(kb, &[])))
+            };
+            let e = scored(cfg, a, b, s, || (figures(a), figures(b)), sets).edge?;
             Some((a, Target::New(b), e.jaccard, e.containment))
         });
         pairs = found.into_iter().flatten().collect();
@@ -1605,10 +1623,27 @@ fn ingest(
                         // The stored figures, read only if the set rule
                         // accepts the pair.
                         let stored = std::cell::OnceCell::new();
-                        let e = scored(cfg, d as u32, 0, s, || {
-                            let f = stored.get_or_init(|| base.figures_at(a));
-                            (figures(d as u32), f.as_deref())
-                        })
+                        let keys = std::cell::OnceCell::new();
+                        let sets = || {
+                            let (kq, ka) = keys.get_or_init(|| {
+                                (
+                                    cut_keys(q, |h| gone[d].binary_search(&h).is_ok()),
+                                    base.cut_keys_at(a, &bp),
+                                )
+                            });
+                            Some((CutSet::new(kq, &[]), CutSet::new(ka, &[])))
+                        };
+                        let e = scored(
+                            cfg,
+                            d as u32,
+                            0,
+                            s,
+                            || {
+                                let f = stored.get_or_init(|| base.figures_at(a));
+                                (figures(d as u32), f.as_deref())
+                            },
+                            sets,
+                        )
                         .edge?;
                         Some((d as u32, Target::Old(a), e.jaccard, e.containment))
                     })
@@ -1694,7 +1729,17 @@ fn assign_clusters(
         let (a, b) = (x as usize, y as usize);
         let both = sets.load(&[x, y]);
         let s = cut_similarity(&both[0], &ing.gone[a], &both[1], &ing.gone[b], None);
-        scored(cfg, x, y, s, || (docs[a].figures, docs[b].figures))
+        let keys = std::cell::OnceCell::new();
+        let cut = || {
+            let (ka, kb) = keys.get_or_init(|| {
+                (
+                    cut_keys(&both[0], |h| ing.gone[a].binary_search(&h).is_ok()),
+                    cut_keys(&both[1], |h| ing.gone[b].binary_search(&h).is_ok()),
+                )
+            });
+            Some((CutSet::new(ka, &[]), CutSet::new(kb, &[])))
+        };
+        scored(cfg, x, y, s, || (docs[a].figures, docs[b].figures), cut)
     };
     let groups = cluster(n, &edges, &weight, cfg.linkage(), check).groups;
     let mut out = vec![0u64; n];

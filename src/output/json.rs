@@ -123,7 +123,10 @@ pub struct ExplainDocJson<'a> {
 /// "end"}` spans. Scores are rounded to 4 decimals. A pair the figures rule
 /// refuses ([`crate::figures`]: template siblings, never a duplicate
 /// whatever the scores) also has `"refused": "figures"` and `"figures":
-/// {"counted_a", "counted_b", "agreeing"}` after `edited_words`.
+/// {"counted_a", "counted_b", "agreeing"}` after `edited_words`; a pair the
+/// digest rule refuses ([`crate::digest`]: a live-update page pasting the
+/// other text) has `"refused": "digest"` and `"digest": {"larger",
+/// "before", "after", "foreign"}` there.
 #[derive(Debug, Serialize)]
 pub struct ExplainJson<'a> {
     /// Document A.
@@ -142,12 +145,16 @@ pub struct ExplainJson<'a> {
     pub coverage_b: f64,
     /// Words edited inside passages.
     pub edited_words: usize,
-    /// `"figures"` when the figures rule refuses the pair.
+    /// `"figures"` when the figures rule refuses the pair, `"digest"` when
+    /// the digest rule does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refused: Option<&'static str>,
     /// The figures rule's counts, when it refuses the pair.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub figures: Option<crate::figures::FigureCounts>,
+    /// The digest rule's counts, when it refuses the pair.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<crate::digest::DigestCounts>,
     /// The shared passages.
     pub passages: &'a [Passage],
     /// What only A holds.
@@ -174,8 +181,9 @@ impl<'a> ExplainJson<'a> {
             coverage_a: round4(e.coverage_a),
             coverage_b: round4(e.coverage_b),
             edited_words: e.edited_words,
-            refused: e.refused_by_figures().then_some("figures"),
+            refused: e.refused(),
             figures: e.refused_by_figures().then_some(e.figures),
+            digest: e.digest.filter(|_| e.refused_as_digest()),
             passages: &e.passages,
             only_a: &e.only_a,
             only_b: &e.only_b,

@@ -211,6 +211,17 @@ pub fn write_explain_text(
             e.figures.counted_a.min(e.figures.counted_b)
         )?;
     }
+    if let Some(d) = e.digest.filter(|_| e.refused_as_digest()) {
+        writeln!(
+            w,
+            "Refused: digest (not a copy whatever the scores: {} pastes the other text among \
+             other items, {} and {} shingles of its own before and after it, {} foreign blocks)",
+            d.larger.to_uppercase(),
+            d.before,
+            d.after,
+            d.foreign
+        )?;
+    }
     writeln!(
         w,
         "Passage coverage (words in shared passages): A {:.1}%, B {:.1}%; {}, {}.",

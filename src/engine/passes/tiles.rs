@@ -33,6 +33,7 @@ use crate::boilerplate::KeySet;
 use crate::cluster::{cluster, Edge, Group, UnionFind};
 use crate::config::Config;
 use crate::engine::Pair;
+use crate::figures::CutSet;
 use crate::verify::{intersection_at_least, intersection_size};
 
 /// How a scan's passes read a batch whose sets are large.
@@ -300,7 +301,16 @@ where
             let (x, y) = (local(x), local(y));
             let s = cut_similarity(x, y, i as usize);
             let figs = || (figures(members[x]), figures(members[y]));
-            scored(cfg, x as u32, y as u32, s, figs).edge
+            // The two sets, read only if the digest rule needs them.
+            let both = std::cell::OnceCell::new();
+            let sets = || {
+                let both = both.get_or_init(|| load(&[members[x], members[y]]));
+                Some((
+                    CutSet::new(&both[0], gone(x)),
+                    CutSet::new(&both[1], gone(y)),
+                ))
+            };
+            scored(cfg, x as u32, y as u32, s, figs, sets).edge
         })
         .collect();
     out.verified = edges.len();
@@ -389,7 +399,13 @@ where
                 let raw = intersection_size(sets.set(o + i as usize), sets.set(o + j as usize));
                 let s = super::cut_similarity_of_sizes(raw, size(x), gone(x), size(y), gone(y));
                 let figs = || (figures(members[x]), figures(members[y]));
-                scored(cfg, i, j, s, figs)
+                let cut = || {
+                    Some((
+                        CutSet::new(&sets[o + i as usize], gone(x)),
+                        CutSet::new(&sets[o + j as usize], gone(y)),
+                    ))
+                };
+                scored(cfg, i, j, s, figs, cut)
             };
             let w: Vec<u64> = comp
                 .iter()
