@@ -1203,8 +1203,8 @@ where
                     || (figures(members[a]), figures(members[b])),
                     || {
                         Some((
-                            CutSet::new(&sets[a], &gone[a]),
-                            CutSet::new(&sets[b], &gone[b]),
+                            CutSet::new(sets.set(a), &gone[a]),
+                            CutSet::new(sets.set(b), &gone[b]),
                         ))
                     },
                 )

@@ -306,8 +306,8 @@ where
             let sets = || {
                 let both = both.get_or_init(|| load(&[members[x], members[y]]));
                 Some((
-                    CutSet::new(&both[0], gone(x)),
-                    CutSet::new(&both[1], gone(y)),
+                    CutSet::new(both.set(0), gone(x)),
+                    CutSet::new(both.set(1), gone(y)),
                 ))
             };
             scored(cfg, x as u32, y as u32, s, figs, sets).edge
@@ -401,8 +401,8 @@ where
                 let figs = || (figures(members[x]), figures(members[y]));
                 let cut = || {
                     Some((
-                        CutSet::new(&sets[o + i as usize], gone(x)),
-                        CutSet::new(&sets[o + j as usize], gone(y)),
+                        CutSet::new(sets.set(o + i as usize), gone(x)),
+                        CutSet::new(sets.set(o + j as usize), gone(y)),
                     ))
                 };
                 scored(cfg, i, j, s, figs, cut)
