@@ -10,12 +10,22 @@
 //! after it), and L holds several **foreign blocks**, items about other
 //! things.
 //!
+//! What tells a live page from a copy or an update version (one story
+//! with a few added paragraphs, possibly about other things) is that its
+//! other items are **timed**: each starts with a clock time ([`clock`]).
+//! Only a document with at least [`MIN_FOREIGN`] timed blank-line blocks
+//! can be the L of a refused pair, and only such a document gets a
+//! summary: a corpus without live pages pays one pass over each
+//! document's bytes and keeps nothing.
+//!
 //! A document's **block summary** ([`summary_into`]) describes its
-//! blank-line blocks in text order: each block's number of shingles, a
-//! small sample of its shingle keys (the [`SAMPLES`] smallest distinct
-//! ones) and its distinct long words (16-bit hashes). It is kept only for a document that could be an L: one with at
-//! least [`MIN_BLOCKS`] blocks of [`MIN_BLOCK_SHINGLES`] shingles or more;
-//! other documents have none (and are never refused as the L of a pair).
+//! blank-line blocks in text order: each block's number of shingles,
+//! whether it is timed, a small sample of its shingle keys (the
+//! [`SAMPLES`] smallest distinct ones) and its distinct long words (16-bit
+//! hashes). It is kept only for a document that could be an L: one with
+//! at least [`MIN_BLOCKS`] blocks of [`MIN_BLOCK_SHINGLES`] shingles or
+//! more, [`MIN_FOREIGN`] of them timed; other documents have none (and
+//! are never refused as the L of a pair).
 //! The summary travels with the document's figures ([`crate::figures`]),
 //! as entries after them, so every surface that carries figures (a scan,
 //! the stages, `explain`, the index) carries it too.
@@ -28,7 +38,7 @@
 //! samples. A block with a sampled key in S is *touched*; the words of the
 //! touched blocks stand for S's words. A touched block of at least
 //! [`MIN_BLOCK_SHINGLES`] non-boilerplate shingles is **shared** (it marks
-//! where the story lies); an untouched block of at least
+//! where the story lies); an untouched timed block of at least
 //! [`MIN_BLOCK_SHINGLES`] non-boilerplate shingles is **foreign** when fewer
 //! than a quarter of its long words (of [`MIN_WORD_CHARS`] letters or more)
 //! are among S's. The pair is **refused** when at least [`MIN_MIDDLE`]
@@ -60,42 +70,113 @@ pub const MIN_BLOCKS: usize = MIN_FOREIGN + 1;
 pub const SAMPLES: usize = 8;
 
 /// Byte ranges of the blank-line blocks of `text` holding a non-blank
-/// byte, appended to `out` (cleared first).
+/// byte, appended to `out` (cleared first): each from its first non-blank
+/// byte to the end of its last non-blank line. A blank line holds only
+/// ASCII white space.
 fn blocks_into(text: &[u8], out: &mut Vec<(usize, usize)>) {
     out.clear();
-    let mut start = 0;
-    let mut i = 0;
-    let mut content = false;
-    while i < text.len() {
-        let b = text[i];
-        if b == b'\n' {
-            // A blank line: a newline, then only spaces, tabs or
-            // carriage returns, then another newline.
-            let mut j = i + 1;
-            while j < text.len() && matches!(text[j], b' ' | b'\t' | b'\r') {
-                j += 1;
+    let mut block: Option<usize> = None;
+    let (mut line, mut last_end) = (0, 0);
+    for nl in memchr::memchr_iter(b'\n', text).chain(std::iter::once(text.len())) {
+        match text[line..nl].iter().position(|b| !b.is_ascii_whitespace()) {
+            Some(p) => {
+                block.get_or_insert(line + p);
+                last_end = nl;
             }
-            if j < text.len() && text[j] == b'\n' {
-                if content {
-                    out.push((start, i));
+            None => {
+                if let Some(start) = block.take() {
+                    out.push((start, last_end));
                 }
-                content = false;
-                // Further blank lines belong to the same break.
-                while j < text.len() && matches!(text[j], b' ' | b'\t' | b'\r' | b'\n') {
-                    j += 1;
-                }
-                start = j;
-                i = j;
-                continue;
             }
-        } else if !b.is_ascii_whitespace() {
-            content = true;
         }
-        i += 1;
+        line = nl + 1;
     }
-    if content {
-        out.push((start, text.len()));
+    if let Some(start) = block {
+        out.push((start, last_end));
     }
+}
+
+/// Time zones a clock time may name after it (`10.45 GMT`).
+const ZONES: [&[u8]; 20] = [
+    b"GMT", b"UTC", b"BST", b"CET", b"CEST", b"EET", b"ET", b"EST", b"EDT", b"CT", b"CST", b"CDT",
+    b"MT", b"MST", b"MDT", b"PT", b"PST", b"PDT", b"JST", b"AEST",
+];
+
+/// Whether a block whose first line is `line` (from its first non-blank
+/// byte) is **timed**: the line starts with a clock time, as a live page
+/// stamps each item (`6:00 a.m.`, `14:32`, `10.45am`, `9.05 GMT -`).
+/// Returns (timed, the line holds the time alone); a time alone on its
+/// line in a block of its own stamps the next block.
+///
+/// A clock time is an hour (0-23, one or two digits), `:` or `.`, two
+/// digits of minutes (0-59), not followed by another digit or decimal;
+/// then optionally `am`/`pm` (`a.m.`, `p.m.`, any case) and a time zone
+/// of [`ZONES`]. A time with `.` must have one of those, end its line or be
+/// followed by a separator (`-`, `:`, `|`, a dash), so a figure such as
+/// `1.23 dlrs` does not count.
+pub fn clock(line: &[u8]) -> (bool, bool) {
+    let line = match memchr::memchr(b'\n', line) {
+        Some(n) => &line[..n],
+        None => line,
+    };
+    let digit = |i: usize| {
+        line.get(i)
+            .filter(|b| b.is_ascii_digit())
+            .map(|b| (b - b'0') as u32)
+    };
+    let (hour, h) = match (digit(0), digit(1)) {
+        (Some(a), Some(b)) => (10 * a + b, 2),
+        (Some(a), None) => (a, 1),
+        _ => return (false, false),
+    };
+    let sep = line.get(h).copied();
+    let minute = match (digit(h + 1), digit(h + 2)) {
+        (Some(a), Some(b)) => 10 * a + b,
+        _ => return (false, false),
+    };
+    if hour > 23 || minute > 59 || !matches!(sep, Some(b':' | b'.')) {
+        return (false, false);
+    }
+    let mut i = h + 3;
+    if digit(i).is_some()
+        || (matches!(line.get(i), Some(b'.' | b':' | b',')) && digit(i + 1).is_some())
+    {
+        return (false, false);
+    }
+    let skip = |mut i: usize| {
+        while matches!(line.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        i
+    };
+    let letter = |i: usize| line.get(i).is_some_and(|b| b.is_ascii_alphabetic());
+    let mut qualified = sep == Some(b':');
+    let j = skip(i);
+    let lower: Vec<u8> = line[j..line.len().min(j + 4)]
+        .iter()
+        .map(|b| b.to_ascii_lowercase())
+        .collect();
+    for form in [&b"a.m."[..], b"p.m.", b"am", b"pm"] {
+        if lower.starts_with(form) && !letter(j + form.len()) {
+            (i, qualified) = (j + form.len(), true);
+            break;
+        }
+    }
+    let j = skip(i);
+    for zone in ZONES {
+        if line[j..].starts_with(zone) && !letter(j + zone.len()) {
+            (i, qualified) = (j + zone.len(), true);
+            break;
+        }
+    }
+    let rest = line[i..].trim_ascii();
+    if rest.is_empty() {
+        return (true, true);
+    }
+    let separated = matches!(rest[0], b'-' | b':' | b'|')
+        || rest.starts_with("\u{2013}".as_bytes())
+        || rest.starts_with("\u{2014}".as_bytes());
+    (qualified || separated, false)
 }
 
 thread_local! {
@@ -110,6 +191,7 @@ struct Scratch {
     shingles: Vec<u64>,
     keys: Vec<u32>,
     words: Vec<u16>,
+    timed: Vec<bool>,
 }
 
 /// Letters a word needs to be compared between blocks (shorter words are
@@ -124,26 +206,36 @@ fn word_hash(h: u64) -> u16 {
 /// Appends the block summary of `text` (shingles of `k` words, tokenizer
 /// `version`) to a document's figures `out`: nothing when the document
 /// could not be the larger side of a refused pair (fewer than
-/// [`MIN_BLOCKS`] blank-line blocks of [`MIN_BLOCK_SHINGLES`] words), else
-/// the blocks' entries and a closing mark ([`crate::figures::split`] reads
-/// them back). Each block with a shingle gives a header entry (its shingle
-/// count in the high half, its number of samples in the low half), then
-/// its samples, two keys an entry (low half first).
+/// [`MIN_FOREIGN`] timed blocks ([`clock`]), or fewer than [`MIN_BLOCKS`]
+/// blank-line blocks of [`MIN_BLOCK_SHINGLES`] words, [`MIN_FOREIGN`] of
+/// them timed), else the blocks' entries and a closing mark
+/// ([`crate::figures::split`] reads them back). Each block with a shingle
+/// gives a header entry (its shingle count in the high half; whether it
+/// is timed in bit 31, its number of words in bits 8-30 and of samples in
+/// bits 0-7), then its samples, two keys an entry (low half first), then
+/// its words, four an entry.
+///
+/// Only a document with timed blocks is tokenized here (a second time in
+/// a scan): the screen before is one pass over its bytes, so a corpus
+/// without live pages pays for no summary and keeps none.
 pub fn summary_into(text: &str, k: usize, version: u32, out: &mut Vec<u64>) {
     SCRATCH.with(|s| {
         let s = &mut *s.borrow_mut();
-        blocks_into(text.as_bytes(), &mut s.blocks);
+        let bytes = text.as_bytes();
+        blocks_into(bytes, &mut s.blocks);
         if s.blocks.len() < MIN_BLOCKS {
             return;
         }
-        // A cheap screen before tokenizing: blocks of enough words, a word
-        // being at least a byte and a separator.
-        let roomy = s
-            .blocks
-            .iter()
-            .filter(|&&(a, b)| b - a >= 2 * MIN_BLOCK_SHINGLES - 1)
-            .count();
-        if roomy < MIN_BLOCKS {
+        // Which blocks are timed: a clock time starting the block, or
+        // standing alone in the block before.
+        s.timed.clear();
+        let mut stamps = false;
+        for &(a, b) in &s.blocks {
+            let (timed, alone) = clock(&bytes[a..b]);
+            s.timed.push(timed || stamps);
+            stamps = timed && alone && memchr::memchr(b'\n', &bytes[a..b]).is_none();
+        }
+        if s.timed.iter().filter(|&&t| t).count() < MIN_FOREIGN {
             return;
         }
         crate::tokenize::tokenize_into_version(text, &mut s.tokens, version);
@@ -152,29 +244,30 @@ pub fn summary_into(text: &str, k: usize, version: u32, out: &mut Vec<u64>) {
         // words has one shingle, at its first word).
         // Each block's tokens `t0..t1`; its shingles are those starting at
         // them (`t0..t1.min(shingles)`).
-        let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(s.blocks.len());
+        let mut ranges: Vec<(usize, usize, bool)> = Vec::with_capacity(s.blocks.len());
         let mut t = 0;
-        for &(_, end) in &s.blocks {
+        for (&(_, end), &timed) in s.blocks.iter().zip(&s.timed) {
             let first = t;
             while t < s.tokens.len() && s.tokens[t].start < end {
                 t += 1;
             }
             if t.min(s.shingles.len()) > first {
-                ranges.push((first, t));
+                ranges.push((first, t, timed));
             }
         }
-        let shingles = |(a, b): (usize, usize)| b.min(s.shingles.len()) - a;
-        if ranges
-            .iter()
-            .filter(|&&r| shingles(r) >= MIN_BLOCK_SHINGLES)
-            .count()
-            < MIN_BLOCKS
-        {
+        let shingles = |a: usize, b: usize| b.min(s.shingles.len()) - a;
+        let big = |timed_only: bool| {
+            ranges
+                .iter()
+                .filter(|&&(a, b, t)| (t || !timed_only) && shingles(a, b) >= MIN_BLOCK_SHINGLES)
+                .count()
+        };
+        if big(false) < MIN_BLOCKS || big(true) < MIN_FOREIGN {
             return;
         }
         let at = out.len();
-        for &(a, b) in &ranges {
-            let n_sh = shingles((a, b));
+        for &(a, b, timed) in &ranges {
+            let n_sh = shingles(a, b);
             s.keys.clear();
             s.keys.extend(
                 s.shingles[a..a + n_sh]
@@ -199,8 +292,8 @@ pub fn summary_into(text: &str, k: usize, version: u32, out: &mut Vec<u64>) {
             );
             s.words.sort_unstable();
             s.words.dedup();
-            let w = s.words.len().min(0xFF_FFFF);
-            out.push((n_sh as u64) << 32 | (w as u64) << 8 | n as u64);
+            let w = s.words.len().min(MAX_WORDS);
+            out.push((n_sh as u64) << 32 | (timed as u64) << 31 | (w as u64) << 8 | n as u64);
             for pair in s.keys[..n].chunks(2) {
                 let hi = pair.get(1).map_or(0, |&k| k as u64);
                 out.push(hi << 32 | pair[0] as u64);
@@ -218,6 +311,9 @@ pub fn summary_into(text: &str, k: usize, version: u32, out: &mut Vec<u64>) {
     })
 }
 
+/// The most words a block's summary lists (bits 8-30 of its header).
+const MAX_WORDS: usize = (1 << 23) - 1;
+
 /// One block of a summary: its shingle count, sampled keys and words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Block<'a> {
@@ -227,6 +323,8 @@ pub struct Block<'a> {
     pub keys: [u32; SAMPLES],
     /// Number of sampled keys.
     pub samples: usize,
+    /// Whether the block is timed ([`clock`]): an item of a live page.
+    pub timed: bool,
     /// Its distinct words of [`MIN_WORD_CHARS`] letters or more, 16-bit
     /// hashes, sorted, four an entry (the last entry padded with zeros).
     words: &'a [u64],
@@ -251,7 +349,7 @@ pub fn blocks(summary: &[u64]) -> impl Iterator<Item = Block<'_>> + '_ {
     std::iter::from_fn(move || {
         let &h = summary.get(i)?;
         let n = ((h & 0xFF) as usize).min(SAMPLES);
-        let w = ((h >> 8) & 0xFF_FFFF) as usize;
+        let w = ((h >> 8) as usize) & MAX_WORDS;
         let (kn, wn) = (n.div_ceil(2), w.div_ceil(4));
         let body = summary.get(i + 1..i + 1 + kn + wn)?;
         i += 1 + kn + wn;
@@ -268,6 +366,7 @@ pub fn blocks(summary: &[u64]) -> impl Iterator<Item = Block<'_>> + '_ {
             shingles: (h >> 32) as usize,
             keys,
             samples: n,
+            timed: h >> 31 & 1 == 1,
             words: &body[kn..],
             word_count: w,
         })
@@ -355,7 +454,7 @@ pub fn counts(
     // Foreign: a block of L's own of enough shingles, under a quarter of
     // whose words S holds.
     for ((bl, r), &t) in blocks.iter().zip(rows.iter_mut()).zip(&touched) {
-        if t || r.0 < MIN_BLOCK_SHINGLES || bl.word_count == 0 {
+        if t || !bl.timed || r.0 < MIN_BLOCK_SHINGLES || bl.word_count == 0 {
             continue;
         }
         let known = bl
@@ -412,17 +511,55 @@ mod tests {
 
     #[test]
     fn summary_round_trips() {
-        let text: Vec<String> = (0..6).map(|i| para(i, 12 + i)).collect();
+        let text: Vec<String> = (0..6)
+            .map(|i| format!("{}:15 a.m.\n{}", 6 + i, para(i, 12 + i)))
+            .collect();
         let text = text.join("\n\n");
         let e = entries_of(&text, 4);
         let (figs, summary) = split(&e);
         assert!(figs.is_empty());
         let bl: Vec<Block> = blocks(summary.unwrap()).collect();
         assert_eq!(bl.len(), 6);
-        // Every word starts a shingle but the last three.
+        // Every word (three a time stamp) starts a shingle but the last three.
         let n: usize = bl.iter().map(|b| b.shingles).sum();
-        assert_eq!(n, (0..6).map(|i| 12 + i).sum::<usize>() - 3);
-        assert!(bl.iter().all(|b| b.samples == SAMPLES));
+        assert_eq!(n, (0..6).map(|i| 15 + i).sum::<usize>() - 3);
+        assert!(bl.iter().all(|b| b.samples == SAMPLES && b.timed));
+        // Without the time stamps: no summary.
+        let plain: Vec<String> = (0..6).map(|i| para(i, 12 + i)).collect();
+        assert!(split(&entries_of(&plain.join("\n\n"), 4)).1.is_none());
+    }
+
+    #[test]
+    fn clock_times_start_timed_blocks() {
+        for line in [
+            "6:00 a.m.",
+            "10:45",
+            "10.45am",
+            "9.05 GMT - The minister said",
+            "14:32 GMT",
+            "11:10 p.m. EDT",
+            "7.30",
+            "23:59 The vote",
+            "8.15 \u{2013} Markets open",
+        ] {
+            assert!(clock(line.as_bytes()).0, "{line}");
+        }
+        assert_eq!(clock(b"6:00 a.m.\nHeadline"), (true, true));
+        assert_eq!(clock(b"9:05 a.m. Rain"), (true, false));
+        for line in [
+            "1.23 dlrs vs 1.04 dlrs",
+            "1.30 DLRS",
+            "24:00",
+            "10:75",
+            "10:451",
+            "10.45.3 percent",
+            "3.25,5",
+            "Shr 39 cts",
+            "At 10:45 a.m.",
+            "",
+        ] {
+            assert!(!clock(line.as_bytes()).0, "{line}");
+        }
     }
 
     /// A digest pasting a story among foreign items is refused; one
@@ -432,19 +569,35 @@ mod tests {
     fn refuses_a_digest_not_a_copy() {
         let paras: Vec<String> = (0..3).map(|i| para(100 + i, 40)).collect();
         let story = paras.join("\n\n");
-        let mut items: Vec<String> = (0..8).map(|i| para(i, 25)).collect();
+        // Timed items: the stamp alone on its line, or in a block of its own.
+        let mut items: Vec<String> = (0..8)
+            .map(|i| {
+                let gap = if i % 2 == 0 { "\n" } else { "\n\n" };
+                format!("{}:{:02} a.m.{gap}{}", 6 + i / 2, 7 * i, para(i, 25))
+            })
+            .collect();
         items.insert(4, story.clone());
         let digest = items.join("\n\n");
+        // The same page without time stamps (an update version adding
+        // paragraphs of other stories around the one it keeps).
+        let untimed = [
+            &(0..4).map(|i| para(i, 25)).collect::<Vec<_>>()[..],
+            std::slice::from_ref(&story),
+            &(4..8).map(|i| para(i, 25)).collect::<Vec<_>>()[..],
+        ]
+        .concat()
+        .join("\n\n");
         items.remove(4);
         items.insert(0, story.clone());
         let first = items.join("\n\n");
-        // The story's words in other orders: no shared shingle.
+        // The story's words in other orders: no shared shingle (a live
+        // page of the story's own updates, timed).
         let reworded: Vec<String> = (0..8)
             .map(|i| {
                 let mut w: Vec<&str> = paras[i % 3].split(' ').collect();
                 w.rotate_left(7 * (i + 1) % 40);
                 w.reverse();
-                w.join(" ")
+                format!("{}:30 p.m.\n{}", 1 + i, w.join(" "))
             })
             .collect();
         let long = [&reworded[..4], std::slice::from_ref(&story), &reworded[4..]]
@@ -463,6 +616,14 @@ mod tests {
         let c = judge(&digest, &story);
         assert!(c.refuses(), "{c:?}");
         assert_eq!((c.larger, c.foreign), ("a", 8));
+        // Untimed: no summary, so the rule does not apply.
+        let (_, ls) = crate::shingle::text_keys(&untimed, 4, |_| {});
+        let (_, ss) = crate::shingle::text_keys(&story, 4, |_| {});
+        let sim = crate::verify::similarity(&ls, &ss);
+        assert!(cfg.is_duplicate(&sim));
+        let (el, es) = (entries_of(&untimed, 4), entries_of(&story, 4));
+        let sets = (CutSet::new(&ls, &[]), CutSet::new(&ss, &[]));
+        assert!(counts(cfg.threshold(), &sim, Some(&el), Some(&es), Some(sets)).is_none());
         let c = judge(&first, &story);
         assert!(!c.refuses() && c.before == 0, "{c:?}");
         let c = judge(&long, &story);
