@@ -126,7 +126,7 @@ pub struct ExplainDocJson<'a> {
 /// {"counted_a", "counted_b", "agreeing"}` after `edited_words`; a pair the
 /// digest rule refuses ([`crate::digest`]: a live-update page pasting the
 /// other text) has `"refused": "digest"` and `"digest": {"larger",
-/// "before", "after", "foreign"}` there.
+/// "before", "after", "shared", "foreign"}` there.
 #[derive(Debug, Serialize)]
 pub struct ExplainJson<'a> {
     /// Document A.

@@ -215,7 +215,8 @@ pub fn write_explain_text(
         writeln!(
             w,
             "Refused: digest (not a copy whatever the scores: {} pastes the other text among \
-             other items, {} and {} shingles of its own before and after it, {} foreign blocks)",
+             other timed items, {} and {} shingles of its own before and after it, {} foreign \
+             timed blocks)",
             d.larger.to_uppercase(),
             d.before,
             d.after,
