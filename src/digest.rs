@@ -94,7 +94,7 @@ fn blocks_into(text: &[u8], out: &mut Vec<(usize, usize)>) {
 }
 
 /// Time zones a clock time may name after it (`10.45 GMT`).
-const ZONES: [&[u8]; 20] = [
+pub const ZONES: [&[u8]; 20] = [
     b"GMT", b"UTC", b"BST", b"CET", b"CEST", b"EET", b"ET", b"EST", b"EDT", b"CT", b"CST", b"CDT",
     b"MT", b"MST", b"MDT", b"PT", b"PST", b"PDT", b"JST", b"AEST",
 ];
