@@ -66,10 +66,14 @@ pub const MIN_BLOCKS: usize = MIN_FOREIGN + 1;
 /// Sampled shingle keys per block (its smallest distinct keys).
 pub const SAMPLES: usize = 8;
 
-/// Byte ranges of the blank-line blocks of `text` holding a non-blank
-/// byte, appended to `out` (cleared first): each from its first non-blank
-/// byte to the end of its last non-blank line. A blank line holds only
-/// ASCII white space.
+/// Byte ranges of the blocks of `text` holding a non-blank byte, appended
+/// to `out` (cleared first): each from its first non-blank byte to the end
+/// of its last non-blank line. A block ends at a blank line (one holding
+/// only ASCII white space) and before a line holding a clock time alone
+/// ([`clock`]): a live page that puts each item's paragraphs on lines of
+/// their own, with no blank line between items, stamps each item with a
+/// time on a line of its own (AP's "The Latest" pages as scraped), so the
+/// time line starts the item's block.
 fn blocks_into(text: &[u8], out: &mut Vec<(usize, usize)>) {
     out.clear();
     let mut block: Option<usize> = None;
@@ -77,6 +81,11 @@ fn blocks_into(text: &[u8], out: &mut Vec<(usize, usize)>) {
     for nl in memchr::memchr_iter(b'\n', text).chain(std::iter::once(text.len())) {
         match text[line..nl].iter().position(|b| !b.is_ascii_whitespace()) {
             Some(p) => {
+                if block.is_some() && clock(&text[line + p..nl]) == (true, true) {
+                    if let Some(start) = block.take() {
+                        out.push((start, last_end));
+                    }
+                }
                 block.get_or_insert(line + p);
                 last_end = nl;
             }
@@ -220,9 +229,6 @@ pub fn summary_into(text: &str, k: usize, version: u32, out: &mut Vec<u64>) {
         let s = &mut *s.borrow_mut();
         let bytes = text.as_bytes();
         blocks_into(bytes, &mut s.blocks);
-        if s.blocks.len() < MIN_BLOCKS {
-            return;
-        }
         // Which blocks are timed: a clock time starting the block, or
         // standing alone in the block before.
         s.timed.clear();
@@ -232,8 +238,20 @@ pub fn summary_into(text: &str, k: usize, version: u32, out: &mut Vec<u64>) {
             s.timed.push(timed || stamps);
             stamps = timed && alone && memchr::memchr(b'\n', &bytes[a..b]).is_none();
         }
-        if s.timed.iter().filter(|&&t| t).count() < MIN_FOREIGN {
+        let timed = s.timed.iter().filter(|&&t| t).count();
+        if timed == 0 {
             return;
+        }
+        // A page with a timed item or a few (an early version of a live
+        // page, or a copy of one) keeps an empty summary: it cannot be the
+        // L of a refused pair, but as the S of one it is a live page.
+        let at = out.len();
+        let empty = |out: &mut Vec<u64>| {
+            out.truncate(at);
+            out.push(SUMMARY_MARK);
+        };
+        if s.blocks.len() < MIN_BLOCKS || timed < MIN_FOREIGN {
+            return empty(out);
         }
         crate::tokenize::tokenize_into_version(text, &mut s.tokens, version);
         crate::shingle::shingles_into(&s.tokens, k, &mut s.shingles);
@@ -260,9 +278,8 @@ pub fn summary_into(text: &str, k: usize, version: u32, out: &mut Vec<u64>) {
                 .count()
         };
         if big(false) < MIN_BLOCKS || big(true) < MIN_FOREIGN {
-            return;
+            return empty(out);
         }
-        let at = out.len();
         for &(a, b, timed) in &ranges {
             let n_sh = shingles(a, b);
             s.keys.clear();
@@ -450,8 +467,13 @@ pub fn counts(
         .collect();
     vocab.sort_unstable();
     vocab.dedup();
-    // Foreign: a block of L's own of enough shingles, under a quarter of
-    // whose words S holds.
+    // Foreign: a timed block of L's own of enough shingles. When S is a
+    // live page too (it has a summary), only one under a quarter of whose
+    // words S holds: a later version of a live page adds items about the
+    // same event and stays with the earlier one. A story that is not a
+    // live page is not a copy of the live page around it, however close
+    // its other items' subject.
+    let s_live = split(if larger == "a" { b } else { a }).1.is_some();
     for ((bl, r), &t) in blocks.iter().zip(rows.iter_mut()).zip(&touched) {
         if t || !bl.timed || r.0 < MIN_BLOCK_SHINGLES || bl.word_count == 0 {
             continue;
@@ -460,7 +482,7 @@ pub fn counts(
             .words()
             .filter(|w| vocab.binary_search(w).is_ok())
             .count();
-        r.2 = 4 * known < bl.word_count;
+        r.2 = !s_live || 4 * known < bl.word_count;
     }
     let first = rows.iter().position(|r| r.1);
     let last = rows.iter().rposition(|r| r.1);
@@ -499,6 +521,26 @@ mod tests {
         assert_eq!(out.len(), 3);
         blocks_into(b"\n\n", &mut out);
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn a_time_alone_on_its_line_starts_a_block() {
+        let text = b"The Latest (all times local):\n9:50 a.m.\nOne item.\nIts second line.\n\
+                     9:45 a.m.\nAnother item.\n10:30 GMT - a time in a line of text\nEnd.";
+        let mut out = Vec::new();
+        blocks_into(text, &mut out);
+        let got: Vec<&[u8]> = out.iter().map(|&(a, b)| &text[a..b]).collect();
+        assert_eq!(
+            got,
+            [
+                &b"The Latest (all times local):"[..],
+                b"9:50 a.m.\nOne item.\nIts second line.",
+                b"9:45 a.m.\nAnother item.\n10:30 GMT - a time in a line of text\nEnd.",
+            ]
+        );
+        // A time alone opening the text starts the first block, as before.
+        blocks_into(b"6:00 a.m.\nItem", &mut out);
+        assert_eq!(out, [(0, 14)]);
     }
 
     #[test]
@@ -562,10 +604,10 @@ mod tests {
         }
     }
 
-    /// A digest pasting a story among foreign timed items is refused,
-    /// wherever the story sits; the same page without time stamps, or a
-    /// live page of the story's own updates (timed blocks of its own
-    /// words), is not.
+    /// A digest pasting a story among timed items is refused, wherever
+    /// the story sits, and a live page of the story's own updates too; the
+    /// same page without time stamps is not, nor a later version of a live
+    /// page against an earlier one whose new items share its words.
     #[test]
     fn refuses_a_digest_not_a_copy() {
         let paras: Vec<String> = (0..3).map(|i| para(100 + i, 40)).collect();
@@ -612,7 +654,7 @@ mod tests {
             assert!(cfg.is_duplicate(&sim), "{sim:?}");
             let (el, es) = (entries_of(l, 4), entries_of(s, 4));
             let sets = (CutSet::new(&ls, &[]), CutSet::new(&ss, &[]));
-            counts(cfg.threshold(), &sim, Some(&el), Some(&es), Some(sets)).unwrap()
+            counts(cfg.threshold(), &sim, Some(&el), Some(&es), Some(sets)).expect(&format!("{sim:?}"))
         };
         let c = judge(&digest, &story);
         assert!(c.refuses(), "{c:?}");
@@ -628,7 +670,16 @@ mod tests {
         // Pasted first, it is still a live page.
         let c = judge(&first, &story);
         assert!(c.refuses() && c.before == 0, "{c:?}");
+        // A live page of the story's own updates is not a copy of the
+        // story either (its items are timed, whatever their words)...
         let c = judge(&long, &story);
+        assert!(c.refuses() && c.foreign == 8, "{c:?}");
+        // ... but a later version of a live page stays with an earlier
+        // one (a live page too, here of one timed item, the story: an
+        // empty summary), when its new items are about the same story.
+        let early = format!("5:00 a.m.\n{story}");
+        assert_eq!(split(&entries_of(&early, 4)).1, Some(&[][..]));
+        let c = judge(&long, &early);
         assert!(!c.refuses() && c.foreign == 0, "{c:?}");
         // The whole digest as boilerplate: nothing is foreign.
         let (_, ls) = crate::shingle::text_keys(&digest, 4, |_| {});
