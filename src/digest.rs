@@ -11,10 +11,13 @@
 //! What tells a live page from a copy or an update version (one story
 //! with a few added paragraphs, possibly about other things) is that its
 //! other items are **timed**: each starts with a clock time ([`clock`]).
-//! Only a document with at least [`MIN_FOREIGN`] timed blank-line blocks
-//! can be the L of a refused pair, and only such a document gets a
-//! summary: a corpus without live pages pays one pass over each
-//! document's bytes and keeps nothing.
+//! Only a document with at least [`MIN_FOREIGN`] timed blocks can be the
+//! L of a refused pair, and only such a document gets a summary; one with
+//! one to three timed blocks (an early version of a live page) keeps an
+//! empty one, which marks it as a live page when it is the S of a pair: a
+//! corpus without live pages pays one pass over each document's bytes and
+//! keeps nothing. A block ends at a blank line, or before a line holding a
+//! clock time alone (live pages scraped with one paragraph a line).
 //!
 //! A document's **block summary** ([`summary_into`]) describes its
 //! blank-line blocks in text order: each block's number of shingles,
@@ -210,11 +213,12 @@ fn word_hash(h: u64) -> u16 {
 }
 
 /// Appends the block summary of `text` (shingles of `k` words, tokenizer
-/// `version`) to a document's figures `out`: nothing when the document
-/// could not be the larger side of a refused pair (fewer than
-/// [`MIN_FOREIGN`] timed blocks ([`clock`]), or fewer than [`MIN_BLOCKS`]
-/// blank-line blocks of [`MIN_BLOCK_SHINGLES`] words, [`MIN_FOREIGN`] of
-/// them timed), else the blocks' entries and a closing mark
+/// `version`) to a document's figures `out`: nothing when it has no timed
+/// block ([`clock`]); only the closing mark (an empty summary: a live
+/// page, but one that could not be the larger side of a refused pair) when
+/// it has fewer than [`MIN_FOREIGN`] timed blocks, or fewer than
+/// [`MIN_BLOCKS`] blocks of [`MIN_BLOCK_SHINGLES`] words, [`MIN_FOREIGN`]
+/// of them timed; else the blocks' entries and the closing mark
 /// ([`crate::figures::split`] reads them back). Each block with a shingle
 /// gives a header entry (its shingle count in the high half; whether it
 /// is timed in bit 31, its number of words in bits 8-30 and of samples in
@@ -654,7 +658,8 @@ mod tests {
             assert!(cfg.is_duplicate(&sim), "{sim:?}");
             let (el, es) = (entries_of(l, 4), entries_of(s, 4));
             let sets = (CutSet::new(&ls, &[]), CutSet::new(&ss, &[]));
-            counts(cfg.threshold(), &sim, Some(&el), Some(&es), Some(sets)).expect(&format!("{sim:?}"))
+            counts(cfg.threshold(), &sim, Some(&el), Some(&es), Some(sets))
+                .expect(&format!("{sim:?}"))
         };
         let c = judge(&digest, &story);
         assert!(c.refuses(), "{c:?}");
