@@ -36,15 +36,17 @@ fn aggregator_example_is_exact() {
 #[test]
 fn helsinki_pages_hand_labeled() {
     // 612 real pages of one news event, clustered by reading
-    // (tests/data/helsinki.truth.tsv). Measured: P 0.908 R 0.920 F1 0.914
-    // (classic MinHash: P 0.922 R 0.925 F1 0.924; other seeds 0.88-0.92).
+    // (tests/data/helsinki.truth.tsv). Measured: P 0.966 R 0.920 F1 0.943
+    // (before the digest rule: P 0.908 R 0.920 F1 0.914; classic MinHash
+    // then: P 0.922 R 0.925 F1 0.924; other seeds 0.88-0.92).
     let r = run(
         &root().join("tests/data/helsinki.truth.tsv"),
         &common::shared("data/helsinki-news-2018/docs"),
         Config::default(),
     );
-    assert!(r.scores.f1 >= 0.90, "{r}");
-    assert!(r.scores.precision >= 0.88, "{r}");
+    assert!(r.scores.f1 >= 0.93, "{r}");
+    assert!(r.scores.precision >= 0.95, "{r}");
+    assert!(r.scores.recall >= 0.91, "{r}");
 }
 
 #[test]
