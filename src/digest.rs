@@ -87,7 +87,12 @@ fn blocks_into(text: &[u8], out: &mut Vec<(usize, usize)>) {
     for nl in memchr::memchr_iter(b'\n', text).chain(std::iter::once(text.len())) {
         match text[line..nl].iter().position(|b| !b.is_ascii_whitespace()) {
             Some(p) => {
-                if block.is_some() && clock(&text[line + p..nl]) == (true, true) {
+                // (A line that does not start with a digit holds no time:
+                // most lines stop at that test.)
+                if block.is_some()
+                    && text[line + p].is_ascii_digit()
+                    && clock(&text[line + p..nl]) == (true, true)
+                {
                     if let Some(start) = block.take() {
                         out.push((start, last_end));
                     }
