@@ -438,10 +438,10 @@ pub fn counts(
     }
     let (a, b) = (a?, b?);
     // L: the larger cut set (ties: the first).
-    let (larger, entries, l_set, s_set) = if s.size_a >= s.size_b {
-        ("a", a, 0, 1)
+    let (larger, entries, s_entries, l_set, s_set) = if s.size_a >= s.size_b {
+        ("a", a, b, 0, 1)
     } else {
-        ("b", b, 1, 0)
+        ("b", b, a, 1, 0)
     };
     let summary = split(entries).1?;
     let sets = sets?;
@@ -485,16 +485,18 @@ pub fn counts(
     // same event and stays with the earlier one. A story that is not a
     // live page is not a copy of the live page around it, however close
     // its other items' subject.
-    let s_live = split(if larger == "a" { b } else { a }).1.is_some();
+    let s_live = split(s_entries).1.is_some();
     for ((bl, r), &t) in blocks.iter().zip(rows.iter_mut()).zip(&touched) {
         if t || !bl.timed || r.0 < MIN_BLOCK_SHINGLES || bl.word_count == 0 {
             continue;
         }
-        let known = bl
-            .words()
-            .filter(|w| vocab.binary_search(w).is_ok())
-            .count();
-        r.2 = !s_live || 4 * known < bl.word_count;
+        r.2 = !s_live || {
+            let known = bl
+                .words()
+                .filter(|w| vocab.binary_search(w).is_ok())
+                .count();
+            4 * known < bl.word_count
+        };
     }
     let first = rows.iter().position(|r| r.1);
     let last = rows.iter().rposition(|r| r.1);
